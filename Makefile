@@ -1,0 +1,56 @@
+# Frame Lab: the interface for learners, instructors and developers.
+#   make lab       open JupyterLab on your own workspace (installs on first run)
+#   make test      the whole test suite
+# See README.md for the rest.
+
+PYTHON    ?= python3
+VENV      ?= .venv
+PORT      ?= 8888
+WORKSPACE ?= workspace
+BIN       := $(abspath $(VENV))/bin
+STAMP     := $(VENV)/.framelab-installed
+ASSIGNMENTS := $(notdir $(wildcard source/m*))
+
+.PHONY: install lab workspace test lint validate release
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Frame Lab needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "uv>=0.4,<1"
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]'
+	@$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null 2>&1
+	@$(BIN)/jupyter labextension enable @jupyter/nbgrader >/dev/null 2>&1
+	@$(BIN)/jupyter labextension enable @jupyter-widgets/jupyterlab-manager >/dev/null 2>&1
+	@$(BIN)/jupyter labextension list 2>&1 | grep -q "@jupyter-widgets/jupyterlab-manager.*enabled" || { echo "the widgets extension is not enabled" >&2; exit 1; }
+	@$(BIN)/jupyter labextension list 2>&1 | grep -q "@jupyter/nbgrader.*enabled" || { echo "the nbgrader extension is not enabled" >&2; exit 1; }
+	@touch $@
+	@echo "Installed into $(VENV)."
+
+# Copy the release into your workspace; files you already have are never touched.
+workspace: install
+	@$(BIN)/framelab workspace --release release --to $(WORKSPACE)
+
+lab: workspace
+	@echo "Opening JupyterLab on $(WORKSPACE)/ at http://127.0.0.1:$(PORT)/lab (Ctrl+C to stop)."
+	@cd $(WORKSPACE) && exec $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.port_retries=0 --ServerApp.root_dir=.
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+validate: install
+	$(BIN)/framelab validate
+
+test: install lint validate
+	$(BIN)/python -m pytest
+
+# Regenerate source/ content files from modules/, then release/ with nbgrader.
+release: install
+	$(BIN)/framelab build
+	@for a in $(ASSIGNMENTS); do \
+		$(BIN)/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; \
+	done
+	@echo "release/ regenerated for: $(ASSIGNMENTS)"

@@ -1,0 +1,117 @@
+"""The ``framelab`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def _bank(args: argparse.Namespace):
+    from .bank import load_bank
+
+    return load_bank(args.modules)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bank = _bank(args)
+    for problem in bank.problems:
+        print(problem)
+    n_items = len(bank.responses) + len(bank.vignettes)
+    if bank.problems:
+        print(f"{len(bank.problems)} problem(s) found in {args.modules}/ ({n_items} items read).", file=sys.stderr)
+        return 1
+    print(
+        f"{args.modules}/ is valid: {len(bank.modules)} modules, {len(bank.responses)} responses, "
+        f"{len(bank.vignettes)} vignettes, {len(bank.scenarios)} scenarios."
+    )
+    return 0
+
+
+def cmd_bank(args: argparse.Namespace) -> int:
+    from .bank import counts
+
+    bank = _bank(args)
+    data = counts(bank)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        r = data["responses"]
+        print(
+            f"responses: {r['total']} ({r['by_split']['practice']} practice, {r['by_split']['assessment']} assessment,"
+            f" {r['overlap']} in both)"
+        )
+        for label, n in r["by_label"].items():
+            print(f"  {label:<16} {n}")
+        print("vignettes: " + ", ".join(f"{k} {v}" for k, v in data["vignettes"].items()))
+    if bank.problems:
+        print(f"warning: the bank has {len(bank.problems)} problem(s); run 'framelab validate'", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    bank = _bank(args)
+    if bank.problems:
+        for problem in bank.problems:
+            print(problem, file=sys.stderr)
+        print("Fix the bank first ('framelab validate').", file=sys.stderr)
+        return 1
+    result = build(bank, Path(args.source), check=args.check)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    for path in result.changed:
+        print(f"{'out of date' if args.check else 'wrote'}: {path}")
+    if args.check and result.changed:
+        print("source/ is out of date with modules/: run 'make release'.", file=sys.stderr)
+        return 1
+    return 1 if result.problems else 0
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from .workspace import populate
+
+    report = populate(Path(args.release), Path(args.to))
+    for line in report.lines():
+        print(line)
+    print(f"Workspace ready: {Path(args.to).resolve()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="framelab", description="Frame Lab course tools.")
+    parser.add_argument("--version", action="version", version=f"framelab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_modules(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
+        return p
+
+    p = with_modules(sub.add_parser("validate", help="check every content file; list each problem with its fix"))
+    p.set_defaults(func=cmd_validate)
+    p = with_modules(sub.add_parser("bank", help="counts of labelled items"))
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(func=cmd_bank)
+    p = with_modules(sub.add_parser("build", help="regenerate source/ content files and exercise cells"))
+    p.add_argument("--source", default="source")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("workspace", help="copy the release into a workspace, never overwriting a file")
+    p.add_argument("--release", default="release")
+    p.add_argument("--to", default="workspace")
+    p.set_defaults(func=cmd_workspace)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""What a module notebook calls. Kept small: the notebooks stay narrative plus these calls.
+
+    from framelab.notebook import Lesson
+    lesson = Lesson.here()                    # reads content.json beside the notebook
+    lesson.practice()                         # practice deck with instant feedback
+    lesson.try_reply("coffee-at-the-door")    # one-turn role-play
+    answers = lesson.exercise("backfires").pick()   # graded menus, saved as you go
+
+While nbgrader grades (``NBGRADER_EXECUTION`` is set) nothing interactive is displayed:
+the saved answers are read and a one-line summary is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from . import answers as store
+from .vocabulary import LABELS
+
+
+class ContentError(Exception):
+    """The notebook's content file is missing or unreadable."""
+
+
+def _grading() -> bool:
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def _display(widget: Any) -> None:
+    from IPython.display import display
+
+    display(widget)
+
+
+class Lesson:
+    """One module's public content, as seen from its notebook's folder."""
+
+    def __init__(self, content: dict[str, Any], folder: Path):
+        self.content = content
+        self.folder = folder
+        self.answers_path = folder / store.FILENAME
+
+    @classmethod
+    def here(cls, folder: str | Path = ".") -> Lesson:
+        folder = Path(folder).resolve()
+        path = folder / "content.json"
+        try:
+            content = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ContentError(
+                f"content.json is missing from {folder}. It comes with the notebook: copy it back "
+                "from the course release (or ask your instructor), then run this cell again."
+            ) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ContentError(f"{path} is damaged ({exc}). Copy it again from the course release.") from None
+        lesson = cls(content, folder)
+        if not _grading():
+            mod = content["module"]
+            print(f"Module {mod['id'][1:]}: {mod['title']}. Ready.")
+            print(f"Your exercise choices are saved in {store.FILENAME}, next to this notebook.")
+        return lesson
+
+    # ---------------------------------------------------------------- practice
+
+    def practice_items(self, situation: str | None = None, max_difficulty: int = 3) -> list[dict[str, Any]]:
+        items = [
+            it
+            for it in self.content["practice"]
+            if (situation is None or it["situation"] == situation) and it["difficulty"] <= max_difficulty
+        ]
+        return sorted(items, key=lambda it: it["difficulty"])
+
+    def practice(self, situation: str | None = None, max_difficulty: int = 3) -> Any:
+        """Show the practice deck (easiest first). Returns the view, for tests."""
+        from .widgets import PracticeDeck
+
+        deck = PracticeDeck(self.practice_items(situation, max_difficulty))
+        if not _grading():
+            _display(deck.widget)
+        return deck
+
+    def scenario(self, scenario_id: str) -> dict[str, Any]:
+        for sc in self.content["scenarios"]:
+            if sc["id"] == scenario_id:
+                return sc
+        known = ", ".join(s["id"] for s in self.content["scenarios"])
+        raise KeyError(f"no scenario '{scenario_id}' in this module (there are: {known})")
+
+    def try_reply(self, scenario_id: str) -> Any:
+        """Show a one-turn role-play. Returns the view, for tests."""
+        from .widgets import ReplyPicker
+
+        picker = ReplyPicker(self.scenario(scenario_id))
+        if not _grading():
+            _display(picker.widget)
+        return picker
+
+    # ---------------------------------------------------------------- graded exercises
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        try:
+            spec = self.content["exercises"][exercise_id]
+        except KeyError:
+            known = ", ".join(self.content["exercises"])
+            raise KeyError(f"no exercise '{exercise_id}' in this module (there are: {known})") from None
+        return Exercise(self, exercise_id, spec)
+
+
+class Exercise:
+    """A graded exercise's menus, bound to the answers file."""
+
+    def __init__(self, lesson: Lesson, exercise_id: str, spec: dict[str, Any]):
+        self.lesson = lesson
+        self.id = exercise_id
+        self.spec = spec
+        self.item_ids = [it["id"] for it in spec["items"]]
+        self.view: Any = None
+
+    def _saved(self) -> tuple[dict[str, Any], str | None]:
+        """The saved picks for this exercise, and a message if the file had to be set aside."""
+        path = self.lesson.answers_path
+        try:
+            return dict(store.read(path).get(self.id, {})), None
+        except store.AnswerFileError as exc:
+            if _grading():
+                return {}, f"Saved answers could not be used: {exc}"
+            moved = store.set_aside(path)
+            return {}, f"{exc} It has been kept as {moved.name}; nothing was deleted."
+
+    def pick(self, solution: dict[str, str] | None = None) -> dict[str, Any]:
+        """Show the menus and return the picks, a plain ``dict`` kept up to date as you choose.
+
+        ``solution`` is the instructor's key in the source notebook: it is shown read-only
+        and never written to the answers file.
+        """
+        if solution is not None:
+            picks: dict[str, Any] = {k: v for k, v in solution.items() if type(k) is str and type(v) is str}
+            note = "Instructor's copy: the key is shown and nothing is saved."
+        else:
+            saved, note = self._saved()
+            picks = {k: v for k, v in saved.items() if k in self.item_ids}
+        answered = sum(1 for i in self.item_ids if picks.get(i) in LABELS)
+        summary = f"{self.spec['title']}: {answered} of {len(self.item_ids)} items answered."
+        if _grading():
+            print(summary if note is None else f"{summary} {note}")
+            return picks
+        from .widgets import LabelPicker
+
+        def save(item: str, label: str) -> None:
+            if label:
+                picks[item] = label
+            else:
+                picks.pop(item, None)
+            store.write(self.lesson.answers_path, self.id, picks)
+            done = sum(1 for i in self.item_ids if picks.get(i) in LABELS)
+            self.view.status.value = f"<small>Saved: {done} of {len(self.item_ids)} answered.</small>"
+
+        self.view = LabelPicker(
+            self.spec["items"], picks, None if solution is not None else save, read_only=solution is not None
+        )
+        self.view.status.value = f"<small>{summary}{' ' + note if note else ''}</small>"
+        _display(self.view.widget)
+        return picks

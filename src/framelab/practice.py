@@ -1,0 +1,97 @@
+"""Formative practice, as plain functions: checking a label set, and a client's reaction.
+
+The widgets in :mod:`framelab.widgets` only display what these return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .vocabulary import LABELS, THREE_MOVES, TITLES
+
+#: When a reply carries several labels, the client reacts to the one that dominates it:
+#: a backfire outweighs a good move (a warm dodge is still a dodge); among the good moves,
+#: the fullest one leads.
+CATEGORY_ORDER: tuple[str, ...] = (
+    "collapse_frame",
+    "mixed_message",
+    "gentle_dodge",
+    "vague_rule",
+    "ignore_redirect",
+    "recenter",
+    "state_boundary",
+    "validate",
+)
+assert sorted(CATEGORY_ORDER) == sorted(LABELS)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a trainee's label set compares with the bank's."""
+
+    chosen: frozenset[str]
+    gold: frozenset[str]
+
+    @property
+    def found(self) -> list[str]:
+        return [lab for lab in LABELS if lab in self.chosen and lab in self.gold]
+
+    @property
+    def missed(self) -> list[str]:
+        return [lab for lab in LABELS if lab in self.gold and lab not in self.chosen]
+
+    @property
+    def extra(self) -> list[str]:
+        return [lab for lab in LABELS if lab in self.chosen and lab not in self.gold]
+
+    @property
+    def exact(self) -> bool:
+        return self.chosen == self.gold
+
+    def lines(self) -> list[str]:
+        """The verdict in plain words, one point per line."""
+        if not self.chosen:
+            return ["Choose at least one label first."]
+        out = ["Exactly right." if self.exact else "Not quite."]
+        if self.found:
+            out.append("You spotted: " + ", ".join(TITLES[x] for x in self.found) + ".")
+        if self.missed:
+            out.append("Also there: " + ", ".join(TITLES[x] for x in self.missed) + ".")
+        if self.extra:
+            out.append("Not in this response: " + ", ".join(TITLES[x] for x in self.extra) + ".")
+        return out
+
+
+def assess(chosen: Iterable[str], gold: Iterable[str]) -> Verdict:
+    return Verdict(frozenset(chosen), frozenset(gold))
+
+
+def moves_made(labels: Iterable[str]) -> list[str]:
+    """Which of the three moves a label set contains, in order."""
+    got = set(labels)
+    return [m for m in THREE_MOVES if m in got]
+
+
+def category(labels: Iterable[str]) -> str:
+    """The one label that decides how the client reacts to a reply."""
+    got = set(labels)
+    for lab in CATEGORY_ORDER:
+        if lab in got:
+            return lab
+    raise ValueError("a reply needs at least one label to be categorised")
+
+
+@dataclass(frozen=True)
+class Reaction:
+    category: str
+    reaction: str
+    next: str  # a node id, or "END"
+
+
+def react(scenario: Mapping[str, Any], node: str, labels: Iterable[str]) -> Reaction:
+    """How the client in ``scenario`` reacts, at ``node``, to a reply with these labels."""
+    cat = category(labels)
+    branch = scenario["nodes"][node]["branches"][cat]
+    return Reaction(cat, branch["reaction"], branch["next"])

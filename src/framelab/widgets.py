@@ -1,0 +1,190 @@
+"""Thin ipywidgets views over the plain logic in ``practice``, ``answers`` and ``checks``.
+
+Each view builds its widgets, wires callbacks to plain functions, and exposes the widgets
+as attributes so that tests can set values and click buttons without a browser.
+Colours come from JupyterLab's theme variables, so the views read well in light and dark.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as w
+
+from . import practice
+from .vocabulary import LABELS, MEANINGS, TITLES, menu_text
+
+PLACEHOLDER = "(choose a label)"
+
+_CARD = (
+    "border-left: 4px solid var(--jp-brand-color1); padding: 6px 12px; margin: 4px 0;"
+    "color: var(--jp-content-font-color1); background: var(--jp-layout-color1);"
+)
+
+
+def _quote(who: str, text: str) -> str:
+    return f"<div style='{_CARD}'><b>{html.escape(who)}:</b> {html.escape(text)}</div>"
+
+
+def _note(lines: Sequence[str], ok: bool | None = None) -> str:
+    colour = {True: "--jp-success-color1", False: "--jp-warn-color1", None: "--jp-border-color1"}[ok]
+    body = "<br>".join(html.escape(x) for x in lines)
+    return (
+        f"<div role='status' aria-live='polite' style='border-left: 4px solid var({colour});"
+        f"padding: 6px 12px; color: var(--jp-content-font-color1);'>{body}</div>"
+    )
+
+
+class LabelPicker:
+    """One menu per exercise item; every change is handed to ``on_change``."""
+
+    def __init__(
+        self,
+        items: Sequence[dict[str, Any]],
+        picks: dict[str, str],
+        on_change: Callable[[str, str], None] | None,
+        *,
+        read_only: bool = False,
+    ):
+        options = [(PLACEHOLDER, "")] + [(menu_text(lab), lab) for lab in LABELS]
+        self.menus: dict[str, w.Dropdown] = {}
+        rows: list[w.Widget] = []
+        for n, item in enumerate(items, 1):
+            menu = w.Dropdown(
+                options=options,
+                value=picks.get(item["id"], "") if picks.get(item["id"], "") in LABELS else "",
+                description=f"Item {n}",
+                disabled=read_only,
+                layout=w.Layout(width="min(100%, 46em)"),
+                style={"description_width": "4.5em"},
+            )
+            menu.add_class("framelab-menu")
+            if on_change is not None:
+                menu.observe(lambda ch, iid=item["id"]: on_change(iid, ch["new"]), names="value")
+            self.menus[item["id"]] = menu
+            head = f"<h4 style='margin: 12px 0 2px'>Item {n} <small>({html.escape(item['id'])})</small></h4>"
+            quotes = ""
+            if item.get("client"):
+                quotes += _quote("Client", item["client"])
+            quotes += _quote("Therapist" if item.get("client") else "Vignette", item["text"])
+            rows += [w.HTML(head + quotes), menu]
+        self.status = w.HTML()
+        self.widget = w.VBox([*rows, self.status], layout=w.Layout(max_width="52em"))
+        self.widget.add_class("framelab-exercise")
+
+
+class PracticeDeck:
+    """Practice items one at a time: tick the moves you see, check, read why, move on."""
+
+    def __init__(self, items: Sequence[dict[str, Any]]):
+        if not items:
+            raise ValueError("there are no practice items to show")
+        self.items = list(items)
+        self.index = 0
+        self.position = w.HTML()
+        self.prompt = w.HTML()
+        self.boxes = {
+            lab: w.Checkbox(
+                value=False,
+                description=f"{TITLES[lab]}: {MEANINGS[lab]}",
+                indent=False,
+                layout=w.Layout(width="auto"),
+            )
+            for lab in LABELS
+        }
+        self.check = w.Button(description="Check", button_style="primary", tooltip="Check the labels you ticked")
+        self.previous = w.Button(description="Previous", tooltip="Go back one item")
+        self.next = w.Button(description="Next", tooltip="Go to the next item")
+        self.feedback = w.HTML()
+        self.check.on_click(lambda _: self.on_check())
+        self.next.on_click(lambda _: self.go(+1))
+        self.previous.on_click(lambda _: self.go(-1))
+        self.widget = w.VBox(
+            [
+                self.position,
+                self.prompt,
+                w.HTML("<b>Which labels fit this response?</b> Tick every one that applies."),
+                w.VBox(list(self.boxes.values())),
+                w.HBox([self.check, self.previous, self.next]),
+                self.feedback,
+            ],
+            layout=w.Layout(max_width="52em"),
+        )
+        self.widget.add_class("framelab-practice")
+        self.show()
+
+    @property
+    def item(self) -> dict[str, Any]:
+        return self.items[self.index]
+
+    def show(self) -> None:
+        item = self.item
+        self.position.value = f"<small>Practice item {self.index + 1} of {len(self.items)}</small>"
+        self.prompt.value = _quote("Client", item["client"]) + _quote("Therapist", item["text"])
+        for box in self.boxes.values():
+            box.value = False
+        self.feedback.value = ""
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index == len(self.items) - 1
+
+    def go(self, step: int) -> None:
+        self.index = max(0, min(len(self.items) - 1, self.index + step))
+        self.show()
+
+    def chosen(self) -> list[str]:
+        return [lab for lab, box in self.boxes.items() if box.value]
+
+    def on_check(self) -> practice.Verdict:
+        verdict = practice.assess(self.chosen(), self.item["labels"])
+        lines = verdict.lines()
+        if verdict.chosen:
+            lines.append("Why: " + self.item["rationale"])
+        self.feedback.value = _note(lines, verdict.exact if verdict.chosen else None)
+        return verdict
+
+
+class ReplyPicker:
+    """A one-turn role-play: the client speaks, you choose a reply, the client reacts."""
+
+    def __init__(self, scenario: dict[str, Any]):
+        self.scenario = scenario
+        node = scenario["nodes"][scenario["start"]]
+        replies = scenario["sample_replies"]
+        if not replies:
+            raise ValueError(f"scenario '{scenario['id']}' has no sample replies to choose from")
+        ctx = scenario["context"]
+        self.setting = w.HTML(
+            f"<h4 style='margin: 8px 0 2px'>{html.escape(scenario['title'])}</h4>"
+            f"<small>{html.escape(ctx['stage'])} {html.escape(ctx['background'])}</small>"
+            + _quote("Client", node["client"])
+        )
+        self.choice = w.RadioButtons(
+            options=[(r["text"], i) for i, r in enumerate(replies)],
+            value=None,
+            description="Your reply",
+            layout=w.Layout(width="auto"),
+            style={"description_width": "6em"},
+        )
+        self.say = w.Button(description="Say it", button_style="primary", tooltip="Give this reply to the client")
+        self.reaction = w.HTML()
+        self.say.on_click(lambda _: self.on_say())
+        self.widget = w.VBox([self.setting, self.choice, self.say, self.reaction], layout=w.Layout(max_width="52em"))
+        self.widget.add_class("framelab-reply-picker")
+
+    def on_say(self) -> practice.Reaction | None:
+        if self.choice.value is None:
+            self.reaction.value = _note(["Choose a reply first."])
+            return None
+        reply = self.scenario["sample_replies"][self.choice.value]
+        result = practice.react(self.scenario, self.scenario["start"], reply["labels"])
+        moves = practice.moves_made(reply["labels"])
+        lines = [
+            "What that reply did: " + ", ".join(TITLES[x] for x in reply["labels"]) + ".",
+            reply["note"],
+        ]
+        if len(moves) < 3:
+            lines.append("Try another reply to see how the client responds to it.")
+        self.reaction.value = _quote("Client", result.reaction) + _note(lines, len(moves) == 3)
+        return result

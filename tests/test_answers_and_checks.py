@@ -1,0 +1,118 @@
+"""The saved-answers file and the checks the notebooks' test cells call."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from framelab import answers as store
+from framelab.checks import AnswerProblem, check_answer, grade_answer
+
+
+def test_write_then_read_round_trip(tmp_path):
+    path = tmp_path / store.FILENAME
+    store.write(path, "quiz", {"a": "validate", "b": "recenter"})
+    store.write(path, "other", {"c": ["validate", "recenter"]})
+    assert store.read(path) == {"quiz": {"a": "validate", "b": "recenter"}, "other": {"c": ["validate", "recenter"]}}
+
+
+def test_missing_file_means_no_answers_yet(tmp_path):
+    assert store.read(tmp_path / "nope.json") == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"format": "framelab-answers/1", "exercises": {"quiz": {"a": "valid', "not readable JSON"),
+        ('["not", "a", "mapping"]', "not a Frame Lab answers file"),
+        ('{"format": "framelab-answers/1", "exercises": {"quiz": {"a": 7}}}', "not a label"),
+        ('{"format": "framelab-answers/1", "exercises": {"quiz": {"a": {"x": 1}}}}', "not a label"),
+        ('{"format": "framelab-answers/1", "exercises": {"quiz": ["a"]}}', "not a mapping"),
+    ],
+)
+def test_bad_answer_files_get_a_plain_reason(tmp_path, content, reason):
+    path = tmp_path / store.FILENAME
+    path.write_text(content)
+    with pytest.raises(store.AnswerFileError, match=reason):
+        store.read(path)
+
+
+def test_huge_answer_file_is_refused_unread(tmp_path):
+    path = tmp_path / store.FILENAME
+    path.write_text(" " * (store.MAX_BYTES + 1))
+    with pytest.raises(store.AnswerFileError, match="far larger"):
+        store.read(path)
+
+
+def test_a_broken_file_is_set_aside_not_overwritten(tmp_path):
+    path = tmp_path / store.FILENAME
+    path.write_text("{broken")
+    store.write(path, "quiz", {"a": "validate"})
+    kept = list(tmp_path.glob("answers.broken-*.json"))
+    assert len(kept) == 1 and kept[0].read_text() == "{broken"
+    assert store.read(path) == {"quiz": {"a": "validate"}}
+
+
+def test_blank_choices_are_not_saved(tmp_path):
+    path = tmp_path / store.FILENAME
+    store.write(path, "quiz", {"a": "", "b": "validate"})
+    assert json.loads(path.read_text())["exercises"]["quiz"] == {"b": "validate"}
+
+
+class RiggedStr(str):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = str.__hash__
+
+
+class RiggedDict(dict):
+    def get(self, key, default=None):
+        return "gentle_dodge"
+
+
+def test_grade_answer_passes_only_the_gold_label():
+    grade_answer({"i1": "gentle_dodge"}, "i1", "gentle_dodge")
+    with pytest.raises(AnswerProblem, match="you chose 'vague_rule'; the expected label is 'gentle_dodge'"):
+        grade_answer({"i1": "vague_rule"}, "i1", "gentle_dodge")
+    with pytest.raises(AnswerProblem, match="no answer was chosen"):
+        grade_answer({}, "i1", "gentle_dodge")
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"i1": RiggedStr("vague_rule")},
+        RiggedDict({"i1": "vague_rule"}),
+        {"i1": ["gentle_dodge"]},
+        None,
+        "gentle_dodge",
+    ],
+)
+def test_grade_answer_does_not_trust_the_answer_object(answers):
+    with pytest.raises(AnswerProblem):
+        grade_answer(answers, "i1", "gentle_dodge")
+
+
+def test_check_answer_reports_missing_without_failing(capsys):
+    assert "not answered yet" in check_answer({}, "i1")
+    assert "answered." in check_answer({"i1": "validate"}, "i1")
+    assert "Item i1: not answered yet" in capsys.readouterr().out
+
+
+def test_check_answer_names_the_nearest_label():
+    with pytest.raises(
+        AnswerProblem, match=r"'gental_dodge' is not one of the eight labels\. Did you mean 'gentle_dodge'"
+    ):
+        check_answer({"i1": "gental_dodge"}, "i1")
+
+
+def test_check_answer_rejects_subclasses():
+    with pytest.raises(AnswerProblem, match="not one of the labels"):
+        check_answer({"i1": RiggedStr("validate")}, "i1")
+    with pytest.raises(AnswerProblem, match="not read from the menus"):
+        check_answer(RiggedDict(), "i1")

@@ -1,0 +1,204 @@
+"""Practice logic as plain functions, and the widgets driven from Python (no browser)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from framelab import practice
+from framelab.notebook import Lesson
+from framelab.vocabulary import LABELS
+
+SCENARIO = {
+    "id": "door",
+    "title": "At the door",
+    "context": {"stage": "Session 12.", "background": "A client."},
+    "start": "bid",
+    "nodes": {
+        "bid": {
+            "client": "Coffee?",
+            "branches": {lab: {"reaction": f"reacts to {lab}", "next": "END"} for lab in LABELS},
+        }
+    },
+    "sample_replies": [
+        {"text": "My week is mad.", "labels": ["gentle_dodge"], "note": "A dodge."},
+        {
+            "text": "Glad you asked; no; what prompted it?",
+            "labels": ["validate", "state_boundary", "recenter"],
+            "note": "All three.",
+        },
+    ],
+    "model_responses": [{"level": 1, "text": "x", "commentary": "y"}],
+}
+
+PRACTICE = [
+    {
+        "id": "p1",
+        "situation": "coffee",
+        "client": "Coffee?",
+        "text": "Busy, sorry.",
+        "labels": ["gentle_dodge"],
+        "rationale": "Busy is temporary.",
+        "difficulty": 1,
+    },
+    {
+        "id": "p2",
+        "situation": "gift",
+        "client": "A gift!",
+        "text": "Glad; no; why?",
+        "labels": ["validate", "state_boundary", "recenter"],
+        "rationale": "All three moves.",
+        "difficulty": 2,
+    },
+]
+
+
+def test_assess_reports_found_missed_and_extra():
+    v = practice.assess(["validate", "gentle_dodge"], ["validate", "state_boundary"])
+    assert not v.exact
+    assert (v.found, v.missed, v.extra) == (["validate"], ["state_boundary"], ["gentle_dodge"])
+    assert v.lines()[0] == "Not quite."
+    assert practice.assess(["recenter"], ["recenter"]).lines() == [
+        "Exactly right.",
+        "You spotted: Re-center on the work.",
+    ]
+    assert practice.assess([], ["recenter"]).lines() == ["Choose at least one label first."]
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (["validate", "state_boundary", "recenter"], "recenter"),
+        (["validate", "state_boundary"], "state_boundary"),
+        (["validate", "gentle_dodge"], "gentle_dodge"),
+        (["gentle_dodge", "mixed_message"], "mixed_message"),
+        (["validate", "collapse_frame"], "collapse_frame"),
+        (["validate"], "validate"),
+    ],
+)
+def test_the_dominant_label_decides_the_reaction(labels, expected):
+    assert practice.category(labels) == expected
+    assert practice.react(SCENARIO, "bid", labels).reaction == f"reacts to {expected}"
+
+
+def test_category_needs_a_label():
+    with pytest.raises(ValueError, match="at least one label"):
+        practice.category([])
+
+
+def test_practice_deck_checks_and_explains():
+    from framelab.widgets import PracticeDeck
+
+    deck = PracticeDeck(PRACTICE)
+    assert "Busy, sorry." in deck.prompt.value and deck.previous.disabled
+    deck.boxes["gentle_dodge"].value = True
+    deck.check.click()
+    assert "Exactly right." in deck.feedback.value and "Busy is temporary." in deck.feedback.value
+    deck.next.click()
+    assert deck.index == 1 and deck.feedback.value == "" and not any(b.value for b in deck.boxes.values())
+    deck.boxes["validate"].value = True
+    verdict = deck.on_check()
+    assert verdict.missed == ["state_boundary", "recenter"]
+    assert "Also there: State the boundary, Re-center on the work." in deck.feedback.value
+    assert deck.next.disabled
+
+
+def test_reply_picker_shows_the_reaction():
+    from framelab.widgets import ReplyPicker
+
+    picker = ReplyPicker(SCENARIO)
+    picker.say.click()
+    assert "Choose a reply first." in picker.reaction.value
+    picker.choice.value = 0
+    picker.say.click()
+    assert "reacts to gentle_dodge" in picker.reaction.value and "A dodge." in picker.reaction.value
+    picker.choice.value = 1
+    assert picker.on_say().category == "recenter"
+
+
+def make_lesson(tmp_path) -> Lesson:
+    content = {
+        "format": "framelab-content/1",
+        "module": {"id": "m9", "folder": "m9_test", "title": "Test", "minutes": 5},
+        "exercises": {
+            "quiz": {
+                "kind": "single_label",
+                "title": "Quiz",
+                "items": [
+                    {"id": "a1", "client": "Coffee?", "text": "Rules say no."},
+                    {"id": "a2", "client": "Friends?", "text": "Maybe later!"},
+                ],
+            }
+        },
+        "practice": PRACTICE,
+        "practice_vignettes": [],
+        "scenarios": [SCENARIO],
+    }
+    (tmp_path / "content.json").write_text(json.dumps(content))
+    return Lesson.here(tmp_path)
+
+
+def test_exercise_menus_save_every_change_and_come_back(tmp_path, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    lesson = make_lesson(tmp_path)
+    picks = lesson.exercise("quiz").pick()
+    view = lesson.exercise  # noqa: F841 - the view lives on the Exercise object below
+    ex = lesson.exercise("quiz")
+    picks = ex.pick()
+    assert picks == {}
+    ex.view.menus["a1"].value = "vague_rule"
+    ex.view.menus["a2"].value = "gentle_dodge"
+    ex.view.menus["a2"].value = "mixed_message"
+    assert picks == {"a1": "vague_rule", "a2": "mixed_message"}  # the returned dict stays current
+    assert type(picks) is dict
+    assert "2 of 2 answered" in ex.view.status.value
+    # a new kernel: the saved file brings the choices back
+    again = make_lesson(tmp_path).exercise("quiz")
+    assert again.pick() == {"a1": "vague_rule", "a2": "mixed_message"}
+    assert again.view.menus["a1"].value == "vague_rule"
+    ex.view.menus["a1"].value = ""
+    assert json.loads((tmp_path / "answers.json").read_text())["exercises"]["quiz"] == {"a2": "mixed_message"}
+
+
+def test_instructor_solution_is_shown_but_never_saved(tmp_path, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    ex = make_lesson(tmp_path).exercise("quiz")
+    assert ex.pick({"a1": "vague_rule"}) == {"a1": "vague_rule"}
+    assert ex.view.menus["a1"].disabled
+    assert not (tmp_path / "answers.json").exists()
+
+
+def test_a_broken_answers_file_is_kept_and_the_trainee_told(tmp_path, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    lesson = make_lesson(tmp_path)
+    (tmp_path / "answers.json").write_text("{oops")
+    ex = lesson.exercise("quiz")
+    assert ex.pick() == {}
+    assert "kept as answers.broken-" in ex.view.status.value
+    assert len(list(tmp_path.glob("answers.broken-*.json"))) == 1
+
+
+def test_under_grading_nothing_is_displayed_and_files_are_left_alone(tmp_path, monkeypatch, capsys):
+    lesson = make_lesson(tmp_path)
+    (tmp_path / "answers.json").write_text("{oops")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    ex = lesson.exercise("quiz")
+    assert ex.pick() == {} and ex.view is None
+    assert "could not be used" in capsys.readouterr().out
+    assert (tmp_path / "answers.json").read_text() == "{oops"
+
+
+def test_missing_content_file_says_what_to_do(tmp_path):
+    from framelab.notebook import ContentError
+
+    with pytest.raises(ContentError, match=r"content\.json is missing"):
+        Lesson.here(tmp_path)
+
+
+def test_unknown_exercise_and_scenario_name_the_choices(tmp_path):
+    lesson = make_lesson(tmp_path)
+    with pytest.raises(KeyError, match="there are: quiz"):
+        lesson.exercise("nope")
+    with pytest.raises(KeyError, match="there are: door"):
+        lesson.scenario("nope")
