@@ -17,7 +17,8 @@ COURSE_FILES = ("modules", "source", "release", "nbgrader_config.py")
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600, check: bool = True):
     """Run a command, and on failure show everything it printed."""
-    full_env = {**os.environ, **(env or {})}
+    # nbgrader runs helpers such as `alembic` by name: the environment's bin must come first
+    full_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})}
     proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(

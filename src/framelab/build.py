@@ -94,8 +94,7 @@ def _gold(it: Response | Vignette, ex: Exercise) -> str:
 
 def answer_source(ex: Exercise, key: dict[str, str]) -> str:
     lines = [
-        "# Nothing to type here: run this cell, then choose in the menus that appear.",
-        "# Your choices are saved as you make them.",
+        "# Run this cell to show the menus. Your choices are saved as you make them.",
         f'{ex.id} = {LESSON_VAR}.exercise("{ex.id}").pick(',
         "    ### BEGIN SOLUTION",
         "    {",

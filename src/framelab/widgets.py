@@ -7,6 +7,7 @@ Colours come from JupyterLab's theme variables, so the views read well in light 
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -154,23 +155,35 @@ class ReplyPicker:
         replies = scenario["sample_replies"]
         if not replies:
             raise ValueError(f"scenario '{scenario['id']}' has no sample replies to choose from")
+        # a stable order that does not always put the model reply first
+        self.order = sorted(range(len(replies)), key=lambda i: hashlib.sha256(replies[i]["text"].encode()).hexdigest())
+        letters = [chr(ord("A") + n) for n in range(len(self.order))]
         ctx = scenario["context"]
+        cards = "".join(
+            f"<div style='{_CARD}'><b>{letter}.</b> {html.escape(replies[i]['text'])}</div>"
+            for letter, i in zip(letters, self.order, strict=True)
+        )
         self.setting = w.HTML(
             f"<h4 style='margin: 8px 0 2px'>{html.escape(scenario['title'])}</h4>"
-            f"<small>{html.escape(ctx['stage'])} {html.escape(ctx['background'])}</small>"
+            f"<p style='color: var(--jp-content-font-color2)'>{html.escape(ctx['stage'])} "
+            f"{html.escape(ctx['background'])}</p>"
             + _quote("Client", node["client"])
+            + "<p><b>Possible replies</b></p>"
+            + cards
         )
-        self.choice = w.RadioButtons(
-            options=[(r["text"], i) for i, r in enumerate(replies)],
+        self.choice = w.ToggleButtons(
+            options=[(letter, i) for letter, i in zip(letters, self.order, strict=True)],
             value=None,
             description="Your reply",
-            layout=w.Layout(width="auto"),
-            style={"description_width": "6em"},
+            tooltips=[f"Reply {letter}" for letter in letters],
+            style={"description_width": "6em", "button_width": "3em"},
         )
         self.say = w.Button(description="Say it", button_style="primary", tooltip="Give this reply to the client")
         self.reaction = w.HTML()
         self.say.on_click(lambda _: self.on_say())
-        self.widget = w.VBox([self.setting, self.choice, self.say, self.reaction], layout=w.Layout(max_width="52em"))
+        self.widget = w.VBox(
+            [self.setting, w.HBox([self.choice, self.say]), self.reaction], layout=w.Layout(max_width="52em")
+        )
         self.widget.add_class("framelab-reply-picker")
 
     def on_say(self) -> practice.Reaction | None:

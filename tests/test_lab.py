@@ -1,0 +1,91 @@
+"""`make lab`: creates the workspace on first run, never overwrites it, honours PORT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_lab(workspace: Path, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["make", "--no-print-directory", "lab", f"WORKSPACE={workspace}", f"PORT={port}"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_until_serving(proc: subprocess.Popen, port: int, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"make lab exited early:\n{proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"JupyterLab did not answer on port {port} within {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> str:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+    return out
+
+
+def test_make_lab_creates_then_keeps_the_workspace(tmp_path):
+    workspace = tmp_path / "workspace"
+    port = free_port()
+    proc = start_lab(workspace, port)
+    try:
+        wait_until_serving(proc, port)
+    finally:
+        out = stop(proc)
+    released = sorted(p.relative_to(ROOT / "release") for p in (ROOT / "release").rglob("*") if p.is_file())
+    assert released, "release/ is empty"
+    for rel in released:
+        assert (workspace / rel).read_bytes() == (ROOT / "release" / rel).read_bytes(), rel
+    assert f"127.0.0.1:{port}" in out, out[-2000:]
+
+    # the trainee works: edits a notebook, saves answers, deletes a file they did not want
+    notebook = next(workspace.rglob("*.ipynb"))
+    edited = notebook.read_bytes().replace(b'"cells": [', b'"cells": [', 1) + b"\n"
+    notebook.write_bytes(edited)
+    answers = notebook.parent / "answers.json"
+    answers.write_text('{"format": "framelab-answers/1", "exercises": {"x": {"y": "validate"}}}\n')
+    before = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file()}
+
+    port = free_port()
+    proc = start_lab(workspace, port)
+    try:
+        wait_until_serving(proc, port)
+    finally:
+        out = stop(proc)
+    after = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+    for path, data in before.items():
+        assert after[path] == data, f"make lab changed {path}"
+    assert "kept" in out

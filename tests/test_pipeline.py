@@ -1,0 +1,129 @@
+"""The whole nbgrader cycle on every graded module, in a private course and exchange.
+
+Three simulated trainees: one submits the solutions, one the untouched release, one a
+scripted set of answers with known mistakes. Release, fetch, submit, collect, autograde,
+manual grading, feedback and export all run through nbgrader itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, copy_course, nbgrader
+
+from framelab import answers as store
+from framelab.vocabulary import LABELS
+
+pytestmark = pytest.mark.slow
+
+COURSE = "framelab"
+
+
+def exchange_args(tmp: Path, who: str) -> list[str]:
+    return [f"--Exchange.root={tmp / 'exchange'}", f"--Exchange.cache={tmp / 'cache' / who}"]
+
+
+def partial_answers(bank, module) -> tuple[dict[str, dict[str, str]], int]:
+    """Right on about two thirds, wrong on some, blank on the rest; returns picks and the expected score."""
+    picks: dict[str, dict[str, str]] = {}
+    expected = 0
+    items = bank.items()
+    for ex in module.meta.exercises:
+        chosen = {}
+        for n, iid in enumerate(ex.items):
+            gold = items[iid].labels[0]
+            if n % 3 == 2:
+                continue  # left blank
+            if n % 4 == 1:
+                chosen[iid] = next(lab for lab in LABELS if lab != gold)  # a known mistake
+            else:
+                chosen[iid] = gold
+                expected += 1
+        picks[ex.id] = chosen
+    return picks, expected
+
+
+def scores(course: Path, assignment: str) -> dict[str, dict[str, float]]:
+    """Per trainee: the automatic score, the manual score and the maximum, from nbgrader's gradebook."""
+    from nbgrader.api import Gradebook
+
+    out: dict[str, dict[str, float]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sub in gb.assignment_submissions(assignment):
+            grades = [g for nb in sub.notebooks for g in nb.grades]
+            out[sub.student.id] = {
+                "auto": sum(g.auto_score or 0 for g in grades),
+                "manual": sum(g.manual_score or 0 for g in grades),
+                "max": sum(g.max_score for g in grades),
+            }
+    return out
+
+
+def test_full_cycle(tmp_path, bank, assignments):
+    course = copy_course(tmp_path / "course")
+    for assignment in assignments:
+        module = bank.module(assignment)
+        auto_max = sum(len(ex.items) for ex in module.meta.exercises)
+        picks, expected_partial = partial_answers(bank, module)
+        assert 0 < expected_partial < auto_max
+
+        nbgrader("generate_assignment", assignment, "--force", cwd=course)
+        nbgrader("release_assignment", assignment, "--force", *exchange_args(tmp_path, "instructor"), cwd=course)
+
+        for trainee in ("solution", "blank", "partial"):
+            home = tmp_path / "home" / trainee
+            home.mkdir(parents=True, exist_ok=True)
+            args = [f"--course={COURSE}", *exchange_args(tmp_path, trainee), f"--Exchange.assignment_dir={home}"]
+            nbgrader("fetch_assignment", assignment, *args, cwd=home)
+            work = home / assignment
+            assert (work / f"{assignment}.ipynb").exists() and (work / "content.json").exists()
+            if trainee == "solution":
+                shutil.copy(ROOT / "source" / assignment / f"{assignment}.ipynb", work / f"{assignment}.ipynb")
+            elif trainee == "partial":
+                for ex_id, chosen in picks.items():
+                    store.write(work / store.FILENAME, ex_id, chosen)  # exactly what the menus write
+            nbgrader("submit", assignment, f"--student={trainee}", *args, cwd=home)
+
+        nbgrader("collect", assignment, *exchange_args(tmp_path, "instructor"), cwd=course)
+        submitted = sorted(p.name for p in (course / "submitted").iterdir())
+        assert submitted == ["blank", "partial", "solution"]
+        nbgrader("autograde", assignment, "--create", cwd=course)
+
+        got = scores(course, assignment)
+        assert got["solution"]["auto"] == auto_max, got
+        assert got["blank"]["auto"] == 0, got
+        assert got["partial"]["auto"] == expected_partial, got
+        manual_max = got["solution"]["max"] - auto_max
+
+        # the instructor hand-grades the reflection (what formgrader does, through nbgrader's API)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            sub = gb.find_submission_notebook(assignment, assignment, "solution")
+            manual_cells = [g for g in sub.grades if g.auto_score is None]
+            assert manual_cells and sum(g.max_score for g in manual_cells) == manual_max > 0
+            for g in manual_cells:
+                g.manual_score = g.max_score
+            gb.db.commit()
+        assert scores(course, assignment)["solution"]["manual"] == manual_max
+
+        nbgrader("generate_feedback", assignment, cwd=course)
+        for trainee in ("solution", "blank", "partial"):
+            html = (course / "feedback" / trainee / assignment / f"{assignment}.html").read_text()
+            assert "Item 1 of" in html
+
+        nbgrader("export", f"--to={tmp_path / 'grades.csv'}", cwd=course)
+        with (tmp_path / "grades.csv").open() as fh:
+            rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(fh)}
+        assert float(rows[(assignment, "solution")]["score"]) == auto_max + manual_max
+        assert float(rows[(assignment, "solution")]["max_score"]) == auto_max + manual_max
+        assert float(rows[(assignment, "blank")]["score"]) == 0
+        assert float(rows[(assignment, "partial")]["score"]) == expected_partial
+
+        # the submitted answers file is exactly what was graded
+        saved = json.loads((course / "submitted" / "partial" / assignment / store.FILENAME).read_text())
+        assert saved["exercises"] == picks
