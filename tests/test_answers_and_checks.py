@@ -77,7 +77,7 @@ class RiggedDict(dict):
 
 def test_grade_answer_passes_only_the_gold_label():
     grade_answer({"i1": "gentle_dodge"}, "i1", "gentle_dodge")
-    with pytest.raises(AnswerProblem, match="you chose 'vague_rule'; the expected label is 'gentle_dodge'"):
+    with pytest.raises(AnswerProblem, match="you chose 'vague_rule'; the expected answer is 'gentle_dodge'"):
         grade_answer({"i1": "vague_rule"}, "i1", "gentle_dodge")
     with pytest.raises(AnswerProblem, match="no answer was chosen"):
         grade_answer({}, "i1", "gentle_dodge")
@@ -112,7 +112,33 @@ def test_check_answer_names_the_nearest_label():
 
 
 def test_check_answer_rejects_subclasses():
-    with pytest.raises(AnswerProblem, match="not one of the labels"):
+    with pytest.raises(AnswerProblem, match="not one of the choices"):
         check_answer({"i1": RiggedStr("validate")}, "i1")
     with pytest.raises(AnswerProblem, match="not read from the menus"):
         check_answer(RiggedDict(), "i1")
+
+
+def test_moves_items_need_exactly_the_right_set():
+    grade_answer({"i1": ["validate", "recenter"]}, "i1", ["validate", "recenter"], kind="moves")
+    grade_answer({"i1": ["recenter", "validate"]}, "i1", ["validate", "recenter"], kind="moves")
+    grade_answer({"i1": ["none"]}, "i1", ["none"], kind="moves")
+    # claiming every move earns nothing unless every move is there
+    with pytest.raises(AnswerProblem, match="expected answer is 'validate, recenter'"):
+        grade_answer({"i1": ["validate", "state_boundary", "recenter"]}, "i1", ["validate", "recenter"], kind="moves")
+    with pytest.raises(AnswerProblem, match="cannot be ticked together"):
+        grade_answer({"i1": ["none", "validate"]}, "i1", ["validate"], kind="moves")
+    with pytest.raises(AnswerProblem, match="ticked twice"):
+        grade_answer({"i1": ["validate", "validate"]}, "i1", ["validate"], kind="moves")
+    with pytest.raises(AnswerProblem, match="tick the boxes"):
+        grade_answer({"i1": "validate"}, "i1", ["validate"], kind="moves")
+    with pytest.raises(AnswerProblem, match="not one of the choices"):
+        grade_answer({"i1": [RiggedStr("validate")]}, "i1", ["validate"], kind="moves")
+
+
+def test_vignette_kinds_check_their_own_choices():
+    grade_answer({"v1": "transference"}, "v1", "transference", kind="relation")
+    with pytest.raises(AnswerProblem, match=r"Did you mean 'transference'"):
+        check_answer({"v1": "transferance"}, "v1", kind="relation")
+    with pytest.raises(AnswerProblem, match="'validate' is not one of the choices"):
+        check_answer({"v1": "validate"}, "v1", kind="next_action")
+    assert "answered." in check_answer({"v1": "reflect_and_supervise"}, "v1", kind="next_action")

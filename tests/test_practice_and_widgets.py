@@ -202,3 +202,31 @@ def test_unknown_exercise_and_scenario_name_the_choices(tmp_path):
         lesson.exercise("nope")
     with pytest.raises(KeyError, match="there are: door"):
         lesson.scenario("nope")
+
+
+def test_tick_box_exercise_saves_sets(tmp_path, monkeypatch):
+    from framelab.vocabulary import OPTION_SETS
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    lesson = make_lesson(tmp_path)
+    options, multi = OPTION_SETS["moves"]
+    lesson.content["exercises"]["moves"] = {
+        "kind": "moves",
+        "title": "Which moves?",
+        "multi": multi,
+        "options": [[v, t] for v, t in options.items()],
+        "items": [{"id": "a1", "client": "Coffee?", "text": "Glad you asked; no; what prompted it?"}],
+    }
+    ex = lesson.exercise("moves")
+    picks = ex.pick()
+    ex.view.ticks["a1"]["validate"].value = True
+    ex.view.ticks["a1"]["recenter"].value = True
+    assert picks == {"a1": ["validate", "recenter"]}
+    ex.view.ticks["a1"]["validate"].value = False
+    ex.view.ticks["a1"]["recenter"].value = False
+    assert picks == {}  # nothing ticked is no answer, not an empty answer
+    ex.view.ticks["a1"]["none"].value = True
+    again = Lesson.here(tmp_path)
+    again.content["exercises"]["moves"] = lesson.content["exercises"]["moves"]
+    ex2 = again.exercise("moves")
+    assert ex2.pick() == {"a1": ["none"]} and ex2.view.ticks["a1"]["none"].value

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .vocabulary import LABELS, nearest_label
+from .vocabulary import BOUNDARY_KINDS, LABELS, NEXT_ACTIONS, RELATIONS, THREE_MOVES, nearest_label
 
 Split = Literal["practice", "assessment"]
 Difficulty = Literal[1, 2, 3]
@@ -40,9 +40,9 @@ BoundaryKind = Literal[
 ]
 Severity = Literal["crossing", "violation"]
 
-RELATIONS: tuple[str, ...] = ("transference", "countertransference", "neither")
-NEXT_ACTIONS: tuple[str, ...] = NextAction.__args__  # type: ignore[attr-defined]
-BOUNDARY_KINDS: tuple[str, ...] = BoundaryKind.__args__  # type: ignore[attr-defined]
+assert set(Relation.__args__) == set(RELATIONS)  # type: ignore[attr-defined]
+assert set(NextAction.__args__) == set(NEXT_ACTIONS)  # type: ignore[attr-defined]
+assert set(BoundaryKind.__args__) == set(BOUNDARY_KINDS)  # type: ignore[attr-defined]
 
 #: Two texts whose sets of words overlap this much are templated near-duplicates.
 NEAR_DUPLICATE_JACCARD = 0.8
@@ -220,7 +220,7 @@ class Exercise(_Strict):
     """A graded exercise: which bank items it asks about, and how."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["single_label", "multi_label", "relation", "boundary"]
+    kind: Literal["single_label", "moves", "missing_move", "relation", "next_action", "boundary"]
     title: str
     items: tuple[str, ...] = Field(min_length=1)
 
@@ -737,40 +737,52 @@ def _cross_checks(
                             "use an assessment item, or change this item's split",
                         )
                     )
-                if ex.kind in ("single_label", "multi_label") and not isinstance(it, Response):
-                    out.append(
-                        Problem(
-                            rel,
-                            None,
-                            iid,
-                            f"exercises.{ex.id}.items",
-                            "is not a labelled response",
-                            "use a response item",
-                        )
-                    )
-                elif ex.kind == "single_label" and isinstance(it, Response) and len(it.labels) != 1:
-                    out.append(
-                        Problem(
-                            rel,
-                            None,
-                            iid,
-                            f"exercises.{ex.id}.items",
-                            f"has {len(it.labels)} labels but this exercise is single-label",
-                            "use an item with exactly one label",
-                        )
-                    )
-                elif ex.kind == "relation" and not (isinstance(it, Vignette) and it.relation):
-                    out.append(
-                        Problem(rel, None, iid, f"exercises.{ex.id}.items", "is not a relation vignette", "use one")
-                    )
-                elif ex.kind == "boundary" and not (isinstance(it, Vignette) and it.boundary_kind):
-                    out.append(
-                        Problem(rel, None, iid, f"exercises.{ex.id}.items", "is not a boundary vignette", "use one")
-                    )
+                problem = _unsuitable(it, ex.kind)
+                if problem:
+                    out.append(Problem(rel, None, iid, f"exercises.{ex.id}.items", problem[0], problem[1]))
             dup = [k for k, n in Counter(ex.items).items() if n > 1]
             if dup:
                 out.append(Problem(rel, None, dup[0], f"exercises.{ex.id}.items", "is listed twice", "list it once"))
     return out
+
+
+def _unsuitable(it: Response | Vignette, kind: str) -> tuple[str, str] | None:
+    """Why an item cannot be used in an exercise of this kind (message, fix), or None."""
+    if kind in ("single_label", "moves", "missing_move") and not isinstance(it, Response):
+        return "is not a labelled response", "use a response item"
+    if kind == "single_label" and isinstance(it, Response) and len(it.labels) != 1:
+        return f"has {len(it.labels)} labels but this exercise is single-label", "use an item with exactly one label"
+    if kind == "missing_move" and isinstance(it, Response):
+        moves = [m for m in THREE_MOVES if m in it.labels]
+        if len(moves) != 2 or len(it.labels) != 2:
+            return (
+                "a 'which move is missing' item must make exactly two of the three moves and nothing else",
+                "use an item labelled with two of validate, state_boundary and recenter",
+            )
+    if kind in ("relation", "next_action") and not (isinstance(it, Vignette) and it.relation):
+        return "is not a transference / countertransference vignette", "use one"
+    if kind == "boundary" and not (isinstance(it, Vignette) and it.boundary_kind):
+        return "is not a boundary vignette", "use one"
+    return None
+
+
+def gold(it: Response | Vignette, kind: str) -> str | list[str]:
+    """The right answer to an item in an exercise of this kind."""
+    if isinstance(it, Response):
+        if kind == "single_label":
+            return it.labels[0]
+        moves = [m for m in THREE_MOVES if m in it.labels]
+        if kind == "moves":
+            return moves or ["none"]
+        if kind == "missing_move":
+            return next(m for m in THREE_MOVES if m not in moves)
+    elif kind == "relation" and it.relation:
+        return it.relation
+    elif kind == "next_action" and it.next_action:
+        return it.next_action
+    elif kind == "boundary" and it.boundary_kind:
+        return it.boundary_kind
+    raise ValueError(f"item {it.id} has no answer for an exercise of kind '{kind}'")
 
 
 def counts(bank: Bank) -> dict[str, Any]:

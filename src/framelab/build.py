@@ -22,7 +22,8 @@ from typing import Any
 
 import nbformat
 
-from .bank import Bank, Exercise, Module, Response, Vignette
+from .bank import Bank, Exercise, Module, Response, gold
+from .vocabulary import OPTION_SETS
 
 CONTENT_FORMAT = "framelab-content/1"
 CONTENT_FILE = "content.json"
@@ -42,7 +43,14 @@ def public_content(bank: Bank, mod: Module) -> dict[str, Any]:
             if isinstance(it, Response):
                 row["client"] = it.client
             rows.append(row)
-        exercises[ex.id] = {"kind": ex.kind, "title": ex.title, "items": rows}
+        options, multi = OPTION_SETS[ex.kind]
+        exercises[ex.id] = {
+            "kind": ex.kind,
+            "title": ex.title,
+            "multi": multi,
+            "options": [[value, text] for value, text in options.items()],
+            "items": rows,
+        }
     practice = [
         {
             "id": r.id,
@@ -86,19 +94,13 @@ def test_cell_id(ex: Exercise, item: str) -> str:
     return f"{ex.id}__{item}"
 
 
-def _gold(it: Response | Vignette, ex: Exercise) -> str:
-    if isinstance(it, Response):
-        return it.labels[0]
-    raise NotImplementedError(f"exercise kind {ex.kind} is not generated yet")
-
-
-def answer_source(ex: Exercise, key: dict[str, str]) -> str:
+def answer_source(ex: Exercise, key: dict[str, str | list[str]]) -> str:
     lines = [
         "# Run this cell to show the menus. Your choices are saved as you make them.",
         f'{ex.id} = {LESSON_VAR}.exercise("{ex.id}").pick(',
         "    ### BEGIN SOLUTION",
         "    {",
-        *[f'        "{k}": "{v}",' for k, v in key.items()],
+        *[f"        {json.dumps(k)}: {json.dumps(v)}," for k, v in key.items()],
         "    }",
         "    ### END SOLUTION",
         ")",
@@ -106,13 +108,14 @@ def answer_source(ex: Exercise, key: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def test_source(ex: Exercise, n: int, total: int, item: str, gold: str) -> str:
+def test_source(ex: Exercise, n: int, total: int, item: str, answer: str | list[str]) -> str:
+    kind = "" if ex.kind == "single_label" else f', kind="{ex.kind}"'
     return "\n".join(
         [
             f"# Item {n} of {total} (1 point). Run this cell to check the item is answered.",
-            f'check_answer({ex.id}, "{item}")',
+            f'check_answer({ex.id}, "{item}"{kind})',
             "### BEGIN HIDDEN TESTS",
-            f'grade_answer({ex.id}, "{item}", "{gold}")',
+            f'grade_answer({ex.id}, "{item}", {json.dumps(answer)}{kind})',
             "### END HIDDEN TESTS",
         ]
     )
@@ -134,7 +137,7 @@ def _nbgrader_meta(grade_id: str, *, grade: bool, solution: bool, points: int | 
 
 def exercise_cells(bank: Bank, ex: Exercise) -> list[nbformat.NotebookNode]:
     items = bank.items()
-    key = {iid: _gold(items[iid], ex) for iid in ex.items}
+    key = {iid: gold(items[iid], ex.kind) for iid in ex.items}
     answer = nbformat.v4.new_code_cell(answer_source(ex, key))
     answer.id = f"{ex.id}-answers".replace("_", "-")
     answer.metadata = {"nbgrader": _nbgrader_meta(answer_cell_id(ex), grade=False, solution=True, points=None)}

@@ -8,9 +8,10 @@ object: only a plain ``dict`` of plain ``str`` (or plain lists of plain ``str``)
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
-from .vocabulary import LABELS, nearest_label
+from .vocabulary import NONE_OF_THE_MOVES, OPTION_SETS, nearest_label
 
 
 class AnswerProblem(AssertionError):
@@ -26,14 +27,40 @@ def _value(answers: Any, item: str) -> Any:
     return answers.get(item)
 
 
-def _label_problem(value: Any, item: str) -> str | None:
+def _label_problem(value: Any, item: str, kind: str = "single_label") -> str | None:
+    options = OPTION_SETS[kind][0]
     if type(value) is not str:
-        return f"Item {item}: the answer is not one of the labels. Choose it again from the menu."
-    if value not in LABELS:
-        guess = nearest_label(value)
+        return f"Item {item}: the answer is not one of the choices. Choose it again from the menu."
+    if value not in options:
+        if kind == "single_label":
+            guess = nearest_label(value)
+            where = "the eight labels"
+        else:
+            close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.5)
+            guess = close[0] if close else None
+            where = "the choices"
         hint = f" Did you mean '{guess}'?" if guess else ""
-        return f"Item {item}: '{value}' is not one of the eight labels.{hint} Choose it from the menu."
+        return f"Item {item}: '{value}' is not one of {where}.{hint} Choose it from the menu."
     return None
+
+
+def _values(value: Any, item: str, kind: str) -> list[str]:
+    """The answer as a list of checked values, or a friendly failure."""
+    multi = OPTION_SETS[kind][1]
+    if multi and type(value) is not list:
+        raise AnswerProblem(f"Item {item}: tick the boxes that apply (the answer should be a set of choices).")
+    if not multi and type(value) is not str:
+        raise AnswerProblem(f"Item {item}: the answer is not one of the choices. Choose it again from the menu.")
+    values = value if multi else [value]
+    for v in values:
+        problem = _label_problem(v, item, kind)
+        if problem:
+            raise AnswerProblem(problem)
+    if multi and NONE_OF_THE_MOVES in values and len(values) > 1:
+        raise AnswerProblem(f"Item {item}: 'none' cannot be ticked together with a move. Untick one of them.")
+    if multi and len(set(values)) != len(values):
+        raise AnswerProblem(f"Item {item}: a choice is ticked twice. Choose again.")
+    return values
 
 
 def _blank(value: Any) -> bool:
@@ -41,30 +68,33 @@ def _blank(value: Any) -> bool:
     return value is None or (type(value) in (str, list) and len(value) == 0)
 
 
-def check_answer(answers: Any, item: str) -> str:
+def check_answer(answers: Any, item: str, kind: str = "single_label") -> str:
     """Public check of one item's format. Returns a short status line and prints it."""
     value = _value(answers, item)
     if _blank(value):
-        status = f"Item {item}: not answered yet. Pick a label in the menu above."
+        status = f"Item {item}: not answered yet. Choose in the menu above."
         print(status)
         return status
-    values = value if type(value) is list else [value]
-    for v in values:
-        problem = _label_problem(v, item)
-        if problem:
-            raise AnswerProblem(problem)
+    _values(value, item, kind)
     status = f"Item {item}: answered."
     print(status)
     return status
 
 
-def grade_answer(answers: Any, item: str, gold: str | list[str]) -> None:
-    """Hidden test for one single-label item: passes only for the exact gold label."""
+def _show(values: list[str]) -> str:
+    return ", ".join(values)
+
+
+def grade_answer(answers: Any, item: str, gold: str | list[str], kind: str = "single_label") -> None:
+    """Hidden test for one item: passes only for exactly the right answer.
+
+    ``gold`` is one value (a menu) or a list (tick boxes, where the whole set must match,
+    so ticking everything earns nothing unless everything is right).
+    """
     value = _value(answers, item)
     if _blank(value):
         raise AnswerProblem(f"Item {item}: no answer was chosen.")
-    problem = _label_problem(value, item)
-    if problem:
-        raise AnswerProblem(problem)
-    if type(gold) is not str or value != gold:
-        raise AnswerProblem(f"Item {item}: you chose '{value}'; the expected label is '{gold}'.")
+    values = _values(value, item, kind)
+    expected = list(gold) if type(gold) is list else [gold]
+    if sorted(values) != sorted(expected):
+        raise AnswerProblem(f"Item {item}: you chose '{_show(values)}'; the expected answer is '{_show(expected)}'.")

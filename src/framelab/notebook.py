@@ -130,36 +130,48 @@ class Exercise:
             moved = store.set_aside(path)
             return {}, f"{exc} It has been kept as {moved.name}; nothing was deleted."
 
-    def pick(self, solution: dict[str, str] | None = None) -> dict[str, Any]:
+    def _answered(self, value: Any) -> bool:
+        values = {v for v, _ in self.spec.get("options", [])} or set(LABELS)
+        if type(value) is list:
+            return bool(value) and all(type(v) is str and v in values for v in value)
+        return type(value) is str and value in values
+
+    def pick(self, solution: dict[str, Any] | None = None) -> dict[str, Any]:
         """Show the menus and return the picks, a plain ``dict`` kept up to date as you choose.
 
         ``solution`` is the instructor's key in the source notebook: it is shown read-only
         and never written to the answers file.
         """
         if solution is not None:
-            picks: dict[str, Any] = {k: v for k, v in solution.items() if type(k) is str and type(v) is str}
+            picks: dict[str, Any] = {k: v for k, v in solution.items() if type(k) is str and type(v) in (str, list)}
             note = "Instructor's copy: the key is shown and nothing is saved."
         else:
             saved, note = self._saved()
             picks = {k: v for k, v in saved.items() if k in self.item_ids}
-        answered = sum(1 for i in self.item_ids if picks.get(i) in LABELS)
+        answered = sum(1 for i in self.item_ids if self._answered(picks.get(i)))
         summary = f"{self.spec['title']}: {answered} of {len(self.item_ids)} items answered."
         if _grading():
             print(summary if note is None else f"{summary} {note}")
             return picks
         from .widgets import LabelPicker
 
-        def save(item: str, label: str) -> None:
-            if label:
-                picks[item] = label
+        def save(item: str, value: Any) -> None:
+            if value:
+                picks[item] = value
             else:
                 picks.pop(item, None)
             store.write(self.lesson.answers_path, self.id, picks)
-            done = sum(1 for i in self.item_ids if picks.get(i) in LABELS)
+            done = sum(1 for i in self.item_ids if self._answered(picks.get(i)))
             self.view.status.value = f"<small>Saved: {done} of {len(self.item_ids)} answered.</small>"
 
+        options = [(value, text) for value, text in self.spec.get("options", [])] or None
         self.view = LabelPicker(
-            self.spec["items"], picks, None if solution is not None else save, read_only=solution is not None
+            self.spec["items"],
+            picks,
+            None if solution is not None else save,
+            options=options,
+            multi=bool(self.spec.get("multi")),
+            read_only=solution is not None,
         )
         self.view.status.value = f"<small>{summary}{' ' + note if note else ''}</small>"
         _display(self.view.widget)

@@ -66,3 +66,46 @@ def nearest_label(value: str) -> str | None:
 def menu_text(label: str) -> str:
     """How a label appears in a menu: its title and meaning."""
     return f"{TITLES[label]}: {MEANINGS[label]}"
+
+
+# --------------------------------------------------------------------------- other answer sets
+# Vignette exercises (Modules 2 and 4) and the moves exercises (Module 3) answer from these.
+
+RELATIONS: Final[dict[str, str]] = {
+    "transference": "Transference: the client brings feelings from earlier relationships to the therapist",
+    "countertransference": "Countertransference: the therapist's own reactions to the client",
+    "neither": "Neither: a realistic response to what is actually happening",
+}
+
+NEXT_ACTIONS: Final[dict[str, str]] = {
+    "explore_in_session": "Explore it together in the session",
+    "reflect_and_supervise": "Notice it, reflect, and take it to supervision",
+    "repair_directly": "Acknowledge it, apologise where due, and clarify",
+    "respond_practically": "Answer the practical matter plainly",
+}
+
+BOUNDARY_KINDS: Final[dict[str, str]] = {
+    "role": "Role: helper, not friend, family, partner or business associate",
+    "confidentiality": "Confidentiality, and its legal limits",
+    "time_space": "Time and space: when, where and how long sessions are",
+    "communication": "Communication: contact between sessions, texts, email, social media",
+    "physical": "Physical: touch and closeness",
+    "financial": "Financial: fees, payment, gifts of value, loans and deals",
+    "emotional": "Emotional: the therapist's own feelings, self-disclosure, over-identification",
+}
+
+NONE_OF_THE_MOVES: Final = "none"
+
+#: For each exercise kind: the values an answer may take, with their menu text, and whether
+#: an answer is a set of values (tick boxes) rather than one (a menu).
+OPTION_SETS: Final[dict[str, tuple[dict[str, str], bool]]] = {
+    "single_label": ({lab: menu_text(lab) for lab in LABELS}, False),
+    "moves": (
+        {**{m: menu_text(m) for m in THREE_MOVES}, NONE_OF_THE_MOVES: "None of the three moves"},
+        True,
+    ),
+    "missing_move": ({m: menu_text(m) for m in THREE_MOVES}, False),
+    "relation": (RELATIONS, False),
+    "next_action": (NEXT_ACTIONS, False),
+    "boundary": (BOUNDARY_KINDS, False),
+}

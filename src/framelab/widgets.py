@@ -39,41 +39,69 @@ def _note(lines: Sequence[str], ok: bool | None = None) -> str:
 
 
 class LabelPicker:
-    """One menu per exercise item; every change is handed to ``on_change``."""
+    """One menu (or one row of tick boxes) per exercise item; each change goes to ``on_change``."""
 
     def __init__(
         self,
         items: Sequence[dict[str, Any]],
-        picks: dict[str, str],
-        on_change: Callable[[str, str], None] | None,
+        picks: dict[str, Any],
+        on_change: Callable[[str, Any], None] | None,
         *,
+        options: Sequence[tuple[str, str]] | None = None,
+        multi: bool = False,
         read_only: bool = False,
     ):
-        options = [(PLACEHOLDER, "")] + [(menu_text(lab), lab) for lab in LABELS]
+        options = list(options) if options is not None else [(lab, menu_text(lab)) for lab in LABELS]
+        values = {value for value, _ in options}
         self.menus: dict[str, w.Dropdown] = {}
+        self.ticks: dict[str, dict[str, w.Checkbox]] = {}
         rows: list[w.Widget] = []
         for n, item in enumerate(items, 1):
-            menu = w.Dropdown(
-                options=options,
-                value=picks.get(item["id"], "") if picks.get(item["id"], "") in LABELS else "",
-                description=f"Item {n}",
-                disabled=read_only,
-                layout=w.Layout(width="min(100%, 46em)"),
-                style={"description_width": "4.5em"},
-            )
-            menu.add_class("framelab-menu")
-            if on_change is not None:
-                menu.observe(lambda ch, iid=item["id"]: on_change(iid, ch["new"]), names="value")
-            self.menus[item["id"]] = menu
-            head = f"<h4 style='margin: 12px 0 2px'>Item {n} <small>({html.escape(item['id'])})</small></h4>"
+            iid = item["id"]
+            head = f"<h4 style='margin: 12px 0 2px'>Item {n} <small>({html.escape(iid)})</small></h4>"
             quotes = ""
             if item.get("client"):
                 quotes += _quote("Client", item["client"])
             quotes += _quote("Therapist" if item.get("client") else "Vignette", item["text"])
-            rows += [w.HTML(head + quotes), menu]
+            rows.append(w.HTML(head + quotes))
+            saved = picks.get(iid)
+            if multi:
+                chosen = set(saved) if isinstance(saved, list) else set()
+                boxes = {
+                    value: w.Checkbox(
+                        value=value in chosen,
+                        description=text,
+                        indent=False,
+                        disabled=read_only,
+                        layout=w.Layout(width="auto"),
+                    )
+                    for value, text in options
+                }
+                if on_change is not None:
+                    for box in boxes.values():
+                        box.observe(lambda _ch, iid=iid: on_change(iid, self.checked(iid)), names="value")
+                self.ticks[iid] = boxes
+                rows.append(w.VBox(list(boxes.values()), layout=w.Layout(margin="0 0 0 1em")))
+            else:
+                menu = w.Dropdown(
+                    options=[(PLACEHOLDER, ""), *[(text, value) for value, text in options]],
+                    value=saved if saved in values else "",
+                    description=f"Item {n}",
+                    disabled=read_only,
+                    layout=w.Layout(width="min(100%, 46em)"),
+                    style={"description_width": "4.5em"},
+                )
+                menu.add_class("framelab-menu")
+                if on_change is not None:
+                    menu.observe(lambda ch, iid=iid: on_change(iid, ch["new"]), names="value")
+                self.menus[iid] = menu
+                rows.append(menu)
         self.status = w.HTML()
         self.widget = w.VBox([*rows, self.status], layout=w.Layout(max_width="52em"))
         self.widget.add_class("framelab-exercise")
+
+    def checked(self, item: str) -> list[str]:
+        return [value for value, box in self.ticks[item].items() if box.value]
 
 
 class PracticeDeck:
