@@ -98,8 +98,7 @@ def test_practice_deck_checks_and_explains():
     deck.next.click()
     assert deck.index == 1 and deck.feedback.value == "" and not any(b.value for b in deck.boxes.values())
     deck.boxes["validate"].value = True
-    verdict = deck.on_check()
-    assert verdict.missed == ["state_boundary", "recenter"]
+    assert deck.on_check() is False
     assert "Also there: State the boundary, Re-center on the work." in deck.feedback.value
     assert deck.next.disabled
 
@@ -230,3 +229,37 @@ def test_tick_box_exercise_saves_sets(tmp_path, monkeypatch):
     again.content["exercises"]["moves"] = lesson.content["exercises"]["moves"]
     ex2 = again.exercise("moves")
     assert ex2.pick() == {"a1": ["none"]} and ex2.view.ticks["a1"]["none"].value
+
+
+def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    lesson = make_lesson(tmp_path)
+    lesson.content["practice_vignettes"] = [
+        {
+            "id": "v1",
+            "situation": "x",
+            "text": "The client expects the therapist to leave, like her mother did.",
+            "relation": "transference",
+            "next_action": "explore_in_session",
+            "rationale": "An old pattern.",
+            "difficulty": 1,
+        },
+        {
+            "id": "v2",
+            "situation": "y",
+            "text": "A boundary vignette.",
+            "boundary_kind": "role",
+            "crossing_or_violation": "violation",
+            "rationale": "r",
+            "difficulty": 1,
+        },
+    ]
+    deck = lesson.practice_vignettes()
+    assert len(deck.items) == 1 and "like her mother did" in deck.prompt.value
+    deck.menus["relation"].value = "transference"
+    deck.menus["next_action"].value = "respond_practically"
+    assert deck.on_check() is False
+    assert "Right: Transference" in deck.feedback.value and "The answer is: Explore it together" in deck.feedback.value
+    assert "Why: An old pattern." in deck.feedback.value
+    deck.menus["next_action"].value = "explore_in_session"
+    assert deck.on_check() is True

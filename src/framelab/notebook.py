@@ -82,6 +82,20 @@ class Lesson:
             _display(deck.widget)
         return deck
 
+    def practice_vignettes(self, max_difficulty: int = 3) -> Any:
+        """Show the vignette practice deck (what is going on, and what fits next). Returns the view."""
+        from .practice import vignette_questions
+        from .widgets import PracticeDeck
+
+        items = sorted(
+            (v for v in self.content["practice_vignettes"] if v["difficulty"] <= max_difficulty and v.get("relation")),
+            key=lambda v: v["difficulty"],
+        )
+        deck = PracticeDeck(items, vignette_questions())
+        if not _grading():
+            _display(deck.widget)
+        return deck
+
     def scenario(self, scenario_id: str) -> dict[str, Any]:
         for sc in self.content["scenarios"]:
             if sc["id"] == scenario_id:

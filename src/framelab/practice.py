@@ -68,6 +68,41 @@ def assess(chosen: Iterable[str], gold: Iterable[str]) -> Verdict:
     return Verdict(frozenset(chosen), frozenset(gold))
 
 
+@dataclass(frozen=True)
+class Question:
+    """One thing a practice item asks: which field of the item it checks, and the choices."""
+
+    field: str
+    prompt: str
+    options: dict[str, str]  # value -> text
+    multi: bool
+
+
+def response_questions() -> list[Question]:
+    from .vocabulary import MEANINGS
+
+    options = {lab: f"{TITLES[lab]}: {MEANINGS[lab]}" for lab in LABELS}
+    return [Question("labels", "Which labels fit this response? Tick every one that applies.", options, True)]
+
+
+def vignette_questions() -> list[Question]:
+    from .vocabulary import NEXT_ACTIONS, RELATIONS
+
+    return [
+        Question("relation", "What is going on here?", dict(RELATIONS), False),
+        Question("next_action", "What fits best next?", dict(NEXT_ACTIONS), False),
+    ]
+
+
+def check_single(chosen: str | None, gold: str, options: Mapping[str, str]) -> tuple[bool, str]:
+    """Feedback on one single-choice question."""
+    if not chosen:
+        return False, "Choose an answer first."
+    if chosen == gold:
+        return True, f"Right: {options[gold]}."
+    return False, f"Not quite. You chose: {options[chosen]}. The answer is: {options[gold]}."
+
+
 def moves_made(labels: Iterable[str]) -> list[str]:
     """Which of the three moves a label set contains, in order."""
     got = set(labels)

@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets as w
 
 from . import practice
-from .vocabulary import LABELS, MEANINGS, TITLES, menu_text
+from .vocabulary import LABELS, TITLES, menu_text
 
 PLACEHOLDER = "(choose a label)"
 
@@ -105,25 +105,40 @@ class LabelPicker:
 
 
 class PracticeDeck:
-    """Practice items one at a time: tick the moves you see, check, read why, move on."""
+    """Practice items one at a time: answer, check, read why, move on.
 
-    def __init__(self, items: Sequence[dict[str, Any]]):
+    ``questions`` say what each item asks (for responses: which labels fit; for vignettes:
+    what is going on, and what fits next). The right answers are the items' own fields.
+    """
+
+    def __init__(self, items: Sequence[dict[str, Any]], questions: Sequence[practice.Question] | None = None):
         if not items:
             raise ValueError("there are no practice items to show")
         self.items = list(items)
+        self.questions = list(questions) if questions is not None else practice.response_questions()
         self.index = 0
         self.position = w.HTML()
         self.prompt = w.HTML()
-        self.boxes = {
-            lab: w.Checkbox(
-                value=False,
-                description=f"{TITLES[lab]}: {MEANINGS[lab]}",
-                indent=False,
-                layout=w.Layout(width="auto"),
-            )
-            for lab in LABELS
-        }
-        self.check = w.Button(description="Check", button_style="primary", tooltip="Check the labels you ticked")
+        self.boxes: dict[str, w.Checkbox] = {}
+        self.menus: dict[str, w.RadioButtons] = {}
+        parts: list[w.Widget] = []
+        for q in self.questions:
+            parts.append(w.HTML(f"<b>{html.escape(q.prompt)}</b>"))
+            if q.multi:
+                self.boxes = {
+                    value: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="auto"))
+                    for value, text in q.options.items()
+                }
+                parts.append(w.VBox(list(self.boxes.values())))
+            else:
+                menu = w.RadioButtons(
+                    options=[(text, value) for value, text in q.options.items()],
+                    value=None,
+                    layout=w.Layout(width="auto"),
+                )
+                self.menus[q.field] = menu
+                parts.append(menu)
+        self.check = w.Button(description="Check", button_style="primary", tooltip="Check your answer")
         self.previous = w.Button(description="Previous", tooltip="Go back one item")
         self.next = w.Button(description="Next", tooltip="Go to the next item")
         self.feedback = w.HTML()
@@ -131,14 +146,7 @@ class PracticeDeck:
         self.next.on_click(lambda _: self.go(+1))
         self.previous.on_click(lambda _: self.go(-1))
         self.widget = w.VBox(
-            [
-                self.position,
-                self.prompt,
-                w.HTML("<b>Which labels fit this response?</b> Tick every one that applies."),
-                w.VBox(list(self.boxes.values())),
-                w.HBox([self.check, self.previous, self.next]),
-                self.feedback,
-            ],
+            [self.position, self.prompt, *parts, w.HBox([self.check, self.previous, self.next]), self.feedback],
             layout=w.Layout(max_width="52em"),
         )
         self.widget.add_class("framelab-practice")
@@ -151,9 +159,14 @@ class PracticeDeck:
     def show(self) -> None:
         item = self.item
         self.position.value = f"<small>Practice item {self.index + 1} of {len(self.items)}</small>"
-        self.prompt.value = _quote("Client", item["client"]) + _quote("Therapist", item["text"])
+        if item.get("client"):
+            self.prompt.value = _quote("Client", item["client"]) + _quote("Therapist", item["text"])
+        else:
+            self.prompt.value = _quote("Vignette", item["text"])
         for box in self.boxes.values():
             box.value = False
+        for menu in self.menus.values():
+            menu.value = None
         self.feedback.value = ""
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index == len(self.items) - 1
@@ -163,15 +176,27 @@ class PracticeDeck:
         self.show()
 
     def chosen(self) -> list[str]:
-        return [lab for lab, box in self.boxes.items() if box.value]
+        return [value for value, box in self.boxes.items() if box.value]
 
-    def on_check(self) -> practice.Verdict:
-        verdict = practice.assess(self.chosen(), self.item["labels"])
-        lines = verdict.lines()
-        if verdict.chosen:
+    def on_check(self) -> bool:
+        """Show feedback; True when every question was answered exactly right."""
+        lines: list[str] = []
+        all_right, answered = True, True
+        for q in self.questions:
+            if q.multi:
+                verdict = practice.assess(self.chosen(), self.item[q.field])
+                lines += verdict.lines()
+                all_right &= verdict.exact
+                answered &= bool(verdict.chosen)
+            else:
+                ok, line = practice.check_single(self.menus[q.field].value, self.item[q.field], q.options)
+                lines.append(line)
+                all_right &= ok
+                answered &= self.menus[q.field].value is not None
+        if answered:
             lines.append("Why: " + self.item["rationale"])
-        self.feedback.value = _note(lines, verdict.exact if verdict.chosen else None)
-        return verdict
+        self.feedback.value = _note(lines, all_right if answered else None)
+        return all_right
 
 
 class ReplyPicker:
