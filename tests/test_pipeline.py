@@ -16,7 +16,8 @@ import pytest
 from conftest import ROOT, copy_course, nbgrader
 
 from framelab import answers as store
-from framelab.vocabulary import LABELS
+from framelab.bank import gold
+from framelab.vocabulary import OPTION_SETS, THREE_MOVES
 
 pytestmark = pytest.mark.slow
 
@@ -27,21 +28,28 @@ def exchange_args(tmp: Path, who: str) -> list[str]:
     return [f"--Exchange.root={tmp / 'exchange'}", f"--Exchange.cache={tmp / 'cache' / who}"]
 
 
-def partial_answers(bank, module) -> tuple[dict[str, dict[str, str]], int]:
-    """Right on about two thirds, wrong on some, blank on the rest; returns picks and the expected score."""
-    picks: dict[str, dict[str, str]] = {}
+def wrong(answer: str | list[str], kind: str) -> str | list[str]:
+    """A well-formed answer that is not the right one."""
+    if isinstance(answer, list):
+        return ["validate"] if answer == list(THREE_MOVES) else list(THREE_MOVES)
+    return next(value for value in OPTION_SETS[kind][0] if value != answer)
+
+
+def partial_answers(bank, module) -> tuple[dict[str, dict[str, str | list[str]]], int]:
+    """Right on some items, wrong on some, blank on the rest; returns the picks and the expected score."""
+    picks: dict[str, dict[str, str | list[str]]] = {}
     expected = 0
     items = bank.items()
     for ex in module.meta.exercises:
-        chosen = {}
+        chosen: dict[str, str | list[str]] = {}
         for n, iid in enumerate(ex.items):
-            gold = items[iid].labels[0]
+            right = gold(items[iid], ex.kind)
             if n % 3 == 2:
                 continue  # left blank
             if n % 4 == 1:
-                chosen[iid] = next(lab for lab in LABELS if lab != gold)  # a known mistake
+                chosen[iid] = wrong(right, ex.kind)  # a known mistake
             else:
-                chosen[iid] = gold
+                chosen[iid] = right
                 expected += 1
         picks[ex.id] = chosen
     return picks, expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -128,3 +129,23 @@ def test_built_wheel_has_no_answer_key(tmp_path, bank):
     assert any(n.startswith("framelab/") for n in names)
     assert not any(n.startswith(("modules/", "source/")) or n.endswith((".yaml", ".ipynb")) for n in names), names
     assert_no_leak(files, bank)
+
+
+def quoted_passages(notebook: Path) -> list[str]:
+    nb = nbformat.read(notebook, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return [q for q in re.findall(r'"([^"\n]{30,})"', text.replace("\n> ", " ").replace("*", ""))]
+
+
+def test_narrative_does_not_analyse_assessment_items(bank):
+    """A worked example that paraphrases an assessment item would give its answer away."""
+    from framelab.bank import jaccard, tokens
+
+    held_out = [(i.id, tokens(i.text)) for i in [*bank.responses, *bank.vignettes] if i.split == "assessment"]
+    notebooks = sorted((ROOT / "source").glob("*/*.ipynb"))
+    quotes = [(nb.name, q) for nb in notebooks for q in quoted_passages(nb)]
+    assert len(quotes) > 10, "found too few quoted examples: the check would prove nothing"
+    for name, quote in quotes:
+        words = tokens(quote)
+        for iid, item_words in held_out:
+            assert jaccard(words, item_words) < 0.5, f"{name} quotes assessment item {iid}: {quote[:80]!r}"
