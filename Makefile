@@ -13,7 +13,7 @@ STAMP     := $(VENV)/.framelab-installed
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := $(notdir $(wildcard source/m*))
 
-.PHONY: install lab workspace test lint validate release bench
+.PHONY: install lab workspace test test-browser lint validate release bench
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ validate: install
 test: install lint validate
 	$(BIN)/python -m pytest
 
+# The real-browser test alone (Debian's chromium; also part of `make test`).
+test-browser: install
+	$(BIN)/python -m pytest -m browser
+
 # Regenerate source/ content files from modules/, then release/ with nbgrader.
 release: install
 	$(BIN)/framelab build
@@ -59,4 +63,5 @@ release: install
 
 # Performance figures (printed, not asserted).
 bench: install
+	$(BIN)/python tests/benchmarks/bench_roleplay.py
 	$(BIN)/python tests/benchmarks/bench_autograde.py

@@ -83,6 +83,43 @@ def cmd_workspace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transcript_export(args: argparse.Namespace) -> int:
+    from . import roleplay
+
+    path = Path(args.transcript)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        print(
+            f"{path}: no such file. Transcripts are saved beside the notebook as roleplay-<scenario>.json.",
+            file=sys.stderr,
+        )
+        return 2
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"{path}: not readable JSON ({exc}).", file=sys.stderr)
+        return 2
+    content_path = Path(args.content) if args.content else path.with_name("content.json")
+    scenario = None
+    if content_path.exists():
+        content = json.loads(content_path.read_text(encoding="utf-8"))
+        scenario = next((s for s in content.get("scenarios", []) if s["id"] == raw.get("scenario_id")), None)
+    try:
+        session = roleplay.Session.from_json(
+            raw,
+            scenario or {"id": raw.get("scenario_id"), "title": raw.get("title", ""), "nodes": {raw.get("node"): None}},
+        )
+    except roleplay.RolePlayError as exc:
+        print(f"{path}: {exc}.", file=sys.stderr)
+        return 2
+    text = roleplay.transcript_markdown(session, scenario)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="framelab", description="Frame Lab course tools.")
     parser.add_argument("--version", action="version", version=f"framelab {__version__}")
@@ -105,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--release", default="release")
     p.add_argument("--to", default="workspace")
     p.set_defaults(func=cmd_workspace)
+    p = sub.add_parser("transcript", help="role-play transcripts")
+    tsub = p.add_subparsers(dest="action", required=True)
+    e = tsub.add_parser("export", help="write a saved role-play as Markdown, for supervision")
+    e.add_argument("transcript", help="a roleplay-<scenario>.json file saved beside a notebook")
+    e.add_argument("--content", help="the module's content.json (default: the one beside the transcript)")
+    e.add_argument("--out", help="write here instead of printing")
+    e.set_defaults(func=cmd_transcript_export)
     return parser
 
 

@@ -103,6 +103,15 @@ class Lesson:
         known = ", ".join(s["id"] for s in self.content["scenarios"])
         raise KeyError(f"no scenario '{scenario_id}' in this module (there are: {known})")
 
+    def roleplay(self, scenario_id: str, detector: Any = None) -> Any:
+        """Show the role-play for a scenario, resuming a saved conversation. Returns the view."""
+        from .widgets import RolePlayView
+
+        view = RolePlayView(self.scenario(scenario_id), self.folder, detector)
+        if not _grading():
+            _display(view.widget)
+        return view
+
     def try_reply(self, scenario_id: str) -> Any:
         """Show a one-turn role-play. Returns the view, for tests."""
         from .widgets import ReplyPicker

@@ -254,3 +254,142 @@ class ReplyPicker:
             lines.append("Try another reply to see how the client responds to it.")
         self.reaction.value = _quote("Client", result.reaction) + _note(lines, len(moves) == 3)
         return result
+
+
+class RolePlayView:
+    """The role-play: the client speaks, you type a reply and tick its moves, the client reacts.
+
+    All state lives in a :class:`framelab.roleplay.Session`; this view only shows it and saves
+    it (beside the notebook) after every turn.
+    """
+
+    def __init__(self, scenario: dict[str, Any], folder: Any, detector: Any = None):
+        from pathlib import Path
+
+        from . import roleplay
+
+        self.rp = roleplay
+        self.scenario = scenario
+        self.detector = detector
+        self.path = roleplay.transcript_path(Path(folder), scenario["id"])
+        self.notice = ""
+        try:
+            self.session = roleplay.load(self.path, scenario) or roleplay.start(scenario)
+        except roleplay.RolePlayError as exc:
+            from .answers import set_aside
+
+            moved = set_aside(self.path)
+            self.notice = f"Your saved conversation could not be read ({exc}); it was kept as {moved.name}."
+            self.session = roleplay.start(scenario)
+        ctx = scenario["context"]
+        self.header = w.HTML(
+            f"<h4 style='margin: 8px 0 2px'>Role-play: {html.escape(scenario['title'])}</h4>"
+            f"<p style='color: var(--jp-content-font-color2)'>{html.escape(ctx['stage'])} "
+            f"{html.escape(ctx['background'])}</p>"
+        )
+        self.progress = w.HTML()
+        self.client = w.HTML()
+        self.reply = w.Textarea(
+            placeholder="Type what you would say to the client...",
+            description="Your reply",
+            layout=w.Layout(width="100%", height="6em"),
+            style={"description_width": "6em"},
+        )
+        self.ticks = {
+            lab: w.Checkbox(value=False, description=menu_text(lab), indent=False, layout=w.Layout(width="auto"))
+            for lab in LABELS
+        }
+        self.respond = w.Button(description="Respond", button_style="primary", tooltip="Say this to the client")
+        self.restart = w.Button(description="Restart", tooltip="Start this conversation again")
+        self.show_debrief = w.Button(description="Debrief", tooltip="See the transcript, feedback and model responses")
+        self.feedback = w.HTML()
+        self.debrief = w.HTML()
+        self.respond.on_click(lambda _: self.on_respond())
+        self.restart.on_click(lambda _: self.on_restart())
+        self.show_debrief.on_click(lambda _: self.on_debrief())
+        self.widget = w.VBox(
+            [
+                self.header,
+                self.progress,
+                self.client,
+                self.reply,
+                w.HTML("<b>Which moves does your reply make?</b> Tick what you meant it to do."),
+                w.VBox(list(self.ticks.values())),
+                w.HBox([self.respond, self.restart, self.show_debrief]),
+                self.feedback,
+                self.debrief,
+            ],
+            layout=w.Layout(max_width="52em"),
+        )
+        self.widget.add_class("framelab-roleplay")
+        self.refresh()
+        if self.notice:
+            self.feedback.value = _note([self.notice])
+
+    def refresh(self) -> None:
+        turns = len(self.session.turns)
+        line = self.rp.client_line(self.scenario, self.session)
+        if line is None:
+            self.progress.value = f"<small>Conversation ended after {turns} turn(s). Open the debrief.</small>"
+            self.client.value = ""
+        else:
+            self.progress.value = f"<small>Turn {turns + 1}. Your reply is saved after every turn.</small>"
+            self.client.value = _quote("Client", line)
+        self.respond.disabled = self.session.done
+        self.reply.disabled = self.session.done
+        self.show_debrief.disabled = turns == 0
+
+    def on_respond(self) -> Any:
+        ticked = [lab for lab, box in self.ticks.items() if box.value]
+        try:
+            turn = self.rp.respond(self.scenario, self.session, self.reply.value, ticked, self.detector)
+        except self.rp.RolePlayError as exc:
+            self.feedback.value = _note([str(exc).capitalize() + "."])
+            return None
+        self.rp.save(self.session, self.path)
+        self.reply.value = ""
+        for box in self.ticks.values():
+            box.value = False
+        self.feedback.value = _quote("Client", turn.reaction)
+        self.refresh()
+        if self.session.done:
+            self.on_debrief()
+        return turn
+
+    def on_restart(self) -> None:
+        self.session = self.rp.start(self.scenario)
+        self.rp.save(self.session, self.path)
+        self.feedback.value = ""
+        self.debrief.value = ""
+        self.refresh()
+
+    def on_debrief(self) -> Any:
+        d = self.rp.debrief(self.scenario, self.session)
+        parts = [f"<h4>Debrief: {html.escape(d.title)}</h4>"]
+        for n, r in enumerate(d.reviews, 1):
+            parts.append(
+                f"<p><b>Turn {n}.</b></p>"
+                + _quote("Client", r.turn.client)
+                + _quote("You", r.turn.reply)
+                + _note([r.what_it_did, *([r.disagreement] if r.disagreement else [])])
+                + _quote("Client's reaction", r.turn.reaction)
+            )
+        made = [TITLES[m] for m, ok in d.moves_seen.items() if ok]
+        not_made = [TITLES[m] for m, ok in d.moves_seen.items() if not ok]
+        parts.append(
+            "<p><b>The three moves, by your own ticks:</b> "
+            + (f"made {html.escape(', '.join(made))}" if made else "none made")
+            + (f"; not yet {html.escape(', '.join(not_made))}" if not_made else "; all three")
+            + ".</p>"
+        )
+        parts.append("<p><b>Model responses</b></p>")
+        for m in d.model_responses:
+            parts.append(
+                _quote(f"Level {m['level']}", m["text"])
+                + f"<p style='margin-left: 1em'><i>{html.escape(m['commentary'])}</i></p>"
+            )
+        parts.append(
+            "<p><b>To think about</b></p><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in d.prompts) + "</ul>"
+        )
+        self.debrief.value = "".join(parts)
+        return d
