@@ -46,8 +46,9 @@ lint: install
 validate: install
 	$(BIN)/framelab validate
 
+# Tests run on every core (pytest-xdist); each test works in its own temporary folders.
 test: install lint validate
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # The real-browser test alone (Debian's chromium; also part of `make test`).
 test-browser: install
