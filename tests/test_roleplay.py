@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
+from conftest import ROOT
 
 from framelab import roleplay
 from framelab.cli import main
@@ -172,6 +174,8 @@ def test_the_view_drives_a_whole_conversation(bank, tmp_path):
             again.ticks[lab].value = True
         again.respond.click()
     assert again.respond.disabled and "Debrief" in again.debrief.value and "Model responses" in again.debrief.value
+    for title in sc.get("see", []):
+        assert html.escape(title) in again.debrief.value  # the debrief points back to the module text
     again.restart.click()
     assert again.session.turns == [] and not again.respond.disabled
 
@@ -184,3 +188,26 @@ def test_a_damaged_saved_conversation_is_kept_and_restarted(bank, tmp_path):
     view = RolePlayView(sc, tmp_path)
     assert view.session.turns == [] and "could not be read" in view.feedback.value
     assert len(list(tmp_path.glob("roleplay-*.broken-*.json"))) == 1
+
+
+def test_every_reading_link_names_a_section_of_its_module_notebook(bank):
+    """A scenario's `see` points the debrief back to the module text: each must be a real heading."""
+    linked = 0
+    for mod in bank.modules.values():
+        notebook = ROOT / "source" / mod.folder / f"{mod.folder}.ipynb"
+        for sc in mod.scenarios:
+            if not sc.see:
+                continue
+            assert notebook.exists(), f"{sc.id} links to sections of {notebook.name}, which does not exist yet"
+            cells = json.loads(notebook.read_text())["cells"]
+            headings = {
+                line[3:].strip()
+                for c in cells
+                if c["cell_type"] == "markdown"
+                for line in "".join(c["source"]).splitlines()
+                if line.startswith("## ")
+            }
+            for title in sc.see:
+                assert title in headings, f"{sc.id}: no section '{title}' in {notebook.name}"
+                linked += 1
+    assert linked >= 3

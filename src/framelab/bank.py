@@ -273,6 +273,9 @@ class Scenario(_Strict):
     nodes: dict[str, Node]
     sample_replies: tuple[SampleReply, ...] = ()
     model_responses: tuple[ModelResponse, ...] = Field(min_length=1)
+    #: headings of the module notebook's sections that this scenario practises ("3. Four responses
+    #: that backfire"); the debrief points the trainee back to them
+    see: tuple[str, ...] = ()
 
 
 END = "END"

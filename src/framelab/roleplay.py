@@ -144,6 +144,7 @@ class Debrief:
     moves_seen: dict[str, bool]  # across the whole conversation, by the trainee's own ticks
     model_responses: list[dict[str, Any]]
     prompts: list[str]
+    see: list[str]  # module sections to read again
 
 
 def _names(labels: Sequence[str]) -> str:
@@ -184,6 +185,7 @@ def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
         seen,
         sorted(scenario.get("model_responses", []), key=lambda m: m["level"]),
         prompts,
+        list(scenario.get("see", [])),
     )
 
 
@@ -211,6 +213,8 @@ def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None
         lines += ["", "## Model responses", ""]
         for m in sorted(scenario["model_responses"], key=lambda m: m["level"]):
             lines += [f"**Level {m['level']}.** {m['text']}", "", f"*Why it works:* {m['commentary']}", ""]
+    if scenario and scenario.get("see"):
+        lines += ["", "Read again in the module: " + "; ".join(f"*{s}*" for s in scenario["see"]) + "."]
     lines += ["", "## For supervision", "", "- What did I feel as the client pressed?", "- What would I say next time?"]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -391,5 +391,9 @@ class RolePlayView:
         parts.append(
             "<p><b>To think about</b></p><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in d.prompts) + "</ul>"
         )
+        if d.see:
+            parts.append(
+                "<p><b>Read again in this module:</b> " + "; ".join(f"<i>{html.escape(s)}</i>" for s in d.see) + ".</p>"
+            )
         self.debrief.value = "".join(parts)
         return d
