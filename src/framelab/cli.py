@@ -120,6 +120,22 @@ def cmd_transcript_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit, render
+
+    bank = _bank(args)
+    if bank.problems:
+        print(f"{args.modules}/ has problems; run `framelab validate` first.", file=sys.stderr)
+        return 2
+    try:
+        report = audit(Path(args.course), args.assignment, bank, args.db)
+    except ValueError as exc:
+        print(f"framelab audit: {exc}", file=sys.stderr)
+        return 2
+    print(render(report))
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="framelab", description="Frame Lab course tools.")
     parser.add_argument("--version", action="version", version=f"framelab {__version__}")
@@ -142,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--release", default="release")
     p.add_argument("--to", default="workspace")
     p.set_defaults(func=cmd_workspace)
+    p = with_modules(
+        sub.add_parser(
+            "audit", help="re-score classification answers without running trainee code; list mismatches with nbgrader"
+        )
+    )
+    p.add_argument("assignment", help="e.g. m1_double_bind")
+    p.add_argument("--course", default=".", help="the course root, holding submitted/ and gradebook.db (default: .)")
+    p.add_argument("--db", help="the gradebook's database URL (default: sqlite:///COURSE/gradebook.db)")
+    p.set_defaults(func=cmd_audit)
     p = sub.add_parser("transcript", help="role-play transcripts")
     tsub = p.add_subparsers(dest="action", required=True)
     e = tsub.add_parser("export", help="write a saved role-play as Markdown, for supervision")
@@ -149,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--content", help="the module's content.json (default: the one beside the transcript)")
     e.add_argument("--out", help="write here instead of printing")
     e.set_defaults(func=cmd_transcript_export)
+    from .instructor import add_commands  # grade, demo, report, export
+
+    add_commands(sub)
     return parser
 
 
