@@ -1,4 +1,4 @@
-"""One real-browser test: JupyterLab serves Module 1, and its views render and respond.
+"""One real-browser test: JupyterLab serves Module 3, and its views render and respond.
 
 Debian's chromium, driven by Playwright. A missing browser fails this test; it is not skipped.
 Screenshots go to test-output/browser/.
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
 OUT = ROOT / "test-output" / "browser"
 TOKEN = "framelab-browser-test"
-MODULE = "m1_double_bind"
+MODULE = "m3_three_moves"
 NOTEBOOK = f"{MODULE}/{MODULE}.ipynb"
 
 
@@ -67,7 +67,7 @@ def run_all(page) -> None:
     page.get_by_role("menuitem", name="Run All Cells").first.click()
 
 
-def test_module_1_renders_and_the_client_responds(lab):
+def test_module_3_renders_and_the_client_responds(lab):
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
@@ -123,7 +123,11 @@ def drive(page, url: str) -> None:
     play.get_by_role("textbox", name="Your reply").fill(
         "I'd love to, honestly, but things are mad at the moment. Maybe after the summer?"
     )
-    play.get_by_role("checkbox", name="Gentle dodge").check()
+    # keyboard only: focus the box and press Space, as a screen-reader user would
+    dodge = play.get_by_role("checkbox", name="Gentle dodge")
+    dodge.focus()
+    page.keyboard.press("Space")
+    expect(dodge).to_be_checked()
     play.get_by_role("checkbox", name="Mixed message").check()
     play.get_by_role("button", name="Respond").click()
     page.wait_for_function(
