@@ -13,7 +13,7 @@ STAMP     := $(VENV)/.framelab-installed
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := $(notdir $(wildcard source/m*))
 
-.PHONY: install lab workspace test test-browser lint validate release bench
+.PHONY: install lab workspace test test-browser lint validate release bench demo
 
 install: $(STAMP)
 
@@ -66,3 +66,9 @@ release: install
 bench: install
 	$(BIN)/python tests/benchmarks/bench_roleplay.py
 	$(BIN)/python tests/benchmarks/bench_autograde.py
+	$(BIN)/python tests/benchmarks/bench_grade.py
+
+# The instructor's whole cycle on a simulated cohort: grades.csv, report.html and plots in $(DEMO_OUT) (git-ignored).
+DEMO_OUT ?= test-output/demo
+demo: install
+	$(BIN)/framelab demo --out $(DEMO_OUT)

@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--content", help="the module's content.json (default: the one beside the transcript)")
     e.add_argument("--out", help="write here instead of printing")
     e.set_defaults(func=cmd_transcript_export)
+    from .instructor import add_commands  # grade, demo, report, export
+
+    add_commands(sub)
     return parser
 
 

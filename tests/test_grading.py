@@ -1,0 +1,164 @@
+"""``framelab grade``: parallel autograding gives exactly stock nbgrader's results, survives a
+broken submission, never writes to ``submitted/``, and resumes after an interrupt."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BIN, ROOT, nbgrader, run
+
+from framelab.cohort import prepare_course
+from framelab.grading import gradebook_rows
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "m1_double_bind"
+
+
+def tree_hash(folder: Path) -> str:
+    """Every path, mode and byte under a folder."""
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        h.update(str(path.relative_to(folder)).encode())
+        h.update(oct(path.stat().st_mode).encode())
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def framelab(*args: str, cwd: Path, check: bool = True):
+    return run([str(BIN / "framelab"), *args], cwd=cwd, check=check)
+
+
+def outputs(nb: dict) -> list:
+    """Per cell: its printed text and its errors (how the kernel chunks a stream varies)."""
+    return [
+        (
+            "".join("".join(o.get("text", "")) for o in c.get("outputs", []) if o["output_type"] == "stream"),
+            [o["ename"] for o in c.get("outputs", []) if o["output_type"] == "error"],
+        )
+        for c in nb["cells"]
+    ]
+
+
+def rows(course: Path) -> dict:
+    return gradebook_rows(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, "framelab")
+
+
+@pytest.fixture
+def cohort_course(tmp_path, monkeypatch) -> Path:
+    """Six simulated trainees submitted through a temporary exchange, one of them a broken notebook."""
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")  # nbgrader runs `alembic`
+    course = prepare_course(tmp_path / "base", root=ROOT, trainees=6, assignments=[ASSIGNMENT], say=lambda *_: None)
+    broken = course.course / "submitted" / "trainee003" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    broken.write_text('{"cells": [', encoding="utf-8")  # a truncated upload
+    return course.course
+
+
+def test_parallel_grading_matches_stock_nbgrader(tmp_path, cohort_course):
+    stock = shutil.copytree(cohort_course, tmp_path / "stock")
+    ours = shutil.copytree(cohort_course, tmp_path / "ours")
+
+    proc = nbgrader("autograde", ASSIGNMENT, cwd=stock, check=False)
+    assert proc.returncode == 1  # stock reports the broken one too, and grades the rest
+
+    before = tree_hash(ours / "submitted")
+    proc = framelab("grade", ASSIGNMENT, "--jobs", "2", "--no-progress", cwd=ours, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert tree_hash(ours / "submitted") == before, "submitted/ was modified"
+
+    out = proc.stdout
+    assert "5 graded, 1 failed" in out, out
+    broken_line = next(line for line in out.splitlines() if line.startswith("trainee003"))
+    assert "failed" in broken_line and "JSON" in broken_line, out
+
+    got, want = rows(ours), rows(stock)
+    assert got == want
+    assert sum(1 for k in got if len(k) == 1) == 6  # six submissions, the broken one included
+    graded = sorted(p.parent.name for p in (ours / "autograded").glob(f"*/{ASSIGNMENT}"))
+    assert graded == sorted(p.parent.name for p in (stock / "autograded").glob(f"*/{ASSIGNMENT}"))
+    assert "trainee003" not in graded
+    for trainee in graded:
+        ours_nb = json.loads((ours / "autograded" / trainee / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+        stock_nb = json.loads((stock / "autograded" / trainee / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+        assert [c["source"] for c in ours_nb["cells"]] == [c["source"] for c in stock_nb["cells"]]
+        assert outputs(ours_nb) == outputs(stock_nb)
+    assert not list(ours.glob(".framelab-grade-*")), "temporary folders left behind"
+
+
+def test_resume_after_interrupt(tmp_path, cohort_course):
+    # six good submissions this time
+    shutil.copy(
+        ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", cohort_course / "submitted" / "trainee003" / ASSIGNMENT
+    )
+    course = shutil.copytree(cohort_course, tmp_path / "course")
+    reference = shutil.copytree(cohort_course, tmp_path / "reference")
+
+    cmd = [str(BIN / "framelab"), "grade", ASSIGNMENT, "--jobs", "1", "--no-progress"]
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.Popen(cmd, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    autograded = course / "autograded"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        done = [p for p in autograded.iterdir() if p.is_dir()] if autograded.exists() else []
+        if len(done) >= 2 or proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # what Ctrl+C sends
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    assert "Interrupted" in out
+    finished = sorted(p.name for p in autograded.iterdir() if p.is_dir())
+    assert 2 <= len(finished) < 6, finished
+    assert not list(course.glob(".framelab-grade-*"))
+
+    again = framelab("grade", ASSIGNMENT, "--jobs", "2", "--no-progress", cwd=course)
+    assert f"{6 - len(finished)} graded, 0 failed, {len(finished)} already graded (skipped)" in again.stdout
+
+    nbgrader("autograde", ASSIGNMENT, cwd=reference)
+    assert rows(course) == rows(reference)
+
+    # a third run grades nothing; --force grades everyone again, with the same result
+    assert "0 graded, 0 failed, 6 already graded" in framelab("grade", ASSIGNMENT, "--no-progress", cwd=course).stdout
+    forced = framelab("grade", ASSIGNMENT, "--force", "--student", "trainee001", "--no-progress", cwd=course)
+    assert "1 graded, 0 failed, 0 already graded" in forced.stdout
+    assert rows(course) == rows(reference)
+
+
+def test_grade_reports_a_missing_assignment(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    (course / "submitted" / "someone" / ASSIGNMENT).mkdir(parents=True)
+    proc = framelab("grade", ASSIGNMENT, "--no-progress", cwd=course, check=False)
+    assert proc.returncode == 2
+    assert "generate_assignment" in proc.stderr
+
+
+def test_a_submission_that_kills_its_worker_does_not_stop_the_rest(tmp_path, cohort_course):
+    # the answer cell is the trainee's own: this one kills the process that runs its kernel
+    import nbformat
+
+    path = cohort_course / "submitted" / "trainee003" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "backfires")
+    cell.source = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
+    nbformat.write(nb, path)
+    for trainee in ("trainee005", "trainee006"):
+        shutil.rmtree(cohort_course / "submitted" / trainee)
+
+    proc = framelab("grade", ASSIGNMENT, "--jobs", "2", "--no-progress", cwd=cohort_course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "3 graded, 1 failed" in proc.stdout, proc.stdout
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("trainee003"))
+    assert "its worker process died, also when graded on its own" in line
+    graded = sorted(p.parent.name for p in (cohort_course / "autograded").glob(f"*/{ASSIGNMENT}"))
+    assert graded == ["trainee001", "trainee002", "trainee004"]

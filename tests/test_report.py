@@ -1,0 +1,295 @@
+"""The cohort report's statistics (against a hand-computed cohort), the LMS exports' columns,
+the report notebook, and ``framelab demo`` end to end."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+import sys
+
+import pandas as pd
+import pytest
+from conftest import BIN, ROOT, run
+
+from framelab import report
+from framelab.report import RESPONSE_COLUMNS, canonical, confusion, confusions, item_stats, progress
+
+# --------------------------------------------------------------------------- a hand-computed cohort
+#
+# Five trainees, three single-label items (1 = right):
+#
+#            i1 (vague_rule)   i2 (gentle_dodge)   i3 (validate)   total
+#   t1       1                 1                   1               3
+#   t2       1                 1                   0 recenter      2
+#   t3       0 gentle_dodge    1                   1               2
+#   t4       0 state_boundary  0 state_boundary    1               1
+#   t5       0 state_boundary  0 (blank)           0 mixed_message 0
+#
+# Totals 3, 2, 2, 1, 0: mean 1.6, population variance (1.96+.16+.16+.36+2.56)/5 = 1.04.
+# Point-biserial r = (M1 - M0) / s * sqrt(p q), with M1 and M0 the mean totals of those who got
+# the item right and wrong:
+#   i1: p .4, M1 (3+2)/2 = 2.5, M0 (2+1+0)/3 = 1      -> 1.5 / sqrt(1.04) * sqrt(.24)
+#   i2: p .6, M1 (3+2+2)/3 = 7/3, M0 (1+0)/2 = .5      -> (7/3 - .5) / sqrt(1.04) * sqrt(.24)
+#   i3: p .6, M1 (3+2+1)/3 = 2, M0 (2+0)/2 = 1         -> 1 / sqrt(1.04) * sqrt(.24)
+# Corrected (rest = total minus the item), i1: rest 2, 1, 2, 1, 0: mean 1.2, variance
+# (.64+.04+.64+.04+1.44)/5 = .56; M1 (2+1)/2 = 1.5, M0 (2+1+0)/3 = 1 -> .5 / sqrt(.56) * sqrt(.24).
+
+GOLD = {"i1": "vague_rule", "i2": "gentle_dodge", "i3": "validate"}
+ANSWERS = {
+    "t1": {"i1": "vague_rule", "i2": "gentle_dodge", "i3": "validate"},
+    "t2": {"i1": "vague_rule", "i2": "gentle_dodge", "i3": "recenter"},
+    "t3": {"i1": "gentle_dodge", "i2": "gentle_dodge", "i3": "validate"},
+    "t4": {"i1": "state_boundary", "i2": "state_boundary", "i3": "validate"},
+    "t5": {"i1": "state_boundary", "i2": "", "i3": "mixed_message"},
+}
+
+
+def frame(answers: dict[str, dict[str, str]], gold: dict[str, str], assignment: str = "m1_double_bind"):
+    rows = [
+        [t, assignment, "backfires", "single_label", i, gold[i], gold[i], a, int(a == gold[i])]
+        for t, picks in answers.items()
+        for i, a in picks.items()
+    ]
+    return pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+
+
+def test_item_statistics_match_hand_computation():
+    stats = item_stats(frame(ANSWERS, GOLD)).set_index("item")
+    s, pq4, pq6 = math.sqrt(1.04), math.sqrt(0.4 * 0.6), math.sqrt(0.6 * 0.4)
+    assert stats.loc["i1", "p"] == pytest.approx(0.4)
+    assert stats.loc["i2", "p"] == pytest.approx(0.6)
+    assert stats.loc["i3", "p"] == pytest.approx(0.6)
+    assert stats.loc["i1", "r_pb"] == pytest.approx((2.5 - 1.0) / s * pq4)
+    assert stats.loc["i2", "r_pb"] == pytest.approx((7 / 3 - 0.5) / s * pq6)
+    assert stats.loc["i3", "r_pb"] == pytest.approx((2.0 - 1.0) / s * pq6)
+    assert stats.loc["i1", "r_rest"] == pytest.approx((1.5 - 1.0) / math.sqrt(0.56) * pq4)
+    assert (stats["n"] == 5).all()
+    assert (stats["flag"] == "").all()  # five answers are too few to flag anything
+
+
+def test_confusions_and_misconception_words():
+    responses = frame(ANSWERS, GOLD)
+    table = confusion(responses)
+    assert table.loc["vague_rule", "state_boundary"] == 2
+    assert table.loc["vague_rule", "gentle_dodge"] == 1
+    assert table.loc["gentle_dodge", "(blank)"] == 1
+    assert table.loc["validate", "validate"] == 3
+    assert int(table.values.sum()) == 15
+
+    top = confusions(responses).iloc[0]
+    assert (top["gold"], top["answer"], top["count"], top["of"]) == ("vague_rule", "state_boundary", 2, 5)
+    assert top["share"] == pytest.approx(0.4)
+    assert "2 of 5 answers to Vague rule items" in top["words"]
+    assert "hiding behind a rule or policy is being taken for a clear, owned boundary" in top["words"]
+    # the blank is not a confusion
+    assert not ((confusions(responses)["answer"] == "") | (confusions(responses)["answer"] == "(blank)")).any()
+
+
+def test_moves_confusions_name_what_the_response_really_is():
+    rows = [
+        ["t1", "m3", "moves", "moves", "r1", "validate+gentle_dodge", "validate", "validate+state_boundary", 0],
+        ["t2", "m3", "moves", "moves", "r1", "validate+gentle_dodge", "validate", "validate", 1],
+        ["t3", "m3", "moves", "moves", "r2", "validate+state_boundary", "validate+state_boundary", "validate", 0],
+    ]
+    conf = confusions(pd.DataFrame(rows, columns=RESPONSE_COLUMNS)).set_index(["gold", "answer"])
+    assert conf.loc[("gentle_dodge", "ticked state_boundary"), "count"] == 1
+    assert conf.loc[("gentle_dodge", "ticked state_boundary"), "of"] == 2
+    assert (
+        "a 'not now' deferral is being taken for a boundary"
+        in conf.loc[("gentle_dodge", "ticked state_boundary"), "words"]
+    )
+    assert conf.loc[("makes state_boundary", "missed it"), "count"] == 1
+
+
+def test_a_miskeyed_item_is_flagged():
+    # ten trainees ranked by ability; item "bad" is keyed collapse_frame, but the five
+    # strongest all answer mixed_message (as if that were the real answer)
+    gold = {f"g{k}": "validate" for k in range(6)} | {"bad": "collapse_frame"}
+    answers = {}
+    for n in range(10):
+        picks = {f"g{k}": "validate" if k < 6 - n // 2 else "recenter" for k in range(6)}
+        picks["bad"] = "mixed_message" if n < 5 else "collapse_frame"
+        answers[f"t{n}"] = picks
+    stats = item_stats(frame(answers, gold)).set_index("item")
+    assert stats.loc["bad", "p"] == pytest.approx(0.5)
+    assert stats.loc["bad", "r_rest"] < 0
+    assert "negative discrimination" in stats.loc["bad", "flag"]
+    assert "strongest third mostly answered 'mixed_message'" in stats.loc["bad", "flag"]
+    assert not stats.drop("bad")["flag"].str.contains("negative").any()
+
+
+def test_progress_and_canonical():
+    scores = pd.DataFrame(
+        [["a", "m1", 8, 16], ["a", "m2", 12, 16], ["b", "m1", 4, 16]],
+        columns=["trainee", "assignment", "score", "max_score"],
+    )
+    table = progress(scores)
+    assert list(table.columns) == ["m1", "m2"]
+    assert table.loc["a", "m2"] == pytest.approx(75)
+    assert math.isnan(table.loc["b", "m2"])
+    assert canonical(["recenter", "validate"]) == "validate+recenter"
+    assert canonical([]) == canonical(None) == ""
+
+
+def test_build_report_writes_html_plots_and_tables(tmp_path, bank):
+    from framelab.cohort import simulated_data
+
+    data = simulated_data(bank, trainees=30, seed=7)
+    assert data.responses["trainee"].nunique() == 30
+    rep = report.build_report(data, tmp_path)
+    html = (tmp_path / "report.html").read_text()
+    for name in ("scores.png", "items.png", "progress.png", "confusion_single_label.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+        assert name in html
+    assert "misconception map" in html and "Flagged for review" in html
+    assert set(rep.stats["assignment"]) == {"m1_double_bind", "m2_transference", "m3_three_moves"}
+    # the simulation's misconceptions surface among the most common confusions
+    pairs = set(zip(rep.confusions["gold"].head(12), rep.confusions["answer"].head(12), strict=True))
+    assert ("gentle_dodge", "state_boundary") in pairs or ("vague_rule", "state_boundary") in pairs
+
+
+# --------------------------------------------------------------------------- export
+
+
+@pytest.fixture
+def small_gradebook(tmp_path, monkeypatch):
+    """A course whose gradebook nbgrader's API fills by hand: two graded trainees, one absent."""
+    import datetime
+
+    from nbgrader.api import Gradebook
+
+    # nbgrader runs `alembic` by name when it creates a gradebook
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    due = datetime.datetime(2030, 1, 10, 12, 0)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
+        for a in ("m1_double_bind", "m2_transference"):
+            gb.add_assignment(a, duedate=due)
+            gb.add_notebook(a, a)
+            gb.add_grade_cell("items", a, a, max_score=16, cell_type="code")
+            gb.add_grade_cell("reflection", a, a, max_score=4, cell_type="markdown")
+        gb.add_student("ana", first_name="Ana", last_name="Silva", email="ana@example.org", lms_user_id="1001")
+        gb.add_student("ben")
+        gb.add_student("cat", first_name="Cat", last_name="Ng")
+        for student, a, auto, manual in (
+            ("ana", "m1_double_bind", 14, 3),
+            ("ben", "m1_double_bind", 9, None),
+            ("ana", "m2_transference", 12, 4),
+        ):
+            gb.add_submission(a, student, timestamp=due - datetime.timedelta(hours=1))
+            nb = gb.find_submission_notebook(a, a, student)
+            for g in nb.grades:
+                if g.name == "items":
+                    g.auto_score = auto
+                else:
+                    g.manual_score = manual
+        gb.db.commit()
+    return course
+
+
+def read_csv(path):
+    with path.open(newline="") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.mark.slow
+def test_lms_exports_have_the_right_columns(tmp_path, small_gradebook):
+    proc = run([str(BIN / "framelab"), "export", "--out", str(tmp_path / "out")], cwd=small_gradebook)
+    assert "grades_canvas.csv" in proc.stdout
+    canvas = read_csv(tmp_path / "out" / "grades_canvas.csv")
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "m1_double_bind", "m2_transference"]
+    assert canvas[1] == ["    Points Possible", "", "", "", "", "20", "20"]
+    rows = {r[2]: r for r in canvas[2:]}
+    assert rows["ana"] == ["Silva, Ana", "1001", "ana", "ana", "", "17", "16"]
+    assert rows["ben"] == ["ben", "", "ben", "ben", "", "9", ""]  # no reflection mark yet; no m2 submission
+    assert rows["cat"][5:] == ["", ""]
+
+    moodle = read_csv(tmp_path / "out" / "grades_moodle.csv")
+    assert moodle[0] == ["First name", "Last name", "ID number", "Email address", "m1_double_bind", "m2_transference"]
+    assert ["Ana", "Silva", "ana", "ana@example.org", "17", "16"] in moodle
+
+    # nbgrader's own export, and the LMS files agree with it
+    own = {(r["assignment"], r["student_id"]): r for r in csv.DictReader((tmp_path / "out" / "grades.csv").open())}
+    assert float(own[("m1_double_bind", "ana")]["score"]) == 17
+    assert float(own[("m2_transference", "cat")]["score"]) == 0
+    for sid, r in rows.items():
+        for col, a in ((5, "m1_double_bind"), (6, "m2_transference")):
+            if r[col]:
+                assert float(r[col]) == float(own[(a, sid)]["score"])
+
+
+@pytest.mark.slow
+def test_lms_export_only_one_format(tmp_path, small_gradebook):
+    run(
+        [str(BIN / "framelab"), "export", "m1_double_bind", "--format", "canvas", "--out", str(tmp_path)],
+        cwd=small_gradebook,
+    )
+    assert [p.name for p in tmp_path.glob("*.csv")] == ["grades_canvas.csv"]
+    assert read_csv(tmp_path / "grades_canvas.csv")[0][5:] == ["m1_double_bind"]
+
+
+# --------------------------------------------------------------------------- slow: notebook and demo
+
+
+@pytest.mark.slow
+def test_report_notebook_runs_under_nbval(tmp_path):
+    shutil.copytree(ROOT / "instructor", tmp_path / "instructor")
+    proc = run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", "instructor/report.ipynb"],
+        cwd=tmp_path,
+        env={"FRAMELAB_COURSE": str(tmp_path / "no-course-here"), "FRAMELAB_MODULES": str(ROOT / "modules")},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_demo_produces_grades_report_and_plots(tmp_path):
+    from framelab.bank import load_bank
+    from framelab.cohort import simulated_data
+
+    out = tmp_path / "demo"
+    proc = run(
+        [
+            str(BIN / "framelab"),
+            "demo",
+            "--out",
+            str(out),
+            "--trainees",
+            "10",
+            "--assignment",
+            "m1_double_bind",
+            "--jobs",
+            "2",
+            "--root",
+            str(ROOT),
+            "--keep-course",
+            "--no-progress",
+        ],
+        cwd=tmp_path,
+        timeout=900,
+    )
+    assert "10 graded, 0 failed" in proc.stdout
+    grades = list(csv.DictReader((out / "grades.csv").open()))
+    assert len(grades) == 10 and {r["assignment"] for r in grades} == {"m1_double_bind"}
+    html = (out / "report.html").read_text()
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert {"scores.png", "items.png", "progress.png", "confusion_single_label.png"} <= set(pngs)
+    for name in pngs:
+        assert name in html
+    assert (out / "grades_canvas.csv").exists() and (out / "grades_moodle.csv").exists()
+    assert len(list((out / "course" / "feedback").glob("*/m1_double_bind/m1_double_bind.html"))) == 10
+
+    # what nbgrader graded is exactly what the simulation chose: same right/wrong, item by item
+    graded = report.load_course(out / "course", ["m1_double_bind"])
+    direct = simulated_data(load_bank(ROOT / "modules"), trainees=10, seed=2024, assignments=["m1_double_bind"])
+    key = ["trainee", "item"]
+    merged = graded.responses.merge(direct.responses, on=key, suffixes=("_nbgrader", "_sim"))
+    assert len(merged) == len(direct.responses) == 10 * 16
+    assert (merged["correct_nbgrader"] == merged["correct_sim"]).all()
+    assert (merged["answer_nbgrader"] == merged["answer_sim"]).all()
