@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/jupyter labextension enable @jupyter-widgets/jupyterlab-manager >/dev/null 2>&1
 	@$(BIN)/jupyter labextension list 2>&1 | grep -q "@jupyter-widgets/jupyterlab-manager.*enabled" || { echo "the widgets extension is not enabled" >&2; exit 1; }
 	@$(BIN)/jupyter labextension list 2>&1 | grep -q "@jupyter/nbgrader.*enabled" || { echo "the nbgrader extension is not enabled" >&2; exit 1; }
+	@$(BIN)/framelab detect --train
 	@touch $@
 	@echo "Installed into $(VENV)."
 
@@ -66,6 +67,7 @@ release: install
 bench: install
 	$(BIN)/python tests/benchmarks/bench_roleplay.py
 	$(BIN)/python tests/benchmarks/bench_autograde.py
+	$(BIN)/python tests/benchmarks/bench_detect.py
 	$(BIN)/python tests/benchmarks/bench_grade.py
 
 # The instructor's whole cycle on a simulated cohort: grades.csv, report.html and plots in $(DEMO_OUT) (git-ignored).

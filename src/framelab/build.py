@@ -185,10 +185,15 @@ class BuildResult:
     problems: list[str]
 
 
-def build(bank: Bank, source: Path, *, check: bool = False) -> BuildResult:
-    """Write (or, with ``check``, only compare) every module's generated files."""
+def build(bank: Bank, source: Path, *, check: bool = False, detect_data: Path | None = None) -> BuildResult:
+    """Write (or, with ``check``, only compare) every module's generated files, and the
+    detector's training data (practice items; assessment texts without labels) when asked."""
     changed: list[Path] = []
     problems: list[str] = []
+    if detect_data is not None:
+        from .detect import data_from_bank
+
+        _write_if_changed(detect_data, dumps(data_from_bank(bank)), changed, check)
     for mod in bank.modules.values():
         folder = source / mod.folder
         notebook = folder / f"{mod.folder}.ipynb"
@@ -203,9 +208,14 @@ def build(bank: Bank, source: Path, *, check: bool = False) -> BuildResult:
                 cell.execution_count = None
         outputs[notebook] = nbformat.writes(nb) + "\n"
         for path, text in outputs.items():
-            old = path.read_text(encoding="utf-8") if path.exists() else None
-            if old != text:
-                changed.append(path)
-                if not check:
-                    path.write_text(text, encoding="utf-8")
+            _write_if_changed(path, text, changed, check)
     return BuildResult(changed, problems)
+
+
+def _write_if_changed(path: Path, text: str, changed: list[Path], check: bool) -> None:
+    old = path.read_text(encoding="utf-8") if path.exists() else None
+    if old != text:
+        changed.append(path)
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")

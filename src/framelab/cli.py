@@ -62,7 +62,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print("Fix the bank first ('framelab validate').", file=sys.stderr)
         return 1
-    result = build(bank, Path(args.source), check=args.check)
+    detect_data = Path(args.detect_data) if args.detect_data else None
+    result = build(bank, Path(args.source), check=args.check, detect_data=detect_data)
     for problem in result.problems:
         print(problem, file=sys.stderr)
     for path in result.changed:
@@ -136,6 +137,32 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_detect(args: argparse.Namespace) -> int:
+    import time
+
+    from . import detect
+
+    start = time.perf_counter()
+    try:
+        detector = detect.load_detector(use_cache=not args.no_cache)
+    except detect.DetectError as exc:
+        print(f"framelab detect: {exc}", file=sys.stderr)
+        return 2
+    if args.train:
+        print(
+            f"Detector ready in {time.perf_counter() - start:.2f} s: learned from "
+            f"{len(detect.load_data().practice)} practice responses (bank data {detector.digest[:12]}); "
+            f"cache in {detect.cache_dir()}"
+        )
+        return 0
+    replies, failed = detect.run_jsonl(sys.stdin, detector)
+    for reply in replies:
+        sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+    if failed:
+        print(f"framelab detect: {failed} line(s) could not be labelled; see their 'error'.", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="framelab", description="Frame Lab course tools.")
     parser.add_argument("--version", action="version", version=f"framelab {__version__}")
@@ -152,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bank)
     p = with_modules(sub.add_parser("build", help="regenerate source/ content files and exercise cells"))
     p.add_argument("--source", default="source")
+    p.add_argument(
+        "--detect-data",
+        default="src/framelab/data/detect.json" if Path("src/framelab").is_dir() else None,
+        help="where to write the detector's training data (default: the package's, when run in the repository)",
+    )
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("workspace", help="copy the release into a workspace, never overwriting a file")
@@ -174,6 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--content", help="the module's content.json (default: the one beside the transcript)")
     e.add_argument("--out", help="write here instead of printing")
     e.set_defaults(func=cmd_transcript_export)
+    p = sub.add_parser(
+        "detect",
+        help="label replies with the three moves and backfiring patterns: JSON Lines in on stdin, out on stdout",
+        description='Reads lines like {"id": 1, "text": "..."} on stdin and writes, for each, '
+        '{"id", "labels", "scores", "cues"} (or {"id", "error"}) on stdout. Exits 1 if any line failed.',
+    )
+    p.add_argument("--train", action="store_true", help="only train (or load) the model and cache it, then exit")
+    p.add_argument("--no-cache", action="store_true", help="train afresh and do not read or write the cache")
+    p.set_defaults(func=cmd_detect)
     from .instructor import add_commands  # grade, demo, report, export
 
     add_commands(sub)

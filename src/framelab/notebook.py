@@ -103,10 +103,17 @@ class Lesson:
         known = ", ".join(s["id"] for s in self.content["scenarios"])
         raise KeyError(f"no scenario '{scenario_id}' in this module (there are: {known})")
 
-    def roleplay(self, scenario_id: str, detector: Any = None) -> Any:
-        """Show the role-play for a scenario, resuming a saved conversation. Returns the view."""
+    def roleplay(self, scenario_id: str, detector: Any = "auto") -> Any:
+        """Show the role-play for a scenario, resuming a saved conversation. Returns the view.
+
+        ``detector="auto"`` proposes labels for each reply with :mod:`framelab.detect`, loaded on
+        the first reply (not when the cell runs); ``None`` turns it off."""
         from .widgets import RolePlayView
 
+        if detector == "auto":
+            from .detect import LazyDetector
+
+            detector = LazyDetector()
         view = RolePlayView(self.scenario(scenario_id), self.folder, detector)
         if not _grading():
             _display(view.widget)

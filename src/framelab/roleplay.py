@@ -27,7 +27,9 @@ END = "END"
 FORMAT = "framelab-transcript/1"
 MAX_REPLY_CHARS = 5000
 #: A detector takes a reply (and the client's line) and returns labels, or None when it cannot say.
-Detector = Callable[[str, str], Sequence[str] | None]
+#: It may instead return an object with ``labels``, ``scores`` (label -> probability) and ``cues``
+#: (label -> phrases), as :class:`framelab.detect.Detector` does; the turn then keeps that evidence.
+Detector = Callable[[str, str], Any]
 
 
 class RolePlayError(ValueError):
@@ -44,6 +46,8 @@ class Turn:
     category: str
     reaction: str
     next: str
+    #: per detected label: {"confidence": 0-1, "cues": [phrases]}, when the detector gave them
+    evidence: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass
@@ -112,16 +116,25 @@ def respond(
     if unknown:
         raise RolePlayError(f"unknown label(s): {', '.join(map(str, unknown))}")
     node = scenario["nodes"][session.node]
-    detected = None
+    detected, evidence = None, None
     if detector is not None:
         found = detector(reply, node["client"])
-        detected = None if found is None else [lab for lab in LABELS if lab in set(found)]
+        if found is not None:
+            labels = set(getattr(found, "labels", found))
+            detected = [lab for lab in LABELS if lab in labels]
+            scores, cues = getattr(found, "scores", None), getattr(found, "cues", None) or {}
+            if scores:
+                evidence = {
+                    lab: {"confidence": float(scores[lab]), "cues": list(cues.get(lab, []))} for lab in detected
+                }
     basis = ticks or detected
     if not basis:
         raise RolePlayError("tick the moves you think your reply makes, so the client can react")
     cat = category(basis)
     branch = node["branches"][cat]
-    turn = Turn(session.node, node["client"], reply.strip(), ticks, detected, cat, branch["reaction"], branch["next"])
+    turn = Turn(
+        session.node, node["client"], reply.strip(), ticks, detected, cat, branch["reaction"], branch["next"], evidence
+    )
     session.turns.append(turn)
     session.node = branch["next"]
     return turn
@@ -151,6 +164,22 @@ def _names(labels: Sequence[str]) -> str:
     return ", ".join(TITLES[lab] for lab in labels) or "nothing ticked"
 
 
+def heard(turn: Turn, labels: Sequence[str] | None = None) -> str:
+    """What the detector heard, in words: each label with its confidence and cue phrases."""
+    labels = turn.detected if labels is None else labels
+    if not labels:
+        return "nothing it could name"
+    parts = []
+    for lab in labels:
+        ev = (turn.evidence or {}).get(lab)
+        if ev:
+            cues = ", ".join(f"\u201c{c}\u201d" for c in ev.get("cues", [])[:3])
+            parts.append(f"{TITLES[lab]} ({ev['confidence']:.0%}{'; ' + cues if cues else ''})")
+        else:
+            parts.append(TITLES[lab])
+    return "; ".join(parts)
+
+
 def review(turn: Turn) -> TurnReview:
     did = f"You ticked: {_names(turn.ticked)}. The client reacted to the {TITLES[turn.category].lower()}."
     disagreement = None
@@ -159,7 +188,7 @@ def review(turn: Turn) -> TurnReview:
         only_it = [lab for lab in turn.detected if lab not in turn.ticked]
         parts = []
         if only_it:
-            parts.append(f"the detector also heard {_names(only_it)}")
+            parts.append(f"the detector also heard {heard(turn, only_it)}")
         if only_you:
             parts.append(f"it did not hear {_names(only_you)}")
         disagreement = (
@@ -206,7 +235,7 @@ def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None
             f"*Moves I ticked:* {_names(turn.ticked)}.",
         ]
         if turn.detected is not None:
-            lines.append(f"*Detector heard:* {_names(turn.detected)}.")
+            lines.append(f"*Detector heard:* {heard(turn)}.")
         lines += ["", f"**Client's reaction:** {turn.reaction}", ""]
     lines.append("*The conversation ended.*" if session.done else "*The conversation was still going.*")
     if scenario and scenario.get("model_responses"):

@@ -351,6 +351,10 @@ class RolePlayView:
         for box in self.ticks.values():
             box.value = False
         self.feedback.value = _quote("Client", turn.reaction)
+        if turn.detected is not None:
+            self.feedback.value += _note(
+                [f"The detector heard: {self.rp.heard(turn)}. It is a second opinion, not a grade."]
+            )
         self.refresh()
         if self.session.done:
             self.on_debrief()

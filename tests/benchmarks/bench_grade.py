@@ -35,7 +35,10 @@ ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
-    return time.perf_counter() - start, proc.returncode
+    took = time.perf_counter() - start
+    if proc.returncode:
+        print(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}", flush=True)
+    return took, proc.returncode
 
 
 def floor(repeats: int = 3) -> float:

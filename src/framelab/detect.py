@@ -1,0 +1,581 @@
+"""Detect the three moves and the five backfiring patterns in a trainee's own words, offline.
+
+A small, deterministic model: TF-IDF word and character n-grams plus a few hand-written cue
+counts, one logistic regression per label. It learns from the bank's **practice** split only,
+read from ``framelab/data/detect.json`` (written by ``framelab build``, which carries the
+practice items with their labels and, for the oracle guard, the assessment item texts *without*
+labels). The trained model is cached on disk, keyed by that file's hash and the library
+versions, so training happens once (``make install`` warms it) and takes about a second.
+
+The engine is not an answer key: :func:`Detector.check` refuses any text that is a
+near-duplicate of an assessment item, and says why.
+
+    >>> from framelab.detect import load_detector
+    >>> d = load_detector()
+    >>> d.detect("I can hear how much this matters to you. I won't be meeting outside our sessions...")
+
+Everything here is plain functions over plain data; the role-play widget uses :func:`for_roleplay`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .vocabulary import LABELS, TITLES
+
+#: Bumped whenever features or the model change, so old caches are not reused.
+MODEL_VERSION = "detect/1"
+DATA_FORMAT = "framelab-detect-data/1"
+DATA_FILE = Path(__file__).parent / "data" / "detect.json"
+MAX_CHARS = 5000
+#: A text at least this similar to an assessment item (word 3-gram or character similarity) is refused.
+#: Lightly edited copies of assessment items score 0.88 and more; the closest practice item, 0.63.
+GUARD_THRESHOLD = 0.75
+#: A label is proposed when its probability reaches this.
+THRESHOLD = 0.5
+
+#: Cue phrases a clinical educator listens for, per label. They are features for the model
+#: (it learns how much each is worth) and the whole of the keyword baseline in ``make bench``.
+CUES: dict[str, tuple[str, ...]] = {
+    "validate": (
+        r"\bi (?:can |do )?(?:hear|see|sense|get|notice|understand|feel)\b",
+        r"\bi can tell\b",
+        r"\bsounds? like\b",
+        r"\bit sounds\b",
+        r"\bmakes? (?:complete |total |a lot of |real |perfect )?sense\b",
+        r"\b(?:no wonder|of course you|really natural|so natural|completely natural)\b",
+        r"\bunderstandabl[ey]\b",
+        r"\bhow (?:much|hard|lonely|important|painful|scary|frightening|good|proud|grateful|close)\b",
+        r"\b(?:means?|meant|matters?|mattered) (?:a lot|so much|a great deal|to you)\b",
+        r"\bthank you for (?:telling|saying|asking|trusting|letting|sharing)\b",
+        r"\b(?:took|takes) (?:courage|guts|some nerve)\b",
+        r"\bi(?:'m| am) (?:really |so |very )?(?:glad|touched|moved)\b",
+        r"\b(?:that's|that is) (?:no small thing|a real loss|a big step|important)\b",
+        r"\byou(?:'ve| have) (?:come|done|worked)\b",
+    ),
+    "state_boundary": (
+        r"\bi (?:won't|will not|can't|cannot|don't|do not|am not going to|'m not going to|'m not able to) "
+        r"(?:be|become|meet|see|come|accept|take|text|message|follow|add|connect|go|join|share|keep|answer)\b",
+        r"\b(?:our|this) (?:relationship|work|sessions?)\b",
+        r"\b(?:stay|stays|keep|keeping|kept) (?:this|it|our|that|the|what)\b",
+        r"\bprotect(?:s|ing)?\b",
+        r"\b(?:in here|this room|these sessions|this hour|our sessions|in this space)\b",
+        r"\bmy answer is\b",
+        r"\bi(?:'d| would) rather (?:keep|not)\b",
+        r"\b(?:the|a|that) (?:line|boundary|limit)\b",
+        r"\b(?:that's|that is|it's|it is) not something i\b",
+        r"\bso (?:that|this) (?:it|the work|you)\b",
+        r"\bi keep (?:my|our|the)\b",
+        r"\bso i(?:'m| am) going to say no\b|\bi'll say no\b|\bthe answer(?:'s| is) no\b",
+    ),
+    "recenter": (
+        r"\bi wonder\b",
+        r"\bcurious\b",
+        r"\bwhat (?:is|was|would|might|do|does|did|makes|made|comes|came|happens|happened|it)\b[^.?!]*\?",
+        r"\b(?:could|can|shall|might) we (?:look|talk|explore|think|stay|spend|notice|take|understand)\b",
+        r"\blet's (?:look|talk|explore|think|stay|spend|notice|take|be curious|understand|make room)\b",
+        r"\bexplor(?:e|ing)\b",
+        r"\btell me (?:more|about)\b",
+        r"\bwhat (?:that|this) (?:is|was|might be) (?:like|about)\b",
+        r"\b(?:bring|brought|bringing) (?:it|this|that) (?:here|in)\b",
+        r"\b(?:right now|between us|in the room|part of (?:our|the) work|worth (?:talking|looking|understanding))\b",
+        r"\bwhat's (?:it|that|this) like\b",
+        r"\bi(?:'d| would) like to understand\b",
+    ),
+    "gentle_dodge": (
+        r"\b(?:not|maybe not) (?:right )?now\b",
+        r"\b(?:another|some other|other) (?:time|day|week)\b",
+        r"\b(?:busy|full|swamped|packed|booked|rammed|hectic|tight|snowed under|run off my feet|tied up)\b",
+        r"\b(?:when|once|after) (?:we|therapy|our work|this|it)(?:'s| is| are| have| 've)? ?(?:finish|end|over|done)",
+        r"\b(?:give it|once) a (?:good )?(?:while|year|few months)\b",
+        r"\brain ?check\b",
+        r"\b(?:schedule|calendar|diary|late clinic|the kids|childcare|a cold|tired|next client)\b",
+        r"\bsomeone (?:straight )?after\b",
+        r"\b(?:i'm|i am) (?:away|out of town|meeting someone|off|on leave)\b",
+        r"\b(?:won't be able to make it|i'd never make it|can't make it|bad timing)\b",
+        r"\botherwise\b",
+        r"\bwe'll see\b|\bsee how (?:you|we|things)\b",
+        r"\b(?:for the time being|at the moment|these days|this week|this term|this month|for now)\b",
+        r"\b(?:it's just that|only because)\b",
+    ),
+    "vague_rule": (
+        r"\bpolic(?:y|ies)\b",
+        r"\brules?\b",
+        r"\b(?:not|isn't|aren't|never) (?:allowed|permitted)\b",
+        r"\bguidelines?\b",
+        r"\bcodes? of (?:ethics|conduct|practice)\b",
+        r"\b(?:professional|ethical) (?:ethics|standards|body|guidelines|reasons|rules)\b",
+        r"\b(?:prohibit|prohibits|prohibited|forbid|forbids|forbidden|requires?)\b",
+        r"\b(?:licen[cs]e|registration|regulator|insurance|liability)\b",
+        r"\b(?:the|our) (?:service|practice|agency|clinic|organi[sz]ation|trust|board)\b",
+        r"\b(?:counsell?ors|therapists|clinicians|practitioners) "
+        r"(?:can't|cannot|don't|do not|aren't|are not|mustn't)\b",
+        r"\b(?:unfortunately|i'm afraid)\b",
+    ),
+    "ignore_redirect": (
+        r"\banyway\b",
+        r"\b(?:so|right|okay|ok|now|anyhow),? (?:let's|shall we|where|how|back|did|you were|i wanted|tell me)\b",
+        r"\bget back to\b|\bback to\b|\bmoving on\b",
+        r"\bwhere (?:were we|did we (?:leave|get))\b",
+        r"^(?:mm+|hmm+|right|ok|okay|ha+|i did)\b",
+        r"\bhow (?:has|have|was|did|is|are|'s) (?:your|the|it|things|work|home)\b",
+        r"\b(?:shall we|let's) (?:start|begin|carry on|pick up|check in|look at|go through)\b",
+        r"\b(?:last week|this week|homework|thought record|sleep log|exercise|the plan)\b",
+        r"\b(?:see you then|mind the step|on your way out|good luck with)\b",
+        r"\blet's not worry about it\b",
+    ),
+    "mixed_message": (
+        r"\bi(?:'d| would) (?:really |honestly |genuinely )?(?:love|like|enjoy|have loved)\b",
+        r"\bif (?:it were|things were|only|i could|we'd|we had|we hadn't|circumstances|it was up)\b",
+        r"\bin another (?:life|world|time)\b",
+        r"\b(?:who knows|never say never|one day|you never know|we might well)\b",
+        r"\bdon't tempt me\b",
+        r"\bi (?:really |probably )?shouldn't\b|\bi'd better not\b",
+        r"\b(?:pity|shame|gutted|wish i could|wishes we could|sadly|tempting|torn|ugh)\b",
+        r"\bcheeky\b|\b(?:ha ha|haha|wink)\b",
+        r"\b(?:our (?:little )?secret|don't tell|keep (?:it )?quiet|low-key)\b",
+        r"\b(?:maybe|perhaps) (?:after|when|once|one day|later)\b",
+        r"\b(?:part of me|i'll miss you|hard to say no|in a heartbeat)\b",
+        r"\b(?:i know, i know|not sure it's the best idea)\b",
+    ),
+    "collapse_frame": (
+        r"^(?:sure|of course|absolutely|definitely|done|deal|why not|go on|yes|yeah|oh go on|wow)\b",
+        r"\b(?:yes|okay|ok|all right|alright|fine|go on then),? (?:i'd|i'll|coffee|go ahead|if|that|let's|what)\b",
+        r"\b(?:my|personal) (?:number|mobile|phone|email|address|cell|whatsapp)\b",
+        r"\b(?:call|text|message|ring|email|add|follow|send|drop) me\b",
+        r"\bany ?time\b|\bday or night\b|\bwhenever you like\b",
+        r"\bi(?:'ll| will) (?:come|be there|add|accept|follow|meet|bring|pop|send|see you|drop)\b",
+        r"\blet's (?:go|meet|grab|do it|do that)\b",
+        r"\b(?:see you (?:there|then|at|on)|what time shall we|does the \w+ suit|which day)\b",
+        r"\b(?:count me in|i'm in|it's a date|wouldn't miss it|send me the)\b",
+        r"\bjust (?:this once|the once)\b",
+        r"\b(?:let me tell you|don't get me started|see each other properly)\b",
+        r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:after|at|then|evening|night)\b",
+    ),
+}
+_COMPILED = {lab: [re.compile(p, re.IGNORECASE) for p in pats] for lab, pats in CUES.items()}
+
+
+class DetectError(Exception):
+    """The detector cannot run (missing data file, say); the message says what to do."""
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+_DASHES = re.compile(r"[\u2010-\u2015]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, plain letters, curly quotes and dashes straightened, one space between words."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return _SPACES.sub(" ", _DASHES.sub("-", text)).strip()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", normalise(text))
+
+
+def cue_matches(text: str) -> dict[str, list[str]]:
+    """Per label, the cue phrases found in the text, as the trainee wrote them."""
+    clean = normalise(text)
+    found: dict[str, list[str]] = {}
+    for lab, pats in _COMPILED.items():
+        hits = []
+        for pat in pats:
+            for m in pat.finditer(clean):
+                phrase = m.group(0).strip(" ,?")
+                if phrase and phrase not in hits:
+                    hits.append(phrase)
+        if hits:
+            found[lab] = hits
+    return found
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    text: str
+    client: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DetectData:
+    practice: tuple[Example, ...]
+    guard: tuple[tuple[str, str], ...]  # (assessment item id, text): no labels
+    digest: str
+
+
+def data_from_bank(bank: Any) -> dict[str, Any]:
+    """What the detector may learn from (practice items) and must refuse (assessment texts)."""
+    return {
+        "format": DATA_FORMAT,
+        "note": "Generated by 'framelab build' from modules/: practice items to learn from, and the texts "
+        "(never the labels) of assessment items, which the detector refuses to label.",
+        "practice": [
+            {"id": r.id, "client": r.client, "text": r.text, "labels": list(r.labels)}
+            for r in sorted(bank.responses, key=lambda r: r.id)
+            if r.split == "practice"
+        ],
+        "guard": [
+            {"id": r.id, "text": r.text} for r in sorted(bank.responses, key=lambda r: r.id) if r.split == "assessment"
+        ],
+    }
+
+
+def load_data(path: Path = DATA_FILE) -> DetectData:
+    try:
+        raw = path.read_bytes()
+        data = json.loads(raw)
+    except FileNotFoundError:
+        raise DetectError(f"{path} is missing: run 'make release' (or 'framelab build') to write it.") from None
+    except json.JSONDecodeError as exc:
+        raise DetectError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg}); run 'framelab build'.") from None
+    if data.get("format") != DATA_FORMAT:
+        raise DetectError(f"{path}: format {data.get('format')!r}, expected {DATA_FORMAT!r}; run 'framelab build'.")
+    practice = tuple(Example(p["id"], p["text"], p.get("client", ""), tuple(p["labels"])) for p in data["practice"])
+    guard = tuple((g["id"], g["text"]) for g in data["guard"])
+    return DetectData(practice, guard, hashlib.sha256(raw).hexdigest())
+
+
+# --------------------------------------------------------------------------- the model
+
+
+_ALL_PATTERNS = [p for lab in LABELS for p in _COMPILED[lab]]
+#: How much a matched cue pattern weighs against the n-gram features (chosen by cross-validation
+#: on the practice split; see ``tests/benchmarks/bench_detect.py``).
+CUE_WEIGHT = 0.3
+
+
+def _cue_features(texts: Any) -> Any:
+    """One column per cue pattern: 1 where it matches (times :data:`CUE_WEIGHT`)."""
+    import numpy as np
+
+    clean = [normalise(t) for t in texts]
+    rows = [[CUE_WEIGHT if p.search(c) else 0.0 for p in _ALL_PATTERNS] for c in clean]
+    return np.asarray(rows, dtype=float).reshape(len(rows), len(_ALL_PATTERNS))
+
+
+def make_pipeline() -> Any:
+    """Word 1-2-grams, character 2-5-grams within words, and the cue counts, into one
+    logistic regression per label. Deterministic: liblinear with a fixed seed."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(preprocessor=normalise, ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+            (
+                "chars",
+                TfidfVectorizer(
+                    preprocessor=normalise, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+                ),
+            ),
+            ("cues", FunctionTransformer(_cue_features)),
+        ]
+    )
+    model = OneVsRestClassifier(
+        LogisticRegression(C=32.0, class_weight="balanced", solver="liblinear", random_state=0, max_iter=1000)
+    )
+    return Pipeline([("features", features), ("model", model)])
+
+
+def label_matrix(label_sets: Sequence[Sequence[str]]) -> Any:
+    import numpy as np
+
+    return np.array([[1 if lab in set(labs) else 0 for lab in LABELS] for labs in label_sets])
+
+
+def fit(examples: Sequence[Example]) -> Any:
+    pipe = make_pipeline()
+    pipe.fit([e.text for e in examples], label_matrix([e.labels for e in examples]))
+    return pipe
+
+
+def decide(probs: Sequence[float], threshold: float = THRESHOLD) -> list[str]:
+    """Labels at or above the threshold; never an empty set (the likeliest label stands alone)."""
+    chosen = [lab for lab, p in zip(LABELS, probs, strict=True) if p >= threshold]
+    if not chosen:
+        chosen = [LABELS[max(range(len(LABELS)), key=lambda i: probs[i])]]
+    return chosen
+
+
+# --------------------------------------------------------------------------- the guard
+
+
+def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    words = _words(text)
+    if len(words) < n:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+@dataclass
+class Guard:
+    """Refuses texts that are near-duplicates of assessment items."""
+
+    items: tuple[tuple[str, str], ...]
+    threshold: float = GUARD_THRESHOLD
+    _index: list[tuple[str, str, set[tuple[str, ...]]]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = [(iid, normalise(text), _shingles(text)) for iid, text in self.items]
+
+    def match(self, text: str) -> tuple[str, float] | None:
+        """The assessment item the text copies, and how closely (0-1), or None."""
+        import difflib
+
+        clean, sh = normalise(text), _shingles(text)
+        best: tuple[str, float] | None = None
+        for iid, other, osh in self._index:
+            if not sh or not osh:
+                continue
+            overlap = len(sh & osh) / min(len(sh), len(osh))
+            if overlap < 0.3:
+                continue  # cheap filter: too little in common to be a copy
+            score = len(sh & osh) / len(sh | osh)
+            if score < self.threshold:
+                matcher = difflib.SequenceMatcher(None, clean, other, autojunk=False)
+                if matcher.real_quick_ratio() >= self.threshold and matcher.quick_ratio() >= self.threshold:
+                    score = max(score, matcher.ratio())
+            if score >= self.threshold and (best is None or score > best[1]):
+                best = (iid, score)
+        return best
+
+
+# --------------------------------------------------------------------------- the detector
+
+
+@dataclass(frozen=True)
+class Detection:
+    labels: list[str]
+    scores: dict[str, float]
+    cues: dict[str, list[str]]
+
+    def to_json(self, item_id: Any) -> dict[str, Any]:
+        return {"id": item_id, "labels": self.labels, "scores": self.scores, "cues": self.cues}
+
+
+#: A word n-gram is shown as a cue only if its weight towards the label is at least this.
+CUE_MIN_WEIGHT = 1.0
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+class Refused(ValueError):
+    """The text cannot be labelled; ``str(exc)`` says why in plain words."""
+
+
+class Detector:
+    def __init__(self, pipe: Any, guard: Guard, digest: str):
+        self.pipe = pipe
+        self.guard = guard
+        self.digest = digest
+        words = pipe.named_steps["features"].transformer_list[0][1]
+        self._vocab = words.vocabulary_
+        self._n_words = len(self._vocab)
+
+    def check(self, text: Any) -> str:
+        """The text, if the detector may label it; else :class:`Refused` with the reason."""
+        if not isinstance(text, str):
+            raise Refused(f"'text' must be a string, not {type(text).__name__}.")
+        if not text.strip():
+            raise Refused("'text' is empty: write the reply you would give the client.")
+        if len(text) > MAX_CHARS:
+            raise Refused(
+                f"'text' is {len(text):,} characters; the detector reads replies up to {MAX_CHARS:,}. "
+                "Shorten it to what you would say in the room."
+            )
+        hit = self.guard.match(text)
+        if hit is not None:
+            raise Refused(
+                f"This text is very close ({hit[1]:.0%}) to a response in a graded exercise ({hit[0]}), "
+                "so the detector will not label it: it would become an answer key. Classify graded items "
+                "yourself; use the detector on replies you write."
+            )
+        return text
+
+    def detect_many(self, texts: Sequence[str]) -> list[Detection]:
+        """Label texts that have passed :meth:`check`."""
+        if not texts:
+            return []
+        probs = self.pipe.predict_proba(list(texts))
+        out = []
+        for text, row in zip(texts, probs, strict=True):
+            scores = {lab: round(float(p), 3) for lab, p in zip(LABELS, row, strict=True)}
+            labels = decide([float(p) for p in row])
+            out.append(Detection(labels, scores, self.cues(text, labels)))
+        return out
+
+    def detect(self, text: str) -> Detection:
+        return self.detect_many([self.check(text)])[0]
+
+    def cues(self, text: str, labels: Sequence[str]) -> dict[str, list[str]]:
+        """For each proposed label, the phrases in the text that pushed hardest towards it:
+        the cue patterns it matched, then the word n-grams with the largest positive weight."""
+        found = cue_matches(text)
+        words = _words(text)
+        grams = {" ".join(words[i : i + n]) for n in (1, 2) for i in range(len(words) - n + 1)}
+        grams = {g for g in grams if " " in g or (len(g) > 3 and g not in _stop_words())}
+        estimators = self.pipe.named_steps["model"].estimators_
+        out: dict[str, list[str]] = {}
+        for lab in labels:
+            coef = estimators[LABELS.index(lab)].coef_[0]
+            weighted = sorted(
+                (
+                    (coef[self._vocab[g]], g)
+                    for g in grams
+                    if g in self._vocab and coef[self._vocab[g]] >= CUE_MIN_WEIGHT
+                ),
+                reverse=True,
+            )
+            phrases = list(found.get(lab, []))
+            for _, g in weighted:
+                if len(phrases) >= 4:
+                    break
+                if not any(g in p or p in g for p in phrases):
+                    phrases.append(g)
+            out[lab] = phrases[:4]
+        return out
+
+    def __call__(self, reply: str, client: str = "") -> Detection | None:
+        """The role-play's detector hook: labels with scores and cues, or None when it will not say."""
+        try:
+            return self.detect(reply)
+        except Refused:
+            return None
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("FRAMELAB_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "framelab"
+
+
+def cache_key(digest: str) -> str:
+    import sklearn
+
+    # this file's own bytes too: any change to the cues or the features means a fresh model
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    parts = f"{MODEL_VERSION}|{digest}|{code}|sklearn {sklearn.__version__}"
+    return hashlib.sha256(parts.encode()).hexdigest()[:20]
+
+
+def load_detector(data_path: Path = DATA_FILE, *, use_cache: bool = True) -> Detector:
+    """The detector for the current bank: from the cache if it holds this bank's model, else trained
+    (about a second) and cached. A cache that cannot be written or read is simply not used."""
+    data = load_data(data_path)
+    guard = Guard(data.guard)
+    path = cache_dir() / f"detect-{cache_key(data.digest)}.pkl"
+    if use_cache and path.exists():
+        try:
+            with path.open("rb") as fh:
+                pipe = pickle.load(fh)
+            return Detector(pipe, guard, data.digest)
+        except Exception:
+            pass  # a stale or damaged cache: train again
+    pipe = fit(data.practice)
+    if use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:
+                pickle.dump(pipe, fh)
+            os.replace(fh.name, path)
+        except OSError:
+            pass
+    return Detector(pipe, guard, data.digest)
+
+
+@lru_cache(maxsize=1)
+def default_detector() -> Detector:
+    return load_detector()
+
+
+def for_roleplay() -> Detector | None:
+    """The detector for the role-play widget, or None where it cannot run (the ticks still work)."""
+    try:
+        return default_detector()
+    except (DetectError, ImportError):
+        return None
+
+
+class LazyDetector:
+    """The role-play's detector, loaded on the first reply: importing scikit-learn takes a few
+    seconds, which a notebook (or nbgrader, running it) should not pay just to open."""
+
+    def __call__(self, reply: str, client: str = "") -> Detection | None:
+        detector = for_roleplay()
+        return None if detector is None else detector(reply, client)
+
+
+# --------------------------------------------------------------------------- JSON Lines
+
+
+def run_jsonl(lines: Iterable[str], detector: Detector) -> tuple[list[dict[str, Any]], int]:
+    """Process JSON Lines requests; returns the reply objects (one per non-blank line) and how many failed."""
+    out: list[dict[str, Any]] = []
+    failed = 0
+    batch: list[tuple[int, Any, str]] = []  # (position in out, id, text)
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+        except json.JSONDecodeError as exc:
+            out.append({"id": None, "line": n, "error": f"line {n}: not valid JSON ({exc.msg}, column {exc.colno})"})
+            failed += 1
+            continue
+        if not isinstance(req, dict):
+            error = f'line {n}: expected an object like {{"id": ..., "text": ...}}'
+            out.append({"id": None, "line": n, "error": error})
+            failed += 1
+            continue
+        item_id = req.get("id")
+        if "id" not in req:
+            out.append({"id": None, "line": n, "error": f"line {n}: no 'id'; give each line an id to match replies"})
+            failed += 1
+            continue
+        if "text" not in req:
+            out.append({"id": item_id, "line": n, "error": f"line {n}: no 'text' to label"})
+            failed += 1
+            continue
+        try:
+            text = detector.check(req["text"])
+        except Refused as exc:
+            out.append({"id": item_id, "line": n, "error": f"line {n}: {exc}"})
+            failed += 1
+            continue
+        out.append({})
+        batch.append((len(out) - 1, item_id, text))
+    for (pos, item_id, _), det in zip(batch, detector.detect_many([t for _, _, t in batch]), strict=True):
+        out[pos] = det.to_json(item_id)
+    return out, failed
+
+
+def describe(det: Detection) -> str:
+    """One line for people: the labels with their confidence."""
+    return ", ".join(f"{TITLES[lab]} ({det.scores[lab]:.0%})" for lab in det.labels)

@@ -1,0 +1,201 @@
+"""Benchmark and honest evaluation of ``framelab detect``. Prints figures; asserts nothing.
+
+* Repeated stratified 5-fold cross-validation on the practice split (the only data it learns from).
+* The assessment split as a held-out test, never trained on.
+* Per-label precision, recall and F1; macro-F1; exact-set match. Against two baselines: the most
+  frequent label set, and the keyword rule list alone (a label wherever one of its cues matches).
+* Calibration: out-of-fold confidences in bins against how often the label was really there.
+* Timing: cold start (import and load from the cache; training afresh), one response at a time,
+  and 1,000 responses in one batch. The oracle guard: refusals on assessment items, on lightly
+  edited copies of them, and (wrongly) on practice items.
+
+    python tests/benchmarks/bench_detect.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.model_selection import RepeatedStratifiedKFold
+
+from framelab import detect
+from framelab.bank import load_bank
+from framelab.vocabulary import LABELS
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def as_matrix(label_sets) -> np.ndarray:
+    return detect.label_matrix(label_sets)
+
+
+def scores(gold: np.ndarray, pred: np.ndarray) -> dict:
+    p, r, f, _ = precision_recall_fscore_support(gold, pred, average=None, zero_division=0)
+    return {
+        "p": p,
+        "r": r,
+        "f": f,
+        "macro": f1_score(gold, pred, average="macro", zero_division=0),
+        "exact": float((gold == pred).all(axis=1).mean()),
+    }
+
+
+def decide_all(probs: np.ndarray) -> np.ndarray:
+    return as_matrix([detect.decide(list(row)) for row in probs])
+
+
+def keyword(texts) -> np.ndarray:
+    return as_matrix([list(detect.cue_matches(t)) or ["validate"] for t in texts])
+
+
+def table(title: str, rows: dict[str, dict]) -> None:
+    print(f"\n{title}")
+    names = list(rows)
+    print(f"  {'label':<16}" + "".join(f"{n:>28}" for n in names))
+    print(f"  {'':<16}" + "".join(f"{'P     R     F1':>28}" for _ in names))
+    for i, lab in enumerate(LABELS):
+        cells = "".join(f"{r['p'][i]:>16.2f}{r['r'][i]:>6.2f}{r['f'][i]:>6.2f}" for r in rows.values())
+        print(f"  {lab:<16}{cells}")
+    print(f"  {'macro-F1':<16}" + "".join(f"{r['macro']:>28.3f}" for r in rows.values()))
+    print(f"  {'exact set':<16}" + "".join(f"{r['exact']:>28.3f}" for r in rows.values()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=UserWarning)
+
+    data = detect.load_data()
+    practice = list(data.practice)
+    y = as_matrix([e.labels for e in practice])
+    prevalence = y.mean(axis=0)
+    # stratify on each item's rarest label, so every fold sees every backfiring pattern
+    strata = [min(e.labels, key=lambda lab: prevalence[LABELS.index(lab)]) for e in practice]
+    print(
+        f"practice split: {len(practice)} responses; "
+        + ", ".join(f"{lab} {int(y[:, i].sum())}" for i, lab in enumerate(LABELS))
+    )
+
+    cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=args.repeats, random_state=0)
+    oof_probs, oof_gold, per_repeat = [], [], []
+    rep_gold, rep_pred = [], []
+    for fold, (train, test) in enumerate(cv.split(practice, strata)):
+        model = detect.fit([practice[i] for i in train])
+        probs = model.predict_proba([practice[i].text for i in test])
+        oof_probs.append(probs)
+        oof_gold.append(y[test])
+        rep_gold.append(y[test])
+        rep_pred.append(decide_all(probs))
+        if (fold + 1) % 5 == 0:
+            per_repeat.append(scores(np.vstack(rep_gold), np.vstack(rep_pred)))
+            rep_gold, rep_pred = [], []
+    probs_all, gold_all = np.vstack(oof_probs), np.vstack(oof_gold)
+    cv_scores = scores(gold_all, decide_all(probs_all))
+    texts = [e.text for e in practice]
+    common = Counter(tuple(e.labels) for e in practice).most_common(1)[0][0]
+    table(
+        f"Cross-validation on the practice split ({args.repeats} x 5 folds, out-of-fold predictions pooled)",
+        {"detector": cv_scores, "keyword rules": scores(y, keyword(texts))},
+    )
+    macros = [s["macro"] for s in per_repeat]
+    print(
+        f"  macro-F1 per repeat: mean {statistics.mean(macros):.3f}, sd {statistics.pstdev(macros):.3f} "
+        f"(min {min(macros):.3f}, max {max(macros):.3f})"
+    )
+
+    bank = load_bank(ROOT / "modules")
+    held = [r for r in bank.responses if r.split == "assessment"]
+    gold = as_matrix([r.labels for r in held])
+    model = detect.fit(practice)
+    pred = decide_all(model.predict_proba([r.text for r in held]))
+    print(f"\n(the most frequent label set in the practice split: {' + '.join(common)})")
+    table(
+        f"Held-out assessment split ({len(held)} responses, never trained on)",
+        {
+            "detector": scores(gold, pred),
+            "keyword rules": scores(gold, keyword([r.text for r in held])),
+            "most frequent set": scores(gold, as_matrix([common] * len(held))),
+        },
+    )
+
+    print("\nCalibration (out-of-fold, every label's confidence pooled)")
+    flat_p, flat_y = probs_all.ravel(), gold_all.ravel()
+    edges = np.linspace(0, 1, 11)
+    ece = 0.0
+    print(f"  {'confidence':<12}{'n':>6}{'mean shown':>12}{'right':>8}")
+    for lo, hi in itertools.pairwise(edges):
+        mask = (flat_p >= lo) & ((flat_p < hi) if hi < 1 else (flat_p <= hi))
+        if mask.sum():
+            shown, right = flat_p[mask].mean(), flat_y[mask].mean()
+            ece += mask.sum() / len(flat_p) * abs(shown - right)
+            print(f"  {lo:.1f}-{hi:.1f}{'':<5}{mask.sum():>6}{shown:>12.2f}{right:>8.2f}")
+    print(f"  expected calibration error: {ece:.3f}")
+
+    print("\nTiming (this machine)")
+    cold = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([str(BIN / "framelab"), "detect", "--train"], check=True, capture_output=True)
+        cold.append(time.perf_counter() - start)
+    print(
+        "  cold start, 'framelab detect --train' from the cache (process start, imports, load): "
+        f"{statistics.median(cold):.2f} s"
+    )
+    start = time.perf_counter()
+    det = detect.load_detector(use_cache=False)
+    print(f"  training afresh (in process, imports already done): {time.perf_counter() - start:.2f} s")
+    rng = random.Random(0)
+    pool = [e.text for e in practice] + [
+        "I hear how much you want this, and my answer is no; what's it like to hear that?",
+        "Anyway! How's work?",
+    ]
+    singles = []
+    for text in rng.choices(pool, k=300):
+        start = time.perf_counter()
+        det.detect(text)
+        singles.append((time.perf_counter() - start) * 1000)
+    singles.sort()
+    print(
+        f"  one response (guard, model, cues): median {statistics.median(singles):.1f} ms, "
+        f"p95 {singles[int(0.95 * len(singles))]:.1f} ms, max {singles[-1]:.1f} ms"
+    )
+    batch = [json_line(i, rng.choice(pool)) for i in range(1000)]
+    start = time.perf_counter()
+    _, failed = detect.run_jsonl(batch, det)
+    took = time.perf_counter() - start
+    print(f"  1,000 responses as JSON Lines (guard, model, cues): {took:.2f} s ({failed} refused)")
+
+    print("\nOracle guard")
+    refused = sum(det.guard.match(t) is not None for _, t in data.guard)
+    print(f"  assessment items refused: {refused} of {len(data.guard)}")
+    edited = 0
+    for _, text in data.guard:
+        words = text.split()
+        words[len(words) // 2] = "really"
+        edited += det.guard.match(" ".join(words[1:]).upper()) is not None
+    print(f"  lightly edited copies (a word changed, one dropped, capitals) refused: {edited} of {len(data.guard)}")
+    wrong = sum(det.guard.match(e.text) is not None for e in practice)
+    print(f"  practice items wrongly refused: {wrong} of {len(practice)}")
+
+
+def json_line(i: int, text: str) -> str:
+    import json
+
+    return json.dumps({"id": i, "text": text})
+
+
+if __name__ == "__main__":
+    main()

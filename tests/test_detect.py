@@ -1,0 +1,259 @@
+"""``framelab detect``: the contract of the command and the API, bad input, determinism, the
+oracle guard, the cache, a quality floor on the held-out assessment split, and the role-play hook."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import BIN, ROOT
+
+from framelab import detect, roleplay
+from framelab.vocabulary import LABELS
+
+GOOD = (
+    "I can hear how much this matters to you. I won't be meeting up outside our sessions; "
+    "I'm curious what made today the day to ask?"
+)
+
+
+@pytest.fixture(scope="module")
+def detector() -> detect.Detector:
+    return detect.load_detector(use_cache=False)
+
+
+def run_detect(lines: list[str], tmp_path) -> subprocess.CompletedProcess:
+    env = {"FRAMELAB_CACHE": str(tmp_path / "cache"), "PATH": str(BIN), "HOME": str(tmp_path)}
+    return subprocess.run(
+        [str(BIN / "framelab"), "detect"], input="\n".join(lines) + "\n", capture_output=True, text=True, env=env
+    )
+
+
+def assert_detection(obj: dict, item_id) -> None:
+    assert obj["id"] == item_id
+    assert set(obj) == {"id", "labels", "scores", "cues"}
+    assert obj["labels"] and set(obj["labels"]) <= set(LABELS)
+    assert set(obj["scores"]) == set(LABELS)
+    assert all(0.0 <= p <= 1.0 for p in obj["scores"].values())
+    assert set(obj["cues"]) == set(obj["labels"])
+    assert all(isinstance(c, str) and c for cues in obj["cues"].values() for c in cues)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_cli_labels_json_lines_and_exits_zero(tmp_path):
+    lines = [
+        json.dumps({"id": "a", "text": GOOD, "client": "Could we be friends?"}),
+        json.dumps({"id": 2, "text": "Our policy doesn't allow that, I'm afraid."}),
+        "",  # blank lines are skipped
+        json.dumps({"id": "c", "text": "Sure! Here's my number, text me whenever you like."}),
+    ]
+    proc = run_detect(lines, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", 2, "c"]
+    for o in out:
+        assert_detection(o, o["id"])
+    assert set(out[0]["labels"]) == {"validate", "state_boundary", "recenter"}
+    assert out[1]["labels"] == ["vague_rule"]
+    assert "collapse_frame" in out[2]["labels"]
+    assert any("policy" in c for c in out[1]["cues"]["vague_rule"])
+    assert list((tmp_path / "cache" / "framelab").glob("detect-*.pkl")), "the trained model was not cached"
+
+
+def test_cli_reports_each_bad_line_and_labels_the_rest(tmp_path):
+    lines = [
+        json.dumps({"id": "empty", "text": ""}),
+        json.dumps({"id": "blank", "text": "   \n\t "}),
+        json.dumps({"id": "long", "text": "I hear you. " * 500}),
+        json.dumps({"id": "number", "text": 42}),
+        json.dumps({"id": "null", "text": None}),
+        json.dumps({"id": "list", "text": ["I", "hear", "you"]}),
+        '{"id": "broken", "text": "unterminated',
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"text": "no id here"}),
+        json.dumps({"id": "notext"}),
+        json.dumps({"id": "fine", "text": GOOD}),
+    ]
+    proc = run_detect(lines, tmp_path)
+    assert proc.returncode == 1
+    assert "10 line(s) could not be labelled" in proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(out) == len(lines)
+    errors = {o["line"]: o for o in out if "error" in o}
+    assert sorted(errors) == list(range(1, 11))
+    for n, o in errors.items():
+        assert o["error"].startswith(f"line {n}: ")
+    assert "empty" in errors[1]["error"] and "empty" in errors[2]["error"]
+    assert "5,000" in errors[3]["error"] and "6,000" in errors[3]["error"]
+    for n, kind in ((4, "int"), (5, "NoneType"), (6, "list")):
+        assert f"must be a string, not {kind}" in errors[n]["error"]
+    assert "not valid JSON" in errors[7]["error"] and errors[7]["id"] is None
+    assert "expected an object" in errors[8]["error"]
+    assert "no 'id'" in errors[9]["error"]
+    assert "no 'text'" in errors[10]["error"] and errors[10]["id"] == "notext"
+    assert_detection(out[-1], "fine")
+
+
+def test_api_checks_input_like_the_command(detector):
+    for bad in ("", "  ", "x" * (detect.MAX_CHARS + 1), 3, None):
+        with pytest.raises(detect.Refused):
+            detector.detect(bad)
+    found = detector.detect(GOOD)
+    assert found.labels == ["validate", "state_boundary", "recenter"]
+    assert found.scores["validate"] > 0.8 and found.scores["collapse_frame"] < 0.2
+    assert detect.describe(found).startswith("Validate the feeling (")
+
+
+# --------------------------------------------------------------------------- learning
+
+
+def test_training_is_deterministic_and_uses_the_practice_split_only(bank):
+    data = detect.load_data()
+    practice_ids = {r.id for r in bank.responses if r.split == "practice"}
+    assert {e.id for e in data.practice} == practice_ids
+    texts = [r.text for r in bank.responses]
+    a = detect.fit(data.practice).predict_proba(texts)
+    b = detect.fit(data.practice).predict_proba(texts)
+    assert np.array_equal(a, b)
+
+
+def test_the_data_file_carries_no_assessment_label(bank):
+    raw = json.loads(detect.DATA_FILE.read_text(encoding="utf-8"))
+    assessment = {r.id for r in bank.responses if r.split == "assessment"}
+    assert {g["id"] for g in raw["guard"]} == assessment
+    assert all(set(g) == {"id", "text"} for g in raw["guard"])
+    assert not assessment & {p["id"] for p in raw["practice"]}
+
+
+def test_cache_is_keyed_by_the_bank_and_survives_damage(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRAMELAB_CACHE", str(tmp_path))
+    data = json.loads(detect.DATA_FILE.read_text(encoding="utf-8"))
+    first = tmp_path / "a.json"
+    first.write_text(json.dumps(data), encoding="utf-8")
+    detect.load_detector(first)
+    (cached,) = (tmp_path / "framelab").glob("detect-*.pkl")
+    stamp = cached.stat().st_mtime_ns
+    detect.load_detector(first)
+    assert cached.stat().st_mtime_ns == stamp, "the cached model was not reused"
+
+    data["practice"] = data["practice"][:-1]  # a changed bank: a new key, a new model
+    second = tmp_path / "b.json"
+    second.write_text(json.dumps(data), encoding="utf-8")
+    detect.load_detector(second)
+    assert len(list((tmp_path / "framelab").glob("detect-*.pkl"))) == 2
+
+    cached.write_bytes(b"not a pickle")  # a damaged cache is retrained, not an error
+    assert detect.load_detector(first).detect(GOOD).labels
+    assert cached.read_bytes() != b"not a pickle"
+
+
+def test_a_missing_or_broken_data_file_says_what_to_do(tmp_path):
+    with pytest.raises(detect.DetectError, match="framelab build"):
+        detect.load_data(tmp_path / "nothing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "framelab-detect-data/1",\n "practice": [', encoding="utf-8")
+    with pytest.raises(detect.DetectError, match=r"line 2"):
+        detect.load_data(bad)
+
+
+# --------------------------------------------------------------------------- the oracle guard
+
+
+def light_edits(text: str) -> list[str]:
+    """What a trainee might do to get a graded item past the guard."""
+    words = text.split()
+    swapped = [*words]
+    swapped[len(words) // 2] = "really"
+    return [
+        text.upper(),
+        re.sub(r"[.,;:!?]", "", text),
+        " ".join(swapped),
+        " ".join(words[1:]),
+        text.replace("'", "\u2019") + " Thanks.",
+    ]
+
+
+def test_the_guard_refuses_every_assessment_item_and_light_edits(bank, detector):
+    items = [r for r in bank.responses if r.split == "assessment"]
+    assert len(items) > 100
+    for r in items:
+        with pytest.raises(detect.Refused, match="graded exercise"):
+            detector.detect(r.text)
+        for edited in light_edits(r.text):
+            if len(edited.split()) >= 4:
+                assert detector.guard.match(edited) is not None, f"{r.id}: an edited copy got through: {edited!r}"
+
+
+def test_the_guard_lets_practice_items_and_fresh_replies_through(bank, detector):
+    blocked = [r.id for r in bank.responses if r.split == "practice" and detector.guard.match(r.text)]
+    assert blocked == []
+    assert detector.guard.match(GOOD) is None
+
+
+def test_the_command_refuses_an_assessment_item_in_plain_words(tmp_path, bank):
+    item = next(r for r in bank.responses if r.split == "assessment")
+    proc = run_detect([json.dumps({"id": 1, "text": item.text})], tmp_path)
+    assert proc.returncode == 1
+    (out,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert "labels" not in out and "answer key" in out["error"]
+
+
+# --------------------------------------------------------------------------- quality floor
+
+
+def macro_f1(gold: list[tuple[str, ...]], pred: list[list[str]]) -> float:
+    f1s = []
+    for lab in LABELS:
+        tp = sum(lab in g and lab in p for g, p in zip(gold, pred, strict=True))
+        fp = sum(lab not in g and lab in p for g, p in zip(gold, pred, strict=True))
+        fn = sum(lab in g and lab not in p for g, p in zip(gold, pred, strict=True))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / len(f1s)
+
+
+def keyword_baseline(text: str) -> list[str]:
+    return list(detect.cue_matches(text)) or ["validate"]
+
+
+def test_assessment_macro_f1_stays_well_above_the_keyword_baseline(bank, detector):
+    """A regression guard on held-out items (never trained on): not a tuning target."""
+    items = [r for r in bank.responses if r.split == "assessment"]
+    gold = [r.labels for r in items]
+    ours = macro_f1(gold, [d.labels for d in detector.detect_many([r.text for r in items])])
+    keywords = macro_f1(gold, [keyword_baseline(r.text) for r in items])
+    assert ours >= keywords + 0.1, f"macro-F1 {ours:.3f}; keyword baseline {keywords:.3f}"
+    assert ours >= 0.78, f"macro-F1 {ours:.3f} on the assessment split"
+
+
+# --------------------------------------------------------------------------- the role-play hook
+
+
+def test_roleplay_keeps_the_detectors_evidence(detector):
+    scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][0]
+    session = roleplay.start(scenario)
+    reply = "Oh I'd love to, but I'm snowed under this month. Maybe once we've finished?"
+    turn = roleplay.respond(scenario, session, reply, ["validate"], detector)
+    assert "gentle_dodge" in turn.detected
+    assert turn.evidence["gentle_dodge"]["confidence"] > 0.5
+    assert turn.evidence["gentle_dodge"]["cues"]
+    review = roleplay.review(turn)
+    assert review.disagreement and "Gentle dodge (" in review.disagreement and "\u201c" in review.disagreement
+    assert "*Detector heard:* Gentle dodge (" in roleplay.transcript_markdown(session, scenario)
+    again = roleplay.Session.from_json(json.loads(json.dumps(session.to_json())), scenario)
+    assert again.turns[0].evidence == turn.evidence
+
+
+def test_the_lazy_detector_loads_on_the_first_reply(monkeypatch, detector):
+    loads = []
+    monkeypatch.setattr(detect, "for_roleplay", lambda: loads.append(1) or detector)
+    lazy = detect.LazyDetector()
+    assert loads == []
+    found = lazy("Anyway, how did the interview go?", "Can we be friends?")
+    assert loads == [1] and "ignore_redirect" in found.labels
+    monkeypatch.setattr(detect, "for_roleplay", lambda: None)
+    assert lazy("Anything", "") is None
