@@ -35,7 +35,13 @@ def lab(tmp_path):
         ["make", "--no-print-directory", "lab", f"WORKSPACE={workspace}", f"PORT={port}"],
         cwd=ROOT,
         # a private layout store, so no tabs are restored from another session
-        env={**os.environ, "JUPYTER_TOKEN": TOKEN, "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "layouts")},
+        env={
+            **os.environ,
+            "JUPYTER_TOKEN": TOKEN,
+            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "layouts"),
+            # the test switches themes: keep that out of the real user settings
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -133,6 +139,8 @@ def drive(page, url: str) -> None:
     page.wait_for_function(
         "() => document.querySelector('.framelab-roleplay').innerText.includes('Turn 2')", timeout=30_000
     )
+    # the detector's second opinion: what it heard, with confidence and cue phrases
+    expect(play).to_contain_text("The detector heard: Gentle dodge (", timeout=30_000)
     play.screenshot(path=str(OUT / "roleplay-light.png"))
 
     # finish with a full reply until the debrief opens
