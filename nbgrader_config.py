@@ -16,6 +16,27 @@ c.ClearSolutions.code_stub = {"python": "# (nothing to type here: choose in the 
 c.ClearSolutions.text_stub = "Write your answer here, in your own words."
 
 # Grading bounds: no cell may run longer than this, and a deleted test cell is put back.
+# (`framelab grade` also bounds a whole notebook: 300 s, `--notebook-timeout`.)
 c.ExecutePreprocessor.timeout = 30
 c.Execute.timeout = 30
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback that teaches: each classification item shows the trainee's choice, the answer and the
+# bank's rationale, in place of the hidden test's source (which never reaches the trainee).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "framelab.preprocessors.TeachingFeedback",
+]
+
+# Output bounds: 1,000 lines per cell (nbgrader's LimitOutput), and 20,000 characters per output.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "framelab.preprocessors.LimitOutputChars",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

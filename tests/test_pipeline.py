@@ -8,7 +8,9 @@ manual grading, feedback and export all run through nbgrader itself.
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -124,9 +126,22 @@ def test_full_cycle(tmp_path, bank, assignment):
     assert scores(course, assignment)["solution"]["manual"] == manual_max
 
     nbgrader("generate_feedback", assignment, cwd=course)
+    items = bank.items()
     for trainee in ("solution", "blank", "partial"):
-        html = (course / "feedback" / trainee / assignment / f"{assignment}.html").read_text()
-        assert "Item 1 of" in html
+        raw = (course / "feedback" / trainee / assignment / f"{assignment}.html").read_text()
+        page = html.unescape(re.sub(r"<[^>]+>", "", raw))  # the text a trainee reads
+        assert "Item 1 of" in page
+        # feedback that teaches: no hidden test source, but the answer and the rationale
+        for ex in module.meta.exercises:
+            assert f"grade_answer({ex.id}" not in page, f"{trainee}: the hidden tests are in the feedback"
+            assert f"check_answer({ex.id}" not in page
+        for ex in module.meta.exercises:
+            for iid in ex.items:
+                assert items[iid].rationale[:60] in page, f"{trainee}: no rationale for {iid}"
+        if trainee == "solution":
+            assert "The answer is" not in page
+        else:
+            assert "The answer is" in page
 
     nbgrader("export", f"--to={tmp_path / 'grades.csv'}", cwd=course)
     with (tmp_path / "grades.csv").open() as fh:

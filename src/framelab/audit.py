@@ -107,6 +107,23 @@ def _cells(notebook: Path) -> dict[str, str]:
 
 def audit_submission(folder: Path, module: Module, bank: Bank) -> tuple[dict[str, float], list[str]]:
     """Score one trainee's submitted folder, item by item, without running it. Returns (scores, notes)."""
+    picks_by_exercise, notes = submission_picks(folder, module)
+    items = bank.items()
+    scores: dict[str, float] = {}
+    for ex in module.meta.exercises:
+        picks = picks_by_exercise.get(ex.id, {})
+        for iid in ex.items:
+            try:
+                grade_answer(picks, iid, gold(items[iid], ex.kind), kind=ex.kind)
+                scores[f"{ex.id}__{iid}"] = 1.0
+            except AnswerProblem:
+                scores[f"{ex.id}__{iid}"] = 0.0
+    return scores, notes
+
+
+def submission_picks(folder: Path, module: Module) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """What a trainee answered, per exercise, read as data from their folder (notebook and
+    saved answers) without running any of it. Returns (exercise id -> picks, notes)."""
     notes: list[str] = []
     notebook = folder / f"{module.folder}.ipynb"
     cells: dict[str, str] = {}
@@ -122,25 +139,41 @@ def audit_submission(folder: Path, module: Module, bank: Bank) -> tuple[dict[str
     except store.AnswerFileError as exc:
         notes.append(str(exc).split(". ")[0])
         saved = {}
-    items = bank.items()
-    scores: dict[str, float] = {}
+    out: dict[str, dict[str, Any]] = {}
     for ex in module.meta.exercises:
         source = cells.get(ex.id)
         how, value = ("saved", None) if source is None else _pick_argument(source)
         if how == "saved":
-            picks: dict[str, Any] = saved.get(ex.id, {})
+            out[ex.id] = saved.get(ex.id, {})
         elif how == "literal":
-            picks = value
+            out[ex.id] = value
         else:
             notes.append(f"exercise '{ex.id}': {value}; audited as unanswered")
-            picks = {}
-        for iid in ex.items:
-            try:
-                grade_answer(picks, iid, gold(items[iid], ex.kind), kind=ex.kind)
-                scores[f"{ex.id}__{iid}"] = 1.0
-            except AnswerProblem:
-                scores[f"{ex.id}__{iid}"] = 0.0
-    return scores, notes
+            out[ex.id] = {}
+    return out, notes
+
+
+def rescore(gb: Any, assignment: str, student: str, folder: Path, module: Module, bank: Bank) -> list[str]:
+    """Make the out-of-kernel score the score of record: set each classification test cell's
+    ``auto_score`` in an open gradebook to what :func:`audit_submission` gives. Returns one
+    plain line per item changed (empty when nbgrader's own run agreed, as it does for honest work)."""
+    from nbgrader.api import MissingEntry
+
+    scores, _ = audit_submission(folder, module, bank)
+    changed = []
+    try:
+        sub = gb.find_submission_notebook(module.folder, assignment, student)
+    except MissingEntry:
+        return changed
+    for grade in sub.grades:
+        if grade.name in scores and grade.auto_score != scores[grade.name]:
+            changed.append(
+                f"{grade.name}: the notebook's run gave {grade.auto_score}, the check {scores[grade.name]:g}"
+            )
+            grade.auto_score = scores[grade.name]
+    if changed:
+        gb.db.commit()
+    return changed
 
 
 def _gradebook_scores(db_url: str, assignment: str, notebook: str) -> dict[str, dict[str, float | None]]:

@@ -27,6 +27,7 @@ import contextlib
 import glob
 import logging
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -65,6 +66,8 @@ class GradeRun:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
+    #: whether classification items were rescored out of kernel (needs the bank in ``modules/``)
+    checked: bool = True
 
     def by_status(self, status: Status) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -88,6 +91,11 @@ class GradeRun:
             f"{self.assignment}: {graded} graded, {failed} failed, {skipped} already graded (skipped) "
             f"in {self.seconds:.1f} s with {self.jobs} worker(s){per}."
         )
+        if not self.checked:
+            lines.append(
+                "No bank (modules/) for this assignment here: nbgrader's own scores stand, unchecked. "
+                "Run from the course root to have classification items rescored without running trainee code."
+            )
         if self.interrupted:
             lines.append("Interrupted: run the same command again to grade the rest (finished trainees are kept).")
         if failed:
@@ -237,7 +245,9 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _init_worker(course: str, assignment: str, nbgrader_args: Sequence[str], log: str | None) -> None:
+def _init_worker(
+    course: str, assignment: str, nbgrader_args: Sequence[str], log: str | None, notebook_timeout: float = 0
+) -> None:
     """Runs once in each worker: quiet output, load the course's nbgrader config once."""
     global _APP
     # Ctrl+C goes to the parent, which lets running submissions finish; kernels run in
@@ -258,7 +268,7 @@ def _init_worker(course: str, assignment: str, nbgrader_args: Sequence[str], log
         handler = logging.StreamHandler(sys.stderr)
         handler.setLevel(logging.ERROR)
         _APP.log.addHandler(handler)
-    _JOB.update(course=course, assignment=assignment)
+    _JOB.update(course=course, assignment=assignment, notebook_timeout=notebook_timeout)
 
 
 def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> dict[str, Any]:
@@ -286,15 +296,23 @@ def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> di
     collect = _Collect()
     app.log.addHandler(collect)
     ok, reason = True, ""
+    limit = float(_JOB.get("notebook_timeout") or 0)
+    if limit > 0:
+        signal.signal(signal.SIGALRM, _too_long)
+        signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         converter = Autograde(coursedir=coursedir, parent=app)
         converter.force = True
         converter.start()
+    except NotebookTimeout:
+        ok, reason = False, f"grading took longer than {limit:g} s (the notebook hangs or stalls its kernel)"
     except NbGraderException as exc:
-        ok, reason = False, _reason(collect.messages) or str(exc)
+        ok, reason = False, plain_reason(_reason(collect.messages) or str(exc))
     except Exception as exc:
-        ok, reason = False, f"{type(exc).__name__}: {exc}"
+        ok, reason = False, plain_reason(f"{type(exc).__name__}: {exc}")
     finally:
+        if limit > 0:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         app.log.removeHandler(collect)
     data = extract(db_url, coursedir.course_id, assignment, student) if snapshot else None
     return {
@@ -307,11 +325,48 @@ def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> di
     }
 
 
+#: No one submission may take longer than this to grade (each cell also has nbgrader's own
+#: ``Execute.timeout``; a notebook that stalls its kernel would otherwise wait that long per cell).
+NOTEBOOK_TIMEOUT = 300.0
+
+
+class NotebookTimeout(BaseException):
+    """One submission took longer than the whole-notebook bound. A ``BaseException``, like
+    ``KeyboardInterrupt``, so that nbgrader's own ``except Exception`` does not swallow it."""
+
+
+def _too_long(signum: int, frame: Any) -> None:
+    raise NotebookTimeout
+
+
+#: nbgrader's and nbclient's own errors, and what they mean for the instructor.
+_PLAIN = (
+    ("DeadKernelError", "the notebook stopped its own kernel (os._exit, or a crash): nothing could be graded"),
+    ("ValidationError", "the notebook's grading metadata was changed or damaged, so nbgrader refused it"),
+    ("KeyError: 'grade_id'", "the notebook's grading metadata was changed (a grade id is missing)"),
+    ("NotJSONError", "the notebook is not valid JSON: the upload was cut short or edited by hand"),
+    ("JSONDecodeError", "the notebook is not valid JSON: the upload was cut short or edited by hand"),
+    ("CellTimeoutError", "a cell ran past the time limit"),
+    ("NotebookTimeout", "grading took longer than the whole-notebook limit (the notebook hangs or stalls its kernel)"),
+)
+
+
+def plain_reason(technical: str) -> str:
+    """What went wrong, in words an instructor can act on, with nbgrader's own line after it."""
+    for key, words in _PLAIN:
+        if key in technical:
+            return f"{words} ({technical[:160]})"
+    return technical
+
+
 def _reason(messages: list[str]) -> str:
     """The most telling line of nbgrader's error log: the last line of a traceback."""
     tracebacks = [m for m in messages if m.startswith("Traceback")]
     if tracebacks:
-        return [line for line in tracebacks[-1].strip().splitlines() if line.strip()][-1].strip()[:300]
+        lines = [line.strip() for line in tracebacks[-1].strip().splitlines()]
+        words = [line for line in lines if any(ch.isalpha() for ch in line)]
+        errors = [line for line in words if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line)]
+        return (errors or words or [""])[-1][:300]
     useful = [m for m in messages if m.strip() and not m.startswith(("There was an error processing", "Please see"))]
     return useful[0].strip().splitlines()[0][:300] if useful else ""
 
@@ -361,6 +416,38 @@ def _check_assignment(coursedir: Any, assignment: str) -> None:
             ) from None
 
 
+def _expected_notebooks(coursedir: Any, assignment: str) -> list[str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+
+
+def preflight(folder: Path, notebooks: Sequence[str]) -> str:
+    """A plain reason why a submission cannot be graded as it stands, or "" if it can.
+    Only reads the folder; catches what would otherwise surface as nbgrader's own errors."""
+    import json
+
+    present = sorted(p.name for p in folder.glob("*.ipynb"))
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            others = f" (it has: {', '.join(present)})" if present else " (it has no notebook at all)"
+            return (
+                f"{path.name} is missing from the submission{others}: ask the trainee to submit it under its own name"
+            )
+        try:
+            with path.open("rb") as fh:
+                json.load(fh)
+        except (ValueError, UnicodeDecodeError) as exc:
+            where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
+            return (
+                f"{path.name} is not valid JSON{where}: the upload was cut short or edited by hand; "
+                "ask for a resubmission"
+            )
+    return ""
+
+
 class GradingError(Exception):
     """Grading cannot start; the message says why and what to do."""
 
@@ -391,6 +478,7 @@ def grade(
     progress: bool = True,
     nbgrader_args: Sequence[str] = (),
     on_result: Callable[[Outcome], None] | None = None,
+    notebook_timeout: float = NOTEBOOK_TIMEOUT,
 ) -> GradeRun:
     """Autograde every submission of ``assignment`` under ``course`` in ``jobs`` processes."""
     started = time.perf_counter()
@@ -419,6 +507,13 @@ def grade(
                 sub = gb.find_submission(assignment, s)
                 run.outcomes.append(Outcome(s, "skipped", score=sub.score, max_score=sub.max_score))
     todo = [s for s in wanted if s not in done]
+    # nbgrader still grades these (so the gradebook matches stock), but when it fails, this is the reason shown
+    expected = _expected_notebooks(coursedir, assignment)
+    known_problems = {
+        s: p
+        for s in todo
+        if (p := preflight(Path(coursedir.format_path(coursedir.submitted_directory, s, assignment)), expected))
+    }
     if not todo:
         run.seconds = time.perf_counter() - started
         return run
@@ -441,7 +536,7 @@ def grade(
             max_workers=workers,
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(str(course), assignment, tuple(nbgrader_args), log),
+            initargs=(str(course), assignment, tuple(nbgrader_args), log, notebook_timeout),
         )
 
     index = {s: n for n, s in enumerate(todo)}
@@ -457,6 +552,8 @@ def grade(
         pending[fut] = s
         return fut
 
+    check = out_of_kernel_check(course, coursedir, assignment)
+    run.checked = check is not None
     pool = new_pool()
     for s in todo:
         submit(pool, s)
@@ -495,7 +592,7 @@ def grade(
                 if isinstance(fut.exception(), BrokenProcessPool):
                     broken.append(student)
                 else:
-                    record(_finish(fut, student, coursedir, assignment, gb, rmtree))
+                    record(_finish(fut, student, coursedir, assignment, gb, rmtree, check, known_problems.get(student)))
             if broken:
                 # A worker process died (a submission can kill its kernel's parent), and with it
                 # the pool: every submission still in the pool fails with it. Those that had not
@@ -519,7 +616,9 @@ def grade(
                         reason = "its worker process died, also when graded on its own"
                         record(Outcome(student, "failed", reason=reason))
                     else:
-                        record(_finish(fut, student, coursedir, assignment, gb, rmtree))
+                        record(
+                            _finish(fut, student, coursedir, assignment, gb, rmtree, check, known_problems.get(student))
+                        )
                 pool = new_pool()
                 if not run.interrupted:
                     for student in sorted(set(broken) - set(running), key=index.__getitem__):
@@ -539,8 +638,18 @@ def grade(
     return run
 
 
-def _finish(fut: Future, student: str, coursedir: Any, assignment: str, gb: Any, rmtree: Any) -> Outcome:
-    """Merge one worker's result into the course: gradebook first, then the graded folder."""
+def _finish(
+    fut: Future,
+    student: str,
+    coursedir: Any,
+    assignment: str,
+    gb: Any,
+    rmtree: Any,
+    check: Any = None,
+    known_problem: str | None = None,
+) -> Outcome:
+    """Merge one worker's result into the course: gradebook first (with the out-of-kernel
+    check's scores as the scores of record), then the graded folder."""
     try:
         res = fut.result()
     except Exception as exc:  # the worker itself died
@@ -548,20 +657,59 @@ def _finish(fut: Future, student: str, coursedir: Any, assignment: str, gb: Any,
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     score = max_score = None
     if gb is not None and res["data"] is not None:
-        score, max_score = merge(gb, assignment, student, res["data"])
+        merge(gb, assignment, student, res["data"])
     if dest.exists():
         rmtree(str(dest))
     if res["ok"]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(res["graded"], dest)
+        changed: list[str] = []
         if gb is None:
             from nbgrader.api import Gradebook
 
             with Gradebook(coursedir.db_url, coursedir.course_id) as db:
+                if check is not None:
+                    changed = check(db, student)
                 sub = db.find_submission(assignment, student)
                 score, max_score = sub.score, sub.max_score
-        return Outcome(student, "graded", res["seconds"], score, max_score)
-    return Outcome(student, "failed", res["seconds"], reason=res["reason"] or "nbgrader reported an error")
+        else:
+            if check is not None:
+                changed = check(gb, student)
+            sub = gb.find_submission(assignment, student)
+            score, max_score = float(sub.score), float(sub.max_score)
+        reason = ""
+        if changed:
+            reason = (
+                f"{len(changed)} item score(s) set by the out-of-kernel check (the notebook's own run "
+                "claimed more than its saved answers earn); see 'framelab audit'"
+            )
+        return Outcome(student, "graded", res["seconds"], score, max_score, reason=reason)
+    reason = known_problem or res["reason"] or "nbgrader reported an error"
+    return Outcome(student, "failed", res["seconds"], reason=reason)
+
+
+def out_of_kernel_check(course: Path, coursedir: Any, assignment: str) -> Any:
+    """The function that rescores a graded submission without running its code, or None when the
+    course has no bank for this assignment (then nbgrader's scores stand, and the summary says so)."""
+    from .audit import rescore
+    from .bank import load_bank
+
+    modules = course / "modules"
+    if not modules.is_dir():
+        return None
+    bank = load_bank(modules)
+    try:
+        module = bank.module(assignment)
+    except KeyError:
+        return None
+    if bank.problems or not module.meta.exercises:
+        return None
+
+    def check(gb: Any, student: str) -> list[str]:
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        return rescore(gb, assignment, student, folder, module, bank)
+
+    return check
 
 
 def gradebook_rows(db_url: str, assignment: str, course_id: str) -> dict[tuple[str, ...], tuple[Any, ...]]:

@@ -24,6 +24,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             force=args.force,
             progress=not args.no_progress,
             nbgrader_args=args.nbgrader_arg or (),
+            notebook_timeout=args.notebook_timeout,
         )
     except GradingError as exc:
         print(f"framelab grade: {exc}", file=sys.stderr)
@@ -98,6 +99,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="re-grade trainees already graded")
     p.add_argument("--course", default=".", help="the course root (default: .)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=300.0,
+        help="seconds one submission may take to grade in all (default: 300; each cell also has 30)",
+    )
     p.add_argument(
         "--nbgrader-arg",
         action="append",

@@ -1,0 +1,137 @@
+"""The course's own nbgrader preprocessors (configured in ``nbgrader_config.py``).
+
+:class:`LimitOutputChars` bounds what a graded notebook may print: nbgrader's ``LimitOutput``
+counts lines, so one 10 MB line passes it.
+
+:class:`TeachingFeedback` gives feedback that teaches without showing a line of the hidden
+tests. It runs in ``nbgrader generate_feedback``
+(``GenerateFeedback.preprocessors`` in ``nbgrader_config.py``). nbgrader keeps its feedback page
+(scores per cell, the total, comments), but every classification test cell, whose source holds
+the hidden test, is replaced by a verdict written for the trainee: the response, what they
+chose, the answer, the points, and the bank's rationale. The trainee's choices are read from
+their graded folder as data (never by running it), the same way the score of record is made.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
+from traitlets import Integer, Unicode
+
+from .vocabulary import OPTION_SETS
+
+#: grade id of a classification test cell: ``<exercise>__<item>``
+_TEST_ID = re.compile(r"^(?P<exercise>[a-z][a-z0-9_]*)__(?P<item>[a-z0-9-]+)$")
+
+
+def _shown(value: Any, kind: str) -> str:
+    options = OPTION_SETS[kind][0]
+    values = value if isinstance(value, list) else [value]
+    names = [options.get(v, str(v)) if isinstance(v, str) else "(not a choice)" for v in values]
+    return ", ".join(names)
+
+
+def verdict(
+    item: Any, kind: str, picked: Any, right: Any, score: float | None, points: float, n: int, total: int
+) -> str:
+    """The markdown that replaces one test cell in the feedback."""
+    text = getattr(item, "text", "")
+    client = getattr(item, "client", None)
+    lines = [f"**Item {n} of {total}** ({score if score is not None else 0:g} of {points:g} point)"]
+    if client:
+        lines.append(f"> *Client:* {html.escape(client)}  \n> *Response:* {html.escape(text)}")
+    else:
+        lines.append(f"> {html.escape(text)}")
+    answered = picked not in (None, "", [])
+    mine = _shown(picked, kind) if answered else "nothing"
+    if score and score >= points:
+        lines.append(f"You chose **{html.escape(mine)}**: right.")
+    else:
+        lines.append(f"You chose **{html.escape(mine)}**. The answer is **{html.escape(_shown(right, kind))}**.")
+    lines.append(f"*Why:* {html.escape(item.rationale)}")
+    return "\n\n".join(lines)
+
+
+class LimitOutputChars(Preprocessor):
+    """Cut any one text output longer than ``max_chars`` (after nbgrader's ``LimitOutput``)."""
+
+    max_chars = Integer(20_000, help="characters kept of any one output (-1: no limit)").tag(config=True)
+
+    def preprocess_cell(self, cell: Any, resources: dict[str, Any], index: int) -> tuple[Any, dict[str, Any]]:
+        if self.max_chars < 0 or cell.cell_type != "code":
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                output["text"] = self._cut(output.get("text", ""))
+            for key, value in (output.get("data") or {}).items():
+                if isinstance(value, str):
+                    output["data"][key] = self._cut(value)
+        return cell, resources
+
+    def _cut(self, text: Any) -> Any:
+        text = "".join(text) if isinstance(text, list) else text
+        if len(text) <= self.max_chars:
+            return text
+        return text[: self.max_chars] + f"\n... output cut: {len(text):,} characters, {self.max_chars:,} kept ..."
+
+
+class TeachingFeedback(Preprocessor):
+    """Replace classification test cells with a friendly verdict and the rationale."""
+
+    modules = Unicode("modules", help="the content bank, relative to the course root").tag(config=True)
+    autograded = Unicode("autograded", help="nbgrader's autograded folder, relative to the course root").tag(
+        config=True
+    )
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        from .audit import submission_picks
+        from .bank import gold, load_bank
+
+        info = resources.get("nbgrader", {})
+        modules = Path(self.modules)
+        if not modules.is_dir():
+            self.log.warning("framelab feedback: no bank at %s; hidden tests are blanked without a verdict", modules)
+            bank = module = None
+        else:
+            bank = load_bank(modules)
+            try:
+                module = bank.module(info.get("assignment", ""))
+            except KeyError:
+                module = None
+        picks: dict[str, dict[str, Any]] = {}
+        if module is not None:
+            folder = Path(self.autograded) / info.get("student", "") / info.get("assignment", "")
+            picks, _ = submission_picks(folder, module)
+        exercises = {ex.id: ex for ex in module.meta.exercises} if module is not None else {}
+        items = bank.items() if bank is not None else {}
+        for index, cell in enumerate(nb.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            match = _TEST_ID.match(str(meta.get("grade_id", "")))
+            if not meta.get("grade") or meta.get("solution") or match is None:
+                continue
+            ex = exercises.get(match["exercise"])
+            iid = match["item"]
+            if ex is not None and iid in items and iid in ex.items:
+                source = verdict(
+                    items[iid],
+                    ex.kind,
+                    picks.get(ex.id, {}).get(iid),
+                    gold(items[iid], ex.kind),
+                    meta.get("score"),
+                    float(meta.get("points", 1)),
+                    ex.items.index(iid) + 1,
+                    len(ex.items),
+                )
+            else:
+                source = f"Item {iid}: {meta.get('score', 0)} of {meta.get('points', 1)} point."
+            new = cell.copy()
+            new.cell_type = "markdown"
+            new.source = source
+            new.pop("outputs", None)
+            new.pop("execution_count", None)
+            nb.cells[index] = new
+        return nb, resources

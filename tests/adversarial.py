@@ -1,0 +1,417 @@
+"""The adversarial corpus: every way we know to game an nbgrader-graded Frame Lab notebook.
+
+Each cheat starts from the released notebook with a blank or wrong answer file, then does one
+trick. :func:`write_corpus` writes one submission per cheat (plus an honest ``blank`` and a
+``solution``) into a course's ``submitted/`` folder, generated from that course's release, so it
+applies to every graded module as it arrives. ``test_adversarial.py`` grades them; run this file
+to print each cheat's score under stock ``nbgrader autograde`` and under ``framelab grade``:
+
+    python tests/adversarial.py [ASSIGNMENT ...]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from framelab import answers as store
+from framelab.bank import Bank, Module, gold
+from framelab.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS
+
+Nb = nbformat.NotebookNode
+
+
+@dataclass(frozen=True)
+class Cheat:
+    name: str
+    what: str
+    start: str  # "blank" or "wrong": the answer file it starts from
+    apply: Callable[[Nb, Path, Module, Bank], Nb | None]  # returns the notebook to write, or None
+    #: the notebook makes nbgrader itself fail: reported per trainee, never graded
+    fails: bool = False
+
+
+def _answer_cells(nb: Nb, module: Module) -> list[tuple[Any, Any]]:
+    ids = {ex.id: ex for ex in module.meta.exercises}
+    return [(c, ids[gid]) for c in nb.cells if (gid := c.metadata.get("nbgrader", {}).get("grade_id")) in ids]
+
+
+def _test_cells(nb: Nb) -> list[Any]:
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+
+
+def _items(module: Module) -> dict[str, list[str]]:
+    return {ex.id: list(ex.items) for ex in module.meta.exercises}
+
+
+def in_answer_cells(code: Callable[[str, list[str]], str]) -> Callable[[Nb, Path, Module, Bank], Nb]:
+    """A cheat that rewrites every answer cell: ``code(exercise_id, items)`` is its new source."""
+
+    def apply(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+        for cell, ex in _answer_cells(nb, module):
+            cell.source = code(ex.id, list(ex.items))
+        return nb
+
+    return apply
+
+
+def first_answer_cell(code: str) -> Callable[[Nb, Path, Module, Bank], Nb]:
+    """A cheat that runs ``code`` in the first answer cell (then picks nothing)."""
+
+    def apply(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+        cell, ex = _answer_cells(nb, module)[0]
+        cell.source = code + f"\n{ex.id} = lesson.exercise({ex.id!r}).pick()"
+        return nb
+
+    return apply
+
+
+RIGGED_STR = """class Yes(str):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __hash__ = str.__hash__
+"""
+RIGGED_DICT = """class Everything(dict):
+    def __contains__(self, key): return True
+    def get(self, key, default=None): return "validate"
+    def __getitem__(self, key): return "validate"
+"""
+RIGGED_LIST = """class Same(list):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+"""
+
+
+def _tests(fn: Callable[[list[Any]], None]) -> Callable[[Nb, Path, Module, Bank], Nb]:
+    def apply(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+        fn(_test_cells(nb))
+        return nb
+
+    return apply
+
+
+def _delete_tests(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    tests = {id(c) for c in _test_cells(nb)}
+    nb.cells = [c for c in nb.cells if id(c) not in tests]
+    return nb
+
+
+def _blank_tests(cells: list[Any]) -> None:
+    for c in cells:
+        c.source = ""
+
+
+def _markdown_tests(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    for i, c in enumerate(nb.cells):
+        if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code":
+            md = nbformat.v4.new_markdown_cell(c.source, metadata=c.metadata)
+            md.id = c.id
+            nb.cells[i] = md
+    return nb
+
+
+def _points(cells: list[Any]) -> None:
+    for c in cells:
+        c.metadata["nbgrader"]["points"] = 100
+
+
+def _rename_ids(cells: list[Any]) -> None:
+    for c in cells:
+        c.metadata["nbgrader"]["grade_id"] += "_mine"
+
+
+def _checksums(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    for c in nb.cells:
+        meta = c.metadata.get("nbgrader", {})
+        if meta.get("grade") or meta.get("solution"):
+            meta["checksum"] = "0" * 32
+            meta["points"] = 100 if meta.get("grade") else meta.get("points")
+    return nb
+
+
+def _truncate(nb: Nb, folder: Path, module: Module, bank: Bank) -> None:
+    path = folder / f"{module.folder}.ipynb"
+    text = nbformat.writes(nb)
+    path.write_text(text[: len(text) // 2], encoding="utf-8")
+    return None
+
+
+def _missing(nb: Nb, folder: Path, module: Module, bank: Bank) -> None:
+    return None
+
+
+def _renamed(nb: Nb, folder: Path, module: Module, bank: Bank) -> None:
+    nbformat.write(nb, folder / f"{module.folder} (copy).ipynb")
+    return None
+
+
+def _answers_raw(payload: Callable[[Module], Any]) -> Callable[[Nb, Path, Module, Bank], Nb]:
+    def apply(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+        data = payload(module)
+        text = data if isinstance(data, str) else json.dumps(data)
+        (folder / store.FILENAME).write_text(text, encoding="utf-8")
+        return nb
+
+    return apply
+
+
+def _stuffed(module: Module) -> dict[str, Any]:
+    exercises = {}
+    for ex in module.meta.exercises:
+        every = [v for v in OPTION_SETS[ex.kind][0] if v != NONE_OF_THE_MOVES]
+        exercises[ex.id] = {iid: every for iid in ex.items}
+    return {"format": store.FORMAT, "exercises": exercises}
+
+
+def _wrong_types(module: Module) -> dict[str, Any]:
+    odd: list[Any] = [{"$eq": True}, 1, True, None, [["validate"]], {"validate": 1}]
+    exercises = {ex.id: {iid: odd[n % len(odd)] for n, iid in enumerate(ex.items)} for ex in module.meta.exercises}
+    return {"format": store.FORMAT, "exercises": exercises}
+
+
+def _huge(module: Module) -> str:
+    ex = module.meta.exercises[0]
+    return json.dumps({"format": store.FORMAT, "exercises": {ex.id: {"pad": "x" * 30_000_000}}})
+
+
+CHEATS: list[Cheat] = [
+    Cheat(
+        "rigged_str",
+        "answers are a str subclass whose == is always True",
+        "blank",
+        in_answer_cells(lambda ex, items: RIGGED_STR + f"{ex} = {{i: Yes('validate') for i in {items!r}}}"),
+    ),
+    Cheat(
+        "rigged_dict",
+        "the answers object is a dict subclass that reports every key as present",
+        "blank",
+        in_answer_cells(lambda ex, items: RIGGED_DICT + f"{ex} = Everything()"),
+    ),
+    Cheat(
+        "rigged_list",
+        "tick-box answers are a list subclass whose == is always True",
+        "blank",
+        in_answer_cells(lambda ex, items: RIGGED_LIST + f"{ex} = {{i: Same(['validate']) for i in {items!r}}}"),
+    ),
+    Cheat("label_stuffing", "every label ticked for every item (saved answers)", "blank", _answers_raw(_stuffed)),
+    Cheat(
+        "patch_grade_answer",
+        "redefines grade_answer (the function the hidden tests call)",
+        "blank",
+        first_answer_cell("def grade_answer(*args, **kwargs):\n    return None"),
+    ),
+    Cheat(
+        "patch_framelab_checks",
+        "monkeypatches framelab.checks: its helpers and the sorted() it calls",
+        "wrong",
+        first_answer_cell(
+            "import framelab.checks as c\nc._blank = lambda v: False\nc._values = lambda *a: ['x']\n"
+            "c.sorted = lambda *a, **k: []\nc.grade_answer.__globals__['sorted'] = c.sorted"
+        ),
+    ),
+    Cheat(
+        "patch_framelab_answers",
+        "monkeypatches framelab.answers.read to hand back the 'right' answers",
+        "blank",
+        first_answer_cell("import framelab.answers as a\na.read = lambda path: {}\nimport framelab.checks as c"),
+    ),
+    Cheat(
+        "builtin_sorted",
+        "overrides builtins.sorted so that every comparison of answers is equal",
+        "wrong",
+        first_answer_cell("import builtins\nbuiltins.sorted = lambda *a, **k: []"),
+    ),
+    Cheat(
+        "builtin_type",
+        "overrides builtins.type so that type checks always say 'plain'",
+        "wrong",
+        first_answer_cell(
+            "import builtins\n_t = builtins.type\nbuiltins.type = lambda *a: dict if len(a) == 1 else _t(*a)"
+        ),
+    ),
+    Cheat(
+        "builtin_isinstance",
+        "overrides builtins.isinstance to always say True",
+        "wrong",
+        first_answer_cell("import builtins\nbuiltins.isinstance = lambda *a: True"),
+    ),
+    Cheat(
+        "builtin_all_len",
+        "overrides builtins.all and builtins.len",
+        "wrong",
+        first_answer_cell("import builtins\nbuiltins.all = lambda *a: True\nbuiltins.len = lambda *a: 0"),
+    ),
+    Cheat(
+        "builtin_assertionerror",
+        "replaces AssertionError, so that failed checks raise something harmless",
+        "wrong",
+        first_answer_cell(
+            "import builtins\nclass Quiet(BaseException):\n    pass\nbuiltins.AssertionError = Quiet\n"
+            "import framelab.checks as c\nc.AnswerProblem.__bases__ = (Exception,)"
+        ),
+    ),
+    Cheat(
+        "swallow_errors",
+        "an IPython custom exception handler hides every error, so failed tests show no error",
+        "wrong",
+        first_answer_cell("get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"),
+    ),
+    Cheat(
+        "rewrite_later_cells",
+        "an IPython input transformer turns every later cell (the tests) into 'pass'",
+        "wrong",
+        first_answer_cell("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"),
+    ),
+    Cheat(
+        "fake_partial_credit",
+        "makes every cell's result display as a number (nbgrader reads numbers as partial credit)",
+        "wrong",
+        first_answer_cell(
+            "import sys\nsys.displayhook = lambda value: print('1.0')\n"
+            "get_ipython().display_formatter.formatters['text/plain'].for_type(type(None), lambda *a: '1.0')\n"
+            "get_ipython().events.register('post_run_cell', lambda result: setattr(result, 'error_in_exec', None))"
+        ),
+    ),
+    Cheat("sys_exit", "calls sys.exit() in the answer cell", "wrong", first_answer_cell("import sys\nsys.exit(0)")),
+    Cheat(
+        "os_exit",
+        "kills its own kernel with os._exit()",
+        "wrong",
+        first_answer_cell("import os\nos._exit(0)"),
+        fails=True,
+    ),
+    Cheat("endless_loop", "never finishes (while True)", "wrong", first_answer_cell("while True:\n    pass")),
+    Cheat("output_flood", "prints 10 MB of output", "wrong", first_answer_cell("print('x' * 10_000_000)")),
+    Cheat("tests_deleted", "deletes every test cell", "wrong", _delete_tests),
+    Cheat("tests_blanked", "empties every test cell", "wrong", _tests(_blank_tests)),
+    Cheat("tests_to_markdown", "turns every test cell into markdown", "wrong", _markdown_tests),
+    Cheat("points_raised", "sets every test cell to 100 points", "wrong", _tests(_points)),
+    Cheat("grade_ids_renamed", "renames every test cell's grade id", "wrong", _tests(_rename_ids)),
+    Cheat("checksums_tampered", "rewrites checksums (and points) in the nbgrader metadata", "wrong", _checksums),
+    Cheat("notebook_truncated", "submits half a notebook (invalid JSON)", "wrong", _truncate, fails=True),
+    Cheat("notebook_missing", "submits only the answers file, no notebook", "wrong", _missing),
+    Cheat("notebook_renamed", "submits the notebook under another name", "wrong", _renamed),
+    Cheat(
+        "answers_wrong_types",
+        "saved answers of the wrong types (objects, numbers, nested lists)",
+        "blank",
+        _answers_raw(_wrong_types),
+    ),
+    Cheat("answers_huge", "a 30 MB saved-answers file", "blank", _answers_raw(_huge)),
+]
+
+
+def answer_file(module: Module, bank: Bank, how: str) -> dict[str, Any]:
+    """The saved answers a submission starts from: 'blank', 'wrong' (every item wrong) or 'solution'."""
+    items = bank.items()
+    exercises: dict[str, Any] = {}
+    for ex in module.meta.exercises:
+        picks: dict[str, Any] = {}
+        for iid in ex.items:
+            right = gold(items[iid], ex.kind)
+            if how == "solution":
+                picks[iid] = right
+            elif how == "wrong":
+                options = [v for v in OPTION_SETS[ex.kind][0]]
+                if isinstance(right, list):
+                    picks[iid] = [NONE_OF_THE_MOVES] if right != [NONE_OF_THE_MOVES] else [options[0]]
+                else:
+                    picks[iid] = next(v for v in options if v != right)
+        if picks:
+            exercises[ex.id] = picks
+    return {"format": store.FORMAT, "exercises": exercises}
+
+
+def write_corpus(course: Path, assignment: str, bank: Bank, cheats: list[Cheat] | None = None) -> list[str]:
+    """One submission per cheat, plus 'blank', 'wrong' and 'solution', in ``course/submitted``.
+    Returns the trainee ids written."""
+    module = bank.module(assignment)
+    release = course / "release" / assignment
+    written = []
+    for who, cheat in [("blank", None), ("wrong", None), ("solution", None), *((c.name, c) for c in cheats or CHEATS)]:
+        folder = course / "submitted" / who / assignment
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(release, folder)
+        start = cheat.start if cheat else who
+        (folder / store.FILENAME).write_text(json.dumps(answer_file(module, bank, start)), encoding="utf-8")
+        nb_path = folder / f"{assignment}.ipynb"
+        nb = nbformat.read(nb_path, as_version=4)
+        if cheat is not None:
+            nb_path.unlink()
+            result = cheat.apply(nb, folder, module, bank)
+            if result is not None:
+                nbformat.write(result, nb_path)
+        (folder / "timestamp.txt").write_text("2026-11-29 12:00:00.000000 UTC", encoding="utf-8")
+        written.append(who)
+    return written
+
+
+def auto_scores(course: Path, assignment: str) -> dict[str, float | None]:
+    """Each trainee's total auto-graded score in the gradebook (None: not graded)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out: dict[str, float | None] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
+        for student in gb.students:
+            try:
+                sub = gb.find_submission(assignment, student.id)
+            except MissingEntry:
+                out[student.id] = None
+                continue
+            out[student.id] = sum(g.auto_score or 0 for nb in sub.notebooks for g in nb.grades if g.cell_type == "code")
+    return out
+
+
+def main(argv: list[str]) -> None:
+    """Print each cheat's score under stock nbgrader and under framelab grade."""
+    import os
+    import subprocess
+    import tempfile
+
+    from framelab.cohort import prepare_course
+
+    root = Path(__file__).resolve().parents[1]
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        prepared = prepare_course(base, root=root, trainees=1, assignments=argv or None, say=lambda *_: None)
+        for assignment in prepared.assignments:
+            shutil.rmtree(base / "submitted", ignore_errors=True)
+            write_corpus(base, assignment, prepared.bank)
+            stock, ours = Path(tmp) / "stock", Path(tmp) / "ours"
+            for d in (stock, ours):
+                shutil.rmtree(d, ignore_errors=True)
+                shutil.copytree(base, d)
+            subprocess.run(
+                [str(bin_dir / "nbgrader"), "autograde", assignment], cwd=stock, env=env, capture_output=True
+            )
+            proc = subprocess.run(
+                [str(bin_dir / "framelab"), "grade", assignment, "--no-progress"],
+                cwd=ours,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            before, after = auto_scores(stock, assignment), auto_scores(ours, assignment)
+            reasons = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
+            print(f"\n{assignment}: auto-graded points (blank scores {after.get('blank')})")
+            print(f"  {'submission':24}{'stock nbgrader':>16}{'framelab grade':>16}")
+            for who in ["blank", "wrong", "solution", *(c.name for c in CHEATS)]:
+                b, a = before.get(who), after.get(who)
+                shown_b = "not graded" if b is None else f"{b:g}"
+                shown_a = "not graded" if a is None else f"{a:g}"
+                note = " (reported failed)" if "failed" in reasons.get(who, "") else ""
+                print(f"  {who:24}{shown_b:>16}{shown_a:>16}{note}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

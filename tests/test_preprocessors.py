@@ -1,0 +1,81 @@
+"""The course's nbgrader preprocessors and the grading pre-flight, without running nbgrader."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+from conftest import ROOT
+
+from framelab import answers as store
+from framelab.bank import gold
+from framelab.grading import plain_reason, preflight
+from framelab.preprocessors import LimitOutputChars, TeachingFeedback
+
+ASSIGNMENT = "m1_double_bind"
+
+
+def test_long_outputs_are_cut_and_short_ones_kept():
+    cell = nbformat.v4.new_code_cell("print('x' * 10_000_000)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="x" * 10_000_000),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "1.0"}, execution_count=1),
+    ]
+    cut, _ = LimitOutputChars(max_chars=1000).preprocess_cell(cell, {}, 0)
+    assert len(cut.outputs[0]["text"]) < 1100 and "10,000,000 characters, 1,000 kept" in cut.outputs[0]["text"]
+    assert cut.outputs[1]["data"]["text/plain"] == "1.0"  # a short result (partial credit) is untouched
+
+
+def test_feedback_shows_the_verdict_and_rationale_not_the_hidden_test(tmp_path, bank, monkeypatch):
+    module = bank.module(ASSIGNMENT)
+    ex = module.meta.exercises[0]
+    items = bank.items()
+    first, second = ex.items[0], ex.items[1]
+    folder = tmp_path / "autograded" / "ana" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    wrong = next(v for v in ("validate", "collapse_frame") if v != gold(items[second], ex.kind))
+    store.write(folder / store.FILENAME, ex.id, {first: gold(items[first], ex.kind), second: wrong})
+    nb = nbformat.read(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    for cell in nb.cells:  # what GetGrades leaves on each test cell
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            meta["score"] = 1.0 if meta["grade_id"] == f"{ex.id}__{first}" else 0.0
+    monkeypatch.chdir(tmp_path)
+    os.symlink(ROOT / "modules", tmp_path / "modules")
+    out, _ = TeachingFeedback().preprocess(nb, {"nbgrader": {"assignment": ASSIGNMENT, "student": "ana"}})
+
+    text = "\n".join(c.source for c in out.cells)
+    assert f"grade_answer({ex.id}" not in text and "HIDDEN TESTS" not in text
+    verdicts = {c.metadata["nbgrader"]["grade_id"]: c for c in out.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    right, missed = verdicts[f"{ex.id}__{first}"], verdicts[f"{ex.id}__{second}"]
+    assert right.cell_type == "markdown" and "right." in right.source and "The answer is" not in right.source
+    assert "The answer is" in missed.source and items[second].rationale[:40] in missed.source.replace("&#x27;", "'")
+    assert "Item 2 of" in missed.source and "(0 of 1 point)" in missed.source
+
+
+def test_preflight_names_what_is_wrong(tmp_path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    assert "it has no notebook at all" in preflight(folder, [ASSIGNMENT])
+    (folder / f"{ASSIGNMENT} (copy).ipynb").write_text("{}", encoding="utf-8")
+    assert f"it has: {ASSIGNMENT} (copy).ipynb" in preflight(folder, [ASSIGNMENT])
+    (folder / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [\n', encoding="utf-8")
+    assert "not valid JSON (line 2)" in preflight(folder, [ASSIGNMENT])
+    (folder / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()), encoding="utf-8")
+    assert preflight(folder, [ASSIGNMENT]) == ""
+
+
+def test_nbgraders_errors_become_plain_reasons():
+    assert plain_reason("nbclient.exceptions.DeadKernelError: Kernel died").startswith(
+        "the notebook stopped its own kernel"
+    )
+    assert "grading metadata" in plain_reason("KeyError: 'grade_id'")
+    assert plain_reason("SomethingNew: odd") == "SomethingNew: odd"  # unknown: shown as it is
+
+
+def test_the_course_config_uses_these_preprocessors():
+    config = Path(ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+    assert '"framelab.preprocessors.TeachingFeedback"' in config
+    assert '"framelab.preprocessors.LimitOutputChars"' in config
