@@ -263,3 +263,13 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
     assert "Why: An old pattern." in deck.feedback.value
     deck.menus["next_action"].value = "explore_in_session"
     assert deck.on_check() is True
+
+    # the boundary deck takes the other vignettes, and asks which boundary and how serious
+    boundaries = lesson.practice_boundaries()
+    assert len(boundaries.items) == 1 and "A boundary vignette." in boundaries.prompt.value
+    boundaries.menus["boundary_kind"].value = "role"
+    boundaries.menus["crossing_or_violation"].value = "crossing"
+    assert boundaries.on_check() is False
+    assert "Right: Role" in boundaries.feedback.value and "The answer is: A violation" in boundaries.feedback.value
+    boundaries.menus["crossing_or_violation"].value = "violation"
+    assert boundaries.on_check() is True

@@ -220,7 +220,7 @@ class Exercise(_Strict):
     """A graded exercise: which bank items it asks about, and how."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["single_label", "moves", "missing_move", "relation", "next_action", "boundary"]
+    kind: Literal["single_label", "moves", "missing_move", "relation", "next_action", "boundary", "severity"]
     title: str
     items: tuple[str, ...] = Field(min_length=1)
 
@@ -764,7 +764,7 @@ def _unsuitable(it: Response | Vignette, kind: str) -> tuple[str, str] | None:
             )
     if kind in ("relation", "next_action") and not (isinstance(it, Vignette) and it.relation):
         return "is not a transference / countertransference vignette", "use one"
-    if kind == "boundary" and not (isinstance(it, Vignette) and it.boundary_kind):
+    if kind in ("boundary", "severity") and not (isinstance(it, Vignette) and it.boundary_kind):
         return "is not a boundary vignette", "use one"
     return None
 
@@ -785,6 +785,8 @@ def gold(it: Response | Vignette, kind: str) -> str | list[str]:
         return it.next_action
     elif kind == "boundary" and it.boundary_kind:
         return it.boundary_kind
+    elif kind == "severity" and it.crossing_or_violation:
+        return it.crossing_or_violation
     raise ValueError(f"item {it.id} has no answer for an exercise of kind '{kind}'")
 
 

@@ -52,6 +52,8 @@ NEAR: dict[str, tuple[str, ...]] = {
     "reflect_and_supervise": ("explore_in_session",),
     "repair_directly": ("explore_in_session",),
     "respond_practically": ("repair_directly",),
+    "crossing": ("violation",),
+    "violation": ("crossing",),
 }
 
 MISCONCEPTIONS = ("vague_is_boundary", "misses_dodge", "countertransference_blind", "transference_everywhere")

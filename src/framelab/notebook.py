@@ -96,6 +96,24 @@ class Lesson:
             _display(deck.widget)
         return deck
 
+    def practice_boundaries(self, max_difficulty: int = 3) -> Any:
+        """Show the boundary-vignette practice deck (which boundary; crossing or violation). Returns the view."""
+        from .practice import boundary_questions
+        from .widgets import PracticeDeck
+
+        items = sorted(
+            (
+                v
+                for v in self.content["practice_vignettes"]
+                if v["difficulty"] <= max_difficulty and v.get("boundary_kind")
+            ),
+            key=lambda v: v["difficulty"],
+        )
+        deck = PracticeDeck(items, boundary_questions())
+        if not _grading():
+            _display(deck.widget)
+        return deck
+
     def scenario(self, scenario_id: str) -> dict[str, Any]:
         for sc in self.content["scenarios"]:
             if sc["id"] == scenario_id:

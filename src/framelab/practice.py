@@ -94,6 +94,15 @@ def vignette_questions() -> list[Question]:
     ]
 
 
+def boundary_questions() -> list[Question]:
+    from .vocabulary import BOUNDARY_KINDS, SEVERITIES
+
+    return [
+        Question("boundary_kind", "Which kind of boundary is at stake?", dict(BOUNDARY_KINDS), False),
+        Question("crossing_or_violation", "A crossing or a violation?", dict(SEVERITIES), False),
+    ]
+
+
 def check_single(chosen: str | None, gold: str, options: Mapping[str, str]) -> tuple[bool, str]:
     """Feedback on one single-choice question."""
     if not chosen:

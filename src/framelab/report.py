@@ -48,6 +48,7 @@ KIND_TITLES = {
     "relation": "What is going on? (relation)",
     "next_action": "What fits next?",
     "boundary": "Which boundary?",
+    "severity": "Crossing or violation?",
 }
 
 #: What a confusion means, in the curriculum's words, for the ones the course cares most about.
@@ -245,7 +246,7 @@ def item_stats(responses: Any) -> Any:
     return pd.DataFrame(out, columns=columns)
 
 
-SINGLE_KINDS = ("single_label", "missing_move", "relation", "next_action", "boundary")
+SINGLE_KINDS = ("single_label", "missing_move", "relation", "next_action", "boundary", "severity")
 
 
 def confusion(responses: Any, kind: str = "single_label") -> Any:

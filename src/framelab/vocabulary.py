@@ -94,6 +94,12 @@ BOUNDARY_KINDS: Final[dict[str, str]] = {
     "emotional": "Emotional: the therapist's own feelings, self-disclosure, over-identification",
 }
 
+#: Crossing or violation (Gutheil & Gabbard): the second question about a boundary vignette.
+SEVERITIES: Final[dict[str, str]] = {
+    "crossing": "A crossing: a departure from usual practice that does no harm, and may help the work",
+    "violation": "A violation: it harms or exploits the client, or serves the therapist's own needs",
+}
+
 NONE_OF_THE_MOVES: Final = "none"
 
 #: For each exercise kind: the values an answer may take, with their menu text, and whether
@@ -108,4 +114,5 @@ OPTION_SETS: Final[dict[str, tuple[dict[str, str], bool]]] = {
     "relation": (RELATIONS, False),
     "next_action": (NEXT_ACTIONS, False),
     "boundary": (BOUNDARY_KINDS, False),
+    "severity": (SEVERITIES, False),
 }
