@@ -13,7 +13,7 @@ STAMP     := $(VENV)/.framelab-installed
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := $(notdir $(wildcard source/m*))
 
-.PHONY: install lab workspace test test-browser lint validate release bench demo
+.PHONY: install lab workspace test test-browser lint validate release bench demo adversarial
 
 install: $(STAMP)
 
@@ -74,3 +74,7 @@ bench: install
 DEMO_OUT ?= test-output/demo
 demo: install
 	$(BIN)/framelab demo --out $(DEMO_OUT)
+
+# Each cheat in the adversarial corpus, scored by stock nbgrader and by framelab grade (slow: minutes per module).
+adversarial: install
+	cd tests && $(BIN)/python adversarial.py $(ASSIGNMENT)

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from adversarial import CHEATS, auto_scores, write_corpus
+from adversarial import CHEATS, STALLS, auto_scores, write_corpus
 from conftest import BIN, ROOT, nbgrader, run
 from test_grading import tree_hash
 
@@ -44,9 +44,6 @@ def corpus_courses(tmp_path_factory, bank) -> dict[str, Path]:
     return courses
 
 
-#: Cheats that stall the kernel: each cell then waits out its 30 s limit. Stock nbgrader has no
-#: bound per notebook, so the stock comparison leaves them out; ``framelab grade`` is bounded.
-STALLS = {"builtin_type", "builtin_isinstance", "builtin_all_len", "endless_loop"}
 GRADE = ["grade", "--no-progress", "--notebook-timeout", "60"]
 RECHECK = ["solution", "blank", "patch_grade_answer", "rewrite_later_cells", "label_stuffing", "rigged_str"]
 
