@@ -163,6 +163,34 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .selfstudy import SelfCheckError, check_notebook, validate
+
+    try:
+        report = check_notebook(Path(args.notebook), Path(args.modules) if args.modules else None)
+    except SelfCheckError as exc:
+        print(f"framelab check: {exc}", file=sys.stderr)
+        return 2
+    if not args.no_validate:
+        problems = validate(Path(args.notebook))
+        print("nbgrader validate: " + ("passed" if not problems else "problems found:\n" + problems))
+    print(report.render())
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from .selfstudy import progress, render_progress
+
+    workspace = Path(args.workspace)
+    if not workspace.is_dir():
+        print(
+            f"framelab progress: {workspace} is not a folder (run 'make lab' to create your workspace)", file=sys.stderr
+        )
+        return 2
+    print(render_progress(progress(workspace)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="framelab", description="Frame Lab course tools.")
     parser.add_argument("--version", action="version", version=f"framelab {__version__}")
@@ -215,6 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", action="store_true", help="only train (or load) the model and cache it, then exit")
     p.add_argument("--no-cache", action="store_true", help="train afresh and do not read or write the cache")
     p.set_defaults(func=cmd_detect)
+    p = sub.add_parser("check", help="self-study: score your own graded answers in a notebook, with the reasons")
+    p.add_argument("notebook", help="e.g. workspace/m1_double_bind/m1_double_bind.ipynb")
+    p.add_argument("--modules", help="the course's modules/ folder (default: found above the notebook)")
+    p.add_argument("--no-validate", action="store_true", help="skip 'nbgrader validate'")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("progress", help="self-study: what you have done in each module of your workspace")
+    p.add_argument("workspace", nargs="?", default="workspace")
+    p.set_defaults(func=cmd_progress)
     from .instructor import add_commands  # grade, demo, report, export
 
     add_commands(sub)

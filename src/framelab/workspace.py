@@ -14,11 +14,19 @@ SKIP = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 class CopyReport:
     copied: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
+    #: kept files that differ from the release: the learner's own work, or a newer release file
+    differ: list[Path] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"copied {p}" for p in self.copied]
         if self.kept:
             out.append(f"kept {len(self.kept)} existing file(s) untouched")
+        if self.differ:
+            out.append(
+                f"{len(self.differ)} of them differ from this release and were kept as yours: "
+                + ", ".join(str(p) for p in self.differ)
+                + ". To see a module's new version, rename its folder and run 'make lab' again."
+            )
         return out
 
 
@@ -38,6 +46,8 @@ def populate(release: Path, workspace: Path) -> CopyReport:
         dest = workspace / rel
         if dest.exists():
             report.kept.append(rel)
+            if dest.is_file() and dest.read_bytes() != src.read_bytes():
+                report.differ.append(rel)
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         # exclusive create: if something appears meanwhile, it is not clobbered

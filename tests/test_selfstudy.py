@@ -1,0 +1,109 @@
+"""Self-study: ``framelab check`` on a workspace notebook, the switch that turns it off,
+``framelab progress`` on a scripted workspace, and a release merged into a workspace."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import BIN, ROOT, copy_course, run
+
+from framelab import answers as store
+from framelab import selfstudy
+from framelab.bank import gold
+from framelab.vocabulary import TITLES
+from framelab.workspace import populate
+
+ASSIGNMENT = "m1_double_bind"
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A self-study clone: the course with a workspace made from its release."""
+    root = copy_course(tmp_path / "course")
+    populate(root / "release", root / "workspace")
+    return root
+
+
+def answer_some(course: Path, bank) -> tuple[str, str, str]:
+    """Answer item 1 right and item 2 wrong; return their ids and the right answer to item 2."""
+    ex = bank.module(ASSIGNMENT).meta.exercises[0]
+    items = bank.items()
+    first, second = ex.items[0], ex.items[1]
+    right2 = gold(items[second], ex.kind)
+    wrong2 = next(v for v in ("validate", "collapse_frame") if v != right2)
+    folder = course / "workspace" / ASSIGNMENT
+    store.write(folder / store.FILENAME, ex.id, {first: gold(items[first], ex.kind), second: wrong2})
+    return first, second, right2
+
+
+def test_check_scores_each_item_with_its_reason(course, bank):
+    first, second, right2 = answer_some(course, bank)
+    report = selfstudy.check_notebook(course / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    assert report.score == 1 and len(report.items) == 16
+    text = report.render()
+    assert text.startswith(f"{ASSIGNMENT}: 1 of 16 graded items right.")
+    assert f"right    {first}:" in text
+    line = next(line for line in text.splitlines() if f"not yet  {second}:" in line)
+    assert "you chose" in line and f"the answer is {TITLES[right2]}." in line
+    assert bank.items()[second].rationale in text
+    assert "not answered yet" in text  # the other 14
+
+
+def test_check_command_validates_and_scores_a_workspace_notebook(course, bank):
+    answer_some(course, bank)
+    notebook = course / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    proc = run([str(BIN / "framelab"), "check", str(notebook)], cwd=course / "workspace")
+    assert "nbgrader validate:" in proc.stdout
+    assert f"{ASSIGNMENT}: 1 of 16 graded items right." in proc.stdout
+
+
+def test_a_deployment_can_switch_the_check_off(course, bank, monkeypatch):
+    notebook = course / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
+    with pytest.raises(selfstudy.SelfCheckError, match="switched off"):
+        selfstudy.check_notebook(notebook)
+    monkeypatch.delenv("FRAMELAB_SELF_CHECK")
+    selfstudy.check_notebook(notebook)  # allowed again
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as fh:
+        fh.write("\nc.FrameLab.self_check = False\n")
+    proc = run([str(BIN / "framelab"), "check", str(notebook), "--no-validate"], cwd=course, check=False)
+    assert proc.returncode == 2 and "switched off" in proc.stderr
+
+
+def test_without_the_answer_key_the_check_says_why(tmp_path):
+    populate(ROOT / "release", tmp_path / "workspace")
+    with pytest.raises(selfstudy.SelfCheckError, match="answer key"):
+        selfstudy.check_notebook(tmp_path / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+
+
+def test_progress_of_a_scripted_workspace(course, bank):
+    answer_some(course, bank)
+    folder = course / "workspace" / ASSIGNMENT
+    scenario = json.loads((folder / "content.json").read_text())["scenarios"][0]["id"]
+    (folder / f"roleplay-{scenario}.json").write_text(json.dumps({"node": "END"}), encoding="utf-8")
+    rows = {r.folder: r for r in selfstudy.progress(course / "workspace")}
+    m1 = rows[ASSIGNMENT]
+    assert (m1.started, m1.answered, m1.items, m1.roleplays_done, m1.roleplays) == (True, 2, 16, 1, 3)
+    assert not m1.done and m1.last_activity is not None
+    m2 = rows["m2_transference"]
+    assert (m2.started, m2.answered, m2.items) == (False, 0, 24)
+    proc = run([str(BIN / "framelab"), "progress", str(course / "workspace")], cwd=course)
+    assert "The double bind" in proc.stdout and "started" in proc.stdout and "2/16" in proc.stdout
+
+
+def test_a_new_release_merges_without_touching_the_learners_answers(course, bank):
+    answer_some(course, bank)
+    folder = course / "workspace" / ASSIGNMENT
+    saved = (folder / store.FILENAME).read_bytes()
+    notebook = (folder / f"{ASSIGNMENT}.ipynb").read_bytes()
+    (folder / f"{ASSIGNMENT}.ipynb").write_bytes(notebook + b"\n")  # the learner's own edit
+    shutil.rmtree(course / "workspace" / "m2_transference")  # a module new in this release
+    report = populate(course / "release", course / "workspace")
+    assert (folder / store.FILENAME).read_bytes() == saved
+    assert (folder / f"{ASSIGNMENT}.ipynb").read_bytes() == notebook + b"\n"
+    assert any(str(p).startswith("m2_transference") for p in report.copied)
+    assert [str(p) for p in report.differ] == [f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"]
+    assert "kept as yours" in "\n".join(report.lines())
