@@ -47,11 +47,13 @@ def verdict(
     else:
         lines.append(f"> {html.escape(text)}")
     answered = picked not in (None, "", [])
-    mine = _shown(picked, kind) if answered else "nothing"
+    answer = html.escape(_shown(right, kind))
     if score and score >= points:
-        lines.append(f"You chose **{html.escape(mine)}**: right.")
+        lines.append(f"You chose **{html.escape(_shown(picked, kind))}**: right.")
+    elif not answered:
+        lines.append(f"You did not answer this item. The answer is **{answer}**.")
     else:
-        lines.append(f"You chose **{html.escape(mine)}**. The answer is **{html.escape(_shown(right, kind))}**.")
+        lines.append(f"You chose **{html.escape(_shown(picked, kind))}**. The answer is **{answer}**.")
     lines.append(f"*Why:* {html.escape(item.rationale)}")
     return "\n\n".join(lines)
 
