@@ -107,3 +107,17 @@ def test_a_new_release_merges_without_touching_the_learners_answers(course, bank
     assert any(str(p).startswith("m2_transference") for p in report.copied)
     assert [str(p) for p in report.differ] == [f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"]
     assert "kept as yours" in "\n".join(report.lines())
+
+
+def test_the_notebook_button_shows_the_same_check(course, bank, monkeypatch):
+    from framelab.notebook import Lesson
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    answer_some(course, bank)
+    lesson = Lesson.here(course / "workspace" / ASSIGNMENT)
+    view = lesson.self_check()
+    assert view.result.value == ""  # nothing is scored until the learner asks
+    report = view.on_check()
+    assert report.score == 1 and "1 of 16 graded items right." in view.result.value
+    monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
+    assert view.on_check() is None and "switched off" in view.result.value

@@ -146,6 +146,15 @@ class Lesson:
             _display(picker.widget)
         return picker
 
+    def self_check(self) -> Any:
+        """Self-study: a button that scores this notebook's graded answers. Returns the view."""
+        from .widgets import SelfCheckView
+
+        view = SelfCheckView(self.folder / f"{self.folder.name}.ipynb")
+        if not _grading():
+            _display(view.widget)
+        return view
+
     # ---------------------------------------------------------------- graded exercises
 
     def exercise(self, exercise_id: str) -> Exercise:

@@ -401,3 +401,37 @@ class RolePlayView:
             )
         self.debrief.value = "".join(parts)
         return d
+
+
+class SelfCheckView:
+    """Self-study: a button that scores this notebook's graded answers (``framelab check``)."""
+
+    def __init__(self, notebook: Any):
+        self.notebook = notebook
+        self.button = w.Button(
+            description="Check my graded answers",
+            tooltip="Self-study: score your graded answers, with the reasons",
+            layout=w.Layout(width="auto"),
+        )
+        self.result = w.HTML()
+        self.button.on_click(lambda _: self.on_check())
+        self.widget = w.VBox([self.button, self.result], layout=w.Layout(max_width="52em"))
+        self.widget.add_class("framelab-selfcheck")
+
+    def on_check(self) -> Any:
+        from .selfstudy import SelfCheckError, check_notebook
+
+        try:
+            report = check_notebook(self.notebook)
+        except SelfCheckError as exc:
+            self.result.value = _note([str(exc)])
+            return None
+        rows = []
+        for line in report.render().splitlines():
+            rows.append(f"<div style='white-space: pre-wrap'>{html.escape(line)}</div>")
+        self.result.value = (
+            "<div role='status' aria-live='polite' style='color: var(--jp-content-font-color1)'>"
+            + "".join(rows)
+            + "</div>"
+        )
+        return report
