@@ -1,4 +1,4 @@
-"""The course's nbgrader preprocessors and the grading pre-flight, without running nbgrader."""
+"""The course's nbgrader preprocessors; grading pre-flight, plain reasons and retries (no nbgrader run)."""
 
 from __future__ import annotations
 
@@ -79,3 +79,45 @@ def test_the_course_config_uses_these_preprocessors():
     config = Path(ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
     assert '"framelab.preprocessors.TeachingFeedback"' in config
     assert '"framelab.preprocessors.LimitOutputChars"' in config
+
+
+def test_a_kernel_that_fails_to_start_is_retried(tmp_path, monkeypatch):
+    """A kernel dying before it replies (a port race when many start at once) is the machine's
+    fault: that submission is graded again, up to STARTUP_RETRIES times, then reported."""
+    import shutil
+
+    import nbgrader.converters
+    from nbgrader.converters.base import NbGraderException
+
+    from framelab import grading
+
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    monkeypatch.setenv("PATH", f"{Path(grading.sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    app = grading.load_app(tmp_path, ASSIGNMENT)
+    monkeypatch.setattr(grading, "_APP", app)
+    monkeypatch.setattr(grading, "_JOB", {"course": str(tmp_path), "assignment": ASSIGNMENT, "notebook_timeout": 0})
+    starts: list[int] = []
+
+    def fake(fail_times: int) -> type:
+        class Fake:
+            def __init__(self, coursedir: object, parent: object) -> None:
+                self.log = app.log
+
+            def start(self) -> None:
+                starts.append(1)
+                if len(starts) <= fail_times:
+                    self.log.error(
+                        "Traceback (most recent call last):\nRuntimeError: Kernel died before replying to kernel_info"
+                    )
+                    raise NbGraderException("failed")
+
+        return Fake
+
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    monkeypatch.setattr(nbgrader.converters, "Autograde", fake(1))
+    assert grading._grade_one("ana", str(tmp_path / "w1"), None, db)["ok"] and len(starts) == 2
+    starts.clear()
+    monkeypatch.setattr(nbgrader.converters, "Autograde", fake(99))
+    res = grading._grade_one("ben", str(tmp_path / "w2"), None, db)
+    assert not res["ok"] and len(starts) == 1 + grading.STARTUP_RETRIES
+    assert "kernel_info" in res["reason"]

@@ -301,9 +301,19 @@ def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> di
         signal.signal(signal.SIGALRM, _too_long)
         signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        converter = Autograde(coursedir=coursedir, parent=app)
-        converter.force = True
-        converter.start()
+        for attempt in range(1 + STARTUP_RETRIES):
+            collect.messages.clear()
+            try:
+                converter = Autograde(coursedir=coursedir, parent=app)
+                converter.force = True
+                converter.start()
+                break
+            except NbGraderException:
+                # a kernel that dies while starting (a port race when many start at once) is the
+                # machine's fault, not the submission's: try that submission again
+                if attempt < STARTUP_RETRIES and any(p in m for m in collect.messages for p in STARTUP_FAILURES):
+                    continue
+                raise
     except NotebookTimeout:
         ok, reason = False, f"grading took longer than {limit:g} s (the notebook hangs or stalls its kernel)"
     except NbGraderException as exc:
@@ -324,6 +334,10 @@ def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> di
         "seconds": time.perf_counter() - start,
     }
 
+
+#: How nbgrader reports a kernel that failed to start, and how often such a submission is retried.
+STARTUP_FAILURES = ("before replying to kernel_info", "Kernel didn't respond", "Kernel died before")
+STARTUP_RETRIES = 2
 
 #: No one submission may take longer than this to grade (each cell also has nbgrader's own
 #: ``Execute.timeout``; a notebook that stalls its kernel would otherwise wait that long per cell).
