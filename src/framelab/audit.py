@@ -107,18 +107,23 @@ def _cells(notebook: Path) -> dict[str, str]:
 
 def audit_submission(folder: Path, module: Module, bank: Bank) -> tuple[dict[str, float], list[str]]:
     """Score one trainee's submitted folder, item by item, without running it. Returns (scores, notes)."""
-    picks_by_exercise, notes = submission_picks(folder, module)
+    picks, notes = submission_picks(folder, module)
+    return score_picks(picks, module, bank), notes
+
+
+def score_picks(picks: dict[str, dict[str, Any]], module: Module, bank: Bank) -> dict[str, float]:
+    """grade id (``<exercise>__<item>``) -> 1.0 or 0.0, by the same function the hidden tests call."""
     items = bank.items()
     scores: dict[str, float] = {}
     for ex in module.meta.exercises:
-        picks = picks_by_exercise.get(ex.id, {})
+        chosen = picks.get(ex.id, {})
         for iid in ex.items:
             try:
-                grade_answer(picks, iid, gold(items[iid], ex.kind), kind=ex.kind)
+                grade_answer(chosen, iid, gold(items[iid], ex.kind), kind=ex.kind)
                 scores[f"{ex.id}__{iid}"] = 1.0
             except AnswerProblem:
                 scores[f"{ex.id}__{iid}"] = 0.0
-    return scores, notes
+    return scores
 
 
 def submission_picks(folder: Path, module: Module) -> tuple[dict[str, dict[str, Any]], list[str]]:

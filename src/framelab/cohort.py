@@ -281,6 +281,19 @@ class Prepared:
     seconds: dict[str, float]
 
 
+def _laps(seconds: dict[str, float]) -> Any:
+    """A stopwatch: each call records the seconds since the previous call (or since this one) under a name."""
+    tick = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal tick
+        now = time.perf_counter()
+        seconds[name] = now - tick
+        tick = now
+
+    return lap
+
+
 def prepare_course(
     course: str | Path,
     *,
@@ -305,13 +318,7 @@ def prepare_course(
         shutil.rmtree(course)
     course.mkdir(parents=True)
     seconds: dict[str, float] = {}
-    tick = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal tick
-        now = time.perf_counter()
-        seconds[name] = now - tick
-        tick = now
+    lap = _laps(seconds)
 
     for name in COURSE_FILES:
         src = root / name
@@ -398,13 +405,7 @@ def run_demo(
     try:
         prepared = prepare_course(course, root=root, trainees=trainees, seed=seed, assignments=assignments, say=say)
         seconds = dict(prepared.seconds)
-        tick = time.perf_counter()
-
-        def lap(name: str) -> None:
-            nonlocal tick
-            now = time.perf_counter()
-            seconds[name] = now - tick
-            tick = now
+        lap = _laps(seconds)
 
         runs = []
         for a in prepared.assignments:

@@ -398,7 +398,6 @@ class Detector:
         self.digest = digest
         words = pipe.named_steps["features"].transformer_list[0][1]
         self._vocab = words.vocabulary_
-        self._n_words = len(self._vocab)
 
     def check(self, text: Any) -> str:
         """The text, if the detector may label it; else :class:`Refused` with the reason."""

@@ -669,7 +669,6 @@ def _finish(
     except Exception as exc:  # the worker itself died
         return Outcome(student, "failed", reason=f"worker failed: {type(exc).__name__}: {exc}")
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-    score = max_score = None
     if gb is not None and res["data"] is not None:
         merge(gb, assignment, student, res["data"])
     if dest.exists():
@@ -677,19 +676,9 @@ def _finish(
     if res["ok"]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(res["graded"], dest)
-        changed: list[str] = []
-        if gb is None:
-            from nbgrader.api import Gradebook
-
-            with Gradebook(coursedir.db_url, coursedir.course_id) as db:
-                if check is not None:
-                    changed = check(db, student)
-                sub = db.find_submission(assignment, student)
-                score, max_score = sub.score, sub.max_score
-        else:
-            if check is not None:
-                changed = check(gb, student)
-            sub = gb.find_submission(assignment, student)
+        with _gradebook(gb, coursedir) as db:
+            changed = check(db, student) if check is not None else []
+            sub = db.find_submission(assignment, student)
             score, max_score = float(sub.score), float(sub.max_score)
         reason = ""
         if changed:
@@ -700,6 +689,18 @@ def _finish(
         return Outcome(student, "graded", res["seconds"], score, max_score, reason=reason)
     reason = known_problem or res["reason"] or "nbgrader reported an error"
     return Outcome(student, "failed", res["seconds"], reason=reason)
+
+
+@contextlib.contextmanager
+def _gradebook(gb: Any, coursedir: Any):
+    """The parent's open SQLite gradebook, or (for a server database) a connection of its own."""
+    if gb is not None:
+        yield gb
+        return
+    from nbgrader.api import Gradebook
+
+    with Gradebook(coursedir.db_url, coursedir.course_id) as db:
+        yield db
 
 
 def out_of_kernel_check(course: Path, coursedir: Any, assignment: str) -> Any:

@@ -371,6 +371,10 @@ def plot_scores(scores: Any, path: Path) -> Path:
         ax.set_xlabel("score (%)")
         ax.set_ylabel("trainees")
         ax.legend(fontsize=8)
+    return _save(plt, fig, path)
+
+
+def _save(plt: Any, fig: Any, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -392,10 +396,7 @@ def plot_items(stats: Any, path: Path) -> Path:
     ax.set_xlim(-0.02, 1.02)
     ax.set_title("Items: difficulty against discrimination")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_confusion(table: Any, title: str, path: Path) -> Path:
@@ -423,10 +424,7 @@ def plot_confusion(table: Any, title: str, path: Path) -> Path:
     ax.set_xlabel("trainee's answer")
     ax.set_ylabel("gold label")
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_progress(table: Any, path: Path) -> Path:
@@ -441,10 +439,7 @@ def plot_progress(table: Any, path: Path) -> Path:
     ax.set_ylabel("score (%)")
     ax.set_title(f"Progress across modules ({len(table)} trainees; gaps are missing submissions)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 CSS = """

@@ -97,9 +97,8 @@ def _show(value: Any, kind: str) -> str:
 
 def check_notebook(notebook: Path, modules: Path | None = None) -> CheckReport:
     """Score one workspace notebook's graded exercises without running it."""
-    from .audit import submission_picks
+    from .audit import score_picks, submission_picks
     from .bank import gold, load_bank
-    from .checks import AnswerProblem, grade_answer
 
     notebook = notebook.resolve()
     if not notebook.is_file():
@@ -123,19 +122,21 @@ def check_notebook(notebook: Path, modules: Path | None = None) -> CheckReport:
     except KeyError:
         raise SelfCheckError(f"{notebook.name} is not a graded module notebook (no module '{name}').") from None
     picks, notes = submission_picks(folder, module)
+    scores = score_picks(picks, module, bank)
     items = bank.items()
     report = CheckReport(module.folder, notes=notes)
     for ex in module.meta.exercises:
-        chosen_all = picks.get(ex.id, {})
         for iid in ex.items:
-            answer = gold(items[iid], ex.kind)
-            try:
-                grade_answer(chosen_all, iid, answer, kind=ex.kind)
-                right = True
-            except AnswerProblem:
-                right = False
             report.items.append(
-                ItemCheck(ex.id, ex.kind, iid, right, chosen_all.get(iid), answer, items[iid].rationale)
+                ItemCheck(
+                    ex.id,
+                    ex.kind,
+                    iid,
+                    scores[f"{ex.id}__{iid}"] == 1.0,
+                    picks.get(ex.id, {}).get(iid),
+                    gold(items[iid], ex.kind),
+                    items[iid].rationale,
+                )
             )
     return report
 

@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+from bench_autograde import floor  # the same floor, measured the same way
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -39,18 +37,6 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
     if proc.returncode:
         print(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}", flush=True)
     return took, proc.returncode
-
-
-def floor(repeats: int = 3) -> float:
-    """Start a kernel and run an empty notebook: the least any autograde can cost."""
-    times = []
-    for _ in range(repeats):
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        start = time.perf_counter()
-        NotebookClient(nb, timeout=60, kernel_name="python3").execute()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
