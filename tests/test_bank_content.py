@@ -33,7 +33,7 @@ def test_splits_are_disjoint_and_both_used(bank):
     c = counts(bank)
     assert c["responses"]["overlap"] == 0
     assert min(c["responses"]["by_split"].values()) >= 100, c["responses"]["by_split"]
-    for family in ("relation", "boundary"):
+    for family in ("relation", "boundary", "alliance"):
         splits = Counter(v.split for v in bank.vignettes if v.family == family)
         assert min(splits["practice"], splits["assessment"]) >= 15, (family, splits)
 

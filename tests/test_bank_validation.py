@@ -200,7 +200,7 @@ def test_cli_bank_json_shape(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"responses", "vignettes"}
     assert set(data["responses"]) == {"total", "by_label", "by_split", "overlap"}
-    assert set(data["vignettes"]) == {"transference", "countertransference", "neither", "boundary_kind"}
+    assert set(data["vignettes"]) == {"transference", "countertransference", "neither", "boundary_kind", "alliance"}
     assert data["responses"]["total"] == 2
     assert data["responses"]["by_label"]["gentle_dodge"] == 1
     assert data["responses"]["by_split"] == {"practice": 1, "assessment": 1}

@@ -253,6 +253,14 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
             "rationale": "r",
             "difficulty": 1,
         },
+        {
+            "id": "v3",
+            "situation": "z",
+            "text": "The therapist apologises so much that the client comforts her.",
+            "alliance_effect": "strains",
+            "rationale": "The roles reverse.",
+            "difficulty": 3,
+        },
     ]
     deck = lesson.practice_vignettes()
     assert len(deck.items) == 1 and "like her mother did" in deck.prompt.value
@@ -273,3 +281,18 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
     assert "Right: Role" in boundaries.feedback.value and "The answer is: A violation" in boundaries.feedback.value
     boundaries.menus["crossing_or_violation"].value = "violation"
     assert boundaries.on_check() is True
+
+    # the alliance deck (Module 5) takes only alliance vignettes and asks one question
+    alliance = lesson.practice_alliance()
+    assert len(alliance.items) == 1 and "comforts her" in alliance.prompt.value
+    assert list(alliance.menus) == ["alliance_effect"]
+    alliance.menus["alliance_effect"].value = "strengthens"
+    assert alliance.on_check() is False
+    assert (
+        "The answer is: Strains the alliance" in alliance.feedback.value
+        and "The roles reverse." in alliance.feedback.value
+    )
+    alliance.menus["alliance_effect"].value = "strains"
+    assert alliance.on_check() is True
+    with pytest.raises(ValueError, match="no practice items"):
+        lesson.practice_alliance(max_difficulty=2)  # the one alliance vignette is harder than that

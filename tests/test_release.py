@@ -44,7 +44,7 @@ def gold_patterns(bank) -> list[tuple[str, re.Pattern[str]]]:
     for v in bank.vignettes:
         if v.split != "assessment":
             continue
-        gold = "|".join(re.escape(x) for x in (v.relation, v.next_action, v.boundary_kind) if x)
+        gold = "|".join(re.escape(x) for x in (v.relation, v.next_action, v.boundary_kind, v.alliance_effect) if x)
         pats.append((v.id, re.compile(rf"{re.escape(v.id)}.{{0,60}}\b({gold})\b", re.S)))
     return pats
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .vocabulary import BOUNDARY_KINDS, LABELS, NEXT_ACTIONS, RELATIONS, THREE_MOVES, nearest_label
+from .vocabulary import ALLIANCE_EFFECTS, BOUNDARY_KINDS, LABELS, NEXT_ACTIONS, RELATIONS, THREE_MOVES, nearest_label
 
 Split = Literal["practice", "assessment"]
 Difficulty = Literal[1, 2, 3]
@@ -39,10 +39,12 @@ BoundaryKind = Literal[
     "emotional",
 ]
 Severity = Literal["crossing", "violation"]
+AllianceEffect = Literal["strengthens", "strains"]
 
 assert set(Relation.__args__) == set(RELATIONS)  # type: ignore[attr-defined]
 assert set(NextAction.__args__) == set(NEXT_ACTIONS)  # type: ignore[attr-defined]
 assert set(BoundaryKind.__args__) == set(BOUNDARY_KINDS)  # type: ignore[attr-defined]
+assert set(AllianceEffect.__args__) == set(ALLIANCE_EFFECTS)  # type: ignore[attr-defined]
 
 #: Two texts whose sets of words overlap this much are templated near-duplicates.
 NEAR_DUPLICATE_JACCARD = 0.8
@@ -192,7 +194,9 @@ class Response(_Strict):
 
 
 class Vignette(_Strict):
-    """A short case vignette: either a relation (transference etc.) or a boundary kind."""
+    """A short case vignette of one of three families: a relation (transference etc.) with the
+    next action; a kind of boundary with crossing or violation; or a therapist's behaviour that
+    strengthens or strains the working alliance."""
 
     id: str = Field(pattern=ID_PATTERN)
     situation: str = Field(pattern=ID_PATTERN)
@@ -201,6 +205,7 @@ class Vignette(_Strict):
     next_action: NextAction | None = None
     boundary_kind: BoundaryKind | None = None
     crossing_or_violation: Severity | None = None
+    alliance_effect: AllianceEffect | None = None
     rationale: str = Field(min_length=1, max_length=MAX_RATIONALE_CHARS)
     difficulty: Difficulty
     split: Split
@@ -208,7 +213,9 @@ class Vignette(_Strict):
 
     @property
     def family(self) -> str:
-        return "relation" if self.relation else "boundary"
+        if self.relation or self.next_action:
+            return "relation"
+        return "alliance" if self.alliance_effect else "boundary"
 
 
 class Reference(_Strict):
@@ -220,7 +227,9 @@ class Exercise(_Strict):
     """A graded exercise: which bank items it asks about, and how."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["single_label", "moves", "missing_move", "relation", "next_action", "boundary", "severity"]
+    kind: Literal[
+        "single_label", "moves", "missing_move", "relation", "next_action", "boundary", "severity", "alliance"
+    ]
     title: str
     items: tuple[str, ...] = Field(min_length=1)
 
@@ -513,15 +522,16 @@ def _check_item(obj: BaseModel, module_id: str, rel: str, line: int | None) -> l
     if isinstance(obj, Vignette):
         rel_set = obj.relation is not None or obj.next_action is not None
         kind_set = obj.boundary_kind is not None or obj.crossing_or_violation is not None
-        if rel_set == kind_set:
+        if rel_set + kind_set + (obj.alliance_effect is not None) != 1:
             out.append(
                 Problem(
                     rel,
                     line,
                     oid,
                     "relation",
-                    "a vignette needs either relation and next_action, or boundary_kind and crossing_or_violation",
-                    "give exactly one of the two pairs",
+                    "a vignette needs exactly one of: relation and next_action; boundary_kind and "
+                    "crossing_or_violation; or alliance_effect",
+                    "give exactly one of the three",
                 )
             )
         elif rel_set and (obj.relation is None or obj.next_action is None):
@@ -766,6 +776,8 @@ def _unsuitable(it: Response | Vignette, kind: str) -> tuple[str, str] | None:
         return "is not a transference / countertransference vignette", "use one"
     if kind in ("boundary", "severity") and not (isinstance(it, Vignette) and it.boundary_kind):
         return "is not a boundary vignette", "use one"
+    if kind == "alliance" and not (isinstance(it, Vignette) and it.alliance_effect):
+        return "is not an alliance vignette", "use one"
     return None
 
 
@@ -787,6 +799,8 @@ def gold(it: Response | Vignette, kind: str) -> str | list[str]:
         return it.boundary_kind
     elif kind == "severity" and it.crossing_or_violation:
         return it.crossing_or_violation
+    elif kind == "alliance" and it.alliance_effect:
+        return it.alliance_effect
     raise ValueError(f"item {it.id} has no answer for an exercise of kind '{kind}'")
 
 
@@ -807,5 +821,6 @@ def counts(bank: Bank) -> dict[str, Any]:
             "countertransference": sum(v.relation == "countertransference" for v in vign),
             "neither": sum(v.relation == "neither" for v in vign),
             "boundary_kind": sum(v.boundary_kind is not None for v in vign),
+            "alliance": sum(v.alliance_effect is not None for v in vign),
         },
     }

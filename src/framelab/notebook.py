@@ -82,37 +82,32 @@ class Lesson:
             _display(deck.widget)
         return deck
 
-    def practice_vignettes(self, max_difficulty: int = 3) -> Any:
-        """Show the vignette practice deck (what is going on, and what fits next). Returns the view."""
-        from .practice import vignette_questions
+    def _vignette_deck(self, family: str, max_difficulty: int) -> Any:
+        from .practice import VIGNETTE_QUESTIONS
         from .widgets import PracticeDeck
 
+        questions = VIGNETTE_QUESTIONS[family]()
+        first = questions[0].field  # a vignette of this family always has it
         items = sorted(
-            (v for v in self.content["practice_vignettes"] if v["difficulty"] <= max_difficulty and v.get("relation")),
+            (v for v in self.content["practice_vignettes"] if v["difficulty"] <= max_difficulty and v.get(first)),
             key=lambda v: v["difficulty"],
         )
-        deck = PracticeDeck(items, vignette_questions())
+        deck = PracticeDeck(items, questions)
         if not _grading():
             _display(deck.widget)
         return deck
+
+    def practice_vignettes(self, max_difficulty: int = 3) -> Any:
+        """Show the vignette practice deck (what is going on, and what fits next). Returns the view."""
+        return self._vignette_deck("relation", max_difficulty)
 
     def practice_boundaries(self, max_difficulty: int = 3) -> Any:
         """Show the boundary-vignette practice deck (which boundary; crossing or violation). Returns the view."""
-        from .practice import boundary_questions
-        from .widgets import PracticeDeck
+        return self._vignette_deck("boundary", max_difficulty)
 
-        items = sorted(
-            (
-                v
-                for v in self.content["practice_vignettes"]
-                if v["difficulty"] <= max_difficulty and v.get("boundary_kind")
-            ),
-            key=lambda v: v["difficulty"],
-        )
-        deck = PracticeDeck(items, boundary_questions())
-        if not _grading():
-            _display(deck.widget)
-        return deck
+    def practice_alliance(self, max_difficulty: int = 3) -> Any:
+        """Show the alliance practice deck (does this strengthen or strain the alliance?). Returns the view."""
+        return self._vignette_deck("alliance", max_difficulty)
 
     def scenario(self, scenario_id: str) -> dict[str, Any]:
         for sc in self.content["scenarios"]:

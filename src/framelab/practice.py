@@ -103,6 +103,20 @@ def boundary_questions() -> list[Question]:
     ]
 
 
+def alliance_questions() -> list[Question]:
+    from .vocabulary import ALLIANCE_EFFECTS
+
+    return [Question("alliance_effect", "Does this strengthen or strain the alliance?", dict(ALLIANCE_EFFECTS), False)]
+
+
+#: The practice questions for each family of vignette (see ``bank.Vignette.family``).
+VIGNETTE_QUESTIONS = {
+    "relation": vignette_questions,
+    "boundary": boundary_questions,
+    "alliance": alliance_questions,
+}
+
+
 def check_single(chosen: str | None, gold: str, options: Mapping[str, str]) -> tuple[bool, str]:
     """Feedback on one single-choice question."""
     if not chosen:

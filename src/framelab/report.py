@@ -49,6 +49,7 @@ KIND_TITLES = {
     "next_action": "What fits next?",
     "boundary": "Which boundary?",
     "severity": "Crossing or violation?",
+    "alliance": "Strengthens or strains the alliance?",
 }
 
 #: What a confusion means, in the curriculum's words, for the ones the course cares most about.
@@ -246,7 +247,7 @@ def item_stats(responses: Any) -> Any:
     return pd.DataFrame(out, columns=columns)
 
 
-SINGLE_KINDS = ("single_label", "missing_move", "relation", "next_action", "boundary", "severity")
+SINGLE_KINDS = ("single_label", "missing_move", "relation", "next_action", "boundary", "severity", "alliance")
 
 
 def confusion(responses: Any, kind: str = "single_label") -> Any:

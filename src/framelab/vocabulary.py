@@ -100,6 +100,13 @@ SEVERITIES: Final[dict[str, str]] = {
     "violation": "A violation: it harms or exploits the client, or serves the therapist's own needs",
 }
 
+#: Does a therapist's behaviour strengthen or strain the working alliance (Bordin's goals, tasks and
+#: bond)? The question asked about an alliance vignette in Module 5.
+ALLIANCE_EFFECTS: Final[dict[str, str]] = {
+    "strengthens": "Strengthens the alliance: it builds agreement on goals or tasks, or the bond",
+    "strains": "Strains the alliance: it risks a rupture in goals, tasks or the bond, or leaves one unrepaired",
+}
+
 NONE_OF_THE_MOVES: Final = "none"
 
 #: For each exercise kind: the values an answer may take, with their menu text, and whether
@@ -115,4 +122,5 @@ OPTION_SETS: Final[dict[str, tuple[dict[str, str], bool]]] = {
     "next_action": (NEXT_ACTIONS, False),
     "boundary": (BOUNDARY_KINDS, False),
     "severity": (SEVERITIES, False),
+    "alliance": (ALLIANCE_EFFECTS, False),
 }
