@@ -7,8 +7,9 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-# Saved answers travel with a submission; leftovers from editors do not.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.broken-*"]
+# Saved answers travel with a submission; leftovers from editors do not, and neither does the
+# learner's own record of time spent (activity.json).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.broken-*", "activity.json"]
 
 # Trainees never type code: an answer cell's solution region becomes a comment, and the
 # menus shown by the cell fill in the answers.

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import BIN, ROOT, copy_course, run
 
+from framelab import activity, selfstudy
 from framelab import answers as store
-from framelab import selfstudy
 from framelab.bank import gold
 from framelab.vocabulary import TITLES
 from framelab.workspace import populate
@@ -79,19 +79,39 @@ def test_without_the_answer_key_the_check_says_why(tmp_path):
         selfstudy.check_notebook(tmp_path / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
 
 
-def test_progress_of_a_scripted_workspace(course, bank):
+def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     answer_some(course, bank)
     folder = course / "workspace" / ASSIGNMENT
     scenario = json.loads((folder / "content.json").read_text())["scenarios"][0]["id"]
     (folder / f"roleplay-{scenario}.json").write_text(json.dumps({"node": "END"}), encoding="utf-8")
+    t0 = 1_800_000_000
+    for minute in (0, 4, 9, 15, 60, 62):  # two stretches: 15 minutes, then 2 (the 45-minute pause is not counted)
+        activity.touch(folder, now=t0 + 60 * minute)
+    activity.touch(course / "workspace" / "m3_three_moves", now=t0)  # opened a practice item, nothing saved
     rows = {r.folder: r for r in selfstudy.progress(course / "workspace")}
     m1 = rows[ASSIGNMENT]
     assert (m1.started, m1.answered, m1.items, m1.roleplays_done, m1.roleplays) == (True, 2, 16, 1, 3)
     assert not m1.done and m1.last_activity is not None
+    assert m1.seconds == 17 * 60 and m1.score == 1  # item 1 right, item 2 wrong
     m2 = rows["m2_transference"]
-    assert (m2.started, m2.answered, m2.items) == (False, 0, 24)
+    assert (m2.started, m2.answered, m2.items, m2.seconds, m2.score) == (False, 0, 24, 0, None)
+    assert rows["m3_three_moves"].status == "started"
     proc = run([str(BIN / "framelab"), "progress", str(course / "workspace")], cwd=course)
-    assert "The double bind" in proc.stdout and "started" in proc.stdout and "2/16" in proc.stdout
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("The double bind"))
+    assert "started" in line and "2/16" in line and "1/16" in line and "17 min" in line and "1/3" in line
+
+    # the notebook cell shows the same figures; with checking switched off, no score
+    from framelab.widgets import ProgressView
+
+    monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
+    view = ProgressView(course / "workspace")
+    assert "<td>The double bind</td><td>started</td><td>2 of 16</td><td></td><td>1 of 3</td><td>17 min</td>" in (
+        view.table.value
+    )
+    monkeypatch.delenv("FRAMELAB_SELF_CHECK")
+    store.write(folder / store.FILENAME, "backfires", {})
+    view.button.click()
+    assert "<td>0 of 16</td><td></td>" in view.table.value  # refreshed: nothing answered, no score
 
 
 def test_a_new_release_merges_without_touching_the_learners_answers(course, bank):

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from . import activity
 from . import answers as store
 from .vocabulary import LABELS
 
@@ -63,6 +64,19 @@ class Lesson:
             print(f"Your exercise choices are saved in {store.FILENAME}, next to this notebook.")
         return lesson
 
+    def _worked(self) -> None:
+        """Count time spent on this module (see :mod:`framelab.activity`)."""
+        activity.touch(self.folder)
+
+    def progress(self) -> Any:
+        """Self-study: your progress in every module of this workspace. Returns the view."""
+        from .widgets import ProgressView
+
+        view = ProgressView(self.folder.parent)
+        if not _grading():
+            _display(view.widget)
+        return view
+
     # ---------------------------------------------------------------- practice
 
     def practice_items(self, situation: str | None = None, max_difficulty: int = 3) -> list[dict[str, Any]]:
@@ -77,7 +91,7 @@ class Lesson:
         """Show the practice deck (easiest first). Returns the view, for tests."""
         from .widgets import PracticeDeck
 
-        deck = PracticeDeck(self.practice_items(situation, max_difficulty))
+        deck = PracticeDeck(self.practice_items(situation, max_difficulty), on_check=self._worked)
         if not _grading():
             _display(deck.widget)
         return deck
@@ -92,7 +106,7 @@ class Lesson:
             (v for v in self.content["practice_vignettes"] if v["difficulty"] <= max_difficulty and v.get(first)),
             key=lambda v: v["difficulty"],
         )
-        deck = PracticeDeck(items, questions)
+        deck = PracticeDeck(items, questions, on_check=self._worked)
         if not _grading():
             _display(deck.widget)
         return deck
@@ -213,6 +227,7 @@ class Exercise:
             else:
                 picks.pop(item, None)
             store.write(self.lesson.answers_path, self.id, picks)
+            self.lesson._worked()
             done = sum(1 for i in self.item_ids if self._answered(picks.get(i)))
             self.view.status.value = f"<small>Saved: {done} of {len(self.item_ids)} answered.</small>"
 

@@ -7,8 +7,10 @@ with the answer and its rationale. A self-study learner has the key in their clo
 deployment switches the check off (``c.FrameLab.self_check = False`` in ``nbgrader_config.py``, or
 ``FRAMELAB_SELF_CHECK=0``), so that it cannot be used as an oracle.
 
-``framelab progress WORKSPACE`` reads only the workspace: per module, whether it is started,
-how many graded items are answered, the role-plays finished, and when it was last worked on.
+``framelab progress WORKSPACE`` reads the workspace: per module, whether it is started or done,
+how many graded items are answered, the role-plays finished, the time spent (``activity.json``,
+see :mod:`framelab.activity`) and when it was last worked on. In self-study, where the course's
+answer key is beside the workspace and the check is allowed, it also shows the score.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import activity
 from . import answers as store
 
 
@@ -168,10 +171,16 @@ class ModuleProgress:
     roleplays_done: int
     roleplays: int
     last_activity: float | None
+    seconds: float = 0.0
+    score: int | None = None
 
     @property
     def done(self) -> bool:
         return self.items > 0 and self.answered == self.items
+
+    @property
+    def status(self) -> str:
+        return "done" if self.done else "started" if self.started else "not started"
 
 
 def progress(workspace: Path) -> list[ModuleProgress]:
@@ -201,32 +210,51 @@ def progress(workspace: Path) -> list[ModuleProgress]:
                 stamps.append(path.stat().st_mtime)
                 with contextlib.suppress(OSError, ValueError, AttributeError):
                     done += json.loads(path.read_text(encoding="utf-8")).get("node") == "END"
+        spans = activity.read(folder)
+        spent = float(sum(end - start for start, end in spans))
         module = content.get("module", {})
         out.append(
             ModuleProgress(
                 folder.name,
                 module.get("title", folder.name),
-                bool(stamps),
+                bool(stamps or spans),
                 answered,
                 items,
                 done,
                 len(scenarios),
                 max(stamps) if stamps else None,
+                spent,
+                _score(folder) if items and answered else None,
             )
         )
     return out
 
 
+def _score(folder: Path) -> int | None:
+    """Graded items right, where self-study checking is possible here; otherwise None."""
+    try:
+        return check_notebook(folder / f"{folder.name}.ipynb").score
+    except (SelfCheckError, OSError, ValueError):
+        return None
+
+
 def render_progress(rows: list[ModuleProgress]) -> str:
     if not rows:
         return "No modules in this workspace yet: run 'make lab' to create it."
-    lines = [f"{'module':34} {'status':12} {'graded items':>13} {'role-plays':>11}  last worked on"]
+    lines = [
+        f"{'module':34} {'status':12} {'answered':>9} {'score':>7} {'role-plays':>11} {'time spent':>15}"
+        "  last worked on"
+    ]
     for r in rows:
-        status = "done" if r.done else "started" if r.started else "not started"
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.last_activity)) if r.last_activity else ""
+        score = "" if r.score is None else f"{r.score}/{r.items}"
+        spent = activity.describe(r.seconds) if r.seconds else ""
         lines.append(
-            f"{r.title[:34]:34} {status:12} {f'{r.answered}/{r.items}':>13} "
-            f"{f'{r.roleplays_done}/{r.roleplays}':>11}  {when}"
+            f"{r.title[:34]:34} {r.status:12} {f'{r.answered}/{r.items}':>9} {score:>7} "
+            f"{f'{r.roleplays_done}/{r.roleplays}':>11} {spent:>15}  {when}"
         )
-    lines.append("(Time spent is not measured; 'last worked on' is when your answers or a role-play were last saved.)")
+    lines.append(
+        "Time spent counts the stretches in which you saved answers, checked items or replied in a role-play "
+        "(pauses over 10 minutes are not counted). The score appears in self-study only."
+    )
     return "\n".join(lines)

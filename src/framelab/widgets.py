@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
-from . import practice
+from . import activity, practice
 from .vocabulary import LABELS, TITLES, menu_text
 
 PLACEHOLDER = "(choose a label)"
@@ -111,11 +112,17 @@ class PracticeDeck:
     what is going on, and what fits next). The right answers are the items' own fields.
     """
 
-    def __init__(self, items: Sequence[dict[str, Any]], questions: Sequence[practice.Question] | None = None):
+    def __init__(
+        self,
+        items: Sequence[dict[str, Any]],
+        questions: Sequence[practice.Question] | None = None,
+        on_check: Callable[[], None] | None = None,
+    ):
         if not items:
             raise ValueError("there are no practice items to show")
         self.items = list(items)
         self.questions = list(questions) if questions is not None else practice.response_questions()
+        self.on_check_hook = on_check  # e.g. time-keeping (framelab.activity)
         self.index = 0
         self.position = w.HTML()
         self.prompt = w.HTML()
@@ -196,6 +203,8 @@ class PracticeDeck:
         if answered:
             lines.append("Why: " + self.item["rationale"])
         self.feedback.value = _note(lines, all_right if answered else None)
+        if self.on_check_hook is not None:
+            self.on_check_hook()
         return all_right
 
 
@@ -264,8 +273,6 @@ class RolePlayView:
     """
 
     def __init__(self, scenario: dict[str, Any], folder: Any, detector: Any = None):
-        from pathlib import Path
-
         from . import roleplay
 
         self.rp = roleplay
@@ -347,6 +354,7 @@ class RolePlayView:
             self.feedback.value = _note([str(exc).capitalize() + "."])
             return None
         self.rp.save(self.session, self.path)
+        activity.touch(self.path.parent)
         self.reply.value = ""
         for box in self.ticks.values():
             box.value = False
@@ -421,6 +429,7 @@ class SelfCheckView:
     def on_check(self) -> Any:
         from .selfstudy import SelfCheckError, check_notebook
 
+        activity.touch(Path(self.notebook).parent)
         try:
             report = check_notebook(self.notebook)
         except SelfCheckError as exc:
@@ -435,3 +444,48 @@ class SelfCheckView:
             + "</div>"
         )
         return report
+
+
+class ProgressView:
+    """Self-study: a table of the workspace's modules (``framelab progress``), with a refresh button."""
+
+    def __init__(self, workspace: Path):
+        self.workspace = workspace
+        self.button = w.Button(
+            description="Refresh", tooltip="Read your workspace again", layout=w.Layout(width="auto")
+        )
+        self.table = w.HTML()
+        self.button.on_click(lambda _: self.refresh())
+        self.widget = w.VBox([self.table, self.button], layout=w.Layout(max_width="60em"))
+        self.widget.add_class("framelab-progress")
+        self.refresh()
+
+    def refresh(self) -> list[Any]:
+        from .selfstudy import progress
+
+        rows = progress(self.workspace)
+        head = ["module", "status", "graded items answered", "score", "role-plays finished", "time spent"]
+        body = []
+        for r in rows:
+            cells = [
+                r.title,
+                r.status,
+                f"{r.answered} of {r.items}" if r.items else "(none)",
+                "" if r.score is None else f"{r.score} of {r.items}",
+                f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "(none)",
+                activity.describe(r.seconds) if r.seconds else "",
+            ]
+            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        if not body:
+            self.table.value = _note(["No modules in this workspace yet."])
+            return rows
+        self.table.value = (
+            "<table><thead><tr>"
+            + "".join(f"<th>{h}</th>" for h in head)
+            + "</tr></thead><tbody>"
+            + "".join(body)
+            + "</tbody></table><small>Time spent counts the stretches in which you saved answers, checked "
+            "items or replied in a role-play (pauses over 10 minutes are not counted). The score "
+            "appears in self-study only.</small>"
+        )
+        return rows
