@@ -78,6 +78,17 @@ def assignment_names() -> list[str]:
 
 
 @pytest.mark.parametrize("assignment", assignment_names())
+def hand_graded_points(notebook: Path) -> int:
+    """Points of the cells an instructor marks by hand: written answers (markdown) and tasks."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    total = 0
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("task") or (meta.get("grade") and cell["cell_type"] == "markdown"):
+            total += meta["points"]
+    return total
+
+
 def test_full_cycle(tmp_path, bank, assignment):
     course = copy_course(tmp_path / "course")
     module = bank.module(assignment)
@@ -112,14 +123,15 @@ def test_full_cycle(tmp_path, bank, assignment):
     assert got["blank"]["auto"] == 0, got
     assert got["partial"]["auto"] == expected_partial, got
     manual_max = got["solution"]["max"] - auto_max
+    assert manual_max == hand_graded_points(ROOT / "source" / assignment / f"{assignment}.ipynb")
 
-    # the instructor hand-grades the reflection (what formgrader does, through nbgrader's API)
+    # the instructor hand-grades the written work (what formgrader does, through nbgrader's API)
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         sub = gb.find_submission_notebook(assignment, assignment, "solution")
         manual_cells = [g for g in sub.grades if g.auto_score is None]
-        assert manual_cells and sum(g.max_score for g in manual_cells) == manual_max > 0
+        assert sum(g.max_score for g in manual_cells) == manual_max
         for g in manual_cells:
             g.manual_score = g.max_score
         gb.db.commit()
