@@ -77,7 +77,6 @@ def assignment_names() -> list[str]:
     return sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir() and p.name.startswith("m"))
 
 
-@pytest.mark.parametrize("assignment", assignment_names())
 def hand_graded_points(notebook: Path) -> int:
     """Points of the cells an instructor marks by hand: written answers (markdown) and tasks."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
@@ -89,6 +88,7 @@ def hand_graded_points(notebook: Path) -> int:
     return total
 
 
+@pytest.mark.parametrize("assignment", assignment_names())
 def test_full_cycle(tmp_path, bank, assignment):
     course = copy_course(tmp_path / "course")
     module = bank.module(assignment)
