@@ -13,7 +13,7 @@ STAMP     := $(VENV)/.framelab-installed
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := $(notdir $(wildcard source/m*))
 
-.PHONY: install lab workspace test test-browser lint validate release bench demo adversarial
+.PHONY: install lab workspace test test-browser test-hub lint validate release bench demo adversarial
 
 install: $(STAMP)
 
@@ -54,6 +54,11 @@ test: install lint validate
 # The real-browser test alone (Debian's chromium; also part of `make test`).
 test-browser: install
 	$(BIN)/python -m pytest -m browser
+
+# JupyterHub end to end on loopback (deploy/jupyterhub/, PostgreSQL gradebook; also part of
+# `make test`). Needs root, Debian's postgresql and npm's configurable-http-proxy: .ci/run installs them.
+test-hub: install
+	$(BIN)/python -m pytest -m hub -p no:cacheprovider
 
 # Regenerate source/ content files from modules/, then release/ with nbgrader.
 release: install

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install (or update) a Frame Lab course environment for JupyterHub. Run as root.
+#
+#   deploy/jupyterhub/install-course-env.sh ENV WHEEL
+#
+# ENV    the environment to create or update (a venv), e.g. /opt/framelab
+# WHEEL  framelab's wheel (`python -m build --wheel` in a clone): installed, never editable, so
+#        trainees' servers import framelab without any path to the course's answer key
+#
+# and, from the environment (the same names as jupyterhub_config.py):
+# FRAMELAB_EXCHANGE      nbgrader's exchange folder (default /srv/nbgrader/exchange)
+# FRAMELAB_COURSE_ID     the nbgrader course id (default framelab)
+# FRAMELAB_GRADER_USER   the account that releases and collects (default framelab-grader); it owns
+#                        the course's exchange folders, as nbgrader requires
+# FRAMELAB_INSTRUCTORS_GROUP  the Unix group whose members may read submissions (default
+#                        framelab-instructors; the grader account must be in it). The inbound
+#                        folder is made set-group to it, so that submissions are closed to other
+#                        trainees (framelab.exchange.PrivateSubmit)
+set -euo pipefail
+ENV=${1:?give the environment folder}
+WHEEL=${2:?give the path of the framelab wheel}
+EXCHANGE=${FRAMELAB_EXCHANGE:-/srv/nbgrader/exchange}
+COURSE=${FRAMELAB_COURSE_ID:-framelab}
+GRADER=${FRAMELAB_GRADER_USER:-framelab-grader}
+GROUP=${FRAMELAB_INSTRUCTORS_GROUP:-framelab-instructors}
+PYTHON=${PYTHON:-python3}
+
+[ -x "$ENV/bin/python" ] || "$PYTHON" -m venv "$ENV"
+"$ENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade "uv>=0.4,<1"
+"$ENV/bin/uv" pip install -q --python "$ENV/bin/python" --reinstall-package framelab "${WHEEL}[hub]"
+
+# Trainees' servers run without the instructor extensions; the formgrader service switches them
+# back on for itself (grader_server_config.py).
+for ext in formgrader course_list; do
+  "$ENV/bin/jupyter" server extension disable --sys-prefix "nbgrader.server_extensions.$ext" >/dev/null 2>&1
+done
+
+# The course's nbgrader settings for every user of this environment.
+mkdir -p "$ENV/etc/jupyter"
+cat > "$ENV/etc/jupyter/nbgrader_config.py" <<EOF
+# Written by deploy/jupyterhub/install-course-env.sh: the course's settings for every user.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "$COURSE"
+c.Exchange.root = "$EXCHANGE"
+# Submissions only the trainee and the instructors' group can read (framelab.exchange).
+c.ExchangeFactory.submit = "framelab.exchange.PrivateSubmit"
+EOF
+
+# The exchange: anyone may create a course folder, no one may remove another's (sticky). The
+# course's folder and inbound belong to the grader account (nbgrader refuses folders it does not own).
+mkdir -p "$EXCHANGE/$COURSE/inbound"
+chmod 1777 "$EXCHANGE"
+chown "$GRADER" "$EXCHANGE/$COURSE" "$EXCHANGE/$COURSE/inbound"
+chmod 0755 "$EXCHANGE/$COURSE"
+if getent group "$GROUP" >/dev/null; then
+  chgrp "$GROUP" "$EXCHANGE/$COURSE/inbound"
+  chmod 2733 "$EXCHANGE/$COURSE/inbound"   # trainees write but cannot list; new files join $GROUP
+else
+  echo "warning: no Unix group '$GROUP': submissions stay as stock nbgrader leaves them" >&2
+  chmod 0733 "$EXCHANGE/$COURSE/inbound"
+fi
+chmod -R a+rX "$ENV"
+echo "Course environment ready: $ENV (framelab $("$ENV/bin/python" -c 'import framelab; print(framelab.__version__)'))"
