@@ -104,7 +104,16 @@ def test_resume_after_interrupt(tmp_path, cohort_course):
 
     cmd = [str(BIN / "framelab"), "grade", ASSIGNMENT, "--jobs", "1", "--no-progress"]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    proc = subprocess.Popen(cmd, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=course,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # as from a terminal: a test run started in the background inherits Ctrl+C ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     autograded = course / "autograded"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
