@@ -18,6 +18,7 @@ It needs root (users are real accounts), Debian's ``postgresql`` and npm's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -25,7 +26,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -118,28 +118,49 @@ class Hub:
         )
 
 
-@pytest.fixture(scope="module")
-def hub_course() -> Iterator[dict]:
+#: One hub per test process, made by the first test that needs it and kept until the session ends:
+#: a module-scoped fixture can be torn down and made again between tests when pytest-xdist hands
+#: out work, and a second hub with the same Unix accounts would kill the first one's processes.
+_HUB: dict[str, object] = {}
+
+
+@pytest.fixture
+def hub_course(request) -> dict:
+    if "result" not in _HUB:
+        stack = contextlib.ExitStack()
+        request.config.add_cleanup(stack.close)
+        try:
+            _HUB["result"] = _start(stack)
+        except BaseException as exc:  # every test that needs the hub reports the same failure
+            _HUB["result"] = exc
+    result = _HUB["result"]
+    if isinstance(result, BaseException):
+        raise result
+    return result  # type: ignore[return-value]
+
+
+def _start(stack: contextlib.ExitStack) -> dict:
     require()
     make_users()
+    stack.callback(remove_users)
     top = Path(tempfile.mkdtemp(prefix="framelab-hub-"))
     top.chmod(0o755)
+    stack.callback(shutil.rmtree, top, ignore_errors=True)
+    db_url = stack.enter_context(postgres())
     procs: list[subprocess.Popen] = []
-    try:
-        with postgres() as db_url:
-            yield _run_course(top, db_url, procs)
-    finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        sh("pkill", "-u", RIGHT, check=False)
-        sh("pkill", "-u", PARTIAL, check=False)
-        sh("pkill", "-u", GRADER, check=False)
-        remove_users()
-        shutil.rmtree(top, ignore_errors=True)
+    stack.callback(_stop, procs)
+    return _run_course(top, db_url, procs)
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    for user in (RIGHT, PARTIAL, GRADER):
+        sh("pkill", "-u", user, check=False)
 
 
 def _run_course(top: Path, db_url: str, procs: list[subprocess.Popen]) -> dict:
