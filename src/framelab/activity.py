@@ -45,9 +45,14 @@ def read(folder: str | Path) -> list[list[float]]:
         return []
 
 
+def total(spans: list[list[float]]) -> float:
+    """The time the stretches add up to, in seconds."""
+    return float(sum(end - start for start, end in spans))
+
+
 def seconds(folder: str | Path) -> float:
     """Time spent in a module folder, in seconds."""
-    return float(sum(end - start for start, end in read(folder)))
+    return total(read(folder))
 
 
 def touch(folder: str | Path, now: float | None = None) -> None:

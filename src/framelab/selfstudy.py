@@ -98,8 +98,9 @@ def _show(value: Any, kind: str) -> str:
     return "; ".join(names.get(v, str(v)).split(":")[0] if isinstance(v, str) else str(v) for v in values)
 
 
-def check_notebook(notebook: Path, modules: Path | None = None) -> CheckReport:
-    """Score one workspace notebook's graded exercises without running it."""
+def check_notebook(notebook: Path, modules: Path | None = None, bank: Any = None) -> CheckReport:
+    """Score one workspace notebook's graded exercises without running it. ``bank``, when given,
+    is the course's bank already loaded from ``modules/`` (loading it takes seconds)."""
     from .audit import score_picks, submission_picks
     from .bank import gold, load_bank
 
@@ -118,7 +119,7 @@ def check_notebook(notebook: Path, modules: Path | None = None) -> CheckReport:
             "Checking graded answers is switched off for this course: your instructor grades them. "
             "Use 'Check' in the practice exercises instead."
         )
-    bank = load_bank(modules or root / "modules")
+    bank = bank if bank is not None else load_bank(modules or root / "modules")
     name = notebook.stem
     try:
         module = bank.module(name)
@@ -186,6 +187,7 @@ class ModuleProgress:
 def progress(workspace: Path) -> list[ModuleProgress]:
     """Per module folder in the workspace (with its content.json): what has been done."""
     out = []
+    key: dict[str, Any] = {}  # the course's bank, loaded once for every module's score
     for content_path in sorted(workspace.glob("*/content.json")):
         folder = content_path.parent
         try:
@@ -211,7 +213,6 @@ def progress(workspace: Path) -> list[ModuleProgress]:
                 with contextlib.suppress(OSError, ValueError, AttributeError):
                     done += json.loads(path.read_text(encoding="utf-8")).get("node") == "END"
         spans = activity.read(folder)
-        spent = float(sum(end - start for start, end in spans))
         module = content.get("module", {})
         out.append(
             ModuleProgress(
@@ -223,17 +224,25 @@ def progress(workspace: Path) -> list[ModuleProgress]:
                 done,
                 len(scenarios),
                 max(stamps) if stamps else None,
-                spent,
-                _score(folder) if items and answered else None,
+                activity.total(spans),
+                _score(folder, key) if items and answered else None,
             )
         )
     return out
 
 
-def _score(folder: Path) -> int | None:
-    """Graded items right, where self-study checking is possible here; otherwise None."""
+def _score(folder: Path, key: dict[str, Any]) -> int | None:
+    """Graded items right, where self-study checking is possible here; otherwise None. ``key``
+    keeps the course's bank between calls."""
+    root = course_root(folder)
+    if root is None or not self_check_allowed(root):
+        return None
     try:
-        return check_notebook(folder / f"{folder.name}.ipynb").score
+        if "bank" not in key:
+            from .bank import load_bank
+
+            key["bank"] = load_bank(root / "modules")
+        return check_notebook(folder / f"{folder.name}.ipynb", bank=key["bank"]).score
     except (SelfCheckError, OSError, ValueError):
         return None
 
