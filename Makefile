@@ -13,7 +13,7 @@ STAMP     := $(VENV)/.framelab-installed
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := $(notdir $(wildcard source/m*))
 
-.PHONY: install lab workspace test test-browser test-hub lint validate release bench demo adversarial
+.PHONY: install system-deps lab workspace test test-browser test-hub lint validate release bench demo adversarial
 
 install: $(STAMP)
 
@@ -47,17 +47,22 @@ lint: install
 validate: install
 	$(BIN)/framelab validate
 
+# What the tests need beyond Python (Chromium, PostgreSQL, bubblewrap, configurable-http-proxy, axe-core):
+# installed when this machine allows (root, or sudo without a password), else one line naming what to install.
+system-deps:
+	@bash tests/setup-system.sh
+
 # Tests run on every core (pytest-xdist); each test works in its own temporary folders.
-test: install lint validate
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+test: install system-deps lint validate
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=10
 
 # The real-browser test alone (Debian's chromium; also part of `make test`).
-test-browser: install
+test-browser: install system-deps
 	$(BIN)/python -m pytest -m browser
 
 # JupyterHub end to end on loopback (deploy/jupyterhub/, PostgreSQL gradebook; also part of
-# `make test`). Needs root, Debian's postgresql and npm's configurable-http-proxy: .ci/run installs them.
-test-hub: install
+# `make test`). Needs root, Debian's postgresql and npm's configurable-http-proxy (system-deps installs them).
+test-hub: install system-deps
 	$(BIN)/python -m pytest -m hub -p no:cacheprovider
 
 # Regenerate source/ content files from modules/, then release/ with nbgrader.

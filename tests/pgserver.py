@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server on a loopback port, for the gradebook and hub tests.
 
-It needs Debian's ``postgresql`` package (``.ci/run`` installs it); without it the tests that use
+It needs Debian's ``postgresql`` package (``make system-deps`` installs it); without it the tests that use
 it fail and say how to install it: a missing server is not a reason to pass.
 """
 
@@ -30,7 +30,7 @@ def server_bin() -> Path:
         return Path(which).resolve().parent
     raise RuntimeError(
         "PostgreSQL's server is not installed (no initdb). Install it with "
-        "'apt-get install postgresql' (.ci/run does), then run the tests again."
+        "'apt-get install postgresql' (make system-deps does), then run the tests again."
     )
 
 

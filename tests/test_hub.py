@@ -13,7 +13,7 @@ gradebook is a real PostgreSQL server on a loopback port.
    server, or the formgrader service; an instructor can reach formgrader.
 
 It needs root (users are real accounts), Debian's ``postgresql`` and npm's
-``configurable-http-proxy``; ``.ci/run`` installs both. Without them it fails and says so.
+``configurable-http-proxy``; ``make system-deps`` installs both. Without them it fails and says so.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ def require() -> None:
     if os.geteuid() != 0:
         problems.append("it must run as root: each user's server runs as that Unix user (CI runs as root)")
     if not shutil.which("configurable-http-proxy"):
-        problems.append("configurable-http-proxy is missing: 'npm install -g configurable-http-proxy' (.ci/run does)")
+        problems.append("configurable-http-proxy is missing: 'npm install -g configurable-http-proxy' (make system-deps does)")
     if not SYSTEM_PYTHON.exists():
-        problems.append(f"{SYSTEM_PYTHON} is missing: 'apt-get install python3-venv' (.ci/run does)")
+        problems.append(f"{SYSTEM_PYTHON} is missing: 'apt-get install python3-venv' (make system-deps does)")
     try:
         server_bin()
     except RuntimeError as exc:
