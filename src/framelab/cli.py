@@ -254,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .instructor import add_commands  # grade, demo, report, export
 
     add_commands(sub)
+    from . import agreement
+
+    agreement.add_commands(sub)
     return parser
 
 

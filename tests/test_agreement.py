@@ -1,0 +1,51 @@
+"""Blind double rating: the packet carries no key, and the agreement figures are computed correctly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from framelab import agreement
+from framelab.cli import main
+
+
+def test_the_packet_asks_every_graded_question_and_carries_no_key(bank, tmp_path):
+    out = tmp_path / "packet.jsonl"
+    assert main(["agreement", "packet", "--out", str(out), "--practice", "10"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    graded = sum(len(ex.items) for m in bank.modules.values() for ex in m.meta.exercises)
+    assert len(rows) == graded + 10
+    items = bank.items()
+    for row in rows:
+        assert set(row) <= {"qid", "kind", "question", "client", "text", "options", "multi"}
+        item = items[row["qid"].split(":", 1)[1]]
+        assert item.rationale not in json.dumps(row)
+
+
+def test_kappa_and_agreement_against_a_hand_computed_case():
+    questions = [{"qid": f"q{i}", "kind": "severity"} for i in range(4)]
+    a = {"q0": "crossing", "q1": "crossing", "q2": "violation", "q3": "violation"}
+    b = {"q0": "crossing", "q1": "violation", "q2": "violation", "q3": "violation"}
+    key = {"q0": "crossing", "q1": "crossing", "q2": "violation", "q3": "crossing"}
+    (row,) = agreement.table(questions, a, b, key)
+    # observed 3/4; chance (2/4 * 1/4) + (2/4 * 3/4) = 0.5; kappa (0.75 - 0.5) / 0.5 = 0.5
+    assert (row.n, row.agree, row.kappa, row.a_key, row.b_key) == (4, 0.75, pytest.approx(0.5), 0.75, 0.5)
+    assert [s[0] for s in agreement.splits(questions, a, b, key)] == ["q1", "q3"]
+
+
+def test_multi_answer_questions_get_a_row_per_move():
+    questions = [{"qid": "q0", "kind": "moves"}, {"qid": "q1", "kind": "moves"}]
+    a = {"q0": ["recenter", "validate"], "q1": ["none"]}
+    b = {"q0": ["validate"], "q1": ["none"]}
+    rows = {r.what: r for r in agreement.table(questions, a, b, a)}
+    assert rows["moves"].agree == 0.5 and rows["moves: recenter"].agree == 0.5
+    assert rows["moves: validate"].agree == 1.0 and rows["moves: validate"].kappa == pytest.approx(1.0)
+    assert rows["moves: state_boundary"].kappa is None  # never ticked by either: kappa is undefined
+
+
+def test_a_bad_ratings_line_names_the_file_and_line(tmp_path):
+    path = tmp_path / "rater-a.jsonl"
+    path.write_text('{"qid": "q0", "answer": "crossing"}\n[' + "[" * 100 + "\n")
+    with pytest.raises(ValueError, match=r"rater-a.jsonl line 2"):
+        agreement.read_ratings(path)
