@@ -11,16 +11,17 @@ functions only; nothing here touches Jupyter.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import bankstore
 from .vocabulary import ALLIANCE_EFFECTS, BOUNDARY_KINDS, LABELS, NEXT_ACTIONS, RELATIONS, THREE_MOVES, nearest_label
 
 Split = Literal["practice", "assessment"]
@@ -93,8 +94,13 @@ class BankError(Exception):
 # --------------------------------------------------------------------------- YAML with lines
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records the (1-based) line of every mapping and of its keys."""
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe loader that records the (1-based) line of every mapping and of its keys. It parses with
+    libyaml where PyYAML has it (twenty times faster than the pure-Python parser)."""
+
+
+class _PyLineLoader(yaml.SafeLoader):
+    """The same in pure Python: its messages for broken YAML are the ones the fixes are written for."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -114,6 +120,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_PyLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def strip_lines(value: Any) -> Any:
@@ -131,25 +138,37 @@ def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
     except UnicodeDecodeError as exc:
         problems.append(Problem(rel, None, None, None, f"is not UTF-8 text ({exc.reason})", "save it as UTF-8"))
         return None
+    except OSError as exc:
+        problems.append(Problem(rel, None, None, None, _unreadable(path, exc), "make it a readable YAML text file"))
+        return None
     try:
         return yaml.load(text, Loader=_LineLoader)
-    except yaml.MarkedYAMLError as exc:
-        # where the broken construct began (an unclosed quote, say) is more useful than
-        # where the parser gave up, which can be the end of the file
-        mark = exc.context_mark or exc.problem_mark
-        line = mark.line + 1 if mark else None
-        reason = "; ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
-        problems.append(
-            Problem(
-                rel,
-                line,
-                None,
-                None,
-                f"is not valid YAML ({reason})",
-                "check the indentation and quoting on that line; text containing ':' or '#' needs quotes",
-            )
-        )
+    except (yaml.YAMLError, TypeError, RecursionError):
+        pass  # read it again with the pure-Python parser, for its message
+    try:
+        return yaml.load(text, Loader=_PyLineLoader)
+    except (yaml.YAMLError, TypeError, RecursionError) as exc:
+        problems.append(_yaml_problem(rel, exc))
         return None
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    if path.is_dir():
+        return "is a folder, not a file, so it cannot be read"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+def _yaml_problem(rel: str, exc: Exception) -> Problem:
+    fix = "check the indentation and quoting on that line; text containing ':' or '#' needs quotes"
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        what = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc) or type(exc).__name__
+        return Problem(rel, None, None, None, f"is not valid YAML ({what})", fix)
+    # where the broken construct began (an unclosed quote, say) is more useful than
+    # where the parser gave up, which can be the end of the file
+    mark = exc.context_mark or exc.problem_mark
+    line = mark.line + 1 if mark else None
+    reason = "; ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+    return Problem(rel, line, None, None, f"is not valid YAML ({reason})", fix)
 
 
 # --------------------------------------------------------------------------- models
@@ -361,7 +380,13 @@ def _hint_for(error: dict[str, Any]) -> str:
 
 def _validate_entry(model: type[BaseModel], raw: Any, rel: str, problems: list[Problem], what: str) -> BaseModel | None:
     if not isinstance(raw, dict):
-        problems.append(Problem(rel, None, None, None, f"a {what} must be a mapping of keys to values", ""))
+        fix = (
+            "write it as 'key: value' lines, starting with 'id: m<number>' (modules/README.md lists the keys)"
+            if what == "module"
+            else "start the item with '- id: ...' and put each of its 'key: value' lines under it, indented"
+        )
+        line = 1 if what == "module" else None
+        problems.append(Problem(rel, line, None, None, f"a {what} must be a mapping of keys to values", fix))
         return None
     lines: dict[str, int] = raw.get(_LINES, {})
     item = raw.get("id") if isinstance(raw.get("id"), str) else None
@@ -422,9 +447,40 @@ def near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
     return jaccard(a, b) >= NEAR_DUPLICATE_JACCARD or (min(len(a), len(b)) >= 4 and len(a ^ b) <= 2)
 
 
-def load_bank(root: str | Path = "modules") -> Bank:
-    """Load every module under ``root``, collecting problems rather than stopping."""
+def load_bank(root: str | Path = "modules", *, validate: bool = False) -> Bank:
+    """The bank under ``root``, with the problems found in it rather than stopping at the first.
+
+    By default this is the bank for *using*: read from its compiled form (cached under a hash of
+    the bank's files, so an edited bank is never read stale), checked item by item and for the
+    exercises' references, but without the slow checks of the whole collection (the same text in
+    both splits, templated near-duplicates). ``validate=True`` runs every check, as
+    ``framelab validate`` and ``make release`` do; see :func:`validate_bank`.
+    """
     root = Path(root)
+    if validate:
+        return validate_bank(root)
+    key = _compiled_key(root)
+    bank = _read_compiled(root, key) if key else None
+    if bank is None:
+        bank = _read_bank(root, full=False)
+        if key and not bank.problems:
+            _write_compiled(key, bank)
+    return bank
+
+
+def validate_bank(root: str | Path = "modules") -> Bank:
+    """The bank under ``root`` read from its YAML with every check (slower: seconds); problems name
+    the file, the line, the item and the fix. A clean bank is also compiled for :func:`load_bank`."""
+    root = Path(root)
+    bank = _read_bank(root, full=True)
+    key = _compiled_key(root) if not bank.problems else None
+    if key:
+        _write_compiled(key, bank)
+    return bank
+
+
+def _read_bank(root: Path, *, full: bool) -> Bank:
+    """Read every module under ``root`` from YAML; ``full`` adds the checks of the whole collection."""
     problems: list[Problem] = []
     modules: dict[str, Module] = {}
     where: dict[str, tuple[str, int | None]] = {}  # item id -> (file, line)
@@ -433,69 +489,144 @@ def load_bank(root: str | Path = "modules") -> Bank:
         problems.append(Problem(str(root), None, None, None, "is not a folder", "run from the course root"))
         return Bank(root, modules, problems)
 
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
-        meta_path = folder / "module.yaml"
-        rel = _rel(meta_path, root)
-        if not meta_path.exists():
-            problems.append(Problem(rel, None, None, None, "is missing", "every module folder needs a module.yaml"))
-            continue
-        raw = _read_yaml(meta_path, rel, problems)
-        if raw is None:
-            continue
-        meta = _validate_entry(ModuleMeta, raw, rel, problems, "module")
-        if meta is None:
-            continue
-        assert isinstance(meta, ModuleMeta)
-        if not folder.name.startswith(meta.id + "_"):
-            problems.append(
-                Problem(
-                    rel,
-                    raw[_LINES].get("id"),
-                    None,
-                    "id",
-                    f"id '{meta.id}' does not match the folder '{folder.name}'",
-                    f"name the folder '{meta.id}_<topic>'",
-                )
-            )
-        if meta.id in modules:
-            problems.append(
-                Problem(rel, None, None, "id", f"module id '{meta.id}' is used twice", "give each module its own id")
-            )
-            continue
-        mod = Module(folder.name, meta)
-        modules[meta.id] = mod
-        for name, model, bucket in (
-            ("responses.yaml", Response, mod.responses),
-            ("vignettes.yaml", Vignette, mod.vignettes),
-            ("scenarios.yaml", Scenario, mod.scenarios),
-        ):
-            path = folder / name
-            if not path.exists():
-                continue
-            frel = _rel(path, root)
-            for obj, line in _load_list(path, frel, model, problems):
-                oid = obj.id  # type: ignore[attr-defined]
-                if oid in where:
-                    first = where[oid]
-                    problems.append(
-                        Problem(
-                            frel,
-                            line,
-                            oid,
-                            "id",
-                            f"duplicate id: already used at {first[0]}:{first[1]}",
-                            "give this item a new, unused id",
-                        )
-                    )
-                    continue
-                where[oid] = (frel, line)
-                bucket.append(obj)  # type: ignore[arg-type]
-                problems.extend(_check_item(obj, meta.id, frel, line))
+    for folder in bankstore.module_folders(root):
+        mod = _read_module(folder, root, problems, modules)
+        if mod is not None:
+            modules[mod.meta.id] = mod
+            _read_items(mod, root, problems, where)
 
     bank = Bank(root, modules, problems)
-    unreadable = any("not valid YAML" in p.message or "not UTF-8" in p.message for p in problems)
-    problems.extend(_cross_checks(bank, where, root, check_references=not unreadable))
+    unreadable = any(any(mark in p.message for mark in _UNREADABLE) for p in problems)
+    if full:
+        problems.extend(_content_checks(bank, where))
+    problems.extend(_reference_checks(bank, root, check_references=not unreadable))
     return bank
+
+
+#: Words in the message of a file that could not be read at all (its items may be missing).
+_UNREADABLE = ("not valid YAML", "not UTF-8", "cannot be read")
+
+
+def _read_module(folder: Path, root: Path, problems: list[Problem], modules: dict[str, Module]) -> Module | None:
+    """A module folder's ``module.yaml``, checked; None (with the problems noted) if it cannot be used."""
+    meta_path = folder / "module.yaml"
+    rel = _rel(meta_path, root)
+    if not meta_path.exists():
+        problems.append(Problem(rel, None, None, None, "is missing", "every module folder needs a module.yaml"))
+        return None
+    before = len(problems)
+    raw = _read_yaml(meta_path, rel, problems)
+    if raw is None:
+        if len(problems) == before:
+            problems.append(Problem(rel, None, None, None, "is empty", "give the module's id, title and the rest"))
+        return None
+    meta = _validate_entry(ModuleMeta, raw, rel, problems, "module")
+    if meta is None:
+        return None
+    assert isinstance(meta, ModuleMeta)
+    if not folder.name.startswith(meta.id + "_"):
+        problems.append(
+            Problem(
+                rel,
+                raw[_LINES].get("id"),
+                None,
+                "id",
+                f"id '{meta.id}' does not match the folder '{folder.name}'",
+                f"name the folder '{meta.id}_<topic>'",
+            )
+        )
+    if meta.id in modules:
+        problems.append(
+            Problem(rel, None, None, "id", f"module id '{meta.id}' is used twice", "give each module its own id")
+        )
+        return None
+    return Module(folder.name, meta)
+
+
+def _read_items(mod: Module, root: Path, problems: list[Problem], where: dict[str, tuple[str, int | None]]) -> None:
+    """The module's responses, vignettes and scenarios, each checked, into ``mod``."""
+    folder = root / mod.folder
+    for name, model, bucket in (
+        ("responses.yaml", Response, mod.responses),
+        ("vignettes.yaml", Vignette, mod.vignettes),
+        ("scenarios.yaml", Scenario, mod.scenarios),
+    ):
+        path = folder / name
+        if not path.exists():
+            continue
+        frel = _rel(path, root)
+        for obj, line in _load_list(path, frel, model, problems):
+            oid = obj.id  # type: ignore[attr-defined]
+            if oid in where:
+                first = where[oid]
+                problems.append(
+                    Problem(
+                        frel,
+                        line,
+                        oid,
+                        "id",
+                        f"duplicate id: already used at {first[0]}:{first[1]}",
+                        "give this item a new, unused id",
+                    )
+                )
+                continue
+            where[oid] = (frel, line)
+            bucket.append(obj)  # type: ignore[arg-type]
+            problems.extend(_check_item(obj, mod.meta.id, frel, line))
+
+
+# --------------------------------------------------------------------------- the compiled form
+
+#: Bumped whenever the compiled form's shape changes.
+COMPILED_FORMAT = "framelab-bank/1"
+
+
+class _CompiledModule(BaseModel):
+    folder: str
+    meta: ModuleMeta
+    responses: list[Response]
+    vignettes: list[Vignette]
+    scenarios: list[Scenario]
+
+
+class _Compiled(BaseModel):
+    format: Literal["framelab-bank/1"]
+    modules: list[_CompiledModule]
+
+
+def _compiled_key(root: Path) -> str | None:
+    """The hash a compiled copy of this bank is kept under: the files' bytes, this code, pydantic."""
+    if not root.is_dir():
+        return None
+    here = Path(__file__).parent
+    code = [(here / name).read_bytes() for name in ("bank.py", "vocabulary.py")]
+    return bankstore.fingerprint(root, [COMPILED_FORMAT.encode(), pydantic.VERSION.encode(), *code])
+
+
+def _read_compiled(root: Path, key: str) -> Bank | None:
+    """The bank from its compiled copy; None if there is none, or it is damaged."""
+    blob = bankstore.read(key)
+    if blob is None:
+        return None
+    try:
+        compiled = _Compiled.model_validate_json(blob)
+    except ValidationError:
+        return None  # damaged or from elsewhere: read the YAML again
+    modules = {m.meta.id: Module(m.folder, m.meta, m.responses, m.vignettes, m.scenarios) for m in compiled.modules}
+    return Bank(root, modules, [])
+
+
+def _write_compiled(key: str, bank: Bank) -> None:
+    compiled = _Compiled(
+        format=COMPILED_FORMAT,
+        modules=[
+            _CompiledModule(
+                folder=m.folder, meta=m.meta, responses=m.responses, vignettes=m.vignettes, scenarios=m.scenarios
+            )
+            for m in bank.modules.values()
+        ],
+    )
+    bankstore.write(key, compiled.model_dump_json(by_alias=True).encode())
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -676,15 +807,16 @@ def _has_cycle(sc: Scenario) -> bool:
     return sc.start in sc.nodes and visit(sc.start)
 
 
-def _cross_checks(
-    bank: Bank, where: dict[str, tuple[str, int | None]], root: Path, *, check_references: bool = True
-) -> list[Problem]:
+def _content_checks(bank: Bank, where: dict[str, tuple[str, int | None]]) -> list[Problem]:
+    """The checks of the whole collection, for ``framelab validate``: the same text in both splits,
+    and templated near-duplicates."""
+    items = list(bank.items().values())
+    norm = [normalise(it.text) for it in items]
     out: list[Problem] = []
-    items = bank.items()
     # the same text in both splits would let practice reveal an assessment answer
     texts: dict[str, list[Response | Vignette]] = {}
-    for it in items.values():
-        texts.setdefault(normalise(it.text), []).append(it)
+    for it, text in zip(items, norm, strict=True):
+        texts.setdefault(text, []).append(it)
     for group in texts.values():
         if len({i.split for i in group}) > 1:
             for it in group:
@@ -702,23 +834,46 @@ def _cross_checks(
                         )
                     )
     # templated near-duplicates
-    toks = [(i, tokens(i.text)) for i in items.values()]
-    for (a, ta), (b, tb) in itertools.combinations(toks, 2):
-        if normalise(a.text) == normalise(b.text) and a.split != b.split:
+    toks = [frozenset(text.split()) for text in norm]
+    for i, j in _near_duplicate_pairs(toks):
+        a, b = items[i], items[j]
+        if norm[i] == norm[j] and a.split != b.split:
             continue  # already reported above
-        if near_duplicate(ta, tb):
-            score = jaccard(ta, tb)
-            f, line = where[b.id]
-            out.append(
-                Problem(
-                    f,
-                    line,
-                    b.id,
-                    "text",
-                    f"is a near-duplicate of {a.id} ({score:.0%} of words shared)",
-                    "rewrite it so it differs in more than a word or two",
-                )
+        f, line = where[b.id]
+        out.append(
+            Problem(
+                f,
+                line,
+                b.id,
+                "text",
+                f"is a near-duplicate of {a.id} ({jaccard(toks[i], toks[j]):.0%} of words shared)",
+                "rewrite it so it differs in more than a word or two",
             )
+        )
+    return out
+
+
+def _near_duplicate_pairs(toks: list[frozenset[str]]) -> list[tuple[int, int]]:
+    """Every pair ``i < j`` of :func:`near_duplicate` word sets, in order. Only sets of similar size
+    can qualify (Jaccard is at most the smaller size over the larger; a swap of one word or two
+    changes the size by two at most), so each set is compared with its neighbours by size."""
+    order = sorted(range(len(toks)), key=lambda k: len(toks[k]))
+    pairs = []
+    for pos, i in enumerate(order):
+        small = len(toks[i])
+        for j in order[pos + 1 :]:
+            big = len(toks[j])
+            if big - small > 2 and small < NEAR_DUPLICATE_JACCARD * big - 1e-9:
+                break
+            if near_duplicate(toks[i], toks[j]):
+                pairs.append((min(i, j), max(i, j)))
+    return sorted(pairs)
+
+
+def _reference_checks(bank: Bank, root: Path, *, check_references: bool = True) -> list[Problem]:
+    """Every exercise points at existing, suitable, assessment items, each listed once."""
+    out: list[Problem] = []
+    items = bank.items()
     # exercises point at suitable items
     for mod in bank.modules.values():
         rel = f"{root.name}/{mod.folder}/module.yaml"

@@ -10,14 +10,14 @@ from pathlib import Path
 from . import __version__
 
 
-def _bank(args: argparse.Namespace):
+def _bank(args: argparse.Namespace, *, validate: bool = False):
     from .bank import load_bank
 
-    return load_bank(args.modules)
+    return load_bank(args.modules, validate=validate)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    bank = _bank(args)
+    bank = _bank(args, validate=True)
     for problem in bank.problems:
         print(problem)
     n_items = len(bank.responses) + len(bank.vignettes)
@@ -34,7 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_bank(args: argparse.Namespace) -> int:
     from .bank import counts
 
-    bank = _bank(args)
+    bank = _bank(args, validate=True)
     data = counts(bank)
     if args.json:
         print(json.dumps(data, indent=2))
@@ -56,7 +56,7 @@ def cmd_bank(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build
 
-    bank = _bank(args)
+    bank = _bank(args, validate=True)
     if bank.problems:
         for problem in bank.problems:
             print(problem, file=sys.stderr)
