@@ -155,7 +155,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
             f"cache in {detect.cache_dir()}"
         )
         return 0
-    replies, failed = detect.run_jsonl(sys.stdin, detector)
+    replies, failed = detect.run_jsonl(detect.read_lines(sys.stdin.buffer), detector)
     for reply in replies:
         sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
     if failed:
