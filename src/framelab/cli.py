@@ -123,7 +123,12 @@ def cmd_transcript_export(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .audit import audit, render
+    from .gradebookcheck import gradebook_problem
 
+    problem = gradebook_problem(Path(args.course), args.db)
+    if problem:
+        print(f"framelab audit: {problem}", file=sys.stderr)
+        return 2
     bank = _bank(args)
     if bank.problems:
         print(f"{args.modules}/ has problems; run `framelab validate` first.", file=sys.stderr)
