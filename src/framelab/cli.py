@@ -77,9 +77,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_workspace(args: argparse.Namespace) -> int:
     from .workspace import populate
 
-    report = populate(Path(args.release), Path(args.to))
+    try:
+        report = populate(Path(args.release), Path(args.to))
+    except OSError as exc:
+        print(f"framelab workspace: {exc}", file=sys.stderr)
+        return 2
     for line in report.lines():
         print(line)
+    if not report.ok:
+        print(f"Workspace partly ready: {len(report.failed)} file(s) could not be copied (see above).", file=sys.stderr)
+        return 1
     print(f"Workspace ready: {Path(args.to).resolve()}")
     return 0
 
