@@ -4,6 +4,8 @@
   ``modules/`` and compiled) and again with the cache filled (warm), each split into the import of
   ``framelab.bank`` and the load itself; the full validation (``framelab validate``'s checks) for
   comparison.
+* Python's bytecode is compiled once (as on the first use after installing) into a folder of the run's
+  own, then every figure is taken with it, as an installed copy runs.
 * Each learner and instructor command started cold (a fresh process, as a person types it) on a
   course copy with a seven-module workspace and a hand-filled gradebook: seconds until the first line
   of output, and until the command ends. ``check`` runs with ``--no-validate`` (nbgrader's own
@@ -21,6 +23,7 @@ import argparse
 import datetime
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,8 +48,19 @@ print(json.dumps({"import": t1 - t0, "load": t2 - t1, "items": len(bank.items())
 """
 
 
+#: Python's compiled bytecode, kept in a folder of the run's own (see main()).
+PYCACHE: dict[str, str] = {}
+
+
 def env_with(cache: Path) -> dict[str, str]:
-    return {**os.environ, "FRAMELAB_CACHE": str(cache), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "FRAMELAB_CACHE": str(cache), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return {**env, **PYCACHE}
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def load_once(modules: Path, cache: Path, **kwargs: bool) -> dict[str, float]:
@@ -74,9 +88,10 @@ def bank_figures(modules: Path, cache_root: Path, repeats: int) -> list[tuple[st
     return rows
 
 
-def first_line(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str = "") -> tuple[float, float, int]:
-    """Seconds until the first line on stdout, until the command ended, and its exit code."""
+def first_line(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str = "") -> tuple[float, float, float]:
+    """Seconds until the first line on stdout, until the command ended, and of CPU it used."""
     with tempfile.TemporaryFile("w+") as err:
+        cpu = cpu_of_children()
         start = time.perf_counter()
         proc = subprocess.Popen(
             cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
@@ -92,7 +107,7 @@ def first_line(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str = "") 
         if proc.returncode not in (0, 1):
             err.seek(0)
             print(f"  ({' '.join(cmd[1:])} exited {proc.returncode}: {err.read().strip().splitlines()[-1:]})")
-    return first, total, proc.returncode
+    return first, total, cpu_of_children() - cpu
 
 
 def answer_half(workspace: Path) -> None:
@@ -155,8 +170,9 @@ def command_figures(course: Path, cache: Path, repeats: int, out: Path) -> list[
     subprocess.run([fl, "validate"], cwd=course, env=env, check=True, capture_output=True)
     rows = []
     for name, (cmd, stdin) in commands.items():
+        first_line(cmd, course, env, stdin)  # the first run after installing compiles Python's bytecode
         runs = [first_line(cmd, course, env, stdin) for _ in range(repeats)]
-        rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
+        rows.append((name, *(statistics.median(r[k] for r in runs) for k in range(3))))
     return rows
 
 
@@ -166,15 +182,20 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="framelab-startup-") as tmp:
         tmp_path = Path(tmp)
+        # bytecode as an ordinary installation has it (written on first use), even where the
+        # environment says not to write it (PYTHONDONTWRITEBYTECODE), and not into the tree
+        PYCACHE["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
+        load_once(ROOT / "modules", tmp_path / "warm-up", validate=True)
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         rows = bank_figures(ROOT / "modules", tmp_path / "cache", args.repeats)
         print(f"\n{'content bank (median of ' + str(args.repeats) + ')':<34} {'import s':>9} {'load s':>9}")
         for name, imp, load in rows:
             print(f"{name:<34} {imp:>9.3f} {load:>9.3f}")
         course = make_course(tmp_path)
         rows = command_figures(course, tmp_path / "cache", args.repeats, tmp_path / "out")
-        print(f"\n{'command, cold process (median)':<34} {'first line s':>12} {'total s':>9}")
-        for name, first, total in rows:
-            print(f"{name:<34} {first:>12.2f} {total:>9.2f}")
+        print(f"\n{'command, cold process (median)':<34} {'first line s':>12} {'total s':>9} {'CPU s':>7}")
+        for name, first, total, cpu in rows:
+            print(f"{name:<34} {first:>12.2f} {total:>9.2f} {cpu:>7.2f}")
 
 
 if __name__ == "__main__":
