@@ -4,8 +4,9 @@ A small, deterministic model: TF-IDF word and character n-grams plus a few hand-
 counts, one logistic regression per label. It learns from the bank's **practice** split only,
 read from ``framelab/data/detect.json`` (written by ``framelab build``, which carries the
 practice items with their labels and, for the oracle guard, the assessment item texts *without*
-labels). The trained model is cached on disk, keyed by that file's hash and the library
-versions, so training happens once (``make install`` warms it) and takes about a second.
+labels). The trained model is cached on disk as plain arrays (:mod:`framelab.detectlite`, which
+labels without importing scikit-learn), keyed by that file's hash and the library versions, so
+training happens once (``make install`` warms it) and takes about a second.
 
 The engine is not an answer key: :func:`Detector.check` refuses any text that is a
 near-duplicate of an assessment item, and says why.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import re
 import tempfile
 import unicodedata
@@ -32,6 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import detectlite
+from .detectlite import LinearModel
 from .vocabulary import LABELS, TITLES
 
 #: Bumped whenever features or the model change, so old caches are not reused.
@@ -392,12 +394,11 @@ class Refused(ValueError):
 
 
 class Detector:
-    def __init__(self, pipe: Any, guard: Guard, digest: str):
-        self.pipe = pipe
+    def __init__(self, model: LinearModel, guard: Guard, digest: str):
+        self.model = model  # the trained pipeline's numbers, run without scikit-learn
         self.guard = guard
         self.digest = digest
-        words = pipe.named_steps["features"].transformer_list[0][1]
-        self._vocab = words.vocabulary_
+        self._vocab = model.words
 
     def check(self, text: Any) -> str:
         """The text, if the detector may label it; else :class:`Refused` with the reason."""
@@ -423,7 +424,7 @@ class Detector:
         """Label texts that have passed :meth:`check`."""
         if not texts:
             return []
-        probs = self.pipe.predict_proba(list(texts))
+        probs = self.model.predict_proba(list(texts), normalise, _cue_features)
         out = []
         for text, row in zip(texts, probs, strict=True):
             scores = {lab: round(float(p), 3) for lab, p in zip(LABELS, row, strict=True)}
@@ -440,11 +441,10 @@ class Detector:
         found = cue_matches(text)
         words = _words(text)
         grams = {" ".join(words[i : i + n]) for n in (1, 2) for i in range(len(words) - n + 1)}
-        grams = {g for g in grams if " " in g or (len(g) > 3 and g not in _stop_words())}
-        estimators = self.pipe.named_steps["model"].estimators_
+        grams = {g for g in grams if " " in g or (len(g) > 3 and g not in self.model.stop_words)}
         out: dict[str, list[str]] = {}
         for lab in labels:
-            coef = estimators[LABELS.index(lab)].coef_[0]
+            coef = self.model.word_coef(LABELS.index(lab))
             weighted = sorted(
                 (
                     (coef[self._vocab[g]], g)
@@ -476,11 +476,12 @@ def cache_dir() -> Path:
 
 
 def cache_key(digest: str) -> str:
-    import sklearn
+    from importlib.metadata import version
 
-    # this file's own bytes too: any change to the cues or the features means a fresh model
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    parts = f"{MODEL_VERSION}|{digest}|{code}|sklearn {sklearn.__version__}"
+    # this file's own bytes too (and the lite model's): any change to the cues or the features means
+    # a fresh model; the library's version from its metadata, since importing it takes a second
+    code = hashlib.sha256(Path(__file__).read_bytes() + Path(detectlite.__file__).read_bytes()).hexdigest()
+    parts = f"{MODEL_VERSION}|{digest}|{code}|sklearn {version('scikit-learn')}"
     return hashlib.sha256(parts.encode()).hexdigest()[:20]
 
 
@@ -489,24 +490,22 @@ def load_detector(data_path: Path = DATA_FILE, *, use_cache: bool = True) -> Det
     (about a second) and cached. A cache that cannot be written or read is simply not used."""
     data = load_data(data_path)
     guard = Guard(data.guard)
-    path = cache_dir() / f"detect-{cache_key(data.digest)}.pkl"
+    path = cache_dir() / f"detect-{cache_key(data.digest)}.npz"
     if use_cache and path.exists():
         try:
-            with path.open("rb") as fh:
-                pipe = pickle.load(fh)
-            return Detector(pipe, guard, data.digest)
+            return Detector(LinearModel.from_bytes(path.read_bytes()), guard, data.digest)
         except Exception:
             pass  # a stale or damaged cache: train again
-    pipe = fit(data.practice)
+    model = LinearModel.from_pipeline(fit(data.practice), _stop_words())
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:
-                pickle.dump(pipe, fh)
+                fh.write(model.to_bytes())
             os.replace(fh.name, path)
         except OSError:
             pass
-    return Detector(pipe, guard, data.digest)
+    return Detector(model, guard, data.digest)
 
 
 @lru_cache(maxsize=1)
