@@ -183,10 +183,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     except SelfCheckError as exc:
         print(f"framelab check: {exc}", file=sys.stderr)
         return 2
+    print(report.render(), flush=True)  # the score first: nbgrader's validation runs the notebook (seconds)
     if not args.no_validate:
         problems = validate(Path(args.notebook))
         print("nbgrader validate: " + ("passed" if not problems else "problems found:\n" + problems))
-    print(report.render())
     return 0
 
 
