@@ -127,28 +127,3 @@ def test_the_command_keeps_every_line_when_one_is_hostile(tmp_path):
     assert [o.get("line") for o in out[1:4]] == [2, 3, 4]
     assert "nested more than" in out[1]["error"] and "not UTF-8" in out[2]["error"] and "1e999" in out[3]["error"]
     assert "Infinity" not in proc.stdout.decode()
-
-
-def test_the_lite_model_gives_the_pipelines_numbers_without_scikit_learn(bank, tmp_path):
-    """The saved arrays label exactly as the trained pipeline does, and loading them imports no scikit-learn."""
-    import numpy as np
-
-    from framelab.detectlite import LinearModel
-
-    pipe = detect.fit(detect.load_data().practice)
-    model = LinearModel.from_bytes(LinearModel.from_pipeline(pipe, detect._stop_words()).to_bytes())
-    texts = [r.text for r in bank.responses] + ["", "Ünïcode   ça va?\tnaïve", "I  hear you"]
-    got = model.predict_proba(texts, detect.normalise, detect._cue_features)
-    assert np.abs(got - pipe.predict_proba(texts)).max() < 1e-9
-    words = pipe.named_steps["features"].transformer_list[0][1]
-    for i, estimator in enumerate(pipe.named_steps["model"].estimators_):
-        assert np.array_equal(model.word_coef(i), estimator.coef_[0][: len(words.idf_)])
-
-    env = {"FRAMELAB_CACHE": str(tmp_path / "cache"), "PATH": str(BIN), "HOME": str(tmp_path)}
-    subprocess.run([str(BIN / "framelab"), "detect", "--train"], env=env, check=True, capture_output=True)
-    probe = (
-        "import sys\nfrom framelab import detect\nd = detect.load_detector()\n"
-        "print(d.detect('I can hear this matters.').labels, 'sklearn' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True).stdout
-    assert out.strip().endswith("False")
