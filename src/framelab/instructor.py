@@ -103,6 +103,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if _refuse("export", Path(args.course)):
         return 2
+    print(f"Exporting the grades of {Path(args.course).resolve()} to {args.out}/ ...", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = export.scores(Path(args.course), args.assignment or None)
