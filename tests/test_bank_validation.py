@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from framelab.bank import BankError, counts, load_bank
+from framelab.bank import BankError, counts, validate_bank
 from framelab.cli import main
 
 MODULE = """\
@@ -56,13 +56,13 @@ def make_bank(tmp_path: Path, responses: str, module: str = MODULE) -> Path:
 
 
 def only_problem(root: Path):
-    bank = load_bank(root)
+    bank = validate_bank(root)
     assert len(bank.problems) == 1, "\n".join(map(str, bank.problems))
     return bank.problems[0]
 
 
 def test_a_good_bank_has_no_problems(tmp_path):
-    bank = load_bank(make_bank(tmp_path, GOOD))
+    bank = validate_bank(make_bank(tmp_path, GOOD))
     assert bank.problems == []
     assert [r.id for r in bank.responses] == ["m9-r001", "m9-r002"]
 
@@ -123,11 +123,13 @@ def test_templated_near_duplicate_by_jaccard(tmp_path):
 def test_different_texts_on_one_theme_are_not_near_duplicates(tmp_path):
     a = "I won't be meeting for coffee; keeping us to this room is what keeps it safe for you."
     b = "Coffee is a no from me, and I'd like us to look at what made you want to ask."
-    assert load_bank(make_bank(tmp_path, GOOD + item("m9-r003", a) + item("m9-r004", b))).problems == []
+    assert validate_bank(make_bank(tmp_path, GOOD + item("m9-r003", a) + item("m9-r004", b))).problems == []
 
 
 def test_bad_difficulty_and_split_values(tmp_path):
-    bank = load_bank(make_bank(tmp_path, GOOD + item("m9-r003", "Sure, Thursday.", difficulty="5", split="homework")))
+    bank = validate_bank(
+        make_bank(tmp_path, GOOD + item("m9-r003", "Sure, Thursday.", difficulty="5", split="homework"))
+    )
     fields = sorted(p.field for p in bank.problems)
     assert fields == ["difficulty", "split"]
     assert all("use one of" in p.fix for p in bank.problems)
@@ -147,7 +149,7 @@ def test_malformed_yaml_names_the_line(tmp_path):
 
 def test_exercise_must_use_single_label_assessment_items(tmp_path):
     module = MODULE.replace("items: [m9-r002]", "items: [m9-r001, m9-r404]")
-    bank = load_bank(make_bank(tmp_path, GOOD, module))
+    bank = validate_bank(make_bank(tmp_path, GOOD, module))
     messages = sorted(str(p) for p in bank.problems)
     assert len(messages) == 2
     assert "m9-r001" in messages[0] and "only assessment items" in messages[0]
@@ -181,7 +183,7 @@ def test_scenario_problems_are_found(tmp_path):
         + branches.replace("recenter: {reaction: 'Hm.', next: END}", "recenter: {reaction: 'Hm.', next: nowhere}")
         + "\n  model_responses:\n    - {level: 1, text: A reply., commentary: Why.}\n"
     )
-    messages = [str(p) for p in load_bank(root).problems]
+    messages = [str(p) for p in validate_bank(root).problems]
     assert any("no branch for state_boundary" in m for m in messages), messages
     assert any("leads to 'nowhere'" in m and "use END" in m for m in messages), messages
 
@@ -205,10 +207,10 @@ def test_cli_bank_json_shape(tmp_path, capsys):
     assert data["responses"]["by_label"]["gentle_dodge"] == 1
     assert data["responses"]["by_split"] == {"practice": 1, "assessment": 1}
     assert data["responses"]["overlap"] == 0
-    assert data == counts(load_bank(root))
+    assert data == counts(validate_bank(root))
 
 
 def test_bank_error_lists_problems(tmp_path):
-    bank = load_bank(make_bank(tmp_path, GOOD + item("m9-r003", "Nope.", "[bogus]")))
+    bank = validate_bank(make_bank(tmp_path, GOOD + item("m9-r003", "Nope.", "[bogus]")))
     with pytest.raises(BankError, match="1 problem"):
         raise BankError(bank.problems)

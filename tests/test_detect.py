@@ -62,7 +62,7 @@ def test_cli_labels_json_lines_and_exits_zero(tmp_path):
     assert out[1]["labels"] == ["vague_rule"]
     assert "collapse_frame" in out[2]["labels"]
     assert any("policy" in c for c in out[1]["cues"]["vague_rule"])
-    assert list((tmp_path / "cache" / "framelab").glob("detect-*.pkl")), "the trained model was not cached"
+    assert list((tmp_path / "cache" / "framelab").glob("detect-*.npz")), "the trained model was not cached"
 
 
 def test_cli_reports_each_bad_line_and_labels_the_rest(tmp_path):
@@ -136,7 +136,7 @@ def test_cache_is_keyed_by_the_bank_and_survives_damage(tmp_path, monkeypatch):
     first = tmp_path / "a.json"
     first.write_text(json.dumps(data), encoding="utf-8")
     detect.load_detector(first)
-    (cached,) = (tmp_path / "framelab").glob("detect-*.pkl")
+    (cached,) = (tmp_path / "framelab").glob("detect-*.npz")
     stamp = cached.stat().st_mtime_ns
     detect.load_detector(first)
     assert cached.stat().st_mtime_ns == stamp, "the cached model was not reused"
@@ -145,11 +145,11 @@ def test_cache_is_keyed_by_the_bank_and_survives_damage(tmp_path, monkeypatch):
     second = tmp_path / "b.json"
     second.write_text(json.dumps(data), encoding="utf-8")
     detect.load_detector(second)
-    assert len(list((tmp_path / "framelab").glob("detect-*.pkl"))) == 2
+    assert len(list((tmp_path / "framelab").glob("detect-*.npz"))) == 2
 
-    cached.write_bytes(b"not a pickle")  # a damaged cache is retrained, not an error
+    cached.write_bytes(b"not a model")  # a damaged cache is retrained, not an error
     assert detect.load_detector(first).detect(GOOD).labels
-    assert cached.read_bytes() != b"not a pickle"
+    assert cached.read_bytes() != b"not a model"
 
 
 def test_a_missing_or_broken_data_file_says_what_to_do(tmp_path):

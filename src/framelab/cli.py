@@ -10,14 +10,14 @@ from pathlib import Path
 from . import __version__
 
 
-def _bank(args: argparse.Namespace):
+def _bank(args: argparse.Namespace, *, validate: bool = False):
     from .bank import load_bank
 
-    return load_bank(args.modules)
+    return load_bank(args.modules, validate=validate)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    bank = _bank(args)
+    bank = _bank(args, validate=True)
     for problem in bank.problems:
         print(problem)
     n_items = len(bank.responses) + len(bank.vignettes)
@@ -34,7 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_bank(args: argparse.Namespace) -> int:
     from .bank import counts
 
-    bank = _bank(args)
+    bank = _bank(args, validate=True)
     data = counts(bank)
     if args.json:
         print(json.dumps(data, indent=2))
@@ -56,7 +56,7 @@ def cmd_bank(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build
 
-    bank = _bank(args)
+    bank = _bank(args, validate=True)
     if bank.problems:
         for problem in bank.problems:
             print(problem, file=sys.stderr)
@@ -77,9 +77,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_workspace(args: argparse.Namespace) -> int:
     from .workspace import populate
 
-    report = populate(Path(args.release), Path(args.to))
+    try:
+        report = populate(Path(args.release), Path(args.to))
+    except OSError as exc:
+        print(f"framelab workspace: {exc}", file=sys.stderr)
+        return 2
     for line in report.lines():
         print(line)
+    if not report.ok:
+        print(f"Workspace partly ready: {len(report.failed)} file(s) could not be copied (see above).", file=sys.stderr)
+        return 1
     print(f"Workspace ready: {Path(args.to).resolve()}")
     return 0
 
@@ -123,7 +130,12 @@ def cmd_transcript_export(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .audit import audit, render
+    from .gradebookcheck import gradebook_problem
 
+    problem = gradebook_problem(Path(args.course), args.db)
+    if problem:
+        print(f"framelab audit: {problem}", file=sys.stderr)
+        return 2
     bank = _bank(args)
     if bank.problems:
         print(f"{args.modules}/ has problems; run `framelab validate` first.", file=sys.stderr)
@@ -155,7 +167,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
             f"cache in {detect.cache_dir()}"
         )
         return 0
-    replies, failed = detect.run_jsonl(sys.stdin, detector)
+    replies, failed = detect.run_jsonl(detect.read_lines(sys.stdin.buffer), detector)
     for reply in replies:
         sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
     if failed:
@@ -171,10 +183,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     except SelfCheckError as exc:
         print(f"framelab check: {exc}", file=sys.stderr)
         return 2
+    print(report.render(), flush=True)  # the score first: nbgrader's validation runs the notebook (seconds)
     if not args.no_validate:
         problems = validate(Path(args.notebook))
         print("nbgrader validate: " + ("passed" if not problems else "problems found:\n" + problems))
-    print(report.render())
     return 0
 
 
@@ -260,7 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_slow_optional_imports() -> None:
+    """jsonschema (under nbformat and nbgrader) imports ``rfc3987_syntax`` if it is installed, for its
+    optional "iri" format check, and that module builds a grammar at import: 1-2 s on every command
+    that reads a notebook (jsonschema issue #1428). Notebook schemas use no such format, so a command
+    started here goes without it: jsonschema then simply does not check "iri" formats."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
+    _skip_slow_optional_imports()
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

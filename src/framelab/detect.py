@@ -4,8 +4,9 @@ A small, deterministic model: TF-IDF word and character n-grams plus a few hand-
 counts, one logistic regression per label. It learns from the bank's **practice** split only,
 read from ``framelab/data/detect.json`` (written by ``framelab build``, which carries the
 practice items with their labels and, for the oracle guard, the assessment item texts *without*
-labels). The trained model is cached on disk, keyed by that file's hash and the library
-versions, so training happens once (``make install`` warms it) and takes about a second.
+labels). The trained model is cached on disk as plain arrays (:mod:`framelab.detectlite`, which
+labels without importing scikit-learn), keyed by that file's hash and the library versions, so
+training happens once (``make install`` warms it) and takes about a second.
 
 The engine is not an answer key: :func:`Detector.check` refuses any text that is a
 near-duplicate of an assessment item, and says why.
@@ -22,16 +23,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import detectlite
+from .detectlite import LinearModel
 from .vocabulary import LABELS, TITLES
 
 #: Bumped whenever features or the model change, so old caches are not reused.
@@ -392,12 +394,11 @@ class Refused(ValueError):
 
 
 class Detector:
-    def __init__(self, pipe: Any, guard: Guard, digest: str):
-        self.pipe = pipe
+    def __init__(self, model: LinearModel, guard: Guard, digest: str):
+        self.model = model  # the trained pipeline's numbers, run without scikit-learn
         self.guard = guard
         self.digest = digest
-        words = pipe.named_steps["features"].transformer_list[0][1]
-        self._vocab = words.vocabulary_
+        self._vocab = model.words
 
     def check(self, text: Any) -> str:
         """The text, if the detector may label it; else :class:`Refused` with the reason."""
@@ -423,7 +424,7 @@ class Detector:
         """Label texts that have passed :meth:`check`."""
         if not texts:
             return []
-        probs = self.pipe.predict_proba(list(texts))
+        probs = self.model.predict_proba(list(texts), normalise, _cue_features)
         out = []
         for text, row in zip(texts, probs, strict=True):
             scores = {lab: round(float(p), 3) for lab, p in zip(LABELS, row, strict=True)}
@@ -440,11 +441,10 @@ class Detector:
         found = cue_matches(text)
         words = _words(text)
         grams = {" ".join(words[i : i + n]) for n in (1, 2) for i in range(len(words) - n + 1)}
-        grams = {g for g in grams if " " in g or (len(g) > 3 and g not in _stop_words())}
-        estimators = self.pipe.named_steps["model"].estimators_
+        grams = {g for g in grams if " " in g or (len(g) > 3 and g not in self.model.stop_words)}
         out: dict[str, list[str]] = {}
         for lab in labels:
-            coef = estimators[LABELS.index(lab)].coef_[0]
+            coef = self.model.word_coef(LABELS.index(lab))
             weighted = sorted(
                 (
                     (coef[self._vocab[g]], g)
@@ -476,11 +476,12 @@ def cache_dir() -> Path:
 
 
 def cache_key(digest: str) -> str:
-    import sklearn
+    from importlib.metadata import version
 
-    # this file's own bytes too: any change to the cues or the features means a fresh model
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    parts = f"{MODEL_VERSION}|{digest}|{code}|sklearn {sklearn.__version__}"
+    # this file's own bytes too (and the lite model's): any change to the cues or the features means
+    # a fresh model; the library's version from its metadata, since importing it takes a second
+    code = hashlib.sha256(Path(__file__).read_bytes() + Path(detectlite.__file__).read_bytes()).hexdigest()
+    parts = f"{MODEL_VERSION}|{digest}|{code}|sklearn {version('scikit-learn')}"
     return hashlib.sha256(parts.encode()).hexdigest()[:20]
 
 
@@ -489,24 +490,22 @@ def load_detector(data_path: Path = DATA_FILE, *, use_cache: bool = True) -> Det
     (about a second) and cached. A cache that cannot be written or read is simply not used."""
     data = load_data(data_path)
     guard = Guard(data.guard)
-    path = cache_dir() / f"detect-{cache_key(data.digest)}.pkl"
+    path = cache_dir() / f"detect-{cache_key(data.digest)}.npz"
     if use_cache and path.exists():
         try:
-            with path.open("rb") as fh:
-                pipe = pickle.load(fh)
-            return Detector(pipe, guard, data.digest)
+            return Detector(LinearModel.from_bytes(path.read_bytes()), guard, data.digest)
         except Exception:
             pass  # a stale or damaged cache: train again
-    pipe = fit(data.practice)
+    model = LinearModel.from_pipeline(fit(data.practice), _stop_words())
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:
-                pickle.dump(pipe, fh)
+                fh.write(model.to_bytes())
             os.replace(fh.name, path)
         except OSError:
             pass
-    return Detector(pipe, guard, data.digest)
+    return Detector(model, guard, data.digest)
 
 
 @lru_cache(maxsize=1)
@@ -534,42 +533,73 @@ class LazyDetector:
 # --------------------------------------------------------------------------- JSON Lines
 
 
-def run_jsonl(lines: Iterable[str], detector: Detector) -> tuple[list[dict[str, Any]], int]:
-    """Process JSON Lines requests; returns the reply objects (one per non-blank line) and how many failed."""
+#: A request line longer than this is refused unread (a reply is at most MAX_CHARS characters).
+MAX_LINE_BYTES = 64 * 1024
+
+
+def read_lines(stream: Any, max_bytes: int = MAX_LINE_BYTES) -> Iterator[bytes | str]:
+    """The lines of a binary stream, each at most ``max_bytes`` long: a longer line is cut there
+    (the rest of it skipped) and comes out with nothing after the cut, so that it fails to parse
+    on its own and never costs more memory than that."""
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while True:  # skip to the end of this line
+                rest = stream.readline(max_bytes)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield line[: max_bytes + 1]
+            continue
+        yield line
+
+
+def parse_request(line: bytes | str, n: int, max_bytes: int = MAX_LINE_BYTES) -> tuple[Any, str | None]:
+    """One JSON Lines request: ``({"id": ..., "text": ...}, None)``, or ``(id or None, error)`` where
+    the error is one plain sentence starting ``line N:``. Bytes must be UTF-8; nothing is replaced."""
+    from .safejson import UnsafeJSON, loads
+
+    if len(line) > max_bytes:
+        return None, f"line {n}: longer than {max_bytes:,} bytes; send one reply of up to {MAX_CHARS:,} characters"
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return None, f"line {n}: not UTF-8 text (byte {exc.start + 1} of the line); send the input as UTF-8"
+    try:
+        req = loads(line, what="this line", max_bytes=max_bytes)
+    except UnsafeJSON as exc:
+        return None, f'line {n}: {exc} Send one JSON object per line, like {{"id": 1, "text": "..."}}.'
+    if not isinstance(req, dict):
+        return None, f'line {n}: expected an object like {{"id": ..., "text": ...}}'
+    if "id" not in req:
+        return None, f"line {n}: no 'id'; give each line an id to match replies"
+    if "text" not in req:
+        return req["id"], f"line {n}: no 'text' to label"
+    return req, None
+
+
+def run_jsonl(lines: Iterable[bytes | str], detector: Detector) -> tuple[list[dict[str, Any]], int]:
+    """Process JSON Lines requests; returns the reply objects (one per non-blank line) and how many failed.
+    A bad line (not JSON, not UTF-8, nested too deeply, a number JSON cannot hold) is its own error
+    reply; every other line is still labelled."""
     out: list[dict[str, Any]] = []
     failed = 0
     batch: list[tuple[int, Any, str]] = []  # (position in out, id, text)
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            req = json.loads(line)
-        except json.JSONDecodeError as exc:
-            out.append({"id": None, "line": n, "error": f"line {n}: not valid JSON ({exc.msg}, column {exc.colno})"})
-            failed += 1
-            continue
-        if not isinstance(req, dict):
-            error = f'line {n}: expected an object like {{"id": ..., "text": ...}}'
-            out.append({"id": None, "line": n, "error": error})
-            failed += 1
-            continue
-        item_id = req.get("id")
-        if "id" not in req:
-            out.append({"id": None, "line": n, "error": f"line {n}: no 'id'; give each line an id to match replies"})
-            failed += 1
-            continue
-        if "text" not in req:
-            out.append({"id": item_id, "line": n, "error": f"line {n}: no 'text' to label"})
-            failed += 1
-            continue
-        try:
-            text = detector.check(req["text"])
-        except Refused as exc:
-            out.append({"id": item_id, "line": n, "error": f"line {n}: {exc}"})
-            failed += 1
-            continue
-        out.append({})
-        batch.append((len(out) - 1, item_id, text))
+        req, error = parse_request(line, n)
+        if error is None:
+            try:
+                batch.append((len(out), req["id"], detector.check(req["text"])))
+                out.append({})
+                continue
+            except Refused as exc:
+                req, error = req["id"], f"line {n}: {exc}"
+        out.append({"id": req, "line": n, "error": error})
+        failed += 1
     for (pos, item_id, _), det in zip(batch, detector.detect_many([t for _, _, t in batch]), strict=True):
         out[pos] = det.to_json(item_id)
     return out, failed

@@ -12,9 +12,32 @@ import sys
 from pathlib import Path
 
 
+def _refuse(command: str, course: Path, url: str | None = None, *, must_exist: bool = True) -> bool:
+    """Print one plain line and return True if ``course`` is no course root or its gradebook is unreadable."""
+    from .gradebookcheck import course_root_problem, gradebook_problem
+
+    problem = course_root_problem(course) or gradebook_problem(course, url, must_exist=must_exist)
+    if problem:
+        print(f"framelab {command}: {problem}", file=sys.stderr)
+    return problem is not None
+
+
+def _jobs_problem(command: str, jobs: int | None) -> bool:
+    if jobs is not None and jobs < 1:
+        print(
+            f"framelab {command}: --jobs must be 1 or more (got {jobs}); leave it out to use every core.",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from .grading import GradingError, grade
 
+    url = next((a.split("=", 1)[1] for a in args.nbgrader_arg or () if a.startswith("--db=")), None)
+    if _jobs_problem("grade", args.jobs) or _refuse("grade", Path(args.course), url, must_exist=False):
+        return 2
     try:
         run = grade(
             Path(args.course),
@@ -41,6 +64,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.trainees < 1:
         print("framelab demo: --trainees must be at least 1", file=sys.stderr)
         return 2
+    if _jobs_problem("demo", args.jobs):
+        return 2
     result = run_demo(
         Path(args.out),
         root=Path(args.root),
@@ -62,6 +87,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
+    if _refuse("report", Path(args.course)):
+        return 2
+    print(
+        f"Reading the gradebook of {Path(args.course).resolve()} and writing the report to {args.out}/ ...", flush=True
+    )
     files = write_report(Path(args.course), Path(args.out), args.assignment or None)
     for path in files:
         print(f"wrote {path}")
@@ -71,6 +101,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from . import export
 
+    if _refuse("export", Path(args.course)):
+        return 2
+    print(f"Exporting the grades of {Path(args.course).resolve()} to {args.out}/ ...", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = export.scores(Path(args.course), args.assignment or None)
