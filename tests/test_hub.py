@@ -51,7 +51,7 @@ def require() -> None:
     if os.geteuid() != 0:
         problems.append("it must run as root: each user's server runs as that Unix user (CI runs as root)")
     if not shutil.which("configurable-http-proxy"):
-        problems.append("configurable-http-proxy is missing: 'npm install -g configurable-http-proxy' (make system-deps does)")
+        problems.append("configurable-http-proxy is missing: 'make system-deps' installs it")
     if not SYSTEM_PYTHON.exists():
         problems.append(f"{SYSTEM_PYTHON} is missing: 'apt-get install python3-venv' (make system-deps does)")
     try:
