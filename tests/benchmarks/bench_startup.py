@@ -41,10 +41,11 @@ LOAD = """
 import json, sys, time
 t0 = time.perf_counter()
 from framelab.bank import load_bank
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 bank = load_bank(sys.argv[1], **json.loads(sys.argv[2]))
-t2 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "load": t2 - t1, "items": len(bank.items()), "problems": len(bank.problems)}))
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"import": t1 - t0, "load": t2 - t1, "load_cpu": c2 - c1, "items": len(bank.items()),
+                  "problems": len(bank.problems)}))
 """
 
 
@@ -83,7 +84,7 @@ def bank_figures(modules: Path, cache_root: Path, repeats: int) -> list[tuple[st
         full.append(load_once(modules, cache_root / f"full-{i}", validate=True))
     rows = []
     for name, runs in (("bank load, cold", cold), ("bank load, warm", warm), ("bank validate (all checks)", full)):
-        rows.append((name, statistics.median(r["import"] for r in runs), statistics.median(r["load"] for r in runs)))
+        rows.append((name, *(statistics.median(r[k] for r in runs) for k in ("import", "load", "load_cpu"))))
     print(f"bank: {cold[0]['items']} items, {cold[0]['problems']} problem(s) at runtime, {full[0]['problems']} in full")
     return rows
 
@@ -188,9 +189,11 @@ def main() -> None:
         load_once(ROOT / "modules", tmp_path / "warm-up", validate=True)
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         rows = bank_figures(ROOT / "modules", tmp_path / "cache", args.repeats)
-        print(f"\n{'content bank (median of ' + str(args.repeats) + ')':<34} {'import s':>9} {'load s':>9}")
-        for name, imp, load in rows:
-            print(f"{name:<34} {imp:>9.3f} {load:>9.3f}")
+        print(
+            f"\n{'content bank (median of ' + str(args.repeats) + ')':<34} {'import s':>9} {'load s':>9} {'CPU s':>7}"
+        )
+        for name, imp, load, cpu in rows:
+            print(f"{name:<34} {imp:>9.3f} {load:>9.3f} {cpu:>7.3f}")
         course = make_course(tmp_path)
         rows = command_figures(course, tmp_path / "cache", args.repeats, tmp_path / "out")
         print(f"\n{'command, cold process (median)':<34} {'first line s':>12} {'total s':>9} {'CPU s':>7}")
