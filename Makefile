@@ -21,7 +21,9 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Frame Lab needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "uv>=0.4,<1"
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[test]'
+	@# bytecode for the package too: where PYTHONDONTWRITEBYTECODE is set, every command would compile it afresh
+	@$(BIN)/python -m compileall -q src/framelab >/dev/null
 	@$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null 2>&1
 	@$(BIN)/jupyter labextension enable @jupyter/nbgrader >/dev/null 2>&1
 	@$(BIN)/jupyter labextension enable @jupyter-widgets/jupyterlab-manager >/dev/null 2>&1
