@@ -233,27 +233,48 @@ def test_assessment_macro_f1_stays_well_above_the_keyword_baseline(bank, detecto
 # --------------------------------------------------------------------------- the role-play hook
 
 
-def test_roleplay_keeps_the_detectors_evidence(detector):
+def test_roleplay_follows_the_detectors_reading_and_keeps_its_evidence(detector):
     scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][0]
     session = roleplay.start(scenario)
     reply = "Oh I'd love to, but I'm snowed under this month. Maybe once we've finished?"
     turn = roleplay.respond(scenario, session, reply, ["validate"], detector)
-    assert "gentle_dodge" in turn.detected
+    assert "gentle_dodge" in turn.detected and turn.source == "detector"
+    assert turn.category in ("gentle_dodge", "mixed_message")  # the words, not the tick (validate)
     assert turn.evidence["gentle_dodge"]["confidence"] > 0.5
     assert turn.evidence["gentle_dodge"]["cues"]
     review = roleplay.review(turn)
-    assert review.disagreement and "Gentle dodge (" in review.disagreement and "\u201c" in review.disagreement
-    assert "*Detector heard:* Gentle dodge (" in roleplay.transcript_markdown(session, scenario)
+    assert review.disagreement and "Gentle dodge" in review.disagreement
+    assert "Gentle dodge (" in review.words_did and "\u201c" in review.words_did
+    assert "*What your words did:" in roleplay.transcript_markdown(session, scenario)
     again = roleplay.Session.from_json(json.loads(json.dumps(session.to_json())), scenario)
     assert again.turns[0].evidence == turn.evidence
 
 
-def test_the_lazy_detector_loads_on_the_first_reply(monkeypatch, detector):
-    loads = []
+def test_the_issue_reply_is_heard_as_a_mixed_message_whatever_was_ticked(detector):
+    """From the issue: a door-ajar reply ticked only as Validate must not be met warmly."""
+    scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][1]
+    session = roleplay.start(scenario)
+    reply = "Honestly I'd love to stay in touch, but I don't think I'm allowed... maybe we'll bump into each other"
+    turn = roleplay.respond(scenario, session, reply, ["validate"], detector)
+    assert turn.category == "mixed_message"
+    assert turn.reaction == scenario["nodes"]["bid"]["branches"]["mixed_message"]["reaction"]
+
+
+def test_the_roleplay_hook_refuses_graded_items(bank, detector):
+    item = next(r for r in bank.responses if r.split == "assessment")
+    with pytest.raises(detect.Refused):
+        detector(item.text, "")
+
+
+def test_the_lazy_detector_loads_in_the_background(monkeypatch, detector):
+    loads, ready = [], []
     monkeypatch.setattr(detect, "for_roleplay", lambda: loads.append(1) or detector)
     lazy = detect.LazyDetector()
-    assert loads == []
+    assert loads == [] and not lazy.ready
+    lazy.start(on_ready=lambda: ready.append(1))
     found = lazy("Anyway, how did the interview go?", "Can we be friends?")
-    assert loads == [1] and "ignore_redirect" in found.labels
+    assert lazy.ready and ready == [1] and "ignore_redirect" in found.labels
+    lazy.start()  # once only
+    assert len(loads) == 2  # the loading thread, then the reply's own (cached) look-up
     monkeypatch.setattr(detect, "for_roleplay", lambda: None)
     assert lazy("Anything", "") is None

@@ -10,7 +10,13 @@ from conftest import ROOT
 
 from framelab import roleplay
 from framelab.cli import main
+from framelab.practice import UNCLEAR
 from framelab.vocabulary import LABELS
+
+
+def words(*labels):
+    """A stand-in detector that reads every reply as these labels (sure of it)."""
+    return lambda text, client: list(labels)
 
 
 def scenarios(bank):
@@ -37,20 +43,20 @@ def test_every_node_and_branch_of_every_scenario(bank):
         for node in reachable(sc):
             for label in LABELS:
                 session = roleplay.Session(sc["id"], sc["title"], node)
-                turn = roleplay.respond(sc, session, f"A reply that is mainly {label}.", [label])
+                turn = roleplay.respond(sc, session, f"A reply that is mainly {label}.", [], words(label))
                 branch = sc["nodes"][node]["branches"][label]
                 assert (turn.category, turn.reaction, session.node) == (label, branch["reaction"], branch["next"])
                 assert turn.client == sc["nodes"][node]["client"]
 
 
-def test_every_path_reaches_the_debrief_within_four_turns(bank):
+def test_every_path_reaches_the_debrief_within_six_turns(bank):
     for sc in scenarios(bank):
         for label in LABELS:
             session = roleplay.start(sc)
-            for _ in range(4):
+            for _ in range(6):
                 if session.done:
                     break
-                roleplay.respond(sc, session, "my reply", [label])
+                roleplay.respond(sc, session, "my reply", [], words(label))
             assert session.done, (sc["id"], label, session.node)
 
 
@@ -58,7 +64,7 @@ def test_a_full_reply_is_categorised_as_recentring(bank):
     sc = scenarios(bank)[0]
     session = roleplay.start(sc)
     turn = roleplay.respond(
-        sc, session, "Glad you asked; no; what prompted it?", ["validate", "state_boundary", "recenter"]
+        sc, session, "Glad you asked; no; what prompted it?", [], words("validate", "state_boundary", "recenter")
     )
     assert turn.category == "recenter"
 
@@ -66,7 +72,7 @@ def test_a_full_reply_is_categorised_as_recentring(bank):
 def test_the_transcript_saves_and_resumes(bank, tmp_path):
     sc = scenarios(bank)[0]
     session = roleplay.start(sc)
-    roleplay.respond(sc, session, "My diary's full, sorry!", ["gentle_dodge"])
+    roleplay.respond(sc, session, "My diary's full, sorry!", ["gentle_dodge"], words("gentle_dodge"))
     path = roleplay.transcript_path(tmp_path, sc["id"])
     roleplay.save(session, path)
     again = roleplay.load(path, sc)
@@ -80,7 +86,6 @@ def test_the_transcript_saves_and_resumes(bank, tmp_path):
         ("", ["validate"], "type your reply"),
         ("   ", ["validate"], "type your reply"),
         ("x" * 5001, ["validate"], "keep it under"),
-        ("A reply.", [], "tick the moves"),
         ("A reply.", ["nonsense"], "unknown label"),
     ],
 )
@@ -95,30 +100,108 @@ def test_bad_replies_get_a_plain_reason(bank, reply, ticked, message):
 def test_an_ended_conversation_takes_no_more_replies(bank):
     sc = scenarios(bank)[0]
     session = roleplay.start(sc)
-    roleplay.respond(sc, session, "Go on then, Saturday!", ["collapse_frame"])
+    roleplay.respond(sc, session, "Go on then, Saturday!", ["validate"], words("collapse_frame"))
     assert session.done
     with pytest.raises(roleplay.RolePlayError, match="has ended"):
         roleplay.respond(sc, session, "again", ["validate"])
 
 
-def test_detector_disagreement_is_explained_in_the_debrief(bank):
+def test_the_client_follows_the_words_not_the_ticks(bank):
     sc = scenarios(bank)[0]
     session = roleplay.start(sc)
-    roleplay.respond(sc, session, "Busy month, sorry!", ["validate"], detector=lambda text, client: ["gentle_dodge"])
+    turn = roleplay.respond(
+        sc, session, "Busy month, sorry!", ["validate", "state_boundary", "recenter"], words("gentle_dodge")
+    )
+    branch = sc["nodes"][sc["start"]]["branches"]["gentle_dodge"]
+    assert (turn.category, turn.reaction, session.node) == ("gentle_dodge", branch["reaction"], branch["next"])
     d = roleplay.debrief(sc, session)
-    assert "detector also heard Gentle dodge" in d.reviews[0].disagreement
-    assert "did not hear Validate the feeling" in d.reviews[0].disagreement
-    assert d.moves_seen == {"validate": True, "state_boundary": False, "recenter": False}
+    r = d.reviews[0]
+    assert r.meant == "What you meant: Validate the feeling, State the boundary, Re-center on the work."
+    assert r.words_did == "What your words did: Gentle dodge."
+    assert "your words also carried Gentle dodge" in r.disagreement and "did not carry Validate" in r.disagreement
+    assert d.moves_meant == {"validate": True, "state_boundary": True, "recenter": True}
+    assert d.moves_seen == {"validate": False, "state_boundary": False, "recenter": False}
     assert [m["level"] for m in d.model_responses] == [1, 2, 3]
-    # the trainee's ticks, not the detector, decide how the client reacts
-    assert session.turns[0].category == "validate"
 
 
-def test_a_detector_can_stand_in_for_missing_ticks(bank):
+def test_without_a_detector_the_cue_rules_read_the_words(bank):
+    """The fallback when the detector cannot load (None, or a detector that returns None) is the cue
+    patterns as rules: still the words, never the ticks."""
+    sc = scenarios(bank)[0]
+    reply = "I'm snowed under at the moment, sorry. Maybe once we've finished?"
+    for detector in (None, lambda text, client: None):
+        session = roleplay.start(sc)
+        turn = roleplay.respond(sc, session, reply, ["validate", "state_boundary", "recenter"], detector)
+        assert turn.source == "cue rules" and turn.category in ("gentle_dodge", "mixed_message")
+        assert "snowed under" in turn.evidence["gentle_dodge"]["cues"]
+
+
+class Unsure:
+    """A detector that is not sure: mostly a validation, with a fair chance of a mixed message."""
+
+    def __init__(self):
+        self.labels = ["validate"]
+        self.scores = {lab: 0.0 for lab in LABELS} | {"validate": 0.6, "mixed_message": 0.45}
+        self.cues = {"validate": ["i hear you"]}
+
+
+def test_an_unsure_reading_makes_the_client_ask_and_hides_the_label(bank):
     sc = scenarios(bank)[0]
     session = roleplay.start(sc)
-    turn = roleplay.respond(sc, session, "Busy month!", [], detector=lambda text, client: ["gentle_dodge"])
-    assert turn.category == "gentle_dodge" and turn.ticked == []
+    turn = roleplay.respond(sc, session, "I hear you, it's... hm.", ["validate"], lambda t, c: Unsure())
+    assert turn.unsure and turn.category == UNCLEAR and session.node == sc["start"]
+    assert turn.confidence == pytest.approx(0.6 * 0.55, abs=0.001)
+    assert turn.reaction == sc["nodes"][sc["start"]].get("unclear", roleplay.UNCLEAR_REACTION)
+    r = roleplay.review(turn)
+    assert "Validate" not in r.words_did and "not sure what you meant" in r.words_did and r.disagreement is None
+    md = roleplay.transcript_markdown(session, sc)
+    assert "*What your words did: they could be heard more than one way" in md and "Validate the feeling (" not in md
+    # asked twice in a row, the client goes with the likeliest reading
+    turn = roleplay.respond(sc, session, "I hear you.", ["validate"], lambda t, c: Unsure())
+    assert turn.category == "validate" and turn.unsure and session.node != sc["start"]
+    assert "likeliest" in roleplay.review(turn).words_did
+    assert any("could not tell what you meant" in p for p in roleplay.debrief(sc, session).prompts)
+
+
+def test_a_reply_the_guard_refuses_is_not_taken(bank):
+    from framelab.detect import Refused
+
+    def refusing(text, client):
+        raise Refused("This text is very close (91%) to a response in a graded exercise (m1-a01).")
+
+    sc = scenarios(bank)[0]
+    session = roleplay.start(sc)
+    with pytest.raises(roleplay.RolePlayError, match="graded exercise"):
+        roleplay.respond(sc, session, "copied", [], refusing)
+    assert session.turns == [] and session.node == sc["start"]
+
+
+def test_an_older_transcript_without_the_new_fields_still_loads(bank, tmp_path):
+    sc = scenarios(bank)[0]
+    node = sc["start"]
+    old = {
+        "format": roleplay.FORMAT,
+        "scenario_id": sc["id"],
+        "title": sc["title"],
+        "node": sc["nodes"][node]["branches"]["validate"]["next"],
+        "turns": [
+            {
+                "node": node,
+                "client": "c",
+                "reply": "r",
+                "ticked": ["validate"],
+                "detected": None,
+                "category": "validate",
+                "reaction": "x",
+                "next": "retry",
+                "evidence": None,
+            }
+        ],
+    }
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(old))
+    session = roleplay.load(path, sc)
+    assert session.turns[0].source == "given" and session.turns[0].unsure is False
 
 
 def test_damaged_or_foreign_transcripts_are_refused(bank, tmp_path):
@@ -143,7 +226,8 @@ def test_transcript_export_writes_markdown(bank, tmp_path, capsys):
     assert main(["transcript", "export", str(path), "--out", str(tmp_path / "t.md")]) == 0
     md = (tmp_path / "t.md").read_text()
     assert f"# Role-play: {sc['title']}" in md and "**Me:** Not this month, sorry." in md
-    assert "*Moves I ticked:* Gentle dodge." in md and "## Model responses" in md and "Level 3." in md
+    assert "*What you meant: Gentle dodge.*" in md and "*What your words did: Gentle dodge (" in md
+    assert "## Model responses" in md and "Level 3." in md
     assert main(["transcript", "export", str(tmp_path / "missing.json")]) == 2
     assert "no such file" in capsys.readouterr().err
 
@@ -211,3 +295,62 @@ def test_every_reading_link_names_a_section_of_its_module_notebook(bank):
                 assert title in headings, f"{sc.id}: no section '{title}' in {notebook.name}"
                 linked += 1
     assert linked >= 3
+
+
+def test_the_view_reads_in_order_and_closes_when_it_ends(bank, tmp_path):
+    from framelab.widgets import RolePlayView
+
+    sc = scenarios(bank)[0]
+    start = sc["nodes"][sc["start"]]
+    view = RolePlayView(sc, tmp_path, words("gentle_dodge"))
+    view.reply.value = "My diary is packed just now."
+    view.ticks["state_boundary"].value = True  # what the trainee meant; the words say otherwise
+    view.respond.click()
+    dodge = start["branches"]["gentle_dodge"]
+    page = html.unescape(view.log.value + view.reaction.value + view.client.value)
+    # the client's line, the reply, the reaction, then the next line, in that order
+    order = [start["client"][:30], "My diary is packed just now.", dodge["reaction"][:30]]
+    nxt = sc["nodes"][dodge["next"]]["client"][:30]
+    assert [page.index(x) for x in [*order, nxt]] == sorted(page.index(x) for x in [*order, nxt])
+    assert "aria-live='polite'" in view.reaction.value and html.escape(dodge["reaction"][:20]) in view.reaction.value
+    view.detector = words("collapse_frame")
+    view.reply.value = "Oh go on then, Saturday it is."
+    view.respond.click()
+    assert view.session.done and view.respond.disabled and view.reply.disabled
+    assert all(box.disabled for box in view.ticks.values())
+    assert "Debrief:" in view.debrief.value and view.show_debrief.disabled
+    assert "debrief is below" in view.progress.value and "Press Debrief" not in view.progress.value
+    # earlier replies stay on screen
+    assert "My diary is packed just now." in html.unescape(view.log.value)
+    assert "What you meant: State the boundary" in html.unescape(view.debrief.value)
+    assert "What your words did: Gentle dodge" in html.unescape(view.debrief.value)
+
+
+class SlowDetector:
+    """A detector that loads in the background, as framelab.detect.LazyDetector does."""
+
+    def __init__(self):
+        self.ready, self.started = False, []
+
+    def start(self, on_ready=None):
+        self.started.append(on_ready)
+
+    def finish(self):
+        self.ready = True
+        self.started[0]()
+
+    def __call__(self, text, client):
+        return ["recenter"]
+
+
+def test_the_view_starts_loading_the_detector_at_once_and_shows_it_is_busy(bank, tmp_path):
+    from framelab.widgets import RolePlayView
+
+    detector = SlowDetector()
+    view = RolePlayView(scenarios(bank)[0], tmp_path, detector)
+    assert detector.started == []  # nothing loads until the view is on screen (never under nbgrader)
+    view.widget._repr_mimebundle_()  # what JupyterLab does to show it
+    view.widget._repr_mimebundle_()
+    assert len(detector.started) == 1 and "Getting the client ready" in view.busy.value
+    detector.finish()
+    assert view.busy.value == ""

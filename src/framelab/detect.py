@@ -26,7 +26,7 @@ import pickle
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -462,12 +462,10 @@ class Detector:
             out[lab] = phrases[:4]
         return out
 
-    def __call__(self, reply: str, client: str = "") -> Detection | None:
-        """The role-play's detector hook: labels with scores and cues, or None when it will not say."""
-        try:
-            return self.detect(reply)
-        except Refused:
-            return None
+    def __call__(self, reply: str, client: str = "") -> Detection:
+        """The role-play's detector hook: labels with scores and cues. A text it must not label
+        (a copy of a graded item) raises :class:`Refused`, so that no fallback labels it either."""
+        return self.detect(reply)
 
 
 def cache_dir() -> Path:
@@ -523,11 +521,45 @@ def for_roleplay() -> Detector | None:
 
 
 class LazyDetector:
-    """The role-play's detector, loaded on the first reply: importing scikit-learn takes a few
-    seconds, which a notebook (or nbgrader, running it) should not pay just to open."""
+    """The role-play's detector, loaded in the background: importing scikit-learn and reading the
+    model takes a second or two, which a notebook (or nbgrader, running it) should not pay just to
+    open. :meth:`start` begins loading (the role-play view calls it when it appears); a reply that
+    arrives before the model is ready waits for it, so every reply is read the same way."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Begin loading in a background thread (once); ``on_ready`` is called when it has finished."""
+        import threading
+
+        def load() -> None:
+            try:
+                for_roleplay()
+            finally:
+                if on_ready is not None:
+                    on_ready()
+
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=load, name="framelab-detector", daemon=True)
+                self._thread.start()
+
+    @property
+    def ready(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> Detector | None:
+        self.start()
+        assert self._thread is not None
+        self._thread.join(timeout)
+        return for_roleplay() if not self._thread.is_alive() else None
 
     def __call__(self, reply: str, client: str = "") -> Detection | None:
-        detector = for_roleplay()
+        detector = self.wait()
         return None if detector is None else detector(reply, client)
 
 
