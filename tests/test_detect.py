@@ -117,9 +117,23 @@ def test_training_is_deterministic_and_uses_the_practice_split_only(bank):
     practice_ids = {r.id for r in bank.responses if r.split == "practice"}
     assert {e.id for e in data.practice} == practice_ids
     texts = [r.text for r in bank.responses]
-    a = detect.fit(data.practice).predict_proba(texts)
+    pipe = detect.fit(data.practice)
+    a = pipe.predict_proba(texts)
     b = detect.fit(data.practice).predict_proba(texts)
     assert np.array_equal(a, b)
+    # the light model the detector runs (no scikit-learn import) gives the same probabilities
+    light = np.array(detect.LightModel.from_pipeline(pipe).predict_proba([*texts, "", "Ça va? naïve — 'q'"]))
+    assert np.abs(light[: len(texts)] - a).max() < 1e-9
+    assert np.abs(light[len(texts) :] - pipe.predict_proba(["", "Ça va? naïve — 'q'"])).max() < 1e-9
+
+
+def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path):
+    env = {"FRAMELAB_CACHE": str(tmp_path), "PATH": str(BIN), "HOME": str(tmp_path)}
+    code = "from framelab import detect; detect.load_detector().detect('Anyway, how was the week?')"
+    check = "import sys; " + code + "; print('sklearn' in sys.modules)"
+    subprocess.run([str(BIN / "python"), "-c", code], env=env, check=True)  # trains and caches
+    out = subprocess.run([str(BIN / "python"), "-c", check], env=env, check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_the_data_file_carries_no_assessment_label(bank):

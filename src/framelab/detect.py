@@ -35,7 +35,7 @@ from typing import Any
 from .vocabulary import LABELS, TITLES
 
 #: Bumped whenever features or the model change, so old caches are not reused.
-MODEL_VERSION = "detect/1"
+MODEL_VERSION = "detect/2"
 DATA_FORMAT = "framelab-detect-data/1"
 DATA_FILE = Path(__file__).parent / "data" / "detect.json"
 MAX_CHARS = 5000
@@ -320,6 +320,96 @@ def decide(probs: Sequence[float], threshold: float = THRESHOLD) -> list[str]:
     return chosen
 
 
+# --------------------------------------------------------------------------- the light model
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _word_grams(clean: str) -> list[str]:
+    tokens = _TOKEN.findall(clean)
+    return tokens + [" ".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
+
+
+def _char_grams(clean: str, low: int = 2, high: int = 5) -> list[str]:
+    out: list[str] = []
+    for word in clean.split():
+        w = f" {word} "
+        for n in range(low, high + 1):
+            offset = 0
+            out.append(w[:n])
+            while offset + n < len(w):
+                offset += 1
+                out.append(w[offset : offset + n])
+            if offset == 0:
+                break
+    return out
+
+
+def _tfidf(grams: list[str], table: dict[str, tuple[float, tuple[float, ...]]]) -> dict[str, float]:
+    """Sublinear TF-IDF, L2-normalised, as scikit-learn's TfidfVectorizer computes it."""
+    import math
+
+    counts: dict[str, int] = {}
+    for g in grams:
+        if g in table:
+            counts[g] = counts.get(g, 0) + 1
+    weights = {g: (1.0 + math.log(c)) * table[g][0] for g, c in counts.items()}
+    norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+    return {g: v / norm for g, v in weights.items()}
+
+
+@dataclass(frozen=True)
+class LightModel:
+    """The trained model as plain Python numbers: the same probabilities as the scikit-learn pipeline
+    (a test checks it), without importing scikit-learn, so a role-play's first reply is quick."""
+
+    words: dict[str, tuple[float, tuple[float, ...]]]  # word n-gram -> (idf, weight per label)
+    chars: dict[str, tuple[float, tuple[float, ...]]]  # character n-gram -> (idf, weight per label)
+    cues: tuple[tuple[float, ...], ...]  # per cue pattern, its weight per label
+    intercept: tuple[float, ...]
+    stop_words: frozenset[str] = frozenset()  # never shown alone as a cue
+
+    @classmethod
+    def from_pipeline(cls, pipe: Any) -> LightModel:
+        vecs = dict(pipe.named_steps["features"].transformer_list)
+        estimators = pipe.named_steps["model"].estimators_
+        coef = [[float(x) for x in e.coef_[0]] for e in estimators]
+        intercept = tuple(float(e.intercept_[0]) for e in estimators)
+        tables, start = [], 0
+        for name in ("words", "chars"):
+            vec = vecs[name]
+            idf = vec.idf_
+            table = {g: (float(idf[i]), tuple(c[start + i] for c in coef)) for g, i in vec.vocabulary_.items()}
+            tables.append(table)
+            start += len(vec.vocabulary_)
+        cues = tuple(tuple(c[start + j] for c in coef) for j in range(len(_ALL_PATTERNS)))
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return cls(tables[0], tables[1], cues, intercept, frozenset(ENGLISH_STOP_WORDS))
+
+    def predict_proba(self, texts: Sequence[str]) -> list[list[float]]:
+        import math
+
+        out = []
+        for text in texts:
+            clean = normalise(text)
+            z = list(self.intercept)
+            for table, grams in ((self.words, _word_grams(clean)), (self.chars, _char_grams(clean))):
+                for g, x in _tfidf(grams, table).items():
+                    for k, wk in enumerate(table[g][1]):
+                        z[k] += wk * x
+            for j, pat in enumerate(_ALL_PATTERNS):
+                if pat.search(clean):
+                    for k, wk in enumerate(self.cues[j]):
+                        z[k] += wk * CUE_WEIGHT
+            out.append([1.0 / (1.0 + math.exp(-v)) for v in z])
+        return out
+
+    def word_weight(self, gram: str, label_index: int) -> float | None:
+        entry = self.words.get(gram)
+        return None if entry is None else entry[1][label_index]
+
+
 # --------------------------------------------------------------------------- the guard
 
 
@@ -380,24 +470,15 @@ class Detection:
 CUE_MIN_WEIGHT = 1.0
 
 
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
-
-
 class Refused(ValueError):
     """The text cannot be labelled; ``str(exc)`` says why in plain words."""
 
 
 class Detector:
-    def __init__(self, pipe: Any, guard: Guard, digest: str):
-        self.pipe = pipe
+    def __init__(self, model: LightModel, guard: Guard, digest: str):
+        self.model = model
         self.guard = guard
         self.digest = digest
-        words = pipe.named_steps["features"].transformer_list[0][1]
-        self._vocab = words.vocabulary_
 
     def check(self, text: Any) -> str:
         """The text, if the detector may label it; else :class:`Refused` with the reason."""
@@ -423,7 +504,7 @@ class Detector:
         """Label texts that have passed :meth:`check`."""
         if not texts:
             return []
-        probs = self.pipe.predict_proba(list(texts))
+        probs = self.model.predict_proba(list(texts))
         out = []
         for text, row in zip(texts, probs, strict=True):
             scores = {lab: round(float(p), 3) for lab, p in zip(LABELS, row, strict=True)}
@@ -440,19 +521,12 @@ class Detector:
         found = cue_matches(text)
         words = _words(text)
         grams = {" ".join(words[i : i + n]) for n in (1, 2) for i in range(len(words) - n + 1)}
-        grams = {g for g in grams if " " in g or (len(g) > 3 and g not in _stop_words())}
-        estimators = self.pipe.named_steps["model"].estimators_
+        grams = {g for g in grams if " " in g or (len(g) > 3 and g not in self.model.stop_words)}
         out: dict[str, list[str]] = {}
         for lab in labels:
-            coef = estimators[LABELS.index(lab)].coef_[0]
-            weighted = sorted(
-                (
-                    (coef[self._vocab[g]], g)
-                    for g in grams
-                    if g in self._vocab and coef[self._vocab[g]] >= CUE_MIN_WEIGHT
-                ),
-                reverse=True,
-            )
+            k = LABELS.index(lab)
+            weights = ((self.model.word_weight(g, k), g) for g in grams)
+            weighted = sorted(((wt, g) for wt, g in weights if wt is not None and wt >= CUE_MIN_WEIGHT), reverse=True)
             phrases = list(found.get(lab, []))
             for _, g in weighted:
                 if len(phrases) >= 4:
@@ -474,37 +548,39 @@ def cache_dir() -> Path:
 
 
 def cache_key(digest: str) -> str:
-    import sklearn
+    from importlib.metadata import version
 
     # this file's own bytes too: any change to the cues or the features means a fresh model
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    parts = f"{MODEL_VERSION}|{digest}|{code}|sklearn {sklearn.__version__}"
+    parts = f"{MODEL_VERSION}|{digest}|{code}|sklearn {version('scikit-learn')}"
     return hashlib.sha256(parts.encode()).hexdigest()[:20]
 
 
 def load_detector(data_path: Path = DATA_FILE, *, use_cache: bool = True) -> Detector:
-    """The detector for the current bank: from the cache if it holds this bank's model, else trained
-    (about a second) and cached. A cache that cannot be written or read is simply not used."""
+    """The detector for the current bank: from the cache if it holds this bank's model (plain Python
+    numbers: no scikit-learn import, a fraction of a second), else trained (a second or two, with
+    scikit-learn) and cached. A cache that cannot be written or read is simply not used."""
     data = load_data(data_path)
     guard = Guard(data.guard)
     path = cache_dir() / f"detect-{cache_key(data.digest)}.pkl"
     if use_cache and path.exists():
         try:
             with path.open("rb") as fh:
-                pipe = pickle.load(fh)
-            return Detector(pipe, guard, data.digest)
+                model = pickle.load(fh)
+            if isinstance(model, LightModel):
+                return Detector(model, guard, data.digest)
         except Exception:
             pass  # a stale or damaged cache: train again
-    pipe = fit(data.practice)
+    model = LightModel.from_pipeline(fit(data.practice))
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:
-                pickle.dump(pipe, fh)
+                pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(fh.name, path)
         except OSError:
             pass
-    return Detector(pipe, guard, data.digest)
+    return Detector(model, guard, data.digest)
 
 
 @lru_cache(maxsize=1)
