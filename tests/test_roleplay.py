@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
 from conftest import ROOT
@@ -354,3 +355,153 @@ def test_the_view_starts_loading_the_detector_at_once_and_shows_it_is_busy(bank,
     assert len(detector.started) == 1 and "Getting the client ready" in view.busy.value
     detector.finish()
     assert view.busy.value == ""
+
+
+# --------------------------------------------------------------------------- framelab roleplay
+
+
+def play(args, capsys):
+    code = main(["roleplay", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_roleplay_from_a_file_prints_one_json_line_per_turn(tmp_path, capsys):
+    replies = tmp_path / "replies.jsonl"
+    lines = [
+        {"reply": "Honestly I'd love to stay in touch, but I don't think I'm allowed... "
+         "maybe we'll bump into each other", "ticked": ["validate"]},
+        {"reply": "I can hear how much these sessions have meant to you. I won't become friends after we finish; "
+         "keeping this a counseling relationship protects the work you've done. What makes you ask now?",
+         "ticked": ["validate", "state_boundary", "recenter"]},
+    ]  # fmt: skip
+    replies.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n")
+    code, out, err = play(["friends-when-we-finish", "--from", str(ROOT), "--replies", str(replies), "--json"], capsys)
+    assert code == 0, err
+    turns = [json.loads(line) for line in out.splitlines()]
+    assert [t["turn"] for t in turns] == [1, 2]
+    for key in ("turn", "client", "reply", "ticked", "read_as", "category", "reaction", "next"):
+        assert all(key in t for t in turns), key
+    # the words lead: the first reply was ticked as Validate but read, and reacted to, as a mixed message
+    assert turns[0]["ticked"] == ["validate"] and turns[0]["category"] == "mixed_message"
+    assert "mixed_message" in turns[0]["read_as"] and turns[0]["cues"]["mixed_message"]
+    # the same replies from a workspace module folder (content.json) give the same turns
+    code, again, _ = play(
+        [
+            "friends-when-we-finish",
+            "--from",
+            str(ROOT / "release" / "m1_double_bind"),
+            "--replies",
+            str(replies),
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0 and again == out
+
+
+def test_roleplay_names_each_bad_line_and_plays_nothing(tmp_path, capsys):
+    replies = tmp_path / "replies.jsonl"
+    replies.write_text('{"reply": "fine", "ticked": []}\n{not json\n[1, 2]\n{"reply": "x", "ticked": 3}\n' + "[" * 200)
+    code, out, err = play(["coffee-at-the-door", "--from", str(ROOT), "--replies", str(replies), "--json"], capsys)
+    assert code == 2 and out == ""
+    named = [re.match(rf"{re.escape(str(replies))} line (\d+)\b", line) for line in err.splitlines()]
+    assert [m and m.group(1) for m in named] == ["2", "3", "4", "5"]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-scenario"], "no scenario 'no-such-scenario'"),
+        (["coffee-at-the-door", "--json"], "--json needs --replies"),
+        (["coffee-at-the-door", "--replies", "/nonexistent/replies.jsonl"], "cannot be read"),
+    ],
+)
+def test_roleplay_bad_arguments_get_one_plain_line(args, message, capsys):
+    code, _, err = play([*args, "--from", str(ROOT)], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_roleplay_outside_a_course_says_where_to_run_it(tmp_path, capsys):
+    code, _, err = play(["coffee-at-the-door", "--from", str(tmp_path)], capsys)
+    assert code == 2 and "no content.json and no modules/" in err
+
+
+def test_roleplay_interactive_plays_to_a_debrief(monkeypatch, capsys):
+    from framelab import terminal
+
+    answers = iter(["Sure, Saturday at ten sounds lovely, count me in!", "1 2 3"])
+    code = terminal.play_interactive(
+        terminal.find_scenario(ROOT, "coffee-at-the-door"), lambda prompt: next(answers), __import__("sys").stdout
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "Client: (beaming) Grand!" in out
+    assert "What you meant: Validate the feeling, State the boundary, Re-center on the work." in out
+    assert "What your words did: Collapse the frame" in out
+
+
+# --------------------------------------------------------------------------- transcript export, bad input
+
+
+@pytest.fixture
+def saved(bank, tmp_path):
+    sc = scenarios(bank)[0]
+    session = roleplay.start(sc)
+    roleplay.respond(sc, session, "Not this month, sorry.", ["gentle_dodge"])
+    path = roleplay.transcript_path(tmp_path, sc["id"])
+    roleplay.save(session, path)
+    (tmp_path / "content.json").write_text(json.dumps({"scenarios": [sc]}))
+    return path
+
+
+def export(args, capsys):
+    code = main(["transcript", "export", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda t: [t], "expected an object, found a list"),
+        (lambda t: {**t, "node": ["bid"]}, "stops at"),
+        (lambda t: {**t, "turns": 3}, "list of turns is damaged"),
+        (lambda t: {**t, "turns": [{**t["turns"][0], "ticked": 3}]}, "damaged"),
+        (lambda t: {**t, "turns": [{**t["turns"][0], "evidence": {"gentle_dodge": {"cues": 5}}}]}, "damaged"),
+        (lambda t: {**t, "turns": [{**t["turns"][0], "hacked": 1}]}, "damaged"),
+    ],
+)
+def test_export_refuses_a_damaged_transcript_in_one_line(saved, capsys, damage, message):
+    saved.write_text(json.dumps(damage(json.loads(saved.read_text()))))
+    code, out, err = export([saved], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and out == ""
+
+
+def test_export_refuses_deep_nesting_and_damaged_content(saved, capsys):
+    before = saved.read_text()
+    saved.write_text("[" * 100_000 + "]" * 100_000)
+    code, _, err = export([saved], capsys)
+    assert code == 2 and "nested more than" in err and len(err.strip().splitlines()) == 1
+    saved.write_text(before)
+    content = saved.with_name("content.json")
+    for bad, message in [("{oops", "not valid JSON"), ('{"scenarios": [{"title": "x"}]}', "needs an 'id'")]:
+        content.write_text(bad)
+        code, _, err = export([saved], capsys)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_export_never_overwrites_without_force_and_never_the_input(saved, tmp_path, capsys):
+    before = saved.read_text()
+    code, _, err = export([saved, "--out", tmp_path / "missing" / "t.md"], capsys)
+    assert code == 2 and "does not exist" in err
+    out = tmp_path / "t.md"
+    out.write_text("my notes")
+    code, _, err = export([saved, "--out", out], capsys)
+    assert code == 2 and "already exists" in err and out.read_text() == "my notes"
+    assert export([saved, "--out", out, "--force"], capsys)[0] == 0 and "# Role-play:" in out.read_text()
+    for target in (saved, saved.with_name("content.json")):
+        code, _, err = export([saved, "--out", target, "--force"], capsys)
+        assert code == 2 and "never overwritten" in err
+    assert saved.read_text() == before
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -73,15 +73,29 @@ def _turn_from_json(raw: Any) -> Turn:
     texts = (turn.node, turn.client, turn.reply, turn.category, turn.reaction, turn.next, turn.source)
     if not all(isinstance(x, str) for x in texts) or type(turn.ticked) is not list:
         raise RolePlayError("a turn in the transcript is damaged")
+    if type(turn.unsure) is not bool or (turn.confidence is not None and type(turn.confidence) not in (int, float)):
+        raise RolePlayError("a turn in the transcript is damaged")
     if turn.detected is not None and type(turn.detected) is not list:
         raise RolePlayError("a turn in the transcript is damaged")
     if not all(lab in LABELS for lab in [*turn.ticked, *(turn.detected or [])]):
         raise RolePlayError("a turn in the transcript has an unknown label")
-    if turn.evidence is not None and (
-        type(turn.evidence) is not dict or not all(type(v) is dict for v in turn.evidence.values())
-    ):
+    if turn.evidence is not None and not _evidence_ok(turn.evidence):
         raise RolePlayError("a turn in the transcript is damaged")
     return turn
+
+
+def _evidence_ok(evidence: Any) -> bool:
+    if type(evidence) is not dict:
+        return False
+    for ev in evidence.values():
+        if type(ev) is not dict or type(ev.get("cues", [])) is not list:
+            return False
+        if not all(isinstance(c, str) for c in ev.get("cues", [])):
+            return False
+        conf = ev.get("confidence")
+        if conf is not None and (type(conf) not in (int, float) or not 0 <= conf <= 1):
+            return False
+    return True
 
 
 @dataclass
