@@ -45,10 +45,11 @@ REPAIR_CUES: dict[str, tuple[str, ...]] = {
         r"\bthat (?:was|is) (?:on me|my)\b",
         r"\bi(?:'m| am) sorry (?:i|that i|for|about)\b",
         r"\bi shouldn't have\b",
+        r"\bi (?:made an assumption|put my own|was off|got ahead of)\b",
         r"\bi can see (?:how|that|why) (?:i|it|that)\b",
     ),
     "recenter": (
-        r"\bwhat (?:was|is|has) (?:that|it|this) (?:been )?like\b",
+        r"\bwhat (?:was|is|has) (?:that|it|this) (?:been )?like\b|\bwhat (?:it|that|this) (?:was|is|felt) like\b",
         r"\btell me (?:more|about|what|how)\b",
         r"\bhelp me (?:understand|see|get)\b",
         r"\bi(?:'d| would) (?:like|love|want) to (?:understand|hear|know)\b",
@@ -67,13 +68,14 @@ REPAIR_CUES: dict[str, tuple[str, ...]] = {
     ),
     "mixed_message": (
         r"\bsorry (?:if|you feel|you felt|that you feel|that you felt)\b",
+        r"\bsorry (?:it|that it|if it) (?:came across|landed|sounded|felt|seemed)\b",
         r"\bsorry,? (?:but|though)\b",
         r"\bi still (?:think|believe|wonder if)\b",
         r"\bto be fair\b|\bin my defen[cs]e\b|\bin fairness\b",
         r"\bi didn't mean (?:it|to)\b[^.?!]*\bbut\b",
     ),
     "collapse_frame": (
-        r"\b(?:so so|terribly|awfully|really really|incredibly|truly truly) sorry\b",
+        r"\b(?:so,? so|terribly|awfully|really,? really|incredibly|truly,? truly) sorry\b",
         r"\bi feel (?:awful|terrible|dreadful|so bad|sick)\b",
         r"\b(?:free|extra) sessions?\b|\bno charge\b|\bon the house\b|\bmake it up to you\b",
         r"\bforgive me\b|\bplease don't (?:leave|go|stop coming)\b",
@@ -87,10 +89,11 @@ REPAIR_CUES: dict[str, tuple[str, ...]] = {
         r"\bit doesn't matter\b|\bforget (?:it|about it|about that)\b",
         r"\bback to\b|\bmoving on\b",
         r"\bhow (?:was|has|is) your (?:week|weekend|exam|day)\b",
+        r"^(?:so|right|okay|ok),? (?:the|how|did|have|what about)\b",
+        r"\b(?:exam timetable|the dates|homework|the agenda|the plan for today)\b",
     ),
     "gentle_dodge": (
-        r"\b(?:come back to|revisit|return to|talk about|look at|park) (?:that|it|this)"
-        r"(?: later| another time| next)\b",
+        r"\b(?:come back to|revisit|return to|park|shelve|put a pin in) (?:that|it|this)\b",
         r"\b(?:later|another time|some other time|next week|next session)\b",
         r"\bnot (?:right )?now\b|\bwhen we have (?:more )?time\b|\bfor now\b",
     ),
@@ -168,9 +171,11 @@ def from_detection(found: Any) -> Reading:
 
 
 def read(reply: str, client: str, detector: Detector | None, rubric: str = "three_moves") -> Reading:
-    """Read a reply. A detector that refuses the text raises (the caller says why); one that
-    cannot run (returns None) leaves the reading to the cue rules, never to the ticks."""
-    if rubric == "repair":
+    """Read a reply. A detector that names the rubrics it was trained for (``rubrics``) is used only
+    for those; the boundary detector names only the three moves, so ruptures go to the repair cues.
+    A detector that refuses the text raises (the caller says why); one that cannot run (returns None)
+    leaves the reading to the cue rules, never to the ticks."""
+    if rubric == "repair" and (detector is None or rubric not in getattr(detector, "rubrics", {rubric})):
         return by_repair_cues(reply)
     found = detector(reply, client) if detector is not None else None
     if found is None:
