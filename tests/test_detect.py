@@ -3,9 +3,11 @@ oracle guard, the cache, a quality floor on the held-out assessment split, and t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -292,3 +294,64 @@ def test_the_lazy_detector_loads_in_the_background(monkeypatch, detector):
     assert len(loads) == 2  # the loading thread, then the reply's own (cached) look-up
     monkeypatch.setattr(detect, "for_roleplay", lambda: None)
     assert lazy("Anything", "") is None
+
+
+# --------------------------------------------------------------------------- the course-deployment guard
+
+
+def jsonl(name: str) -> list[dict]:
+    return [json.loads(line) for line in (ROOT / "tests" / "data" / name).read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def deployed() -> detect.Detector:
+    return detect.load_detector(deployment=True)
+
+
+def test_in_a_course_deployment_paraphrases_of_graded_items_do_not_get_the_key(bank, deployed, detector):
+    key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
+    paraphrases = jsonl("guard_paraphrases.jsonl")
+    assert len(paraphrases) >= 40 and {p["of"] for p in paraphrases} <= set(key)
+
+    def answered(det: detect.Detector) -> int:
+        n = 0
+        for p in paraphrases:
+            with contextlib.suppress(detect.Refused):
+                n += set(det.detect(p["text"]).labels) == key[p["of"]]
+        return n
+
+    assert answered(deployed) <= 0.2 * len(paraphrases)
+    assert answered(detector) > answered(deployed)  # the copy guard alone lets more through
+
+
+def test_in_a_course_deployment_honest_replies_are_still_read(deployed):
+    held = jsonl("heldout_replies.jsonl")
+    refused = 0
+    for h in held:
+        try:
+            deployed.check(h["text"])
+        except detect.Refused as exc:
+            refused += 1
+            assert "own words" in str(exc) and "m1-" not in str(exc)  # no item id to search for
+    assert refused <= 0.05 * len(held)
+
+
+def test_the_deployment_switch_is_the_self_check_switch(tmp_path, monkeypatch):
+    monkeypatch.delenv("FRAMELAB_SELF_CHECK", raising=False)
+    assert detect.course_deployment(tmp_path) is False
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.FrameLab.self_check = False\n")
+    (tmp_path / "m1").mkdir()
+    assert detect.course_deployment(tmp_path / "m1") is True
+    monkeypatch.setenv("FRAMELAB_SELF_CHECK", "1")
+    assert detect.course_deployment(tmp_path) is False
+    monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
+    assert detect.course_deployment(Path("/")) is True
+
+
+def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):
+    scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][0]
+    session = roleplay.start(scenario)
+    paraphrase = next(p["text"] for p in jsonl("guard_paraphrases.jsonl") if p["of"] == "m1-r035")
+    with pytest.raises(roleplay.RolePlayError, match="own words"):
+        roleplay.respond(scenario, session, paraphrase, [], deployed)
+    assert session.turns == []
