@@ -314,6 +314,8 @@ def test_the_view_reads_in_order_and_closes_when_it_ends(bank, tmp_path):
     nxt = sc["nodes"][dodge["next"]]["client"][:30]
     assert [page.index(x) for x in [*order, nxt]] == sorted(page.index(x) for x in [*order, nxt])
     assert "aria-live='polite'" in view.reaction.value and html.escape(dodge["reaction"][:20]) in view.reaction.value
+    note = html.unescape(view.feedback.value)
+    assert "What you meant: State the boundary." in note and "What your words did: Gentle dodge." in note
     view.detector = words("collapse_frame")
     view.reply.value = "Oh go on then, Saturday it is."
     view.respond.click()
@@ -574,3 +576,15 @@ def test_good_moves_earn_trust_but_the_client_tests_again(bank):
         assert any(t.node == "test" for t in session.turns), sid
         endings = {b["reaction"] for n in sc["nodes"].values() for b in n["branches"].values() if b["next"] == "END"}
         assert len(endings) >= 8, sid
+
+
+def test_the_view_does_not_name_a_label_when_the_reading_was_unsure(bank, tmp_path):
+    from framelab.widgets import RolePlayView
+
+    sc = scenarios(bank)[0]
+    view = RolePlayView(sc, tmp_path, lambda t, c: Unsure())
+    view.reply.value = "I hear you, it's... hm."
+    view.respond.click()
+    shown = html.unescape(view.feedback.value + view.reaction.value + view.client.value)
+    assert "not sure what you meant" in shown and "Validate the feeling" not in shown
+    assert view.client.value == ""  # the client's question is the prompt; the line is not repeated

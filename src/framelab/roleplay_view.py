@@ -71,6 +71,12 @@ def prompt(scenario: dict[str, Any], session: roleplay.Session) -> str:
     return quote("Client", line)
 
 
+def turn_note(scenario: dict[str, Any], turn: roleplay.Turn) -> str:
+    """After a reply: what you meant beside what your words did (no label when the reading was unsure)."""
+    r = roleplay.review(turn, rubric(scenario))
+    return note([r.meant, r.words_did, "This is a reading of your words, not a grade."])
+
+
 def progress(session: roleplay.Session, debrief_shown: bool) -> str:
     turns = len(session.turns)
     if session.done:
