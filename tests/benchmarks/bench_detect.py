@@ -9,7 +9,7 @@
   and 1,000 responses in one batch. The oracle guard: refusals on assessment items, on lightly
   edited copies of them, and (wrongly) on practice items.
 * The course-deployment guard (self-checking off): of 44 heavier paraphrases of graded items
-  (``tests/data/guard_paraphrases.jsonl``), how many the detector answers with the key's labels; of 59
+  (``tests/data/guard_paraphrases.jsonl``), how many the detector answers with the key's labels; of 94
   trainee-style replies to new client lines (``tests/data/heldout_replies.jsonl``), how many it refuses.
   The same held-out replies, labelled from the codebook, give a held-out macro-F1 never used in training.
 
