@@ -588,3 +588,94 @@ def test_the_view_does_not_name_a_label_when_the_reading_was_unsure(bank, tmp_pa
     shown = html.unescape(view.feedback.value + view.reaction.value + view.client.value)
     assert "not sure what you meant" in shown and "Validate the feeling" not in shown
     assert view.client.value == ""  # the client's question is the prompt; the line is not repeated
+
+
+# --------------------------------------------------------------------------- property-based: any saved JSON
+
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    return st.recursive(
+        scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    )
+
+
+def _transcripts():
+    """Transcript-shaped objects with any field swapped for any JSON value."""
+    from hypothesis import strategies as st
+
+    turn = st.fixed_dictionaries(
+        {
+            "node": st.sampled_from(["bid", "retry", "END"]) | _json_values(),
+            "client": st.text(max_size=10) | _json_values(),
+            "reply": st.text(max_size=10) | _json_values(),
+            "ticked": st.lists(st.sampled_from(LABELS), max_size=3) | _json_values(),
+            "detected": st.none() | st.lists(st.sampled_from(LABELS), max_size=3) | _json_values(),
+            "category": st.sampled_from([*LABELS, UNCLEAR]) | _json_values(),
+            "reaction": st.text(max_size=10),
+            "next": st.sampled_from(["retry", "END"]),
+            "evidence": st.none() | _json_values(),
+        },
+        optional={"unsure": st.booleans() | _json_values(), "confidence": _json_values(), "source": _json_values()},
+    )
+    return (
+        st.fixed_dictionaries(
+            {
+                "format": st.just(roleplay.FORMAT),
+                "scenario_id": st.just("coffee-at-the-door"),
+                "title": _json_values(),
+                "node": st.sampled_from(["bid", "retry", "END"]) | _json_values(),
+                "turns": st.lists(turn, max_size=3) | _json_values(),
+            }
+        )
+        | _json_values()
+    )
+
+
+def test_any_saved_json_is_read_or_refused_in_one_plain_line(bank, tmp_path):
+    from hypothesis import HealthCheck, given, settings
+
+    sc = by_id(bank, "coffee-at-the-door")
+    (tmp_path / "content.json").write_text(json.dumps({"scenarios": [sc]}))
+    path = tmp_path / "roleplay-coffee-at-the-door.json"
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_transcripts())
+    def check(data):
+        path.write_text(json.dumps(data))
+        try:
+            session = roleplay.load(path, sc)
+        except roleplay.RolePlayError:
+            session = None
+        if session is not None:
+            roleplay.transcript_markdown(session, sc)  # whatever loads also renders
+            roleplay.debrief(sc, session)
+        code = main(["transcript", "export", str(path)])
+        assert code in (0, 2)
+
+    check()
+
+
+def test_any_replies_file_is_read_or_named_line_by_line(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from framelab import terminal
+
+    path = tmp_path / "replies.jsonl"
+    line = st.text(max_size=30) | _json_values().map(json.dumps)
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(line, max_size=5))
+    def check(lines):
+        path.write_text("\n".join(x.replace("\n", " ") for x in lines), encoding="utf-8", errors="surrogatepass")
+        try:
+            replies = terminal.read_replies(path)
+        except terminal.TerminalError as exc:
+            assert all(f"{path} line " in problem for problem in str(exc).splitlines())
+        else:
+            assert all(isinstance(r, str) and set(t) <= set(LABELS) for _, r, t in replies)
+
+    check()

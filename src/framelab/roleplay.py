@@ -77,7 +77,7 @@ def _turn_from_json(raw: Any) -> Turn:
         raise RolePlayError("a turn in the transcript is damaged")
     if turn.detected is not None and type(turn.detected) is not list:
         raise RolePlayError("a turn in the transcript is damaged")
-    if not all(lab in LABELS for lab in [*turn.ticked, *(turn.detected or [])]):
+    if not all(lab in LABELS for lab in [*turn.ticked, *(turn.detected or []), turn.category] if lab != UNCLEAR):
         raise RolePlayError("a turn in the transcript has an unknown label")
     if turn.evidence is not None and not _evidence_ok(turn.evidence):
         raise RolePlayError("a turn in the transcript is damaged")
