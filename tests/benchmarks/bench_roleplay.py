@@ -117,6 +117,23 @@ def unsure_threshold() -> None:
         )
 
 
+def repair_cues() -> None:
+    """The rupture reader (repair cue rules) on 40 replies to new client objections, written and labelled
+    after the cues were (``tests/data/repair_heldout.jsonl``), never used to tune them."""
+    from framelab.practice import category
+    from framelab.reading import by_repair_cues
+
+    items = [json.loads(line) for line in (ROOT / "tests" / "data" / "repair_heldout.jsonl").read_text().splitlines()]
+    readings = [by_repair_cues(it["text"]) for it in items]
+    right = sum(bool(r.labels) and r.category == category(it["labels"]) for r, it in zip(readings, items, strict=True))
+    print(f"repair cues, {len(items)} held-out replies to ruptures: the client reacts to the right move {right} times")
+    for lab in LABELS:
+        tp = sum(lab in it["labels"] and lab in r.labels for r, it in zip(readings, items, strict=True))
+        fp = sum(lab not in it["labels"] and lab in r.labels for r, it in zip(readings, items, strict=True))
+        fn = sum(lab in it["labels"] and lab not in r.labels for r, it in zip(readings, items, strict=True))
+        print(f"  {lab:<16} F1 {2 * tp / (2 * tp + fp + fn) if tp else 0.0:.2f} ({tp + fn} with it)")
+
+
 def main() -> None:
     from framelab.detect import load_detector
 
@@ -124,6 +141,7 @@ def main() -> None:
     scenarios = [s.model_dump() for s in load_bank(ROOT / "modules").scenarios]
     reply_handling(scenarios)
     first_reply(scenarios[0])
+    repair_cues()
     if "--quick" not in sys.argv:
         unsure_threshold()
 
