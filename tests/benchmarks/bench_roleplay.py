@@ -134,6 +134,24 @@ def repair_cues() -> None:
         print(f"  {lab:<16} F1 {2 * tp / (2 * tp + fp + fn) if tp else 0.0:.2f} ({tp + fn} with it)")
 
 
+def heldout_reactions() -> None:
+    """On the held-out trainee-style replies (``tests/data/heldout_replies.jsonl``), how often the client
+    is unsure, and how often it reacts to the right move when it is sure."""
+    from framelab.detect import load_detector
+    from framelab.practice import category
+    from framelab.reading import from_detection
+
+    det = load_detector(deployment=False)
+    items = [json.loads(line) for line in (ROOT / "tests" / "data" / "heldout_replies.jsonl").read_text().splitlines()]
+    readings = [from_detection(det.detect(it["text"])) for it in items]
+    sure = [(r, it) for r, it in zip(readings, items, strict=True) if not r.unsure]
+    right = sum(r.category == category(it["labels"]) for r, it in sure)
+    print(
+        f"held-out trainee replies ({len(items)}): the client is unsure of {len(items) - len(sure)}; when sure, "
+        f"it reacts to the right move {right} of {len(sure)} times ({right / len(sure):.0%})"
+    )
+
+
 def main() -> None:
     from framelab.detect import load_detector
 
@@ -142,6 +160,7 @@ def main() -> None:
     reply_handling(scenarios)
     first_reply(scenarios[0])
     repair_cues()
+    heldout_reactions()
     if "--quick" not in sys.argv:
         unsure_threshold()
 
