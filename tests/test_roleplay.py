@@ -439,6 +439,7 @@ def test_roleplay_interactive_plays_to_a_debrief(monkeypatch, capsys):
     )
     out = capsys.readouterr().out
     assert code == 0 and "Client: (beaming) Grand!" in out
+    assert "(What you meant: Validate the feeling, State the boundary, Re-center on the work. What your words" in out
     assert "What you meant: Validate the feeling, State the boundary, Re-center on the work." in out
     assert "What your words did: Collapse the frame" in out
 

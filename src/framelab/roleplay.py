@@ -290,7 +290,8 @@ def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
     missing = [rb.title(m).lower() for m, ok in seen.items() if not ok]
     prompts = ["Which reply would you keep, and which would you change first?"]
     if missing:
-        prompts.append(f"Your words did not yet carry: {'; '.join(missing)}. How could you add it next time?")
+        them = "it" if len(missing) == 1 else "them"
+        prompts.append(f"Your words did not yet carry: {'; '.join(missing)}. How could you add {them} next time?")
     if any(t.category in ("gentle_dodge", "mixed_message") for t in session.turns):
         prompts.append("The client asked again after a reply that left the door ajar. What closed it?")
     if any(t.category == UNCLEAR for t in session.turns):

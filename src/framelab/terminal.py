@@ -192,7 +192,9 @@ def play_interactive(scenario: dict[str, Any], ask: Callable[[str], str], out: T
     options = list(LABELS)
     ctx = scenario.get("context", {})
     out.write(f"Role-play: {scenario['title']}\n{ctx.get('stage', '')} {ctx.get('background', '')}\n\n")
-    out.write("Type your reply and press Enter. Type q on its own to stop.\n")
+    out.write("Type your reply and press Enter (q on its own to stop). Then give the numbers of the moves you\n")
+    out.write("meant it to make, or just press Enter. The moves:\n")
+    out.write("".join(f"  {i} {rb.title(lab)}\n" for i, lab in enumerate(options, 1)))
     session, detector = roleplay.start(scenario), _detector()
     last: roleplay.Turn | None = None
     while not session.done:
@@ -202,8 +204,7 @@ def play_interactive(scenario: dict[str, Any], ask: Callable[[str], str], out: T
             reply = ask("You: ")
             if reply.strip().lower() == "q":
                 break
-            menu = "; ".join(f"{i} {rb.title(lab)}" for i, lab in enumerate(options, 1))
-            picks = ask(f"Which moves did you mean? ({menu}) Numbers, or Enter for none: ")
+            picks = ask("Moves you meant (numbers 1 to 8, or Enter): ")
         except EOFError:
             break
         ticked = [options[int(p) - 1] for p in picks.replace(",", " ").split() if p.isdigit() and 0 < int(p) <= 8]
@@ -212,7 +213,8 @@ def play_interactive(scenario: dict[str, Any], ask: Callable[[str], str], out: T
         except roleplay.RolePlayError as exc:
             out.write(f"{str(exc)[:1].upper()}{str(exc)[1:]}.\n")
             continue
-        out.write(f"Client: {last.reaction}\n")
+        review = roleplay.review(last, rb)
+        out.write(f"Client: {last.reaction}\n  ({review.meant} {review.words_did})\n")
     out.write(debrief_text(scenario, session) if session.turns else "\nNothing was said; nothing to debrief.\n")
     return 0
 
