@@ -569,7 +569,8 @@ def test_the_client_remembers_an_earlier_maybe(bank):
 def test_good_moves_earn_trust_but_the_client_tests_again(bank):
     """The fullest reply every time still takes three turns or more in the rewritten arcs: the client comes back."""
     arcs = ["friends-when-we-finish", "you-misunderstood-me", "graduation-day", "coffee-at-the-door"]
-    for sid in [*arcs, "after-the-final-session", "wanting-to-stop"]:
+    more = ["after-the-final-session", "wanting-to-stop", "follow-request", "supermarket-meeting", "your-private-life"]
+    for sid in [*arcs, *more]:
         sc = by_id(bank, sid)
         session = roleplay.start(sc)
         while not session.done:
