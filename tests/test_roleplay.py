@@ -570,6 +570,7 @@ def test_good_moves_earn_trust_but_the_client_tests_again(bank):
     """The fullest reply every time still takes three turns or more in the rewritten arcs: the client comes back."""
     arcs = ["friends-when-we-finish", "you-misunderstood-me", "graduation-day", "coffee-at-the-door"]
     more = ["after-the-final-session", "wanting-to-stop", "follow-request", "supermarket-meeting", "your-private-life"]
+    more += ["evening-texts", "questions-about-you"]
     for sid in [*arcs, *more]:
         sc = by_id(bank, sid)
         session = roleplay.start(sc)
