@@ -3,9 +3,11 @@ oracle guard, the cache, a quality floor on the held-out assessment split, and t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,9 +119,20 @@ def test_training_is_deterministic_and_uses_the_practice_split_only(bank):
     practice_ids = {r.id for r in bank.responses if r.split == "practice"}
     assert {e.id for e in data.practice} == practice_ids
     texts = [r.text for r in bank.responses]
-    a = detect.fit(data.practice).predict_proba(texts)
+    pipe = detect.fit(data.practice)
+    a = pipe.predict_proba(texts)
     b = detect.fit(data.practice).predict_proba(texts)
     assert np.array_equal(a, b)
+    # the model the detector runs without scikit-learn is checked against the pipeline in test_detectlite
+
+
+def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path):
+    env = {"FRAMELAB_CACHE": str(tmp_path), "PATH": str(BIN), "HOME": str(tmp_path)}
+    code = "from framelab import detect; detect.load_detector().detect('Anyway, how was the week?')"
+    check = "import sys; " + code + "; print('sklearn' in sys.modules)"
+    subprocess.run([str(BIN / "python"), "-c", code], env=env, check=True)  # trains and caches
+    out = subprocess.run([str(BIN / "python"), "-c", check], env=env, check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_the_data_file_carries_no_assessment_label(bank):
@@ -233,27 +246,109 @@ def test_assessment_macro_f1_stays_well_above_the_keyword_baseline(bank, detecto
 # --------------------------------------------------------------------------- the role-play hook
 
 
-def test_roleplay_keeps_the_detectors_evidence(detector):
+def test_roleplay_follows_the_detectors_reading_and_keeps_its_evidence(detector):
     scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][0]
     session = roleplay.start(scenario)
     reply = "Oh I'd love to, but I'm snowed under this month. Maybe once we've finished?"
     turn = roleplay.respond(scenario, session, reply, ["validate"], detector)
-    assert "gentle_dodge" in turn.detected
+    assert "gentle_dodge" in turn.detected and turn.source == "detector"
+    assert turn.category in ("gentle_dodge", "mixed_message")  # the words, not the tick (validate)
     assert turn.evidence["gentle_dodge"]["confidence"] > 0.5
     assert turn.evidence["gentle_dodge"]["cues"]
     review = roleplay.review(turn)
-    assert review.disagreement and "Gentle dodge (" in review.disagreement and "\u201c" in review.disagreement
-    assert "*Detector heard:* Gentle dodge (" in roleplay.transcript_markdown(session, scenario)
+    assert review.disagreement and "Gentle dodge" in review.disagreement
+    assert "Gentle dodge (" in review.words_did and "\u201c" in review.words_did
+    assert "*What your words did:" in roleplay.transcript_markdown(session, scenario)
     again = roleplay.Session.from_json(json.loads(json.dumps(session.to_json())), scenario)
     assert again.turns[0].evidence == turn.evidence
 
 
-def test_the_lazy_detector_loads_on_the_first_reply(monkeypatch, detector):
-    loads = []
+def test_the_issue_reply_is_heard_as_a_mixed_message_whatever_was_ticked(detector):
+    """From the issue: a door-ajar reply ticked only as Validate must not be met warmly."""
+    scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][1]
+    session = roleplay.start(scenario)
+    reply = "Honestly I'd love to stay in touch, but I don't think I'm allowed... maybe we'll bump into each other"
+    turn = roleplay.respond(scenario, session, reply, ["validate"], detector)
+    assert turn.category == "mixed_message"
+    assert turn.reaction == scenario["nodes"]["bid"]["branches"]["mixed_message"]["reaction"]
+
+
+def test_the_roleplay_hook_refuses_graded_items(bank, detector):
+    item = next(r for r in bank.responses if r.split == "assessment")
+    with pytest.raises(detect.Refused):
+        detector(item.text, "")
+
+
+def test_the_lazy_detector_loads_in_the_background(monkeypatch, detector):
+    loads, ready = [], []
     monkeypatch.setattr(detect, "for_roleplay", lambda: loads.append(1) or detector)
     lazy = detect.LazyDetector()
-    assert loads == []
+    assert loads == [] and not lazy.ready
+    lazy.start(on_ready=lambda: ready.append(1))
     found = lazy("Anyway, how did the interview go?", "Can we be friends?")
-    assert loads == [1] and "ignore_redirect" in found.labels
+    assert lazy.ready and ready == [1] and "ignore_redirect" in found.labels
+    lazy.start()  # once only
+    assert len(loads) == 2  # the loading thread, then the reply's own (cached) look-up
     monkeypatch.setattr(detect, "for_roleplay", lambda: None)
     assert lazy("Anything", "") is None
+
+
+# --------------------------------------------------------------------------- the course-deployment guard
+
+
+def jsonl(name: str) -> list[dict]:
+    return [json.loads(line) for line in (ROOT / "tests" / "data" / name).read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def deployed() -> detect.Detector:
+    return detect.load_detector(deployment=True)
+
+
+def test_in_a_course_deployment_paraphrases_of_graded_items_do_not_get_the_key(bank, deployed, detector):
+    key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
+    paraphrases = jsonl("guard_paraphrases.jsonl")
+    assert len(paraphrases) >= 40 and {p["of"] for p in paraphrases} <= set(key)
+
+    def answered(det: detect.Detector) -> int:
+        n = 0
+        for p in paraphrases:
+            with contextlib.suppress(detect.Refused):
+                n += set(det.detect(p["text"]).labels) == key[p["of"]]
+        return n
+
+    assert answered(deployed) <= 0.2 * len(paraphrases)
+    assert answered(detector) > answered(deployed)  # the copy guard alone lets more through
+
+
+def test_in_a_course_deployment_honest_replies_are_still_read(deployed):
+    held = jsonl("heldout_replies.jsonl")
+    refused = 0
+    for h in held:
+        try:
+            deployed.check(h["text"])
+        except detect.Refused as exc:
+            refused += 1
+            assert "own words" in str(exc) and "m1-" not in str(exc)  # no item id to search for
+    assert refused <= 0.05 * len(held)
+
+
+def test_the_deployment_switch_is_the_self_check_switch(tmp_path, monkeypatch):
+    monkeypatch.delenv("FRAMELAB_SELF_CHECK", raising=False)
+    assert detect.course_deployment(tmp_path) is False
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.FrameLab.self_check = False\n")
+    (tmp_path / "m1").mkdir()
+    assert detect.course_deployment(tmp_path / "m1") is True
+    monkeypatch.setenv("FRAMELAB_SELF_CHECK", "1")
+    assert detect.course_deployment(tmp_path) is False
+    monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
+    assert detect.course_deployment(Path("/")) is True
+
+
+def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):
+    scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][0]
+    session = roleplay.start(scenario)
+    paraphrase = next(p["text"] for p in jsonl("guard_paraphrases.jsonl") if p["of"] == "m1-r035")
+    with pytest.raises(roleplay.RolePlayError, match="own words"):
+        roleplay.respond(scenario, session, paraphrase, [], deployed)
+    assert session.turns == []

@@ -99,6 +99,8 @@ def _check_scenario(sc: Scenario, rel: str, line: int | None) -> list[Problem]:
         )
         return out
     for name, node in sc.nodes.items():
+        if any(lab not in LABELS for lab in node.remember):
+            out.append(Problem(rel, line, sc.id, f"nodes.{name}.remember", "an unknown label", "key it by labels"))
         missing = [lab for lab in LABELS if lab not in node.branches]
         extra = [lab for lab in node.branches if lab not in LABELS]
         if missing:

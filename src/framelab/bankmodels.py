@@ -179,6 +179,10 @@ class Branch(_Strict):
 class Node(_Strict):
     client: str = Field(min_length=1)
     branches: dict[str, Branch]
+    #: what the client says when they cannot tell what the reply meant (framelab.roleplay has a default)
+    unclear: str | None = None
+    #: label -> words the client says first if an earlier reply was read that way ("Last time you said maybe...")
+    remember: dict[str, str] = Field(default_factory=dict)
 
 
 class SampleReply(_Strict):
@@ -211,6 +215,9 @@ class Scenario(_Strict):
     #: headings of the module notebook's sections that this scenario practises ("3. Four responses
     #: that backfire"); the debrief points the trainee back to them
     see: tuple[str, ...] = ()
+    #: the moves it practises (framelab.practice.RUBRICS): the three moves, or the three repair moves
+    #: (thank, own your part, get curious) for a client who objects to something the therapist did
+    rubric: Literal["three_moves", "repair"] = "three_moves"
 
 
 END = "END"

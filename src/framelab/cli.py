@@ -92,40 +92,10 @@ def cmd_workspace(args: argparse.Namespace) -> int:
 
 
 def cmd_transcript_export(args: argparse.Namespace) -> int:
-    from . import roleplay
+    from .terminal import export_transcript
 
-    path = Path(args.transcript)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        print(
-            f"{path}: no such file. Transcripts are saved beside the notebook as roleplay-<scenario>.json.",
-            file=sys.stderr,
-        )
-        return 2
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        print(f"{path}: not readable JSON ({exc}).", file=sys.stderr)
-        return 2
-    content_path = Path(args.content) if args.content else path.with_name("content.json")
-    scenario = None
-    if content_path.exists():
-        content = json.loads(content_path.read_text(encoding="utf-8"))
-        scenario = next((s for s in content.get("scenarios", []) if s["id"] == raw.get("scenario_id")), None)
-    try:
-        session = roleplay.Session.from_json(
-            raw,
-            scenario or {"id": raw.get("scenario_id"), "title": raw.get("title", ""), "nodes": {raw.get("node"): None}},
-        )
-    except roleplay.RolePlayError as exc:
-        print(f"{path}: {exc}.", file=sys.stderr)
-        return 2
-    text = roleplay.transcript_markdown(session, scenario)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}")
-    else:
-        print(text, end="")
-    return 0
+    content = Path(args.content) if args.content else None
+    return export_transcript(Path(args.transcript), content, Path(args.out) if args.out else None, args.force)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -244,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = tsub.add_parser("export", help="write a saved role-play as Markdown, for supervision")
     e.add_argument("transcript", help="a roleplay-<scenario>.json file saved beside a notebook")
     e.add_argument("--content", help="the module's content.json (default: the one beside the transcript)")
-    e.add_argument("--out", help="write here instead of printing")
+    e.add_argument("--out", help="write here instead of printing (never over the transcript itself)")
+    e.add_argument("--force", action="store_true", help="replace --out if it already exists")
     e.set_defaults(func=cmd_transcript_export)
     p = sub.add_parser(
         "detect",
@@ -263,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("progress", help="self-study: what you have done in each module of your workspace")
     p.add_argument("workspace", nargs="?", default="workspace")
     p.set_defaults(func=cmd_progress)
+    from .terminal import add_command as add_roleplay
+
+    add_roleplay(sub)
     from .instructor import add_commands  # grade, demo, report, export
 
     add_commands(sub)

@@ -153,3 +153,61 @@ def react(scenario: Mapping[str, Any], node: str, labels: Iterable[str]) -> Reac
     cat = category(labels)
     branch = scenario["nodes"][node]["branches"][cat]
     return Reaction(cat, branch["reaction"], branch["next"])
+
+
+# --------------------------------------------------------------------------- reading a reply
+
+#: What the client reacts to when it cannot tell what the reply meant: it asks, as a person would.
+UNCLEAR = "unclear"
+#: The client is unsure when the chance that the dominant label is the right one falls below this.
+#: Chosen by measurement (``tests/benchmarks/bench_roleplay.py``, 5-fold out of fold on the practice
+#: split): about one reply in six falls below it, and there the dominant label is right only about 40%
+#: of the time; at or above it, about 80%. A higher bar would leave the client confused by one reply in three.
+UNSURE_BELOW = 0.4
+
+
+def category_confidence(scores: Mapping[str, float], cat: str) -> float:
+    """How likely it is that ``cat`` really is the dominant label: the label is present and no label
+    that outranks it (:data:`CATEGORY_ORDER`) is, treating the per-label probabilities as independent."""
+    p = float(scores.get(cat, 0.0))
+    for lab in CATEGORY_ORDER[: CATEGORY_ORDER.index(cat)]:
+        p *= 1.0 - float(scores.get(lab, 0.0))
+    return p
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """What a scenario practises: the three moves a good reply makes, and what each label is called there."""
+
+    name: str
+    heading: str  # "The three moves", "The three repair moves"
+    moves: tuple[str, ...]  # the labels that are good moves here
+    titles: Mapping[str, str]  # label -> what it is called in this rubric
+
+    def title(self, label: str) -> str:
+        return self.titles.get(label, TITLES.get(label, label))
+
+
+RUBRICS: dict[str, Rubric] = {
+    "three_moves": Rubric("three_moves", "The three moves", tuple(THREE_MOVES), dict(TITLES)),
+    # Rupture and repair: the same eight readings, named for what they do when a client objects.
+    "repair": Rubric(
+        "repair",
+        "The three repair moves",
+        ("validate", "state_boundary", "recenter"),
+        {
+            "validate": "Thank them for saying it",
+            "state_boundary": "Own your part",
+            "recenter": "Get curious about it",
+            "gentle_dodge": "Dismiss it for later",
+            "vague_rule": "Defend yourself",
+            "ignore_redirect": "Dismiss it and move on",
+            "mixed_message": "Apologise, then justify",
+            "collapse_frame": "Over-apologise",
+        },
+    ),
+}
+
+
+def rubric(scenario: Mapping[str, Any]) -> Rubric:
+    return RUBRICS.get(str(scenario.get("rubric") or "three_moves"), RUBRICS["three_moves"])

@@ -4,10 +4,12 @@ A scenario (from the bank, via ``content.json``) is a small graph: each node is 
 client says, with one branch per response label saying how the client reacts and where the
 conversation goes next (another node, or ``END`` and the debrief).
 
-The trainee types a reply and ticks the moves they think it makes. Those ticks decide the
-branch (:func:`framelab.practice.category`). Where a detector is available, it also proposes
-labels; when the two disagree, the debrief says so. A session is saved as JSON after every
-turn, so a kernel restart resumes where it was.
+The trainee types a reply and ticks the moves they *meant* it to make. The client reacts to what
+the words did (:mod:`framelab.reading`: the detector, or its cue patterns as rules when it cannot
+load), never to the ticks; the ticks are the trainee's self-assessment, set beside the reading in
+the debrief. Where the reading is unsure, the client asks what the therapist means, as a person
+would, and the trainee is not told a label. A session is saved as JSON after every turn, so a
+kernel restart resumes where it was.
 """
 
 from __future__ import annotations
@@ -15,21 +17,23 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .practice import category
-from .vocabulary import LABELS, THREE_MOVES, TITLES
+from . import reading
+from .practice import UNCLEAR, Rubric, rubric
+from .reading import Detector
+from .vocabulary import LABELS
 
 END = "END"
 FORMAT = "framelab-transcript/1"
 MAX_REPLY_CHARS = 5000
-#: A detector takes a reply (and the client's line) and returns labels, or None when it cannot say.
-#: It may instead return an object with ``labels``, ``scores`` (label -> probability) and ``cues``
-#: (label -> phrases), as :class:`framelab.detect.Detector` does; the turn then keeps that evidence.
-Detector = Callable[[str, str], Any]
+MAX_TRANSCRIPT_BYTES = 2_000_000
+MAX_TURN_COUNT = 40  # a saved transcript with more turns than this is not one the course wrote
+#: What a client says when they cannot tell what the reply meant, where the scenario has no line of its own.
+UNCLEAR_REACTION = "(looks at you, unsure) Sorry... I'm not sure what you mean. Can you say that another way?"
 
 
 class RolePlayError(ValueError):
@@ -41,13 +45,57 @@ class Turn:
     node: str
     client: str
     reply: str
-    ticked: list[str]
-    detected: list[str] | None
-    category: str
+    ticked: list[str]  # what the trainee meant (their self-assessment)
+    detected: list[str] | None  # what the words did (the reading's labels)
+    category: str  # what the client reacted to: a label, or "unclear"
     reaction: str
     next: str
-    #: per detected label: {"confidence": 0-1, "cues": [phrases]}, when the detector gave them
+    #: per label the words carried: {"confidence": 0-1 or None, "cues": [phrases]}
     evidence: dict[str, dict[str, Any]] | None = None
+    #: True when the reading was unsure (the client asked what the trainee meant; no label is shown)
+    unsure: bool = False
+    #: the chance that the dominant label is right, where the reader can say
+    confidence: float | None = None
+    #: which reader read the words: "detector", "cue rules", "repair cues" or "given"
+    source: str = "given"
+
+
+_TURN_FIELDS = {f.name for f in fields(Turn)}
+
+
+def _turn_from_json(raw: Any) -> Turn:
+    if type(raw) is not dict or not set(raw) <= _TURN_FIELDS:
+        raise RolePlayError("a turn in the transcript is damaged")
+    try:
+        turn = Turn(**raw)
+    except TypeError:
+        raise RolePlayError("a turn in the transcript is damaged") from None
+    texts = (turn.node, turn.client, turn.reply, turn.category, turn.reaction, turn.next, turn.source)
+    if not all(isinstance(x, str) for x in texts) or type(turn.ticked) is not list:
+        raise RolePlayError("a turn in the transcript is damaged")
+    if type(turn.unsure) is not bool or (turn.confidence is not None and type(turn.confidence) not in (int, float)):
+        raise RolePlayError("a turn in the transcript is damaged")
+    if turn.detected is not None and type(turn.detected) is not list:
+        raise RolePlayError("a turn in the transcript is damaged")
+    if not all(lab in LABELS for lab in [*turn.ticked, *(turn.detected or []), turn.category] if lab != UNCLEAR):
+        raise RolePlayError("a turn in the transcript has an unknown label")
+    if turn.evidence is not None and not _evidence_ok(turn.evidence):
+        raise RolePlayError("a turn in the transcript is damaged")
+    return turn
+
+
+def _evidence_ok(evidence: Any) -> bool:
+    if type(evidence) is not dict:
+        return False
+    for ev in evidence.values():
+        if type(ev) is not dict or type(ev.get("cues", [])) is not list:
+            return False
+        if not all(isinstance(c, str) for c in ev.get("cues", [])):
+            return False
+        conf = ev.get("confidence")
+        if conf is not None and (type(conf) not in (int, float) or not 0 <= conf <= 1):
+            return False
+    return True
 
 
 @dataclass
@@ -72,20 +120,12 @@ class Session:
         if data.get("scenario_id") != scenario["id"]:
             raise RolePlayError(f"the transcript is for scenario '{data.get('scenario_id')}'")
         node = data.get("node")
-        if node != END and node not in scenario["nodes"]:
+        if type(node) is not str or (node != END and node not in scenario["nodes"]):
             raise RolePlayError(f"the transcript stops at '{node}', which this scenario no longer has")
-        turns = []
-        for raw in data.get("turns", []):
-            if type(raw) is not dict:
-                raise RolePlayError("a turn in the transcript is damaged")
-            try:
-                turn = Turn(**raw)
-            except TypeError:
-                raise RolePlayError("a turn in the transcript is damaged") from None
-            if not all(lab in LABELS for lab in turn.ticked):
-                raise RolePlayError("a turn in the transcript has an unknown label")
-            turns.append(turn)
-        return cls(scenario["id"], scenario["title"], node, turns)
+        raw_turns = data.get("turns", [])
+        if type(raw_turns) is not list or len(raw_turns) > MAX_TURN_COUNT:
+            raise RolePlayError("the transcript's list of turns is damaged")
+        return cls(scenario["id"], scenario["title"], node, [_turn_from_json(raw) for raw in raw_turns])
 
 
 def start(scenario: dict[str, Any]) -> Session:
@@ -93,8 +133,42 @@ def start(scenario: dict[str, Any]) -> Session:
 
 
 def client_line(scenario: dict[str, Any], session: Session) -> str | None:
-    """What the client is saying now, or None when the conversation has ended."""
-    return None if session.done else scenario["nodes"][session.node]["client"]
+    """What the client is saying now, or None when the conversation has ended. A node may recall an
+    earlier turn (``remember``: label -> words said first, such as "Last time you said maybe...")."""
+    if session.done:
+        return None
+    node = scenario["nodes"][session.node]
+    earlier = {t.category for t in session.turns}
+    recall = [text for lab, text in (node.get("remember") or {}).items() if lab in earlier]
+    return " ".join([*recall[:1], node["client"]])
+
+
+def _check_reply(reply: Any, ticked: Sequence[str]) -> list[str]:
+    if type(reply) is not str or not reply.strip():
+        raise RolePlayError("type your reply to the client first")
+    if len(reply) > MAX_REPLY_CHARS:
+        raise RolePlayError(f"your reply is {len(reply):,} characters; keep it under {MAX_REPLY_CHARS:,}")
+    unknown = [t for t in ticked if t not in LABELS]
+    if unknown:
+        raise RolePlayError(f"unknown label(s): {', '.join(map(str, unknown))}")
+    return [lab for lab in LABELS if lab in set(ticked)]
+
+
+def read_reply(scenario: dict[str, Any], reply: str, client: str, detector: Detector | None) -> reading.Reading:
+    """What the words did. A reply the detector refuses (it copies a graded item) is not taken."""
+    from .detect import Refused
+
+    try:
+        return reading.read(reply, client, detector, rubric(scenario).name)
+    except Refused as exc:
+        raise RolePlayError(str(exc).rstrip(".")) from None
+
+
+def _evidence(r: reading.Reading) -> dict[str, dict[str, Any]]:
+    return {
+        lab: {"confidence": round(r.scores[lab], 3) if lab in r.scores else None, "cues": list(r.cues.get(lab, []))}
+        for lab in r.labels
+    }
 
 
 def respond(
@@ -104,39 +178,29 @@ def respond(
     ticked: Sequence[str],
     detector: Detector | None = None,
 ) -> Turn:
-    """Take the trainee's reply; move the session on; return the turn (with the client's reaction)."""
+    """Take the trainee's reply; move the session on; return the turn (with the client's reaction).
+
+    The client reacts to the reading of the words. When the reading is unsure, the client asks what
+    the trainee means and the conversation stays where it is; asked twice in a row at the same point,
+    the client goes with the likeliest reading, as a person would."""
     if session.done:
-        raise RolePlayError("this conversation has ended: open the debrief, or restart")
-    if type(reply) is not str or not reply.strip():
-        raise RolePlayError("type your reply to the client first")
-    if len(reply) > MAX_REPLY_CHARS:
-        raise RolePlayError(f"your reply is {len(reply):,} characters; keep it under {MAX_REPLY_CHARS:,}")
-    ticks = [lab for lab in LABELS if lab in set(ticked)]
-    unknown = [t for t in ticked if t not in LABELS]
-    if unknown:
-        raise RolePlayError(f"unknown label(s): {', '.join(map(str, unknown))}")
+        raise RolePlayError("this conversation has ended: read the debrief, or restart")
+    ticks = _check_reply(reply, ticked)
     node = scenario["nodes"][session.node]
-    detected, evidence = None, None
-    if detector is not None:
-        found = detector(reply, node["client"])
-        if found is not None:
-            labels = set(getattr(found, "labels", found))
-            detected = [lab for lab in LABELS if lab in labels]
-            scores, cues = getattr(found, "scores", None), getattr(found, "cues", None) or {}
-            if scores:
-                evidence = {
-                    lab: {"confidence": float(scores[lab]), "cues": list(cues.get(lab, []))} for lab in detected
-                }
-    basis = ticks or detected
-    if not basis:
-        raise RolePlayError("tick the moves you think your reply makes, so the client can react")
-    cat = category(basis)
-    branch = node["branches"][cat]
+    said = client_line(scenario, session) or node["client"]
+    r = read_reply(scenario, reply, said, detector)
+    asked_already = bool(session.turns) and session.turns[-1].category == UNCLEAR
+    if r.unsure and not asked_already:
+        cat, reaction, nxt = UNCLEAR, node.get("unclear") or UNCLEAR_REACTION, session.node
+    else:
+        branch = node["branches"][r.category]
+        cat, reaction, nxt = r.category, branch["reaction"], branch["next"]
     turn = Turn(
-        session.node, node["client"], reply.strip(), ticks, detected, cat, branch["reaction"], branch["next"], evidence
-    )
+        session.node, said, reply.strip(), ticks, r.labels, cat, reaction, nxt, _evidence(r), r.unsure,
+        r.confidence, r.source,
+    )  # fmt: skip
     session.turns.append(turn)
-    session.node = branch["next"]
+    session.node = nxt
     return turn
 
 
@@ -146,72 +210,98 @@ def respond(
 @dataclass(frozen=True)
 class TurnReview:
     turn: Turn
-    what_it_did: str
-    disagreement: str | None
+    meant: str  # what you meant (your ticks)
+    words_did: str  # what your words did (the reading, with the phrases that decided it)
+    reacted_to: str  # what the client reacted to
+    disagreement: str | None  # where what you meant and what your words did differ
+
+    @property
+    def what_it_did(self) -> str:
+        return f"{self.meant} {self.words_did} {self.reacted_to}"
 
 
 @dataclass(frozen=True)
 class Debrief:
     title: str
+    rubric: Rubric
     reviews: list[TurnReview]
-    moves_seen: dict[str, bool]  # across the whole conversation, by the trainee's own ticks
+    moves_seen: dict[str, bool]  # across the whole conversation, by what the words did
+    moves_meant: dict[str, bool]  # across the whole conversation, by the trainee's own ticks
     model_responses: list[dict[str, Any]]
     prompts: list[str]
     see: list[str]  # module sections to read again
 
 
-def _names(labels: Sequence[str]) -> str:
-    return ", ".join(TITLES[lab] for lab in labels) or "nothing ticked"
+def _names(labels: Sequence[str], rb: Rubric | None = None) -> str:
+    rb = rb or rubric({})
+    return ", ".join(rb.title(lab) for lab in labels) or "nothing ticked"
 
 
-def heard(turn: Turn, labels: Sequence[str] | None = None) -> str:
-    """What the detector heard, in words: each label with its confidence and cue phrases."""
+def heard(turn: Turn, labels: Sequence[str] | None = None, rb: Rubric | None = None) -> str:
+    """What the words did, in words: each label with its confidence (where known) and the phrases that decided it."""
+    rb = rb or rubric({})
     labels = turn.detected if labels is None else labels
     if not labels:
         return "nothing it could name"
     parts = []
     for lab in labels:
-        ev = (turn.evidence or {}).get(lab)
-        if ev:
-            cues = ", ".join(f"\u201c{c}\u201d" for c in ev.get("cues", [])[:3])
-            parts.append(f"{TITLES[lab]} ({ev['confidence']:.0%}{'; ' + cues if cues else ''})")
-        else:
-            parts.append(TITLES[lab])
+        ev = (turn.evidence or {}).get(lab) or {}
+        cues = ", ".join(f"\u201c{c}\u201d" for c in ev.get("cues", [])[:3])
+        conf = ev.get("confidence")
+        detail = "; ".join(x for x in [f"{conf:.0%}" if isinstance(conf, (int, float)) else "", cues] if x)
+        parts.append(f"{rb.title(lab)} ({detail})" if detail else rb.title(lab))
     return "; ".join(parts)
 
 
-def review(turn: Turn) -> TurnReview:
-    did = f"You ticked: {_names(turn.ticked)}. The client reacted to the {TITLES[turn.category].lower()}."
+def review(turn: Turn, rb: Rubric | None = None) -> TurnReview:
+    rb = rb or rubric({})
+    meant = f"What you meant: {_names(turn.ticked, rb)}."
+    if turn.category == UNCLEAR:
+        words = "What your words did: they could be heard more than one way, so the client was not sure what you meant."
+        return TurnReview(turn, meant, words, "The client asked you to say it another way.", None)
+    if turn.unsure:
+        words = "What your words did: they could be heard more than one way; the client went with the likeliest."
+    else:
+        words = f"What your words did: {heard(turn, rb=rb)}."
+    reacted = f"The client reacted to: {rb.title(turn.category)}."
     disagreement = None
-    if turn.detected is not None and set(turn.detected) != set(turn.ticked):
+    if not turn.unsure and turn.detected is not None and set(turn.detected) != set(turn.ticked):
         only_you = [lab for lab in turn.ticked if lab not in turn.detected]
-        only_it = [lab for lab in turn.detected if lab not in turn.ticked]
+        only_words = [lab for lab in turn.detected if lab not in turn.ticked]
         parts = []
-        if only_it:
-            parts.append(f"the detector also heard {heard(turn, only_it)}")
+        if only_words:
+            parts.append(f"your words also carried {_names(only_words, rb)}")
         if only_you:
-            parts.append(f"it did not hear {_names(only_you)}")
+            parts.append(f"they did not carry {_names(only_you, rb)}")
         disagreement = (
-            "Your ticks and the automatic detector disagree: "
+            "What you meant and what your words did differ: "
             + "; ".join(parts)
-            + ". Read your reply again against the label meanings: the detector can be wrong, and so can we."
+            + ". Read your reply again with the phrases above in mind: the reading can be wrong, and so can we."
         )
-    return TurnReview(turn, did, disagreement)
+    return TurnReview(turn, meant, words, reacted, disagreement)
 
 
 def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
-    ticked_any = {lab for t in session.turns for lab in t.ticked}
-    seen = {m: m in ticked_any for m in THREE_MOVES}
-    missing = [TITLES[m].lower() for m, ok in seen.items() if not ok]
+    rb = rubric(scenario)
+    read_turns = [t for t in session.turns if t.category != UNCLEAR and not t.unsure]
+    did = {lab for t in read_turns for lab in (t.detected or [])}
+    meant = {lab for t in session.turns for lab in t.ticked}
+    seen = {m: m in did for m in rb.moves}
+    missing = [rb.title(m).lower() for m, ok in seen.items() if not ok]
     prompts = ["Which reply would you keep, and which would you change first?"]
     if missing:
-        prompts.append(f"You did not tick {', '.join(missing)} in any reply. How could you add it next time?")
+        them = "it" if len(missing) == 1 else "them"
+        prompts.append(f"Your words did not yet carry: {'; '.join(missing)}. How could you add {them} next time?")
     if any(t.category in ("gentle_dodge", "mixed_message") for t in session.turns):
         prompts.append("The client asked again after a reply that left the door ajar. What closed it?")
+    if any(t.category == UNCLEAR for t in session.turns):
+        prompts.append("At least once the client could not tell what you meant. What would make it plain?")
     return Debrief(
         scenario["title"],
-        [review(t) for t in session.turns],
+        rb,
+        [review(t, rb) for t in session.turns],
         seen,
+        {m: m in meant for m in rb.moves},
         sorted(scenario.get("model_responses", []), key=lambda m: m["level"]),
         prompts,
         list(scenario.get("see", [])),
@@ -219,23 +309,18 @@ def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
 
 
 def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None) -> str:
-    """A transcript for supervision: what was said, what each reply did, and the model responses."""
+    """A transcript for supervision: what was said, what you meant, what the words did, and the model responses."""
+    rb = rubric(scenario or {})
     lines = [f"# Role-play: {session.title}", ""]
     if scenario:
         ctx = scenario.get("context", {})
         lines += [f"*{ctx.get('stage', '')}* {ctx.get('background', '')}".strip(), ""]
     for n, turn in enumerate(session.turns, 1):
-        lines += [
-            f"## Turn {n}",
-            "",
-            f"**Client:** {turn.client}",
-            "",
-            f"**Me:** {turn.reply}",
-            "",
-            f"*Moves I ticked:* {_names(turn.ticked)}.",
-        ]
-        if turn.detected is not None:
-            lines.append(f"*Detector heard:* {heard(turn)}.")
+        rv = review(turn, rb)
+        lines += [f"## Turn {n}", "", f"**Client:** {turn.client}", "", f"**Me:** {turn.reply}", ""]
+        lines += [f"*{rv.meant}*", f"*{rv.words_did}*"]
+        if rv.disagreement:
+            lines.append(f"*{rv.disagreement}*")
         lines += ["", f"**Client's reaction:** {turn.reaction}", ""]
     lines.append("*The conversation ended.*" if session.done else "*The conversation was still going.*")
     if scenario and scenario.get("model_responses"):
@@ -270,10 +355,13 @@ def save(session: Session, path: Path) -> None:
 
 def load(path: Path, scenario: dict[str, Any]) -> Session | None:
     """A saved session, or None when there is none. A damaged file raises RolePlayError."""
+    from .safejson import UnsafeJSON
+    from .safejson import load as load_json
+
     if not path.exists():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RolePlayError(f"{path.name} is damaged ({exc})") from None
+        data = load_json(path, max_bytes=MAX_TRANSCRIPT_BYTES, what=path.name)
+    except UnsafeJSON as exc:
+        raise RolePlayError(f"{path.name} is damaged ({str(exc).rstrip('.')})") from None
     return Session.from_json(data, scenario)

@@ -266,16 +266,31 @@ class ReplyPicker:
 
 
 class RolePlayView:
-    """The role-play: the client speaks, you type a reply and tick its moves, the client reacts.
+    """The role-play: the client speaks, you type a reply and tick the moves you meant, the client
+    reacts to what your words did.
 
-    All state lives in a :class:`framelab.roleplay.Session`; this view only shows it and saves
-    it (beside the notebook) after every turn.
+    All state lives in a :class:`framelab.roleplay.Session`; this view only shows it (HTML from
+    :mod:`framelab.roleplay_view`) and saves it beside the notebook after every turn. The detector
+    starts loading in the background as soon as the view appears.
     """
 
-    def __init__(self, scenario: dict[str, Any], folder: Any, detector: Any = None):
-        from . import roleplay
+    class Box(w.VBox):
+        """The view's box: calls ``on_shown`` the first time a front end displays it (not under nbgrader)."""
 
-        self.rp = roleplay
+        def __init__(self, children: list[w.Widget], on_shown: Callable[[], None], **kwargs: Any):
+            super().__init__(children, **kwargs)
+            self.on_shown: Callable[[], None] | None = on_shown
+
+        def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+            if self.on_shown is not None:
+                shown, self.on_shown = self.on_shown, None
+                shown()
+            return super()._repr_mimebundle_(**kwargs)
+
+    def __init__(self, scenario: dict[str, Any], folder: Any, detector: Any = None):
+        from . import roleplay, roleplay_view
+
+        self.rp, self.html = roleplay, roleplay_view
         self.scenario = scenario
         self.detector = detector
         self.path = roleplay.transcript_path(Path(folder), scenario["id"])
@@ -294,8 +309,11 @@ class RolePlayView:
             f"<p style='color: var(--jp-content-font-color2)'>{html.escape(ctx['stage'])} "
             f"{html.escape(ctx['background'])}</p>"
         )
+        self.log = w.HTML()  # every turn so far, in order
+        self.reaction = w.HTML()  # the latest reaction: an aria-live region
+        self.client = w.HTML()  # what the client says next
         self.progress = w.HTML()
-        self.client = w.HTML()
+        self.busy = w.HTML()
         self.reply = w.Textarea(
             placeholder="Type what you would say to the client...",
             description="Your reply",
@@ -303,8 +321,8 @@ class RolePlayView:
             style={"description_width": "6em"},
         )
         self.ticks = {
-            lab: w.Checkbox(value=False, description=menu_text(lab), indent=False, layout=w.Layout(width="auto"))
-            for lab in LABELS
+            lab: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="auto"))
+            for lab, text in roleplay_view.tick_options(scenario)
         }
         self.respond = w.Button(description="Respond", button_style="primary", tooltip="Say this to the client")
         self.restart = w.Button(description="Restart", tooltip="Start this conversation again")
@@ -314,18 +332,30 @@ class RolePlayView:
         self.respond.on_click(lambda _: self.on_respond())
         self.restart.on_click(lambda _: self.on_restart())
         self.show_debrief.on_click(lambda _: self.on_debrief())
-        self.widget = w.VBox(
+        self.controls = w.VBox(
+            [
+                self.reply,
+                w.HTML(
+                    "<b>Which moves did you mean your reply to make?</b> Tick them: the client reacts to "
+                    "your words, and the debrief sets what you meant beside what they did."
+                ),
+                w.VBox(list(self.ticks.values())),
+            ]
+        )
+        self.widget = self.Box(
             [
                 self.header,
-                self.progress,
+                self.log,
+                self.reaction,
                 self.client,
-                self.reply,
-                w.HTML("<b>Which moves does your reply make?</b> Tick what you meant it to do."),
-                w.VBox(list(self.ticks.values())),
+                self.progress,
+                self.controls,
                 w.HBox([self.respond, self.restart, self.show_debrief]),
+                self.busy,
                 self.feedback,
                 self.debrief,
             ],
+            on_shown=self._start_loading,
             layout=w.Layout(max_width="52em"),
         )
         self.widget.add_class("framelab-roleplay")
@@ -333,39 +363,51 @@ class RolePlayView:
         if self.notice:
             self.feedback.value = _note([self.notice])
 
+    def _start_loading(self) -> None:
+        """Start the detector loading in the background, with a busy line until it is ready."""
+        start = getattr(self.detector, "start", None)
+        if start is None or getattr(self.detector, "ready", True):
+            return
+        self.busy.value = _note(["Getting the client ready (loading the reply reader)..."])
+        start(on_ready=self._loaded)
+
+    def _loaded(self) -> None:
+        self.busy.value = ""
+
     def refresh(self) -> None:
-        turns = len(self.session.turns)
-        line = self.rp.client_line(self.scenario, self.session)
-        if line is None:
-            self.progress.value = f"<small>Conversation ended after {turns} turn(s). Open the debrief.</small>"
-            self.client.value = ""
-        else:
-            self.progress.value = f"<small>Turn {turns + 1}. Your reply is saved after every turn.</small>"
-            self.client.value = _quote("Client", line)
-        self.respond.disabled = self.session.done
-        self.reply.disabled = self.session.done
-        self.show_debrief.disabled = turns == 0
+        shown = bool(self.debrief.value)
+        self.log.value = self.html.history(self.session)
+        self.reaction.value = self.html.reaction(self.session)
+        self.client.value = self.html.prompt(self.scenario, self.session)
+        self.progress.value = self.html.progress(self.session, shown)
+        done = self.session.done
+        for control in (self.reply, self.respond, *self.ticks.values()):
+            control.disabled = done
+        self.show_debrief.disabled = not self.session.turns or shown
 
     def on_respond(self) -> Any:
         ticked = [lab for lab, box in self.ticks.items() if box.value]
+        self.respond.disabled = True
+        if not getattr(self.detector, "ready", True):
+            self.busy.value = _note(["Reading your reply..."])
         try:
             turn = self.rp.respond(self.scenario, self.session, self.reply.value, ticked, self.detector)
         except self.rp.RolePlayError as exc:
-            self.feedback.value = _note([str(exc).capitalize() + "."])
+            self.feedback.value = _note([str(exc)[:1].upper() + str(exc)[1:] + "."])
+            self.respond.disabled = self.session.done
             return None
+        finally:
+            self.busy.value = ""
         self.rp.save(self.session, self.path)
         activity.touch(self.path.parent)
         self.reply.value = ""
         for box in self.ticks.values():
             box.value = False
-        self.feedback.value = _quote("Client", turn.reaction)
-        if turn.detected is not None:
-            self.feedback.value += _note(
-                [f"The detector heard: {self.rp.heard(turn)}. It is a second opinion, not a grade."]
-            )
-        self.refresh()
+        self.feedback.value = self.html.turn_note(self.scenario, turn)
+        self.debrief.value = ""  # a debrief read mid-conversation is out of date now
         if self.session.done:
             self.on_debrief()
+        self.refresh()
         return turn
 
     def on_restart(self) -> None:
@@ -376,38 +418,9 @@ class RolePlayView:
         self.refresh()
 
     def on_debrief(self) -> Any:
-        d = self.rp.debrief(self.scenario, self.session)
-        parts = [f"<h4>Debrief: {html.escape(d.title)}</h4>"]
-        for n, r in enumerate(d.reviews, 1):
-            parts.append(
-                f"<p><b>Turn {n}.</b></p>"
-                + _quote("Client", r.turn.client)
-                + _quote("You", r.turn.reply)
-                + _note([r.what_it_did, *([r.disagreement] if r.disagreement else [])])
-                + _quote("Client's reaction", r.turn.reaction)
-            )
-        made = [TITLES[m] for m, ok in d.moves_seen.items() if ok]
-        not_made = [TITLES[m] for m, ok in d.moves_seen.items() if not ok]
-        parts.append(
-            "<p><b>The three moves, by your own ticks:</b> "
-            + (f"made {html.escape(', '.join(made))}" if made else "none made")
-            + (f"; not yet {html.escape(', '.join(not_made))}" if not_made else "; all three")
-            + ".</p>"
-        )
-        parts.append("<p><b>Model responses</b></p>")
-        for m in d.model_responses:
-            parts.append(
-                _quote(f"Level {m['level']}", m["text"])
-                + f"<p style='margin-left: 1em'><i>{html.escape(m['commentary'])}</i></p>"
-            )
-        parts.append(
-            "<p><b>To think about</b></p><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in d.prompts) + "</ul>"
-        )
-        if d.see:
-            parts.append(
-                "<p><b>Read again in this module:</b> " + "; ".join(f"<i>{html.escape(s)}</i>" for s in d.see) + ".</p>"
-            )
-        self.debrief.value = "".join(parts)
+        text, d = self.html.debrief(self.scenario, self.session)
+        self.debrief.value = text
+        self.refresh()
         return d
 
 

@@ -8,8 +8,12 @@
 * Timing: cold start (import and load from the cache; training afresh), one response at a time,
   and 1,000 responses in one batch. The oracle guard: refusals on assessment items, on lightly
   edited copies of them, and (wrongly) on practice items.
+* The course-deployment guard (self-checking off): of 44 heavier paraphrases of graded items
+  (``tests/data/guard_paraphrases.jsonl``), how many the detector answers with the key's labels; of 94
+  trainee-style replies to new client lines (``tests/data/heldout_replies.jsonl``), how many it refuses.
+  The same held-out replies, labelled from the codebook, give a held-out macro-F1 never used in training.
 
-    python tests/benchmarks/bench_detect.py [--repeats 5]
+    python tests/benchmarks/bench_detect.py [--repeats 5] [--guard-only]
 """
 
 from __future__ import annotations
@@ -75,8 +79,12 @@ def table(title: str, rows: dict[str, dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--guard-only", action="store_true", help="only the deployment guard and the held-out replies")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
+    if args.guard_only:
+        deployment_guard()
+        return
 
     data = detect.load_data()
     practice = list(data.practice)
@@ -189,6 +197,50 @@ def main() -> None:
     print(f"  lightly edited copies (a word changed, one dropped, capitals) refused: {edited} of {len(data.guard)}")
     wrong = sum(det.guard.match(e.text) is not None for e in practice)
     print(f"  practice items wrongly refused: {wrong} of {len(practice)}")
+    deployment_guard()
+
+
+def read_jsonl(name: str) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in (ROOT / "tests" / "data" / name).read_text().splitlines() if line.strip()]
+
+
+def deployment_guard() -> None:
+    """The guard in a course deployment against paraphrases of graded items, and the cost to honest replies."""
+    bank = load_bank(ROOT / "modules")
+    key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
+    paraphrases, held = read_jsonl("guard_paraphrases.jsonl"), read_jsonl("heldout_replies.jsonl")
+    practice = [r.text for r in bank.responses if r.split == "practice"]
+    print(f"\nDeployment guard (threshold {detect.MEANING_THRESHOLD}; chosen on these same sets, so read with care)")
+    for name, deployment in (("self-study (copy guard only)", False), ("course deployment", True)):
+        det = detect.load_detector(deployment=deployment)
+
+        def refused(text: str, det: detect.Detector = det) -> bool:
+            try:
+                det.check(text)
+                return False
+            except detect.Refused:
+                return True
+
+        answered = sum(
+            not refused(p["text"]) and set(det.detect(p["text"]).labels) == key[p["of"]] for p in paraphrases
+        )
+        n_ref = sum(refused(h["text"]) for h in held)
+        wrong = sum(refused(t) for t in practice)
+        print(
+            f"  {name}: paraphrases of graded items answered with the key {answered} of {len(paraphrases)} "
+            f"({answered / len(paraphrases):.0%}; target at most 20%); held-out trainee replies refused {n_ref} of "
+            f"{len(held)} ({n_ref / len(held):.0%}; target at most 5%); "
+            f"practice items refused {wrong} of {len(practice)}"
+        )
+    det = detect.load_detector(deployment=False)
+    gold = as_matrix([h["labels"] for h in held])
+    pred = as_matrix([det.detect(h["text"]).labels for h in held])
+    table(
+        f"Held-out trainee-style replies ({len(held)}, new client lines, written and labelled blind; never trained on)",
+        {"detector": scores(gold, pred), "keyword rules": scores(gold, keyword([h["text"] for h in held]))},
+    )
 
 
 def json_line(i: int, text: str) -> str:
