@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import shutil
 import sys
 
@@ -152,89 +151,6 @@ def test_build_report_writes_html_plots_and_tables(tmp_path, bank):
         top = conf[conf["kind"] == kind].head(3)
         pairs = set(zip(top["gold"], top["answer"], strict=True))
         assert ("gentle_dodge", taken) in pairs or ("vague_rule", taken) in pairs, (kind, pairs)
-
-
-# --------------------------------------------------------------------------- export
-
-
-@pytest.fixture
-def small_gradebook(tmp_path, monkeypatch):
-    """A course whose gradebook nbgrader's API fills by hand: two graded trainees, one absent."""
-    import datetime
-
-    from nbgrader.api import Gradebook
-
-    # nbgrader runs `alembic` by name when it creates a gradebook
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    due = datetime.datetime(2030, 1, 10, 12, 0)
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
-        for a in ("m1_double_bind", "m2_transference"):
-            gb.add_assignment(a, duedate=due)
-            gb.add_notebook(a, a)
-            gb.add_grade_cell("items", a, a, max_score=16, cell_type="code")
-            gb.add_grade_cell("reflection", a, a, max_score=4, cell_type="markdown")
-        gb.add_student("ana", first_name="Ana", last_name="Silva", email="ana@example.org", lms_user_id="1001")
-        gb.add_student("ben")
-        gb.add_student("cat", first_name="Cat", last_name="Ng")
-        for student, a, auto, manual in (
-            ("ana", "m1_double_bind", 14, 3),
-            ("ben", "m1_double_bind", 9, None),
-            ("ana", "m2_transference", 12, 4),
-        ):
-            gb.add_submission(a, student, timestamp=due - datetime.timedelta(hours=1))
-            nb = gb.find_submission_notebook(a, a, student)
-            for g in nb.grades:
-                if g.name == "items":
-                    g.auto_score = auto
-                else:
-                    g.manual_score = manual
-        gb.db.commit()
-    return course
-
-
-def read_csv(path):
-    with path.open(newline="") as fh:
-        return list(csv.reader(fh))
-
-
-@pytest.mark.slow
-def test_lms_exports_have_the_right_columns(tmp_path, small_gradebook):
-    proc = run([str(BIN / "framelab"), "export", "--out", str(tmp_path / "out")], cwd=small_gradebook)
-    assert "grades_canvas.csv" in proc.stdout
-    canvas = read_csv(tmp_path / "out" / "grades_canvas.csv")
-    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "m1_double_bind", "m2_transference"]
-    assert canvas[1] == ["    Points Possible", "", "", "", "", "20", "20"]
-    rows = {r[2]: r for r in canvas[2:]}
-    assert rows["ana"] == ["Silva, Ana", "1001", "ana", "ana", "", "17", "16"]
-    assert rows["ben"] == ["ben", "", "ben", "ben", "", "9", ""]  # no reflection mark yet; no m2 submission
-    assert rows["cat"][5:] == ["", ""]
-
-    moodle = read_csv(tmp_path / "out" / "grades_moodle.csv")
-    assert moodle[0] == ["First name", "Last name", "ID number", "Email address", "m1_double_bind", "m2_transference"]
-    assert ["Ana", "Silva", "ana", "ana@example.org", "17", "16"] in moodle
-
-    # nbgrader's own export, and the LMS files agree with it
-    own = {(r["assignment"], r["student_id"]): r for r in csv.DictReader((tmp_path / "out" / "grades.csv").open())}
-    assert float(own[("m1_double_bind", "ana")]["score"]) == 17
-    assert float(own[("m2_transference", "cat")]["score"]) == 0
-    for sid, r in rows.items():
-        for col, a in ((5, "m1_double_bind"), (6, "m2_transference")):
-            if r[col]:
-                assert float(r[col]) == float(own[(a, sid)]["score"])
-
-
-@pytest.mark.slow
-def test_lms_export_only_one_format(tmp_path, small_gradebook):
-    run(
-        [str(BIN / "framelab"), "export", "m1_double_bind", "--format", "canvas", "--out", str(tmp_path)],
-        cwd=small_gradebook,
-    )
-    assert [p.name for p in tmp_path.glob("*.csv")] == ["grades_canvas.csv"]
-    assert read_csv(tmp_path / "grades_canvas.csv")[0][5:] == ["m1_double_bind"]
 
 
 # --------------------------------------------------------------------------- slow: notebook and demo

@@ -30,6 +30,7 @@ from typing import Any
 
 from . import answers as store
 from .bank import Bank, Module, Response, gold
+from .course import course_config
 from .vocabulary import NONE_OF_THE_MOVES, OPTION_SETS, THREE_MOVES
 
 COURSE_ID = "framelab"
@@ -191,20 +192,6 @@ def reflection_for(t: Trainee, rng: random.Random) -> str | None:
 # --------------------------------------------------------------------------- nbgrader plumbing
 
 
-def course_config(course: Path, exchange: Path | None = None) -> Any:
-    """The course's nbgrader config, read from its ``nbgrader_config.py``, pointed at ``course``."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    cfg.CourseDirectory.root = str(course)
-    if exchange is not None:
-        cfg.Exchange.root = str(exchange)
-        cfg.Exchange.cache = str(exchange.parent / "cache" / "instructor")
-        # simulated trainees are all this one user: nothing to learn from file owners
-        cfg.ExchangeCollect.check_owner = False
-    return cfg
-
-
 def _check(result: dict[str, Any], what: str) -> None:
     if not result.get("success"):
         raise RuntimeError(f"{what} failed:\n{result.get('error') or result.get('log')}")
@@ -267,6 +254,7 @@ def hand_grade(course: Path, assignment: str, cohort: Cohort, seed: int) -> int:
                         continue
                     share = {"strong": 0.9, "average": 0.65, "weak": 0.35}[t.profile] + rng.gauss(0, 0.12)
                     g.manual_score = float(min(g.max_score, max(0, round(share * g.max_score))))
+                    g.needs_manual_grade = False  # as formgrader does when a score is saved
                     n += 1
         gb.db.commit()
     return n
@@ -394,9 +382,7 @@ def run_demo(
 ) -> DemoResult:
     """Build the release, simulate a cohort, submit, collect, grade in parallel, hand-grade,
     generate feedback, export and report. Writes into ``out``."""
-    from nbgrader.apps import NbGraderAPI
-
-    from . import export, grading, report
+    from . import export, feedback, grading, report
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -416,11 +402,12 @@ def run_demo(
         for a in prepared.assignments:
             hand_grade(course, a, prepared.cohort, seed)
         lap("hand-grade")
-        api = NbGraderAPI(config=course_config(course))
         for a in prepared.assignments:
-            _check(api.generate_feedback(a), f"generate_feedback {a}")
+            made = feedback.generate(course, a, jobs=jobs, progress=progress)
+            if not made.ok:
+                say(made.summary())
         lap("feedback")
-        files = export.export_all(course, out, prepared.assignments)
+        files = export.export_all(course, out, prepared.assignments).files
         lap("export")
         notes = _notes(prepared.cohort, prepared.cohort.disputed)
         files += report.write_report(course, out, prepared.assignments, notes=notes)

@@ -108,8 +108,7 @@ def load_course(
     from .bank import gold as gold_of
     from .bank import load_bank
     from .build import test_cell_id
-    from .cohort import course_config
-    from .export import _open
+    from .course import course_config, open_gradebook
 
     course = Path(course).resolve()
     cd = CourseDirectory(config=course_config(course))
@@ -118,7 +117,7 @@ def load_course(
     rows: list[dict[str, Any]] = []
     score_rows: list[dict[str, Any]] = []
     notes: list[str] = []
-    with _open(course) as gb:
+    with open_gradebook(course) as gb:
         names = [a.name for a in gb.assignments]
         for a in assignments or names:
             if a not in names:
@@ -148,6 +147,7 @@ def load_course(
                         "assignment": a,
                         "score": float(sub.score) - penalty,
                         "max_score": float(sub.max_score),
+                        "pending": float(sum(g.max_score or 0 for g in grades.values() if g.needs_manual_grade)),
                     }
                 )
                 for ex in module.meta.exercises:
@@ -171,11 +171,13 @@ def load_course(
                             }
                         )
     responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
-    scores = pd.DataFrame(score_rows, columns=["trainee", "assignment", "score", "max_score"])
+    scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
     return CohortData(responses, scores, notes)
 
 
 RESPONSE_COLUMNS = ["trainee", "assignment", "exercise", "kind", "item", "labels", "gold", "answer", "correct"]
+#: ``pending``: points still to hand-grade (the total is not final while it is above 0)
+SCORE_COLUMNS = ["trainee", "assignment", "score", "max_score", "pending"]
 
 
 # --------------------------------------------------------------------------- statistics
