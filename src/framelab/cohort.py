@@ -382,7 +382,7 @@ def run_demo(
 ) -> DemoResult:
     """Build the release, simulate a cohort, submit, collect, grade in parallel, hand-grade,
     generate feedback, export and report. Writes into ``out``."""
-    from . import export, feedback, grading, report
+    from . import export, feedback, grading, report_page
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -410,7 +410,7 @@ def run_demo(
         files = export.export_all(course, out, prepared.assignments).files
         lap("export")
         notes = _notes(prepared.cohort, prepared.cohort.disputed)
-        files += report.write_report(course, out, prepared.assignments, notes=notes)
+        files += report_page.write_report(course, out, prepared.assignments, notes=notes)
         lap("report")
         if keep_course:
             say(f"The demo course (gradebook, autograded, feedback) is kept in {course}.")
@@ -486,4 +486,6 @@ def simulated_data(bank: Bank, trainees: int = 30, seed: int = 2024, assignments
                     total, n = total + ok, n + 1
             scores.append({"trainee": t.id, "assignment": a, "score": float(total), "max_score": float(n)})
     notes = [*_notes(cohort, disputed), "Scored directly from the simulated choices (automatic items only)."]
-    return CohortData(pd.DataFrame(rows, columns=RESPONSE_COLUMNS), pd.DataFrame(scores), notes)
+    responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+    texts = {iid: getattr(items[iid], "text", "") for iid in set(responses["item"])}
+    return CohortData(responses, pd.DataFrame(scores), notes, texts)

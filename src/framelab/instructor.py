@@ -61,7 +61,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .course import CourseError
-    from .report import write_report
+    from .report_page import write_report
 
     try:
         files = write_report(Path(args.course), Path(args.out), args.assignment or None)
