@@ -121,7 +121,7 @@ def _same(picked: Any, right: Any) -> bool:
 
 
 TABLE_STYLE = "border-collapse:collapse;font-size:13px;width:100%;table-layout:auto"
-CELL_STYLE = "th,td{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}"
+CELL_STYLE = "th,td{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left} code{white-space:nowrap}"
 
 
 def item_table(rows: list[str], caption: str) -> str:
