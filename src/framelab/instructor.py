@@ -60,16 +60,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .course import CourseError
+    from .course import CourseError, pending
     from .report_page import write_report
 
     try:
         files = write_report(Path(args.course), Path(args.out), args.assignment or None)
+        waiting = pending(Path(args.course), args.assignment or None)
     except CourseError as exc:
         print(f"framelab report: {exc}", file=sys.stderr)
         return 2
     for path in files:
         print(f"wrote {path}")
+    if waiting:
+        print(
+            f"note: {len(waiting)} submission(s) still wait for hand-grading; the report names them and leaves "
+            "their totals out: " + ", ".join(f"{p.assignment}/{p.student}" for p in waiting),
+            file=sys.stderr,
+        )
     return 0
 
 
