@@ -128,36 +128,10 @@ class TeachingFeedback(Preprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        from .audit import submission_picks
-        from .bank import gold
-        from .formgrade import cached_bank, clear_object_reprs, drop_instructor_outputs
+        from .formgrade import clear_object_reprs, drop_instructor_outputs
 
-        info = resources.get("nbgrader", {})
-        waiting = _pending_grades(resources)
-        if waiting and not self.allow_pending:
-            raise FeedbackRefused(
-                f"{info.get('student')}: {sum(waiting.values()):g} point(s) still to hand-grade "
-                f"({', '.join(waiting)}); grade them in formgrader first, or make feedback anyway with "
-                "--TeachingFeedback.allow_pending=True (framelab feedback --allow-pending)"
-            )
-        modules = Path(self.modules)
-        if not modules.is_dir():
-            self.log.warning("framelab feedback: no bank at %s; hidden tests are blanked without a verdict", modules)
-            bank = module = None
-        else:
-            bank = cached_bank(str(modules.resolve()))
-            try:
-                module = bank.module(info.get("assignment", ""))
-            except KeyError:
-                module = None
-        picks: dict[str, dict[str, Any]] = {}
-        if module is not None:
-            folder = Path(self.autograded) / info.get("student", "") / info.get("assignment", "")
-            picks, _ = submission_picks(folder, module)
-        exercises = {ex.id: ex for ex in module.meta.exercises} if module is not None else {}
-        items = bank.items() if bank is not None else {}
-        if waiting:
-            resources.setdefault("nbgrader", {})["framelab_pending"] = sum(waiting.values())
+        waiting = self._check_pending(resources)
+        exercises, items, picks = self._context(resources.get("nbgrader", {}))
         for index, cell in enumerate(nb.cells):
             drop_instructor_outputs(cell)
             clear_object_reprs(cell)
@@ -169,31 +143,61 @@ class TeachingFeedback(Preprocessor):
                 cell.source = PENDING_NOTE.format(points=waiting[gid]) + "\n\n" + cell.source
                 continue
             match = _TEST_ID.match(gid)
-            if not meta.get("grade") or meta.get("solution") or match is None:
-                continue
-            ex = exercises.get(match["exercise"])
-            iid = match["item"]
-            title = f"Item {iid}"
-            if ex is not None and iid in items and iid in ex.items:
-                n = ex.items.index(iid) + 1
-                title = _title(items[iid], n, len(ex.items))
-                source = verdict(
-                    items[iid],
-                    ex.kind,
-                    picks.get(ex.id, {}).get(iid),
-                    gold(items[iid], ex.kind),
-                    meta.get("score"),
-                    float(meta.get("points", 1)),
-                    n,
-                    len(ex.items),
-                )
-            else:
-                source = f"Item {iid}: {meta.get('score', 0)} of {meta.get('points', 1)} point."
-            new = cell.copy()
-            new.cell_type = "markdown"
-            new.source = source
-            new.metadata["framelab"] = {"title": title}
-            new.pop("outputs", None)
-            new.pop("execution_count", None)
-            nb.cells[index] = new
+            if meta.get("grade") and not meta.get("solution") and match is not None:
+                ex = exercises.get(match["exercise"])
+                nb.cells[index] = _verdict_cell(cell, meta, ex, match["item"], items, picks)
         return nb, resources
+
+    def _check_pending(self, resources: dict[str, Any]) -> dict[str, float]:
+        """This notebook's grades waiting for a human; refuses unless ``allow_pending``."""
+        info = resources.get("nbgrader", {})
+        waiting = _pending_grades(resources)
+        if waiting and not self.allow_pending:
+            raise FeedbackRefused(
+                f"{info.get('student')}: {sum(waiting.values()):g} point(s) still to hand-grade "
+                f"({', '.join(waiting)}); grade them in formgrader first, or make feedback anyway with "
+                "--TeachingFeedback.allow_pending=True (framelab feedback --allow-pending)"
+            )
+        if waiting:
+            resources.setdefault("nbgrader", {})["framelab_pending"] = sum(waiting.values())
+        return waiting
+
+    def _context(self, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
+        """The module's exercises, the bank's items and the trainee's picks (read as data)."""
+        from .audit import submission_picks
+        from .formgrade import cached_bank
+
+        modules = Path(self.modules)
+        if not modules.is_dir():
+            self.log.warning("framelab feedback: no bank at %s; hidden tests are blanked without a verdict", modules)
+            return {}, {}, {}
+        bank = cached_bank(str(modules.resolve()))
+        try:
+            module = bank.module(info.get("assignment", ""))
+        except KeyError:
+            return {}, bank.items(), {}
+        folder = Path(self.autograded) / info.get("student", "") / info.get("assignment", "")
+        picks, _ = submission_picks(folder, module)
+        return {ex.id: ex for ex in module.meta.exercises}, bank.items(), picks
+
+
+def _verdict_cell(cell: Any, meta: dict[str, Any], ex: Any, iid: str, items: dict[str, Any], picks: Any) -> Any:
+    """The markdown cell that replaces one test cell: the verdict, and the item's name for the contents."""
+    from .bank import gold
+
+    title = f"Item {iid}"
+    if ex is not None and iid in items and iid in ex.items:
+        n = ex.items.index(iid) + 1
+        title = _title(items[iid], n, len(ex.items))
+        points = float(meta.get("points", 1))
+        picked, right = picks.get(ex.id, {}).get(iid), gold(items[iid], ex.kind)
+        source = verdict(items[iid], ex.kind, picked, right, meta.get("score"), points, n, len(ex.items))
+    else:
+        source = f"Item {iid}: {meta.get('score', 0)} of {meta.get('points', 1)} point."
+    new = cell.copy()
+    new.cell_type = "markdown"
+    new.source = source
+    new.metadata["framelab"] = {"title": title}
+    new.pop("outputs", None)
+    new.pop("execution_count", None)
+    return new
