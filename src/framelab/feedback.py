@@ -100,6 +100,7 @@ class FeedbackRun:
 # --------------------------------------------------------------------------- workers
 
 _APP: Any = None
+_CONVERTER: Any = None
 
 
 class _Collect(logging.Handler):
@@ -140,28 +141,53 @@ def _init_worker(course: str, assignment: str, allow_pending: bool) -> None:
     _APP = load_app(Path(course), assignment, allow_pending)
 
 
+def _converter(assignment: str, force: bool) -> Any:
+    """This worker's one ``GenerateFeedback`` converter, with its exporter made once: compiling
+    the page's templates is most of the cost of one trainee's feedback."""
+    global _CONVERTER
+    if _CONVERTER is None:
+        from nbgrader.converters import GenerateFeedback
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(parent=_APP, root=_APP.coursedir.root)
+        coursedir.assignment_id = assignment
+        coursedir.notebook_id = "*"
+        _CONVERTER = GenerateFeedback(coursedir=coursedir, parent=_APP)
+        _CONVERTER.force = force
+        _CONVERTER.exporter = _CONVERTER.exporter_class(parent=_CONVERTER, config=_CONVERTER.config)
+        for pp in _CONVERTER.preprocessors:
+            _CONVERTER.exporter.register_preprocessor(pp)
+    return _CONVERTER
+
+
+def _convert(converter: Any) -> None:
+    """What ``GenerateFeedback.start()`` does, keeping the exporter made once by :func:`_converter`."""
+    from nbconvert.writers import FilesWriter
+
+    converter.init_notebooks()
+    converter.writer = FilesWriter(parent=converter, config=converter.config)
+    old = os.getcwd()
+    os.chdir(converter.coursedir.root)
+    try:
+        converter.convert_notebooks()
+    finally:
+        os.chdir(old)
+
+
 def _one(student: str, assignment: str, force: bool) -> dict[str, Any]:
     """Make one trainee's feedback with nbgrader's converter."""
-    from nbgrader.converters import GenerateFeedback
-    from nbgrader.coursedir import CourseDirectory
-
     start = time.perf_counter()
-    app = _APP
-    coursedir = CourseDirectory(parent=app, root=app.coursedir.root)
-    coursedir.assignment_id = assignment
-    coursedir.student_id = glob.escape(student)
-    coursedir.notebook_id = "*"
     collect = _Collect()
-    app.log.addHandler(collect)
+    _APP.log.addHandler(collect)
     ok, reason = True, ""
     try:
-        converter = GenerateFeedback(coursedir=coursedir, parent=app)
-        converter.force = force
-        converter.start()
+        converter = _converter(assignment, force)
+        converter.coursedir.student_id = glob.escape(student)
+        _convert(converter)
     except Exception as exc:
         ok, reason = False, _reason(collect.messages) or f"{type(exc).__name__}: {exc}"
     finally:
-        app.log.removeHandler(collect)
+        _APP.log.removeHandler(collect)
     return {"student": student, "ok": ok, "reason": reason, "seconds": time.perf_counter() - start}
 
 
