@@ -294,3 +294,24 @@ def test_demo_produces_grades_report_and_plots(tmp_path):
     assert len(merged) == len(direct.responses) == 10 * 16
     assert (merged["correct_nbgrader"] == merged["correct_sim"]).all()
     assert (merged["answer_nbgrader"] == merged["answer_sim"]).all()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_report_page_fits_a_1280_pixel_window(tmp_path, simulated):
+    """Rendered in Chromium at 1,280 px, nothing on the page is wider than the window."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    assert chromium.exists(), f"{chromium} is missing: install Debian's chromium (apt-get install chromium)"
+    build_report(simulated, tmp_path)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((tmp_path / "report.html").as_uri())
+        width = page.evaluate("document.documentElement.scrollWidth")
+        widest = page.evaluate("Math.max(...[...document.querySelectorAll('table, img')].map(e => e.scrollWidth))")
+        browser.close()
+    assert width <= 1280 and widest <= 1280, (width, widest)
