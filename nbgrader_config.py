@@ -29,6 +29,8 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "framelab.preprocessors.TeachingFeedback",
 ]
+# ... on nbgrader's page, with each item named in the contents (not "Test cell" each time).
+c.GenerateFeedback.exporter_class = "framelab.feedback.FeedbackExporter"
 
 # Output bounds: 1,000 lines per cell (nbgrader's LimitOutput), and 20,000 characters per output.
 c.Autograde.autograde_preprocessors = [
@@ -41,3 +43,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Formgrader shows the work: under each classification answer and test cell, the response, the
+# client's line, the trainee's choice and the key (instructors only: feedback drops them).
+# Last, after the scores are saved, so it changes no grade.
+c.Autograde.autograde_preprocessors.append("framelab.formgrade.FormgraderView")

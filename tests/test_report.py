@@ -4,8 +4,9 @@ the report notebook, and ``framelab demo`` end to end."""
 from __future__ import annotations
 
 import csv
+import html
 import math
-import os
+import re
 import shutil
 import sys
 
@@ -15,6 +16,7 @@ from conftest import BIN, ROOT, run
 
 from framelab import report
 from framelab.report import RESPONSE_COLUMNS, canonical, confusion, confusions, item_stats, progress
+from framelab.report_page import build_report
 
 # --------------------------------------------------------------------------- a hand-computed cohort
 #
@@ -78,7 +80,7 @@ def test_confusions_and_misconception_words():
     assert table.loc["validate", "validate"] == 3
     assert int(table.values.sum()) == 15
 
-    top = confusions(responses).iloc[0]
+    top = confusions(responses, min_count=2).iloc[0]
     assert (top["gold"], top["answer"], top["count"], top["of"]) == ("vague_rule", "state_boundary", 2, 5)
     assert top["share"] == pytest.approx(0.4)
     assert "2 of 5 answers to Vague rule items" in top["words"]
@@ -133,108 +135,104 @@ def test_progress_and_canonical():
     assert canonical([]) == canonical(None) == ""
 
 
-def test_build_report_writes_html_plots_and_tables(tmp_path, bank):
+@pytest.fixture(scope="module")
+def simulated(bank):
     from framelab.cohort import simulated_data
 
-    data = simulated_data(bank, trainees=30, seed=7)
-    assert data.responses["trainee"].nunique() == 30
-    rep = report.build_report(data, tmp_path)
-    html = (tmp_path / "report.html").read_text()
+    return simulated_data(bank, trainees=30, seed=7)
+
+
+def test_build_report_writes_one_self_contained_page(tmp_path, simulated):
+    assert simulated.responses["trainee"].nunique() == 30
+    rep = build_report(simulated, tmp_path)
+    page = (tmp_path / "report.html").read_text()
     for name in ("scores.png", "items.png", "progress.png", "confusion_single_label.png"):
         assert (tmp_path / name).stat().st_size > 1000
-        assert name in html
-    assert "misconception map" in html and "Flagged for review" in html
+    # every image is embedded: the file alone, emailed, shows every plot
+    sources = re.findall(r"<img src='([^']*)'", page)
+    assert len(sources) == 3 + len(rep.matrices) and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "What to teach next" in page and "Flagged for review" in page
+    assert "Easy items (p &ge; 0.9)" in page and "are exempt from the discrimination flags" in page
     assert set(rep.stats["assignment"]) == {p.name for p in (ROOT / "source").iterdir() if p.name.startswith("m")}
-    # the simulation's misconceptions (a dodge or a rule taken for a boundary) surface among the
-    # commonest confusions of the exercises they affect
-    conf = rep.confusions
-    for kind, taken in (("single_label", "state_boundary"), ("moves", "ticked state_boundary")):
-        top = conf[conf["kind"] == kind].head(3)
-        pairs = set(zip(top["gold"], top["answer"], strict=True))
-        assert ("gentle_dodge", taken) in pairs or ("vague_rule", taken) in pairs, (kind, pairs)
-
-
-# --------------------------------------------------------------------------- export
-
-
-@pytest.fixture
-def small_gradebook(tmp_path, monkeypatch):
-    """A course whose gradebook nbgrader's API fills by hand: two graded trainees, one absent."""
-    import datetime
-
-    from nbgrader.api import Gradebook
-
-    # nbgrader runs `alembic` by name when it creates a gradebook
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    due = datetime.datetime(2030, 1, 10, 12, 0)
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
-        for a in ("m1_double_bind", "m2_transference"):
-            gb.add_assignment(a, duedate=due)
-            gb.add_notebook(a, a)
-            gb.add_grade_cell("items", a, a, max_score=16, cell_type="code")
-            gb.add_grade_cell("reflection", a, a, max_score=4, cell_type="markdown")
-        gb.add_student("ana", first_name="Ana", last_name="Silva", email="ana@example.org", lms_user_id="1001")
-        gb.add_student("ben")
-        gb.add_student("cat", first_name="Cat", last_name="Ng")
-        for student, a, auto, manual in (
-            ("ana", "m1_double_bind", 14, 3),
-            ("ben", "m1_double_bind", 9, None),
-            ("ana", "m2_transference", 12, 4),
-        ):
-            gb.add_submission(a, student, timestamp=due - datetime.timedelta(hours=1))
-            nb = gb.find_submission_notebook(a, a, student)
-            for g in nb.grades:
-                if g.name == "items":
-                    g.auto_score = auto
-                else:
-                    g.manual_score = manual
-        gb.db.commit()
-    return course
-
-
-def read_csv(path):
-    with path.open(newline="") as fh:
-        return list(csv.reader(fh))
-
-
-@pytest.mark.slow
-def test_lms_exports_have_the_right_columns(tmp_path, small_gradebook):
-    proc = run([str(BIN / "framelab"), "export", "--out", str(tmp_path / "out")], cwd=small_gradebook)
-    assert "grades_canvas.csv" in proc.stdout
-    canvas = read_csv(tmp_path / "out" / "grades_canvas.csv")
-    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "m1_double_bind", "m2_transference"]
-    assert canvas[1] == ["    Points Possible", "", "", "", "", "20", "20"]
-    rows = {r[2]: r for r in canvas[2:]}
-    assert rows["ana"] == ["Silva, Ana", "1001", "ana", "ana", "", "17", "16"]
-    assert rows["ben"] == ["ben", "", "ben", "ben", "", "9", ""]  # no reflection mark yet; no m2 submission
-    assert rows["cat"][5:] == ["", ""]
-
-    moodle = read_csv(tmp_path / "out" / "grades_moodle.csv")
-    assert moodle[0] == ["First name", "Last name", "ID number", "Email address", "m1_double_bind", "m2_transference"]
-    assert ["Ana", "Silva", "ana", "ana@example.org", "17", "16"] in moodle
-
-    # nbgrader's own export, and the LMS files agree with it
-    own = {(r["assignment"], r["student_id"]): r for r in csv.DictReader((tmp_path / "out" / "grades.csv").open())}
-    assert float(own[("m1_double_bind", "ana")]["score"]) == 17
-    assert float(own[("m2_transference", "cat")]["score"]) == 0
-    for sid, r in rows.items():
-        for col, a in ((5, "m1_double_bind"), (6, "m2_transference")):
-            if r[col]:
-                assert float(r[col]) == float(own[(a, sid)]["score"])
-
-
-@pytest.mark.slow
-def test_lms_export_only_one_format(tmp_path, small_gradebook):
-    run(
-        [str(BIN / "framelab"), "export", "m1_double_bind", "--format", "canvas", "--out", str(tmp_path)],
-        cwd=small_gradebook,
+    # the simulation's misconceptions (a dodge or a rule taken for a boundary) rank among the top
+    # confusions (by rate, seen at least MIN_CONFUSION times) of the module they affect
+    conf = rep.confusions[rep.confusions["ranked"]]
+    m1 = conf[(conf["assignment"] == "m1_double_bind") & (conf["kind"] == "single_label")].head(5)
+    assert {("gentle_dodge", "state_boundary"), ("vague_rule", "state_boundary")} & set(
+        zip(m1["gold"], m1["answer"], strict=True)
     )
-    assert [p.name for p in tmp_path.glob("*.csv")] == ["grades_canvas.csv"]
-    assert read_csv(tmp_path / "grades_canvas.csv")[0][5:] == ["m1_double_bind"]
+    assert rep.figure_problems == {}
+
+
+def test_flagged_items_show_their_text_and_why(tmp_path, simulated):
+    rep = build_report(simulated, tmp_path)
+    page = html.unescape((tmp_path / "report.html").read_text())
+    flagged = rep.stats[rep.stats["flag"] != ""]
+    assert not flagged.empty  # the simulation plants an arguable key
+    for r in flagged.itertuples():
+        assert " ".join(simulated.texts[r.item].split())[:60] in page
+        assert r.flag in page
+
+
+def test_misconceptions_are_ranked_by_rate_with_a_minimum_count():
+    # i1 (vague_rule): 2 of 5 chose state_boundary (40%); i4, answered by one trainee, wrongly: 1 of 1 (100%)
+    answers = {t: dict(picks) for t, picks in ANSWERS.items()}
+    answers["t1"]["i4"] = "recenter"
+    conf = confusions(frame(answers, {**GOLD, "i4": "ignore_redirect"}), min_count=2)
+    top = conf.iloc[0]
+    assert (top["gold"], top["answer"], top["count"]) == ("vague_rule", "state_boundary", 2)
+    assert bool(top["ranked"]) and not conf[conf["count"] < 2]["ranked"].any()
+    rare = conf.set_index(["gold", "answer"]).loc[("ignore_redirect", "recenter")]
+    assert rare["share"] == 1.0 and not rare["ranked"]  # the highest rate, but seen once: not ranked
+    ranked = conf[conf["ranked"]]
+    assert list(ranked["share"]) == sorted(ranked["share"], reverse=True)
+    assert all(t.strip() for t in conf["teaching"])  # every confusion says what it means for teaching
+
+
+def test_every_plot_keeps_its_text_inside_and_apart(simulated):
+    from framelab import plots
+    from framelab.report import _short
+
+    stats = item_stats(simulated.responses)
+    figures = {
+        "scores": plots.scores_figure(simulated.scores),
+        "items": plots.items_figure(stats, report.LOW_R)[0],
+        "progress": plots.progress_figure(progress(simulated.scores)),
+    }
+    for kind in ("single_label", "boundary", "next_action"):
+        figures[kind] = plots.confusion_figure(
+            confusion(simulated.responses, kind), f"{kind}: a long title " * 3, _short
+        )
+    for name, fig in figures.items():
+        width, height = fig.get_size_inches() * plots.DPI
+        assert width <= 1100 and height <= 1100, (name, width, height)
+        assert plots.figure_problems(fig) == [], name
+
+
+def test_the_layout_check_finds_overlap_and_overflow():
+    from framelab import plots
+
+    plt = plots._plt()
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_title("a title far too long to fit in a figure only three inches wide, cut at both ends")
+    ax.text(0.5, 0.5, "here")
+    ax.text(0.5, 0.5, "here too")
+    found = plots.figure_problems(fig)
+    assert any("runs outside the figure" in p for p in found)
+    assert any("'here too' overlaps 'here'" in p for p in found)
+
+
+def test_pending_totals_are_marked_and_left_out_of_the_distributions(tmp_path, simulated):
+    scores = simulated.scores.copy()
+    scores["pending"] = 0.0
+    waiting = scores.index[(scores["assignment"] == "m1_double_bind")][:2]
+    scores.loc[waiting, "pending"] = 4.0
+    data = report.CohortData(simulated.responses, scores, [], simulated.texts)
+    rep = build_report(data, tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert "Hand-grading pending for 2 submission(s)" in page
+    for t in scores.loc[waiting, "trainee"]:
+        assert t in page and math.isnan(rep.progress.loc[t, "m1_double_bind"])
 
 
 # --------------------------------------------------------------------------- slow: notebook and demo
@@ -281,11 +279,10 @@ def test_demo_produces_grades_report_and_plots(tmp_path):
     assert "10 graded, 0 failed" in proc.stdout
     grades = list(csv.DictReader((out / "grades.csv").open()))
     assert len(grades) == 10 and {r["assignment"] for r in grades} == {"m1_double_bind"}
-    html = (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert {"scores.png", "items.png", "progress.png", "confusion_single_label.png"} <= set(pngs)
-    for name in pngs:
-        assert name in html
+    assert page.count("<img src='data:image/png;base64,") == len(pngs)  # every plot embedded in the page
     assert (out / "grades_canvas.csv").exists() and (out / "grades_moodle.csv").exists()
     assert len(list((out / "course" / "feedback").glob("*/m1_double_bind/m1_double_bind.html"))) == 10
 
@@ -297,3 +294,24 @@ def test_demo_produces_grades_report_and_plots(tmp_path):
     assert len(merged) == len(direct.responses) == 10 * 16
     assert (merged["correct_nbgrader"] == merged["correct_sim"]).all()
     assert (merged["answer_nbgrader"] == merged["answer_sim"]).all()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_report_page_fits_a_1280_pixel_window(tmp_path, simulated):
+    """Rendered in Chromium at 1,280 px, nothing on the page is wider than the window."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    assert chromium.exists(), f"{chromium} is missing: install Debian's chromium (apt-get install chromium)"
+    build_report(simulated, tmp_path)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((tmp_path / "report.html").as_uri())
+        width = page.evaluate("document.documentElement.scrollWidth")
+        widest = page.evaluate("Math.max(...[...document.querySelectorAll('table, img')].map(e => e.scrollWidth))")
+        browser.close()
+    assert width <= 1280 and widest <= 1280, (width, widest)

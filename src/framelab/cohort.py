@@ -30,6 +30,7 @@ from typing import Any
 
 from . import answers as store
 from .bank import Bank, Module, Response, gold
+from .course import course_config
 from .vocabulary import NONE_OF_THE_MOVES, OPTION_SETS, THREE_MOVES
 
 COURSE_ID = "framelab"
@@ -191,20 +192,6 @@ def reflection_for(t: Trainee, rng: random.Random) -> str | None:
 # --------------------------------------------------------------------------- nbgrader plumbing
 
 
-def course_config(course: Path, exchange: Path | None = None) -> Any:
-    """The course's nbgrader config, read from its ``nbgrader_config.py``, pointed at ``course``."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    cfg.CourseDirectory.root = str(course)
-    if exchange is not None:
-        cfg.Exchange.root = str(exchange)
-        cfg.Exchange.cache = str(exchange.parent / "cache" / "instructor")
-        # simulated trainees are all this one user: nothing to learn from file owners
-        cfg.ExchangeCollect.check_owner = False
-    return cfg
-
-
 def _check(result: dict[str, Any], what: str) -> None:
     if not result.get("success"):
         raise RuntimeError(f"{what} failed:\n{result.get('error') or result.get('log')}")
@@ -267,6 +254,7 @@ def hand_grade(course: Path, assignment: str, cohort: Cohort, seed: int) -> int:
                         continue
                     share = {"strong": 0.9, "average": 0.65, "weak": 0.35}[t.profile] + rng.gauss(0, 0.12)
                     g.manual_score = float(min(g.max_score, max(0, round(share * g.max_score))))
+                    g.needs_manual_grade = False  # as formgrader does when a score is saved
                     n += 1
         gb.db.commit()
     return n
@@ -394,9 +382,7 @@ def run_demo(
 ) -> DemoResult:
     """Build the release, simulate a cohort, submit, collect, grade in parallel, hand-grade,
     generate feedback, export and report. Writes into ``out``."""
-    from nbgrader.apps import NbGraderAPI
-
-    from . import export, grading, report
+    from . import export, feedback, grading, report_page
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -416,14 +402,15 @@ def run_demo(
         for a in prepared.assignments:
             hand_grade(course, a, prepared.cohort, seed)
         lap("hand-grade")
-        api = NbGraderAPI(config=course_config(course))
         for a in prepared.assignments:
-            _check(api.generate_feedback(a), f"generate_feedback {a}")
+            made = feedback.generate(course, a, jobs=jobs, progress=progress)
+            if not made.ok:
+                say(made.summary())
         lap("feedback")
-        files = export.export_all(course, out, prepared.assignments)
+        files = export.export_all(course, out, prepared.assignments).files
         lap("export")
         notes = _notes(prepared.cohort, prepared.cohort.disputed)
-        files += report.write_report(course, out, prepared.assignments, notes=notes)
+        files += report_page.write_report(course, out, prepared.assignments, notes=notes)
         lap("report")
         if keep_course:
             say(f"The demo course (gradebook, autograded, feedback) is kept in {course}.")
@@ -499,4 +486,6 @@ def simulated_data(bank: Bank, trainees: int = 30, seed: int = 2024, assignments
                     total, n = total + ok, n + 1
             scores.append({"trainee": t.id, "assignment": a, "score": float(total), "max_score": float(n)})
     notes = [*_notes(cohort, disputed), "Scored directly from the simulated choices (automatic items only)."]
-    return CohortData(pd.DataFrame(rows, columns=RESPONSE_COLUMNS), pd.DataFrame(scores), notes)
+    responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+    texts = {iid: getattr(items[iid], "text", "") for iid in set(responses["item"])}
+    return CohortData(responses, pd.DataFrame(scores), notes, texts)

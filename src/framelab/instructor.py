@@ -1,4 +1,4 @@
-"""The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``report`` and ``export``.
+"""The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``feedback``, ``report`` and ``export``.
 
 Registered on the main parser by :func:`add_commands` (see ``framelab.cli``). Run from the
 course root (where ``nbgrader_config.py`` is), like nbgrader itself.
@@ -85,39 +85,80 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .course import CourseError, pending
+    from .report_page import write_report
 
     if _refuse("report", Path(args.course)):
         return 2
     print(
         f"Reading the gradebook of {Path(args.course).resolve()} and writing the report to {args.out}/ ...", flush=True
     )
-    files = write_report(Path(args.course), Path(args.out), args.assignment or None)
+    try:
+        files = write_report(Path(args.course), Path(args.out), args.assignment or None)
+        waiting = pending(Path(args.course), args.assignment or None)
+    except CourseError as exc:
+        print(f"framelab report: {exc}", file=sys.stderr)
+        return 2
     for path in files:
         print(f"wrote {path}")
+    if waiting:
+        print(
+            f"note: {len(waiting)} submission(s) still wait for hand-grading; the report names them and leaves "
+            "their totals out: " + ", ".join(f"{p.assignment}/{p.student}" for p in waiting),
+            file=sys.stderr,
+        )
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from . import export
+    from .course import CourseError
 
     if _refuse("export", Path(args.course)):
         return 2
     print(f"Exporting the grades of {Path(args.course).resolve()} to {args.out}/ ...", flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = export.scores(Path(args.course), args.assignment or None)
-    wanted = args.format or ["nbgrader", "canvas", "moodle"]
-    written = []
-    if "nbgrader" in wanted:
-        written.append(export.write_nbgrader(Path(args.course), out / "grades.csv", args.assignment or None))
-    if "canvas" in wanted:
-        written.append(export.write_canvas(rows, out / "grades_canvas.csv"))
-    if "moodle" in wanted:
-        written.append(export.write_moodle(rows, out / "grades_moodle.csv"))
-    for path in written:
+    try:
+        roster = export.read_roster(args.roster, args.roster_match) if args.roster else None
+        done = export.export_all(
+            Path(args.course),
+            Path(args.out),
+            args.assignment or None,
+            formats=args.format or ("nbgrader", "canvas", "moodle"),
+            allow_pending=args.allow_pending,
+            roster=roster,
+        )
+    except export.PendingGrades as exc:
+        print(f"framelab export: nothing written. {exc}", file=sys.stderr)
+        return 1
+    except CourseError as exc:
+        print(f"framelab export: {exc}", file=sys.stderr)
+        return 2
+    for path in done.files:
         print(f"wrote {path}")
+    for line in done.warnings:
+        print(f"note: {line}", file=sys.stderr)
     return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from .course import CourseError
+    from .feedback import check_course, generate
+
+    try:
+        check_course(Path(args.course).resolve())
+        run = generate(
+            Path(args.course),
+            args.assignment,
+            jobs=args.jobs,
+            students=args.student or None,
+            allow_pending=args.allow_pending,
+            progress=not args.no_progress,
+        )
+    except CourseError as exc:
+        print(f"framelab feedback: {exc}", file=sys.stderr)
+        return 2
+    print(run.summary())
+    return 0 if run.ok else 1
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -171,4 +212,26 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--format", action="append", choices=["nbgrader", "canvas", "moodle"], help="only this format (repeatable)"
     )
+    p.add_argument(
+        "--allow-pending",
+        action="store_true",
+        help="export even while hand-grading is pending (those totals are left blank, never 0)",
+    )
+    p.add_argument(
+        "--roster", help="Canvas's gradebook export (Grades > Export) with a column nbgrader_id: fills ID and SIS ids"
+    )
+    p.add_argument("--roster-match", help="the roster column that holds the nbgrader id (default: nbgrader_id)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("feedback", help="nbgrader feedback for every graded trainee, in parallel, with a progress bar")
+    p.add_argument("assignment", help="e.g. m1_double_bind")
+    p.add_argument("--jobs", "-j", type=int, default=None, help=f"worker processes (default: cores, {os.cpu_count()})")
+    p.add_argument("--student", action="append", help="only this trainee (repeatable)")
+    p.add_argument(
+        "--allow-pending",
+        action="store_true",
+        help="also trainees whose hand-grading is pending (their answers show as 'not marked yet')",
+    )
+    p.add_argument("--course", default=".", help="the course root (default: .)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_feedback)

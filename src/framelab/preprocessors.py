@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from .vocabulary import OPTION_SETS
 
@@ -81,59 +81,123 @@ class LimitOutputChars(Preprocessor):
         return text[: self.max_chars] + f"\n... output cut: {len(text):,} characters, {self.max_chars:,} kept ..."
 
 
+class FeedbackRefused(Exception):
+    """Feedback for a trainee whose hand-grading is pending, without ``allow_pending``."""
+
+
+def _pending_grades(resources: dict[str, Any]) -> dict[str, float]:
+    """grade id -> points, for this notebook's grades that still need a human (nbgrader's
+    ``needs_manual_grade``), read from the gradebook named in ``resources``."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    info = resources.get("nbgrader", {})
+    if not info.get("db_url"):
+        return {}
+    with Gradebook(info["db_url"]) as gb:
+        try:
+            nb = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+        except MissingEntry:
+            return {}
+        return {g.name: float(g.max_score or 0) for g in nb.grades if g.needs_manual_grade}
+
+
+def _title(item: Any, n: int, total: int, limit: int = 70) -> str:
+    """How the feedback's contents name an item: its number and the start of the response."""
+    text = " ".join(getattr(item, "text", "").split())
+    short = text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+    return f"Item {n} of {total}: \u201c{short}\u201d"
+
+
+PENDING_NOTE = (
+    "**Not marked yet.** Your instructor has not marked this answer; its {points:g} point(s) are not in "
+    "the score above, and a new copy of this feedback will follow when it is marked."
+)
+
+
 class TeachingFeedback(Preprocessor):
-    """Replace classification test cells with a friendly verdict and the rationale."""
+    """Replace classification test cells with a friendly verdict and the rationale; refuse (or,
+    with ``allow_pending``, mark clearly) a notebook whose hand-grading is not done."""
 
     modules = Unicode("modules", help="the content bank, relative to the course root").tag(config=True)
     autograded = Unicode("autograded", help="nbgrader's autograded folder, relative to the course root").tag(
         config=True
     )
+    allow_pending = Bool(
+        False,
+        help="make feedback even where hand-grading is pending (those answers are shown as not marked yet)",
+    ).tag(config=True)
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        from .audit import submission_picks
-        from .bank import gold, load_bank
+        from .formgrade import clear_object_reprs, drop_instructor_outputs
 
+        waiting = self._check_pending(resources)
+        exercises, items, picks = self._context(resources.get("nbgrader", {}))
+        for index, cell in enumerate(nb.cells):
+            drop_instructor_outputs(cell)
+            clear_object_reprs(cell)
+            meta = cell.metadata.get("nbgrader", {})
+            gid = str(meta.get("grade_id", ""))
+            if gid in waiting:
+                cell.metadata["framelab"] = {"pending": waiting[gid]}
+                meta["grade"] = False  # no "Score: 0 / 4" heading for an answer nobody has marked
+                cell.source = PENDING_NOTE.format(points=waiting[gid]) + "\n\n" + cell.source
+                continue
+            match = _TEST_ID.match(gid)
+            if meta.get("grade") and not meta.get("solution") and match is not None:
+                ex = exercises.get(match["exercise"])
+                nb.cells[index] = _verdict_cell(cell, meta, ex, match["item"], items, picks)
+        return nb, resources
+
+    def _check_pending(self, resources: dict[str, Any]) -> dict[str, float]:
+        """This notebook's grades waiting for a human; refuses unless ``allow_pending``."""
         info = resources.get("nbgrader", {})
+        waiting = _pending_grades(resources)
+        if waiting and not self.allow_pending:
+            raise FeedbackRefused(
+                f"{info.get('student')}: {sum(waiting.values()):g} point(s) still to hand-grade "
+                f"({', '.join(waiting)}); grade them in formgrader first, or make feedback anyway with "
+                "--TeachingFeedback.allow_pending=True (framelab feedback --allow-pending)"
+            )
+        if waiting:
+            resources.setdefault("nbgrader", {})["framelab_pending"] = sum(waiting.values())
+        return waiting
+
+    def _context(self, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
+        """The module's exercises, the bank's items and the trainee's picks (read as data)."""
+        from .audit import submission_picks
+        from .formgrade import cached_bank
+
         modules = Path(self.modules)
         if not modules.is_dir():
             self.log.warning("framelab feedback: no bank at %s; hidden tests are blanked without a verdict", modules)
-            bank = module = None
-        else:
-            bank = load_bank(modules)
-            try:
-                module = bank.module(info.get("assignment", ""))
-            except KeyError:
-                module = None
-        picks: dict[str, dict[str, Any]] = {}
-        if module is not None:
-            folder = Path(self.autograded) / info.get("student", "") / info.get("assignment", "")
-            picks, _ = submission_picks(folder, module)
-        exercises = {ex.id: ex for ex in module.meta.exercises} if module is not None else {}
-        items = bank.items() if bank is not None else {}
-        for index, cell in enumerate(nb.cells):
-            meta = cell.metadata.get("nbgrader", {})
-            match = _TEST_ID.match(str(meta.get("grade_id", "")))
-            if not meta.get("grade") or meta.get("solution") or match is None:
-                continue
-            ex = exercises.get(match["exercise"])
-            iid = match["item"]
-            if ex is not None and iid in items and iid in ex.items:
-                source = verdict(
-                    items[iid],
-                    ex.kind,
-                    picks.get(ex.id, {}).get(iid),
-                    gold(items[iid], ex.kind),
-                    meta.get("score"),
-                    float(meta.get("points", 1)),
-                    ex.items.index(iid) + 1,
-                    len(ex.items),
-                )
-            else:
-                source = f"Item {iid}: {meta.get('score', 0)} of {meta.get('points', 1)} point."
-            new = cell.copy()
-            new.cell_type = "markdown"
-            new.source = source
-            new.pop("outputs", None)
-            new.pop("execution_count", None)
-            nb.cells[index] = new
-        return nb, resources
+            return {}, {}, {}
+        bank = cached_bank(str(modules.resolve()))
+        try:
+            module = bank.module(info.get("assignment", ""))
+        except KeyError:
+            return {}, bank.items(), {}
+        folder = Path(self.autograded) / info.get("student", "") / info.get("assignment", "")
+        picks, _ = submission_picks(folder, module)
+        return {ex.id: ex for ex in module.meta.exercises}, bank.items(), picks
+
+
+def _verdict_cell(cell: Any, meta: dict[str, Any], ex: Any, iid: str, items: dict[str, Any], picks: Any) -> Any:
+    """The markdown cell that replaces one test cell: the verdict, and the item's name for the contents."""
+    from .bank import gold
+
+    title = f"Item {iid}"
+    if ex is not None and iid in items and iid in ex.items:
+        n = ex.items.index(iid) + 1
+        title = _title(items[iid], n, len(ex.items))
+        points = float(meta.get("points", 1))
+        picked, right = picks.get(ex.id, {}).get(iid), gold(items[iid], ex.kind)
+        source = verdict(items[iid], ex.kind, picked, right, meta.get("score"), points, n, len(ex.items))
+    else:
+        source = f"Item {iid}: {meta.get('score', 0)} of {meta.get('points', 1)} point."
+    new = cell.copy()
+    new.cell_type = "markdown"
+    new.source = source
+    new.metadata["framelab"] = {"title": title}
+    new.pop("outputs", None)
+    new.pop("execution_count", None)
+    return new

@@ -27,19 +27,19 @@ Item statistics (per assignment, over trainees with a graded submission):
 
 from __future__ import annotations
 
-import html
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import answers as store
-from .vocabulary import BACKFIRES, MEANINGS, NEXT_ACTIONS, NONE_OF_THE_MOVES, RELATIONS, THREE_MOVES, TITLES
+from .vocabulary import BACKFIRES, MEANINGS, NONE_OF_THE_MOVES, THREE_MOVES, TITLES
 
 BLANK = ""
 MIN_N = 10  # fewer answers than this: statistics are shown, never flagged
 LOW_R = 0.15
+EASY, HARD = 0.9, 0.1  # items this easy (or hard) are exempt from the discrimination flags
+MIN_CONFUSION = 3  # a confusion seen fewer times than this is not ranked among the misconceptions
 
 KIND_TITLES = {
     "single_label": "Name the response (one label)",
@@ -70,12 +70,30 @@ MEANS: dict[tuple[str, str], str] = {
 }
 
 
+def _option_text(value: str) -> str:
+    """The menu text of any answer value ("Crossing: a departure from ..."), or ""."""
+    from .vocabulary import OPTION_SETS
+
+    for options, _ in OPTION_SETS.values():
+        if value in options and value not in TITLES:
+            return options[value]
+    return ""
+
+
 def _short(value: str) -> str:
     """A value's plain name: the label title, or the option text up to its colon."""
     if value in TITLES:
         return TITLES[value]
-    text = RELATIONS.get(value) or NEXT_ACTIONS.get(value) or value.replace("_", " ")
+    text = _option_text(value) or value.replace("_", " ")
     return text.split(":")[0]
+
+
+def _meaning(value: str) -> str:
+    """What a value means, in the curriculum's words ("" when the vocabulary does not say)."""
+    if value in MEANINGS:
+        return MEANINGS[value]
+    text = _option_text(value)
+    return text.split(":", 1)[1].strip() if ":" in text else ""
 
 
 def canonical(answer: Any) -> str:
@@ -96,6 +114,8 @@ class CohortData:
     responses: Any  # pandas.DataFrame
     scores: Any  # pandas.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: item id -> the item's text (shown beside flagged items)
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 def load_course(
@@ -108,8 +128,7 @@ def load_course(
     from .bank import gold as gold_of
     from .bank import load_bank
     from .build import test_cell_id
-    from .cohort import course_config
-    from .export import _open
+    from .course import course_config, open_gradebook
 
     course = Path(course).resolve()
     cd = CourseDirectory(config=course_config(course))
@@ -118,7 +137,7 @@ def load_course(
     rows: list[dict[str, Any]] = []
     score_rows: list[dict[str, Any]] = []
     notes: list[str] = []
-    with _open(course) as gb:
+    with open_gradebook(course) as gb:
         names = [a.name for a in gb.assignments]
         for a in assignments or names:
             if a not in names:
@@ -148,6 +167,7 @@ def load_course(
                         "assignment": a,
                         "score": float(sub.score) - penalty,
                         "max_score": float(sub.max_score),
+                        "pending": float(sum(g.max_score or 0 for g in grades.values() if g.needs_manual_grade)),
                     }
                 )
                 for ex in module.meta.exercises:
@@ -171,11 +191,14 @@ def load_course(
                             }
                         )
     responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
-    scores = pd.DataFrame(score_rows, columns=["trainee", "assignment", "score", "max_score"])
-    return CohortData(responses, scores, notes)
+    scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
+    texts = {iid: getattr(items[iid], "text", "") for iid in set(responses["item"])}
+    return CohortData(responses, scores, notes, texts)
 
 
 RESPONSE_COLUMNS = ["trainee", "assignment", "exercise", "kind", "item", "labels", "gold", "answer", "correct"]
+#: ``pending``: points still to hand-grade (the total is not final while it is above 0)
+SCORE_COLUMNS = ["trainee", "assignment", "score", "max_score", "pending"]
 
 
 # --------------------------------------------------------------------------- statistics
@@ -220,7 +243,7 @@ def item_stats(responses: Any) -> Any:
             reasons = []
             if n >= MIN_N:
                 # on items nearly everyone (or no one) gets right, r is mostly noise: no r-based flag
-                informative = 0.1 < p < 0.9 and not math.isnan(r_rest)
+                informative = HARD < p < EASY and not math.isnan(r_rest)
                 if informative and r_rest < 0:
                     reasons.append(f"negative discrimination (r_rest {r_rest:.2f}): check the key")
                 elif informative and r_rest < LOW_R:
@@ -264,15 +287,30 @@ def confusion(responses: Any, kind: str = "single_label") -> Any:
     return table.reindex(index=[r for r in order if r in table.index], columns=cols, fill_value=0)
 
 
-def confusions(responses: Any) -> Any:
-    """The wrong answers that recur, most common first, each with a sentence saying what it means.
+def confusions(responses: Any, min_count: int = MIN_CONFUSION) -> Any:
+    """The wrong answers that recur, per module, each with a sentence saying what it means and
+    one on what to teach. Ranked by rate (the share of answers to such items that made it),
+    those seen at least ``min_count`` times first.
 
-    For one-answer exercises: gold ``X`` answered ``Y``. For the moves exercise (tick boxes): a
+    For one-answer exercises: key ``X`` answered ``Y``. For the moves exercise (tick boxes): a
     move ticked on responses that do not make it, grouped by what the response really is
     (its other labels), and a move left unticked where the response makes it.
     """
     import pandas as pd
 
+    out = []
+    for a, group in responses.groupby("assignment", sort=False):
+        out += [{"assignment": a, **row} for row in _single_confusions(group) + _moves_confusions(group)]
+    order = {a: n for n, a in enumerate(dict.fromkeys(responses["assignment"]))}
+    columns = ["assignment", "kind", "gold", "answer", "count", "of", "share", "words", "teaching"]
+    df = pd.DataFrame(out, columns=columns)
+    df["ranked"] = df["count"] >= min_count
+    df = df.sort_values(["ranked", "share", "count"], ascending=False, kind="stable").reset_index(drop=True)
+    df["module_order"] = df["assignment"].map(order)
+    return df
+
+
+def _single_confusions(responses: Any) -> list[dict[str, Any]]:
     out = []
     for kind in SINGLE_KINDS:
         rows = responses[responses["kind"] == kind]
@@ -282,31 +320,87 @@ def confusions(responses: Any) -> Any:
         wrong = rows[(rows["correct"] == 0) & (rows["answer"] != BLANK)]
         for (g, ans), n in wrong.groupby(["gold", "answer"]).size().items():
             out.append(_confusion_row(kind, g, ans, int(n), int(totals[g])))
+    return out
+
+
+def _moves_confusions(responses: Any) -> list[dict[str, Any]]:
     moves = responses[responses["kind"] == "moves"]
-    if not moves.empty:
-        counts: dict[tuple[str, str], int] = {}
-        base: dict[str, int] = {}
-        for _, r in moves.iterrows():
-            labels = [lab for lab in r["labels"].split("+") if lab]
-            others = [lab for lab in labels if lab in BACKFIRES] or ["moves-only"]
+    if moves.empty:
+        return []
+    counts: dict[tuple[str, str], int] = {}
+    base: dict[str, int] = {}
+    for _, r in moves.iterrows():
+        labels = [lab for lab in r["labels"].split("+") if lab]
+        others = [lab for lab in labels if lab in BACKFIRES] or ["moves-only"]
+        for lab in others:
+            base[lab] = base.get(lab, 0) + 1
+        for m in THREE_MOVES:
+            if m in labels:
+                base[f"makes {m}"] = base.get(f"makes {m}", 0) + 1
+        if r["correct"] or r["answer"] == BLANK:
+            continue
+        ticked = set(r["answer"].split("+")) - {NONE_OF_THE_MOVES}
+        for m in sorted(ticked - set(labels), key=THREE_MOVES.index):
             for lab in others:
-                base[lab] = base.get(lab, 0) + 1
-            for m in THREE_MOVES:
-                if m in labels:
-                    base[f"makes {m}"] = base.get(f"makes {m}", 0) + 1
-            if r["correct"] or r["answer"] == BLANK:
-                continue
-            ticked = set(r["answer"].split("+")) - {NONE_OF_THE_MOVES}
-            for m in sorted(ticked - set(labels), key=THREE_MOVES.index):
-                for lab in others:
-                    counts[(lab, f"ticked {m}")] = counts.get((lab, f"ticked {m}"), 0) + 1
-            for m in [m for m in THREE_MOVES if m in labels and m not in ticked]:
-                counts[(f"makes {m}", "missed it")] = counts.get((f"makes {m}", "missed it"), 0) + 1
-        for (g, ans), n in counts.items():
-            out.append(_confusion_row("moves", g, ans, n, base.get(g, n)))
-    columns = ["kind", "gold", "answer", "count", "of", "share", "words"]
-    df = pd.DataFrame(out, columns=columns)
-    return df.sort_values(["count", "share"], ascending=False, kind="stable").reset_index(drop=True)
+                counts[(lab, f"ticked {m}")] = counts.get((lab, f"ticked {m}"), 0) + 1
+        for m in [m for m in THREE_MOVES if m in labels and m not in ticked]:
+            counts[(f"makes {m}", "missed it")] = counts.get((f"makes {m}", "missed it"), 0) + 1
+    return [_confusion_row("moves", g, ans, n, base.get(g, n)) for (g, ans), n in counts.items()]
+
+
+#: What to do about a confusion in teaching, for the ones the course cares most about.
+TEACH: dict[tuple[str, str], str] = {
+    ("vague_rule", "state_boundary"): (
+        "Teach that a boundary is owned ('I keep our work to these sessions') and tied to the client's good; "
+        "set a policy-citing reply beside an owned one and ask what the client hears in each."
+    ),
+    ("gentle_dodge", "state_boundary"): (
+        "Teach that 'not now' is a promise: ask trainees what the client will ask next week, and rewrite "
+        "deferrals as clear, kind limits."
+    ),
+    ("mixed_message", "gentle_dodge"): (
+        "Teach trainees to listen for the wish in the no ('I'd love to, but...'): practise replies that "
+        "keep the warmth without leaving the door ajar."
+    ),
+    ("countertransference", "neither"): (
+        "Revisit countertransference: the therapist's own pull is data for supervision, not an ordinary reaction."
+    ),
+    ("reflect_and_supervise", "explore_in_session"): (
+        "Teach that the therapist's own feelings go to reflection and supervision first, not into the session."
+    ),
+    ("neither", "transference"): (
+        "Teach trainees to check what really happened before reading a reaction as transference."
+    ),
+    ("repair_directly", "explore_in_session"): (
+        "Teach that a real rupture calls for acknowledgement and repair before exploration."
+    ),
+}
+
+
+def teaching(kind: str, gold: str, answer: str) -> str:
+    """One sentence on what a confusion means for teaching."""
+    if kind == "moves":
+        if answer == "missed it":
+            move = gold.removeprefix("makes ")
+            return (
+                f"Trainees overlook '{TITLES[move]}' when a response makes it: practise spotting it "
+                f"({MEANINGS[move]}) in replies that also do other things."
+            )
+        move = answer.removeprefix("ticked ")
+        if (gold, move) in TEACH:
+            return TEACH[(gold, move)]
+        what = "responses that make only the moves" if gold == "moves-only" else f"{TITLES[gold].lower()} responses"
+        return (
+            f"Trainees credit {what} with '{TITLES[move]}', which needs more ({MEANINGS[move]}): "
+            "work through why the response falls short of it."
+        )
+    if (gold, answer) in TEACH:
+        return TEACH[(gold, answer)]
+    meanings = [f"{_short(v).lower()}: {_meaning(v)}" for v in (gold, answer) if _meaning(v)]
+    return (
+        f"Set {_short(gold).lower()} items beside {_short(answer).lower()} ones and name the cue that tells them "
+        "apart" + (f" ({'; '.join(meanings)})." if meanings else ".")
+    )
 
 
 def _confusion_row(kind: str, gold: str, answer: str, n: int, of: int) -> dict[str, Any]:
@@ -327,221 +421,34 @@ def _confusion_row(kind: str, gold: str, answer: str, n: int, of: int) -> dict[s
             )
             meaning = MEANS.get((gold, move))
             words += f": {meaning}." if meaning else "."
-        return {"kind": kind, "gold": gold, "answer": answer, "count": n, "of": of, "share": share, "words": words}
-    words = f"{n} of {of} answers to {_short(gold)} items on '{where}' ({share:.0%}) chose {_short(answer)} instead"
-    meaning = MEANS.get((gold, answer))
-    if meaning:
-        words += f": {meaning}."
-    elif gold in MEANINGS and answer in MEANINGS:
-        words += f" ({_short(gold).lower()}: {MEANINGS[gold]}; not {MEANINGS[answer]})."
     else:
-        words += "."
-    return {"kind": kind, "gold": gold, "answer": answer, "count": n, "of": of, "share": share, "words": words}
+        words = f"{n} of {of} answers to {_short(gold)} items on '{where}' ({share:.0%}) chose {_short(answer)} instead"
+        meaning = MEANS.get((gold, answer))
+        words += f": {meaning}." if meaning else "."
+    return {
+        "kind": kind,
+        "gold": gold,
+        "answer": answer,
+        "count": n,
+        "of": of,
+        "share": share,
+        "words": words,
+        "teaching": teaching(kind, gold, answer),
+    }
+
+
+def final_scores(scores: Any) -> Any:
+    """The scores whose totals are final (no hand-grading pending)."""
+    if "pending" not in scores.columns:
+        return scores
+    return scores[scores["pending"].fillna(0) <= 0]
 
 
 def progress(scores: Any) -> Any:
-    """Per trainee: percentage on each assignment (columns in course order), blank where not submitted."""
+    """Per trainee: percentage on each assignment (columns in course order), blank where not
+    submitted or not final (hand-grading pending)."""
+    order = list(dict.fromkeys(scores["assignment"]))
+    scores = final_scores(scores)
     df = scores.assign(percent=100 * scores["score"] / scores["max_score"])
     table = df.pivot_table(index="trainee", columns="assignment", values="percent", aggfunc="first")
-    order = list(dict.fromkeys(scores["assignment"]))
-    return table.reindex(columns=order)
-
-
-# --------------------------------------------------------------------------- plots and HTML
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_scores(scores: Any, path: Path) -> Path:
-    plt = _plt()
-    order = list(dict.fromkeys(scores["assignment"]))
-    fig, axes = plt.subplots(1, max(1, len(order)), figsize=(4.2 * max(1, len(order)), 3.2), squeeze=False)
-    for ax, a in zip(axes[0], order, strict=False):
-        s = scores[scores["assignment"] == a]
-        pct = 100 * s["score"] / s["max_score"]
-        ax.hist(pct, bins=[i * 10 for i in range(11)], color="#4c72b0", edgecolor="white")
-        ax.axvline(pct.median(), color="#c44e52", linestyle="--", label=f"median {pct.median():.0f}%")
-        ax.set_title(f"{a} (n={len(s)})", fontsize=10)
-        ax.set_xlabel("score (%)")
-        ax.set_ylabel("trainees")
-        ax.legend(fontsize=8)
-    return _save(plt, fig, path)
-
-
-def _save(plt: Any, fig: Any, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_items(stats: Any, path: Path) -> Path:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    flagged = stats["flag"] != ""
-    ax.scatter(stats.loc[~flagged, "p"], stats.loc[~flagged, "r_rest"], color="#4c72b0", label="item")
-    ax.scatter(stats.loc[flagged, "p"], stats.loc[flagged, "r_rest"], color="#c44e52", marker="D", label="flagged")
-    for _, r in stats[flagged].iterrows():
-        ax.annotate(r["item"], (r["p"], r["r_rest"]), fontsize=8, xytext=(4, 4), textcoords="offset points")
-    ax.axhline(0, color="grey", linewidth=0.8)
-    ax.axhline(LOW_R, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_xlabel("difficulty p (proportion correct)")
-    ax.set_ylabel("discrimination r_rest (corrected point-biserial)")
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_title("Items: difficulty against discrimination")
-    ax.legend(fontsize=8)
-    return _save(plt, fig, path)
-
-
-def plot_confusion(table: Any, title: str, path: Path) -> Path:
-    plt = _plt()
-    rates = table.div(table.sum(axis=1).replace(0, 1), axis=0)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(table.columns), 1.0 + 0.55 * len(table.index)))
-    ax.imshow(rates.values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(table.columns)), [_short(c) if c != "(blank)" else c for c in table.columns])
-    ax.set_yticks(range(len(table.index)), [_short(r) for r in table.index])
-    plt.setp(ax.get_xticklabels(), rotation=35, ha="right", fontsize=8)
-    plt.setp(ax.get_yticklabels(), fontsize=8)
-    for i in range(len(table.index)):
-        for j in range(len(table.columns)):
-            n = int(table.values[i, j])
-            if n:
-                ax.text(
-                    j,
-                    i,
-                    n,
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if rates.values[i, j] > 0.5 else "black",
-                )
-    ax.set_xlabel("trainee's answer")
-    ax.set_ylabel("gold label")
-    ax.set_title(title, fontsize=10)
-    return _save(plt, fig, path)
-
-
-def plot_progress(table: Any, path: Path) -> Path:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    xs = list(range(len(table.columns)))
-    for _, row in table.iterrows():
-        ax.plot(xs, row.values, color="#4c72b0", alpha=0.25, marker="o", markersize=3)
-    ax.plot(xs, table.median().values, color="#c44e52", linewidth=2.5, marker="o", label="median")
-    ax.set_xticks(xs, list(table.columns))
-    ax.set_ylim(0, 100)
-    ax.set_ylabel("score (%)")
-    ax.set_title(f"Progress across modules ({len(table)} trainees; gaps are missing submissions)")
-    ax.legend(fontsize=8)
-    return _save(plt, fig, path)
-
-
-CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0 1.5em}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
-img{max-width:100%;border:1px solid #eee;margin:0.5em 0}
-.flag{color:#a00} .note{color:#555;font-size:0.9em}
-"""
-
-
-def _table(df: Any) -> str:
-    return df.to_html(index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.2f}", border=0)
-
-
-@dataclass
-class Report:
-    stats: Any
-    confusions: Any
-    progress: Any
-    matrices: dict[str, Any]
-    files: list[Path]
-
-
-def build_report(data: CohortData, out: str | Path, title: str = "Frame Lab cohort report") -> Report:
-    """Write ``report.html``, its PNG plots and CSV tables into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    responses, scores = data.responses, data.scores
-    stats = item_stats(responses)
-    conf = confusions(responses)
-    prog = progress(scores) if not scores.empty else None
-    files: list[Path] = []
-    parts = [f"<h1>{html.escape(title)}</h1>"]
-    parts += [f"<p class='note'>{html.escape(n)}</p>" for n in data.notes]
-    n_trainees = responses["trainee"].nunique() if not responses.empty else 0
-    parts.append(
-        f"<p>{n_trainees} trainees, {len(scores)} graded submissions, {len(stats)} items "
-        f"({', '.join(dict.fromkeys(scores['assignment']))}).</p>"
-    )
-
-    parts.append("<h2>Score distributions</h2>")
-    if not scores.empty:
-        files.append(plot_scores(scores, out / "scores.png"))
-        summary = scores.assign(percent=100 * scores["score"] / scores["max_score"]).groupby("assignment", sort=False)
-        table = summary["percent"].describe()[["count", "mean", "std", "min", "50%", "max"]].reset_index()
-        parts.append("<img src='scores.png' alt='score distributions per module'>")
-        parts.append(_table(table.rename(columns={"50%": "median"})))
-
-    parts.append("<h2>The misconception map: most common confusions</h2>")
-    if conf.empty:
-        parts.append("<p>No wrong answers yet.</p>")
-    else:
-        parts.append("<ol>" + "".join(f"<li>{html.escape(w)}</li>" for w in conf["words"].head(8)) + "</ol>")
-    matrices = {}
-    for kind in SINGLE_KINDS:
-        if (responses["kind"] == kind).any():
-            matrices[kind] = confusion(responses, kind)
-            name = f"confusion_{kind}.png"
-            files.append(plot_confusion(matrices[kind], f"{KIND_TITLES[kind]}: gold against answer", out / name))
-            parts.append(f"<h3>{html.escape(KIND_TITLES[kind])}</h3><img src='{name}' alt='confusion matrix {kind}'>")
-            parts.append(_table(matrices[kind].reset_index()))
-
-    parts.append("<h2>Items: difficulty and discrimination</h2>")
-    flagged = stats[stats["flag"] != ""]
-    if not stats.empty:
-        files.append(plot_items(stats, out / "items.png"))
-        parts.append("<img src='items.png' alt='difficulty against discrimination'>")
-    parts.append("<h3 class='flag'>Flagged for review (possibly miskeyed or ambiguous)</h3>")
-    parts.append(_table(flagged) if not flagged.empty else "<p>No item is flagged.</p>")
-    parts.append("<h3>All items</h3>" + _table(stats))
-
-    parts.append("<h2>Per-trainee progress across modules</h2>")
-    if prog is not None and not prog.empty:
-        files.append(plot_progress(prog, out / "progress.png"))
-        parts.append("<img src='progress.png' alt='progress across modules'>")
-        parts.append(_table(prog.round(0).reset_index()))
-
-    for name, df in (("item_stats.csv", stats), ("confusions.csv", conf)):
-        df.to_csv(out / name, index=False)
-        files.append(out / name)
-    if prog is not None:
-        prog.to_csv(out / "progress.csv")
-        files.append(out / "progress.csv")
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n"
-    )
-    (out / "report.html").write_text(page, encoding="utf-8")
-    files.insert(0, out / "report.html")
-    (out / "report.json").write_text(
-        json.dumps({"trainees": int(n_trainees), "items": len(stats), "flagged": flagged["item"].tolist()}, indent=1)
-    )
-    return Report(stats, conf, prog, matrices, files)
-
-
-def write_report(
-    course: str | Path, out: str | Path, assignments: list[str] | None = None, notes: list[str] | None = None
-) -> list[Path]:
-    """The report for a graded course (what ``framelab report`` runs)."""
-    data = load_course(course, assignments)
-    data.notes = [*(notes or []), *data.notes]
-    return build_report(data, out).files
+    return table.reindex(columns=[a for a in order if a in table.columns])

@@ -1,0 +1,39 @@
+"""What formgrader and feedback show, as plain functions (no nbgrader run)."""
+
+from __future__ import annotations
+
+import nbformat
+
+from framelab.formgrade import INSTRUCTOR, VIEW_NOTE, clear_object_reprs, drop_instructor_outputs, shown
+
+
+def result(text: str, **data: str):
+    return nbformat.v4.new_output("execute_result", data={"text/plain": text, **data}, execution_count=1)
+
+
+def test_widget_object_text_becomes_a_plain_note_and_real_results_stay():
+    cell = nbformat.v4.new_code_cell("lesson.try_reply('coffee')")
+    cell.outputs = [result("<framelab.widgets.ReplyPicker at 0x7fd69d922150>")]
+    assert clear_object_reprs(cell)
+    assert [o["output_type"] for o in cell.outputs] == ["stream"] and VIEW_NOTE in cell.outputs[0]["text"]
+    kept = nbformat.v4.new_code_cell("1 + 1")
+    kept.outputs = [result("2"), result("<object at 0x1>"), result("<framelab.x.Y at 0x1>", **{"text/html": "<b/>"})]
+    assert not clear_object_reprs(kept) and len(kept.outputs) == 3  # not ours, or it has a real display
+
+
+def test_instructor_outputs_are_dropped_and_nothing_else():
+    cell = nbformat.v4.new_code_cell("check_answer(x, 'i1')")
+    mine = nbformat.v4.new_output("display_data", data={"text/html": "<table>key</table>"}, metadata=dict(INSTRUCTOR))
+    printed = nbformat.v4.new_output("stream", name="stdout", text="Item i1: answered.\n")
+    cell.outputs = [printed, mine]
+    drop_instructor_outputs(cell)
+    assert cell.outputs == [printed]
+
+
+def test_choices_are_shown_by_their_short_names():
+    assert shown("vague_rule", "single_label") == "Vague rule"
+    assert shown(["validate", "recenter"], "moves") == "Validate the feeling, Re-center on the work"
+    assert shown("countertransference", "relation") == "Countertransference"
+    assert shown(None, "single_label") == shown([], "moves") == "(no answer)"
+    assert shown("made_up", "single_label") == "'made_up' (not a choice)"
+    assert shown([{"x": 1}], "moves") == "(not a choice)"
