@@ -141,8 +141,6 @@ def make_lesson(tmp_path) -> Lesson:
 def test_exercise_menus_save_every_change_and_come_back(tmp_path, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     lesson = make_lesson(tmp_path)
-    picks = lesson.exercise("quiz").pick()
-    view = lesson.exercise  # noqa: F841 - the view lives on the Exercise object below
     ex = lesson.exercise("quiz")
     picks = ex.pick()
     assert picks == {}
@@ -262,7 +260,8 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
             "difficulty": 3,
         },
     ]
-    deck = lesson.practice_vignettes()
+    assert lesson.practice_vignettes() is None  # nothing for the notebook to print
+    deck = lesson.view
     assert len(deck.items) == 1 and "like her mother did" in deck.prompt.value
     deck.menus["relation"].value = "transference"
     deck.menus["next_action"].value = "respond_practically"
@@ -273,7 +272,8 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
     assert deck.on_check() is True
 
     # the boundary deck takes the other vignettes, and asks which boundary and how serious
-    boundaries = lesson.practice_boundaries()
+    assert lesson.practice_boundaries() is None  # nothing for the notebook to print
+    boundaries = lesson.view
     assert len(boundaries.items) == 1 and "A boundary vignette." in boundaries.prompt.value
     boundaries.menus["boundary_kind"].value = "role"
     boundaries.menus["crossing_or_violation"].value = "crossing"
@@ -283,7 +283,8 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
     assert boundaries.on_check() is True
 
     # the alliance deck (Module 5) takes only alliance vignettes and asks one question
-    alliance = lesson.practice_alliance()
+    assert lesson.practice_alliance() is None  # nothing for the notebook to print
+    alliance = lesson.view
     assert len(alliance.items) == 1 and "comforts her" in alliance.prompt.value
     assert list(alliance.menus) == ["alliance_effect"]
     alliance.menus["alliance_effect"].value = "strengthens"
@@ -296,3 +297,22 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
     assert alliance.on_check() is True
     with pytest.raises(ValueError, match="no practice items"):
         lesson.practice_alliance(max_difficulty=2)  # the one alliance vignette is harder than that
+
+
+def test_a_choice_replaces_the_items_check_line(tmp_path, monkeypatch):
+    """The check cell's 'not answered yet' line is replaced (same display id), not left stale."""
+    import framelab.notebook as nbmod
+    from framelab.checks import display_id
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    shown: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(nbmod, "_update_check_line", lambda item, kind, line: shown.append((item, kind, line)))
+    ex = make_lesson(tmp_path).exercise("quiz")
+    ex.pick()
+    ex.view.menus["a1"].value = "vague_rule"
+    ex.view.menus["a1"].value = ""
+    assert shown == [
+        ("a1", "single_label", "Item a1: answered."),
+        ("a1", "single_label", "Item a1: not answered yet. Choose in the menu above."),
+    ]
+    assert display_id("a1") != display_id("a1", "relation")  # one vignette, two questions: two lines
