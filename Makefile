@@ -74,6 +74,7 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_autograde.py
 	$(BIN)/python tests/benchmarks/bench_detect.py
 	$(BIN)/python tests/benchmarks/bench_grade.py
+	$(BIN)/python tests/benchmarks/bench_selfstudy.py
 
 # The instructor's whole cycle on a simulated cohort: grades.csv, report.html and plots in $(DEMO_OUT) (git-ignored).
 DEMO_OUT ?= test-output/demo

@@ -92,8 +92,9 @@ class Lesson:
         """Self-study: your progress in every module of this workspace."""
         from .widgets import ProgressView
 
-        view = ProgressView(self.folder.parent)
-        self._show(view)
+        if _grading():
+            return  # nothing to show, and no time to spend reading the course
+        self._show(ProgressView(self.folder.parent, background=True))
 
     # ---------------------------------------------------------------- practice
 
@@ -162,15 +163,16 @@ class Lesson:
         """Show a one-turn role-play."""
         from .widgets import ReplyPicker
 
-        picker = ReplyPicker(self.scenario(scenario_id))
+        picker = ReplyPicker(self.scenario(scenario_id), self.folder)
         self._show(picker)
 
     def self_check(self) -> None:
         """Self-study: a button that scores this notebook's graded answers."""
         from .widgets import SelfCheckView
 
-        view = SelfCheckView(self.folder / f"{self.folder.name}.ipynb")
-        self._show(view)
+        if _grading():
+            return
+        self._show(SelfCheckView(self.folder / f"{self.folder.name}.ipynb", warm=True))
 
     # ---------------------------------------------------------------- graded exercises
 

@@ -7,9 +7,11 @@ Colours come from JupyterLab's theme variables, so the views read well in light 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,27 @@ def _note(lines: Sequence[str], ok: bool | None = None) -> str:
         f"<div role='status' aria-live='polite' style='border-left: 4px solid var({colour});"
         f"padding: 6px 12px; color: var(--jp-content-font-color1);'>{body}</div>"
     )
+
+
+@contextlib.contextmanager
+def busy(button: w.Button, doing: str, status: w.HTML | None = None) -> Iterator[None]:
+    """Show at once that an action is under way: the button is disabled and says what it is doing
+    (and ``status``, a live region, says so too); both are put back afterwards, whatever happens."""
+    label, icon, was = button.description, button.icon, button.disabled
+    button.disabled, button.description, button.icon = True, doing, "hourglass-half"
+    if status is not None:
+        status.value = _note([doing])
+    try:
+        yield
+    finally:
+        button.disabled, button.description, button.icon = was, label, icon
+
+
+def in_background(work: Callable[[], Any]) -> threading.Thread:
+    """Run ``work`` off the kernel's main thread (widget updates from it reach the page)."""
+    thread = threading.Thread(target=work, name="framelab-view", daemon=True)
+    thread.start()
+    return thread
 
 
 class LabelPicker:
@@ -211,8 +234,9 @@ class PracticeDeck:
 class ReplyPicker:
     """A one-turn role-play: the client speaks, you choose a reply, the client reacts."""
 
-    def __init__(self, scenario: dict[str, Any]):
+    def __init__(self, scenario: dict[str, Any], folder: Path | None = None):
         self.scenario = scenario
+        self.folder = folder  # where saying a reply is recorded as this exercise done (activity.json)
         node = scenario["nodes"][scenario["start"]]
         replies = scenario["sample_replies"]
         if not replies:
@@ -261,6 +285,8 @@ class ReplyPicker:
         ]
         if len(moves) < 3:
             lines.append("Try another reply to see how the client responds to it.")
+        if self.folder is not None:
+            activity.touch(self.folder, done=activity.reply_key(self.scenario["id"]))
         self.reaction.value = _quote("Client", result.reaction) + _note(lines, len(moves) == 3)
         return result
 
@@ -412,9 +438,12 @@ class RolePlayView:
 
 
 class SelfCheckView:
-    """Self-study: a button that scores this notebook's graded answers (``framelab check``)."""
+    """Self-study: a button that scores this notebook's graded answers (``framelab check``).
 
-    def __init__(self, notebook: Any):
+    The course's bank is loaded in the background when the view is made, so that pressing the
+    button scores the saved choices in this process at once; no nbgrader run is involved."""
+
+    def __init__(self, notebook: Any, warm: bool = False):
         self.notebook = notebook
         self.button = w.Button(
             description="Check my graded answers",
@@ -425,67 +454,94 @@ class SelfCheckView:
         self.button.on_click(lambda _: self.on_check())
         self.widget = w.VBox([self.button, self.result], layout=w.Layout(max_width="52em"))
         self.widget.add_class("framelab-selfcheck")
+        if warm:
+            from .selfstudy import warm as warm_bank
+
+            warm_bank(Path(notebook).parent)
 
     def on_check(self) -> Any:
         from .selfstudy import SelfCheckError, check_notebook
 
         activity.touch(Path(self.notebook).parent)
-        try:
-            report = check_notebook(self.notebook)
-        except SelfCheckError as exc:
-            self.result.value = _note([str(exc)])
-            return None
-        rows = []
-        for line in report.render().splitlines():
-            rows.append(f"<div style='white-space: pre-wrap'>{html.escape(line)}</div>")
-        self.result.value = (
-            "<div role='status' aria-live='polite' style='color: var(--jp-content-font-color1)'>"
-            + "".join(rows)
-            + "</div>"
-        )
+        with busy(self.button, "Checking...", self.result):
+            try:
+                report = check_notebook(Path(self.notebook))
+            except SelfCheckError as exc:
+                self.result.value = _note([str(exc)])
+                return None
+        self.result.value = _report_html(report)
         return report
 
 
-class ProgressView:
-    """Self-study: a table of the workspace's modules (``framelab progress``), with a refresh button."""
+def _report_html(report: Any) -> str:
+    rows = "".join(
+        f"<div style='white-space: pre-wrap'>{html.escape(line)}</div>" for line in report.render().splitlines()
+    )
+    return f"<div role='status' aria-live='polite' class='framelab-text'>{rows}</div>"
 
-    def __init__(self, workspace: Path):
+
+class ProgressView:
+    """Self-study: a table of the workspace's modules (``framelab progress``), with a refresh button.
+
+    The table appears at once from the workspace's files; the scores, which need the course's bank,
+    follow from a background thread the first time, and at once after that."""
+
+    def __init__(self, workspace: Path, background: bool = False):
         self.workspace = workspace
         self.button = w.Button(
             description="Refresh", tooltip="Read your workspace again", layout=w.Layout(width="auto")
         )
         self.table = w.HTML()
+        self.note = w.HTML()
         self.button.on_click(lambda _: self.refresh())
-        self.widget = w.VBox([self.table, self.button], layout=w.Layout(max_width="60em"))
+        self.widget = w.VBox([self.table, self.button, self.note], layout=w.Layout(max_width="60em"))
         self.widget.add_class("framelab-progress")
-        self.refresh()
+        if background:
+            from .selfstudy import progress, scoring_possible
+
+            self.show(progress(self.workspace, scores=False), pending=scoring_possible(self.workspace))
+            in_background(self.refresh)
+        else:
+            self.refresh()
 
     def refresh(self) -> list[Any]:
         from .selfstudy import progress
 
-        rows = progress(self.workspace)
-        head = ["module", "status", "graded items answered", "score", "role-plays finished", "time spent"]
-        body = []
-        for r in rows:
-            cells = [
-                r.title,
-                r.status,
-                f"{r.answered} of {r.items}" if r.items else "(none)",
-                "" if r.score is None else f"{r.score} of {r.items}",
-                f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "(none)",
-                activity.describe(r.seconds) if r.seconds else "",
-            ]
-            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        if not body:
-            self.table.value = _note(["No modules in this workspace yet."])
-            return rows
-        self.table.value = (
-            "<table><thead><tr>"
-            + "".join(f"<th>{h}</th>" for h in head)
-            + "</tr></thead><tbody>"
-            + "".join(body)
-            + "</tbody></table><small>Time spent counts the stretches in which you saved answers, checked "
-            "items or replied in a role-play (pauses over 10 minutes are not counted). The score "
-            "appears in self-study only.</small>"
-        )
+        with busy(self.button, "Reading your workspace..."):
+            rows = progress(self.workspace)
+        self.show(rows)
         return rows
+
+    def show(self, rows: list[Any], pending: bool = False) -> None:
+        if not rows:
+            self.table.value = _note(["No modules in this workspace yet."])
+            return
+        self.table.value = progress_table(rows, pending)
+        self.note.value = _note(["Scores are being worked out..." if pending else "Up to date."])
+
+
+def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
+    """The progress rows as an HTML table whose headings do not wrap."""
+    head = ["Module", "Status", "Graded items answered", "Score", "Role-plays finished", "Time spent"]
+    body = []
+    for r in rows:
+        score = "..." if pending and r.items and r.answered else "" if r.score is None else f"{r.score} of {r.items}"
+        cells = [
+            r.title,
+            r.status,
+            f"{r.answered} of {r.items}" if r.items else "none in this module",
+            score,
+            f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "none in this module",
+            activity.describe(r.seconds) if r.seconds else "",
+        ]
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return (
+        "<div class='framelab-table-wrap'><table class='framelab-table'>"
+        "<caption>Your progress in each module</caption><thead><tr>"
+        + "".join(f"<th scope='col'>{h}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table></div><p class='framelab-small'>Role-plays counts the conversations with the client "
+        "that each module offers. Time spent counts the stretches in which you saved answers, checked items or "
+        "replied to the client (pauses over 10 minutes are not counted). The score appears in self-study only.</p>"
+    )
