@@ -212,6 +212,12 @@ class Exercise:
             return bool(value) and all(type(v) is str and v in values for v in value)
         return type(value) is str and value in values
 
+    @staticmethod
+    def _status(text: str) -> str:
+        import html
+
+        return f"<p class='framelab-meta' role='status' aria-live='polite'>{html.escape(text)}</p>"
+
     def _refresh_check(self, item: str, picks: dict[str, Any]) -> None:
         """Replace the item's check line below (shown when its check cell ran) with the current one."""
         from .checks import AnswerProblem, status_line
@@ -236,7 +242,7 @@ class Exercise:
             saved, note = self._saved()
             picks = {k: v for k, v in saved.items() if k in self.item_ids}
         answered = sum(1 for i in self.item_ids if self._answered(picks.get(i)))
-        summary = f"{self.spec['title']}: {answered} of {len(self.item_ids)} items answered."
+        summary = f"{answered} of {len(self.item_ids)} items answered in “{self.spec['title']}”."
         if _grading():
             print(summary if note is None else f"{summary} {note}")
             return picks
@@ -250,7 +256,7 @@ class Exercise:
             store.write(self.lesson.answers_path, self.id, picks)
             self.lesson._worked()
             done = sum(1 for i in self.item_ids if self._answered(picks.get(i)))
-            self.view.status.value = f"<small>Saved: {done} of {len(self.item_ids)} answered.</small>"
+            self.view.status.value = self._status(f"Saved. {done} of {len(self.item_ids)} items answered.")
             self._refresh_check(item, picks)
 
         options = [(value, text) for value, text in self.spec.get("options", [])] or None
@@ -262,6 +268,6 @@ class Exercise:
             multi=bool(self.spec.get("multi")),
             read_only=solution is not None,
         )
-        self.view.status.value = f"<small>{summary}{' ' + note if note else ''}</small>"
+        self.view.status.value = self._status(f"{summary}{' ' + note if note else ''}")
         _display(self.view.widget)
         return picks

@@ -25,6 +25,7 @@ from typing import Any
 
 from . import activity, safejson
 from . import answers as store
+from .vocabulary import readable
 
 #: Far larger than any real module notebook (about 100 KB) or content file.
 MAX_NOTEBOOK_BYTES = 20_000_000
@@ -130,7 +131,7 @@ class CheckReport:
             else:
                 chosen, answer = _show(i.chosen, i.kind), _show(i.answer, i.kind)
                 lines.append(f"  not yet  {i.item}: you chose {chosen}; the answer is {answer}.")
-            lines.append(f"           Why: {i.rationale}")
+            lines.append(f"           Why: {readable(i.rationale)}")
         return "\n".join(lines)
 
 

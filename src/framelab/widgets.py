@@ -18,27 +18,62 @@ from typing import Any
 import ipywidgets as w
 
 from . import activity, practice
-from .vocabulary import LABELS, TITLES, menu_text
+from .vocabulary import LABELS, TITLES, menu_text, readable
 
-PLACEHOLDER = "(choose a label)"
+#: The first entry of a menu, read as an instruction.
+PLACEHOLDER = "Choose a label"
+PLACEHOLDER_OTHER = "Choose an answer"
 
-_CARD = (
-    "border-left: 4px solid var(--jp-brand-color1); padding: 6px 12px; margin: 4px 0;"
-    "color: var(--jp-content-font-color1); background: var(--jp-layout-color1);"
-)
+#: One style sheet for every view, in JupyterLab's own type scale and theme colours (light and dark).
+#: Each view carries it in its first HTML widget; views are marked ``framelab-view``.
+STYLE = """<style>
+.framelab-view, .framelab-roleplay { font-family: var(--jp-content-font-family); }
+:is(.framelab-view, .framelab-roleplay) :is(.widget-html-content, .widget-label, .widget-checkbox label,
+  .widget-radio-box label, select, textarea, button) {
+  font-size: var(--jp-content-font-size1); line-height: var(--jp-content-line-height); }
+:is(.framelab-view, .framelab-roleplay) .widget-html-content { color: var(--jp-content-font-color1); }
+:is(.framelab-view, .framelab-roleplay) .widget-html, :is(.framelab-view, .framelab-roleplay) .widget-html-content {
+  height: auto; }
+.framelab-view .widget-radio-box-horizontal label { margin-right: 0.75em; }
+.framelab-heading { font-size: var(--jp-content-font-size2); font-weight: 600; margin: 1em 0 0.25em;
+  color: var(--jp-content-font-color1); line-height: 1.3; }
+.framelab-card { border-left: 4px solid var(--jp-brand-color1); padding: 6px 12px; margin: 4px 0;
+  color: var(--jp-content-font-color1); background: var(--jp-layout-color1); }
+.framelab-note { border-left: 4px solid var(--jp-border-color1); padding: 6px 12px; margin: 4px 0;
+  color: var(--jp-content-font-color1); }
+.framelab-note.framelab-ok { border-left-color: var(--jp-success-color1); }
+.framelab-note.framelab-not-yet { border-left-color: var(--jp-warn-color1); }
+.framelab-context { color: var(--jp-content-font-color1); margin: 0 0 0.5em; }
+.framelab-meta { color: var(--jp-content-font-color1); font-size: var(--jp-content-font-size1); }
+.framelab-table-wrap { overflow-x: auto; }
+.framelab-table { border-collapse: collapse; color: var(--jp-content-font-color1); }
+.framelab-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
+.framelab-table th, .framelab-table td { padding: 4px 10px; text-align: left; vertical-align: top;
+  border-bottom: 1px solid var(--jp-border-color2); }
+.framelab-table th { white-space: nowrap; font-weight: 600; }
+.framelab-small { font-size: var(--jp-content-font-size0); color: var(--jp-content-font-color1); }
+:is(.framelab-view, .framelab-roleplay) :focus-visible { outline: 2px solid var(--jp-brand-color1);
+  outline-offset: 2px; }
+</style>"""
+
+
+def heading(text: str) -> str:
+    """A view's title: one level below the notebook's section headings (## in the notebooks)."""
+    return f"<h3 class='framelab-heading'>{html.escape(text)}</h3>"
 
 
 def _quote(who: str, text: str) -> str:
-    return f"<div style='{_CARD}'><b>{html.escape(who)}:</b> {html.escape(text)}</div>"
+    return f"<div class='framelab-card'><b>{html.escape(who)}:</b> {html.escape(readable(text))}</div>"
 
 
-def _note(lines: Sequence[str], ok: bool | None = None) -> str:
-    colour = {True: "--jp-success-color1", False: "--jp-warn-color1", None: "--jp-border-color1"}[ok]
-    body = "<br>".join(html.escape(x) for x in lines)
-    return (
-        f"<div role='status' aria-live='polite' style='border-left: 4px solid var({colour});"
-        f"padding: 6px 12px; color: var(--jp-content-font-color1);'>{body}</div>"
-    )
+def _note(lines: Sequence[str], ok: bool | None = None, *, announce: bool = False) -> str:
+    """Feedback lines. ``announce``: the answer to something the learner just did (Check, Say it,
+    Respond), marked so that a screen reader reads it out when it appears (role "alert"; a region
+    put on the page with its text already in it is not reliably read as a "status")."""
+    kind = {True: " framelab-ok", False: " framelab-not-yet", None: ""}[ok]
+    body = "<br>".join(html.escape(readable(x)) for x in lines)
+    role = "role='alert'" if announce else "role='status' aria-live='polite'"
+    return f"<div {role} class='framelab-note{kind}'>{body}</div>"
 
 
 @contextlib.contextmanager
@@ -48,7 +83,7 @@ def busy(button: w.Button, doing: str, status: w.HTML | None = None) -> Iterator
     label, icon, was = button.description, button.icon, button.disabled
     button.disabled, button.description, button.icon = True, doing, "hourglass-half"
     if status is not None:
-        status.value = _note([doing])
+        status.value = _note([doing], announce=True)
     try:
         yield
     finally:
@@ -75,6 +110,7 @@ class LabelPicker:
         multi: bool = False,
         read_only: bool = False,
     ):
+        placeholder = PLACEHOLDER if options is None else PLACEHOLDER_OTHER
         options = list(options) if options is not None else [(lab, menu_text(lab)) for lab in LABELS]
         values = {value for value, _ in options}
         self.menus: dict[str, w.Dropdown] = {}
@@ -82,7 +118,9 @@ class LabelPicker:
         rows: list[w.Widget] = []
         for n, item in enumerate(items, 1):
             iid = item["id"]
-            head = f"<h4 style='margin: 12px 0 2px'>Item {n} <small>({html.escape(iid)})</small></h4>"
+            head = (STYLE if n == 1 else "") + (
+                f"<h3 class='framelab-heading'>Item {n} <span class='framelab-meta'>({html.escape(iid)})</span></h3>"
+            )
             quotes = ""
             if item.get("client"):
                 quotes += _quote("Client", item["client"])
@@ -108,7 +146,7 @@ class LabelPicker:
                 rows.append(w.VBox(list(boxes.values()), layout=w.Layout(margin="0 0 0 1em")))
             else:
                 menu = w.Dropdown(
-                    options=[(PLACEHOLDER, ""), *[(text, value) for value, text in options]],
+                    options=[(placeholder, ""), *[(text, value) for value, text in options]],
                     value=saved if saved in values else "",
                     description=f"Item {n}",
                     disabled=read_only,
@@ -122,6 +160,7 @@ class LabelPicker:
                 rows.append(menu)
         self.status = w.HTML()
         self.widget = w.VBox([*rows, self.status], layout=w.Layout(max_width="52em"))
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-exercise")
 
     def checked(self, item: str) -> list[str]:
@@ -153,7 +192,7 @@ class PracticeDeck:
         self.menus: dict[str, w.RadioButtons] = {}
         parts: list[w.Widget] = []
         for q in self.questions:
-            parts.append(w.HTML(f"<b>{html.escape(q.prompt)}</b>"))
+            parts.append(w.HTML(f"<p class='framelab-question'><b>{html.escape(q.prompt)}</b></p>"))
             if q.multi:
                 self.boxes = {
                     value: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="auto"))
@@ -179,6 +218,7 @@ class PracticeDeck:
             [self.position, self.prompt, *parts, w.HBox([self.check, self.previous, self.next]), self.feedback],
             layout=w.Layout(max_width="52em"),
         )
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-practice")
         self.show()
 
@@ -188,7 +228,8 @@ class PracticeDeck:
 
     def show(self) -> None:
         item = self.item
-        self.position.value = f"<small>Practice item {self.index + 1} of {len(self.items)}</small>"
+        where = f"Practice item {self.index + 1} of {len(self.items)}"
+        self.position.value = f"{STYLE}<p class='framelab-meta'>{where}</p>"
         if item.get("client"):
             self.prompt.value = _quote("Client", item["client"]) + _quote("Therapist", item["text"])
         else:
@@ -225,7 +266,7 @@ class PracticeDeck:
                 answered &= self.menus[q.field].value is not None
         if answered:
             lines.append("Why: " + self.item["rationale"])
-        self.feedback.value = _note(lines, all_right if answered else None)
+        self.feedback.value = _note(lines, all_right if answered else None, announce=True)
         if self.on_check_hook is not None:
             self.on_check_hook()
         return all_right
@@ -246,35 +287,39 @@ class ReplyPicker:
         letters = [chr(ord("A") + n) for n in range(len(self.order))]
         ctx = scenario["context"]
         cards = "".join(
-            f"<div style='{_CARD}'><b>{letter}.</b> {html.escape(replies[i]['text'])}</div>"
+            f"<div class='framelab-card'><b>{letter}.</b> {html.escape(replies[i]['text'])}</div>"
             for letter, i in zip(letters, self.order, strict=True)
         )
         self.setting = w.HTML(
-            f"<h4 style='margin: 8px 0 2px'>{html.escape(scenario['title'])}</h4>"
-            f"<p style='color: var(--jp-content-font-color2)'>{html.escape(ctx['stage'])} "
-            f"{html.escape(ctx['background'])}</p>"
+            STYLE
+            + heading(scenario["title"])
+            + f"<p class='framelab-context'>{html.escape(ctx['stage'])} {html.escape(ctx['background'])}</p>"
             + _quote("Client", node["client"])
             + "<p><b>Possible replies</b></p>"
             + cards
         )
-        self.choice = w.ToggleButtons(
+        # a radio group: one choice, its state exposed to assistive technology, arrow keys move it
+        self.choice = w.RadioButtons(
             options=[(letter, i) for letter, i in zip(letters, self.order, strict=True)],
             value=None,
             description="Your reply",
-            tooltips=[f"Reply {letter}" for letter in letters],
-            style={"description_width": "6em", "button_width": "3em"},
+            orientation="horizontal",
+            style={"description_width": "6em"},
+            layout=w.Layout(width="auto"),
         )
         self.say = w.Button(description="Say it", button_style="primary", tooltip="Give this reply to the client")
         self.reaction = w.HTML()
         self.say.on_click(lambda _: self.on_say())
         self.widget = w.VBox(
-            [self.setting, w.HBox([self.choice, self.say]), self.reaction], layout=w.Layout(max_width="52em")
+            [self.setting, w.HBox([self.choice, self.say], layout=w.Layout(align_items="center")), self.reaction],
+            layout=w.Layout(max_width="52em"),
         )
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-reply-picker")
 
     def on_say(self) -> practice.Reaction | None:
         if self.choice.value is None:
-            self.reaction.value = _note(["Choose a reply first."])
+            self.reaction.value = _note(["Choose a reply first."], announce=True)
             return None
         reply = self.scenario["sample_replies"][self.choice.value]
         result = practice.react(self.scenario, self.scenario["start"], reply["labels"])
@@ -287,7 +332,8 @@ class ReplyPicker:
             lines.append("Try another reply to see how the client responds to it.")
         if self.folder is not None:
             activity.touch(self.folder, done=activity.reply_key(self.scenario["id"]))
-        self.reaction.value = _quote("Client", result.reaction) + _note(lines, len(moves) == 3)
+        said = _quote("Client", result.reaction) + _note(lines, len(moves) == 3)
+        self.reaction.value = f"<div role='alert'>{said}</div>"
         return result
 
 
@@ -450,9 +496,10 @@ class SelfCheckView:
             tooltip="Self-study: score your graded answers, with the reasons",
             layout=w.Layout(width="auto"),
         )
-        self.result = w.HTML()
+        self.result = w.HTML(STYLE)
         self.button.on_click(lambda _: self.on_check())
         self.widget = w.VBox([self.button, self.result], layout=w.Layout(max_width="52em"))
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-selfcheck")
         if warm:
             from .selfstudy import warm as warm_bank
@@ -467,7 +514,7 @@ class SelfCheckView:
             try:
                 report = check_notebook(Path(self.notebook))
             except SelfCheckError as exc:
-                self.result.value = _note([str(exc)])
+                self.result.value = _note([str(exc)], announce=True)
                 return None
         self.result.value = _report_html(report)
         return report
@@ -475,9 +522,10 @@ class SelfCheckView:
 
 def _report_html(report: Any) -> str:
     rows = "".join(
-        f"<div style='white-space: pre-wrap'>{html.escape(line)}</div>" for line in report.render().splitlines()
+        f"<div style='white-space: pre-wrap'>{html.escape(readable(line))}</div>"
+        for line in report.render().splitlines()
     )
-    return f"<div role='status' aria-live='polite' class='framelab-text'>{rows}</div>"
+    return f"{STYLE}<div role='alert' class='framelab-note'>{rows}</div>"
 
 
 class ProgressView:
@@ -495,6 +543,7 @@ class ProgressView:
         self.note = w.HTML()
         self.button.on_click(lambda _: self.refresh())
         self.widget = w.VBox([self.table, self.button, self.note], layout=w.Layout(max_width="60em"))
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-progress")
         if background:
             from .selfstudy import progress, scoring_possible
@@ -536,7 +585,7 @@ def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
         ]
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return (
-        "<div class='framelab-table-wrap'><table class='framelab-table'>"
+        STYLE + "<div class='framelab-table-wrap'><table class='framelab-table'>"
         "<caption>Your progress in each module</caption><thead><tr>"
         + "".join(f"<th scope='col'>{h}</th>" for h in head)
         + "</tr></thead><tbody>"
