@@ -514,7 +514,8 @@ class SelfCheckView:
             try:
                 report = check_notebook(Path(self.notebook))
             except SelfCheckError as exc:
-                self.result.value = _note([str(exc)], announce=True)
+                message = str(exc)
+                self.result.value = _note([message[:1].upper() + message[1:]], announce=True)
                 return None
         self.result.value = _report_html(report)
         return report
