@@ -9,7 +9,8 @@ finds no violation of WCAG 2.1 A/AA or axe's best practices, in the light and th
 Across the modules, each kind of view is used once: a graded menu (its check line is replaced),
 tick boxes, the practice deck (by keyboard), the one-turn reply (by keyboard), a role-play reply,
 "Check my graded answers" and the progress Refresh. Screenshots go to test-output/browser/, the
-axe results to test-output/browser/axe.json.
+axe results to test-output/browser/axe.json. (FRAMELAB_BROWSER_ONLY=m3 runs the modules whose folder
+starts with m3 only, while working on one view; the suite runs them all.)
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def test_every_module_runs_cleanly_and_passes_axe(lab, axe_script):
         )
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         try:
-            for module in MODULES:
+            for module in [m for m in MODULES if m.startswith(os.environ.get("FRAMELAB_BROWSER_ONLY", "m"))]:
                 open_and_run(page, url, module)
                 problems += output_problems(page, module)
                 USE.get(module, lambda page: None)(page)
@@ -151,8 +152,10 @@ def test_every_module_runs_cleanly_and_passes_axe(lab, axe_script):
         for v in violations
     ]
     assert not found, "axe-core found, in the course's own outputs:\n" + "\n".join(found)
-    assert list((workspace / "m3_three_moves").glob("roleplay-*.json")), "the role-play did not save its transcript"
-    assert (workspace / "m0_orientation" / "answers.json").exists(), "the graded menu did not save the choice"
+    if "m3_three_moves" in results:
+        assert list((workspace / "m3_three_moves").glob("roleplay-*.json")), "the role-play did not save its transcript"
+    if "m0_orientation" in results:
+        assert (workspace / "m0_orientation" / "answers.json").exists(), "the graded menu did not save the choice"
 
 
 # --------------------------------------------------------------------------- steps
@@ -281,11 +284,18 @@ def use_menu_and_progress(page) -> None:
     expect(line).to_have_text(f"Item {iid}: answered.", timeout=10_000)
     progress = page.locator(".framelab-progress")
     progress.scroll_into_view_if_needed()
-    expect(progress).to_contain_text("Up to date", timeout=60_000)  # the scores, worked out in the background
-    button = progress.get_by_role("button", name="Refresh")
     start = time.perf_counter()
-    button.click()
+    expect(progress).to_contain_text("Up to date", timeout=60_000)  # the scores, worked out in the background
+    print(f"\nprogress scores ready {time.perf_counter() - start:.2f} s after the view was used")
+    button = progress.get_by_role("button", name="Refresh")
+    expect(button).to_be_enabled(timeout=60_000)  # the first reading (the course's bank) has finished
+    before = time.perf_counter()
+    button.scroll_into_view_if_needed()
+    start = time.perf_counter()
+    button.evaluate("b => b.click()")  # pressed now (Playwright's own click first waits for the page to settle)
     expect(progress.locator("td").filter(has_text="1 of 3").first).to_be_visible(timeout=30_000)
+    expect(button).to_be_enabled(timeout=30_000)
+    print(f"\n(scrolling to the button took {start - before:.2f} s)")
     expect(button).to_be_enabled()
     print(f"\nprogress Refresh in the browser: {time.perf_counter() - start:.2f} s")
 
@@ -313,8 +323,10 @@ def use_reply_practice_and_self_check(page) -> None:
 
     check = page.locator(".framelab-selfcheck")
     check.scroll_into_view_if_needed()
+    button = check.get_by_role("button", name="Check my graded answers")
+    button.scroll_into_view_if_needed()
     start = time.perf_counter()
-    check.get_by_role("button", name="Check my graded answers").click()
+    button.evaluate("b => b.click()")
     expect(check).to_contain_text("graded items right", timeout=60_000)
     print(f"\nCheck my graded answers in the browser: {time.perf_counter() - start:.2f} s")
 

@@ -367,3 +367,15 @@ def test_each_modules_time_has_one_source():
         for cell in cells:
             table.update({n: int(t) for n, t in re.findall(r"^\| (\d)\. .*\| (\d+) min \|$", cell, re.M)})
     assert table == minutes  # Module 0's table lists every module, with the same times
+
+
+def test_busy_disables_the_button_at_once_and_restores_it():
+    import ipywidgets as w
+
+    from framelab.widgets import busy
+
+    button, status = w.Button(description="Check"), w.HTML()
+    with pytest.raises(RuntimeError), busy(button, "Checking...", status):
+        assert button.disabled and button.description == "Checking..." and "Checking..." in status.value
+        raise RuntimeError("the work failed")
+    assert not button.disabled and button.description == "Check"  # put back, whatever happened

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -130,13 +131,14 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
 
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
     view = ProgressView(course / "workspace")
-    assert "<td>The double bind</td><td>started</td><td>2 of 16</td><td></td><td>1 of 2</td><td>17 min</td>" in (
-        view.table.value
-    )
+    cells = re.sub(r"<td[^>]*>", "<td>", view.table.value)
+    assert "<td>The double bind</td><td>started</td><td>2 of 16</td><td></td><td>1 of 2</td><td>17 min</td>" in cells
     monkeypatch.delenv("FRAMELAB_SELF_CHECK")
     store.write(folder / store.FILENAME, "backfires", {})
     view.button.click()
-    assert "<td>0 of 16</td><td></td>" in view.table.value  # refreshed: nothing answered, no score
+    assert "<td>0 of 16</td><td></td>" in re.sub(
+        r"<td[^>]*>", "<td>", view.table.value
+    )  # refreshed: nothing answered, no score
 
     # saying a reply in the one-turn exercise finishes it
     from framelab.widgets import ReplyPicker

@@ -74,6 +74,9 @@ class Lesson:
             raise ContentError(f"{path} is damaged ({exc}). Copy it again from the course release.") from None
         lesson = cls(content, folder)
         if not _grading():
+            from .selfstudy import warm
+
+            warm(folder)  # the course's bank, for checking and progress, loads while the learner reads
             mod = content["module"]
             print(f"Module {mod['id'][1:]}: {mod['title']}. Ready.")
             print(f"Your exercise choices are saved in {store.FILENAME}, next to this notebook.")

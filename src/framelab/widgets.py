@@ -35,6 +35,10 @@ STYLE = """<style>
 :is(.framelab-view, .framelab-roleplay) .widget-html, :is(.framelab-view, .framelab-roleplay) .widget-html-content {
   height: auto; }
 .framelab-view .widget-radio-box-horizontal label { margin-right: 0.75em; }
+:is(.framelab-view, .framelab-roleplay) .widget-checkbox { height: auto; min-height: var(--jp-widgets-inline-height); }
+:is(.framelab-view, .framelab-roleplay) .widget-checkbox label { white-space: normal; overflow: visible;
+  height: auto; }
+.framelab-table td.framelab-nowrap { white-space: nowrap; }
 .framelab-heading { font-size: var(--jp-content-font-size2); font-weight: 600; margin: 1em 0 0.25em;
   color: var(--jp-content-font-color1); line-height: 1.3; }
 .framelab-card { border-left: 4px solid var(--jp-brand-color1); padding: 6px 12px; margin: 4px 0;
@@ -45,7 +49,7 @@ STYLE = """<style>
 .framelab-note.framelab-not-yet { border-left-color: var(--jp-warn-color1); }
 .framelab-context { color: var(--jp-content-font-color1); margin: 0 0 0.5em; }
 .framelab-meta { color: var(--jp-content-font-color1); font-size: var(--jp-content-font-size1); }
-.framelab-table-wrap { overflow-x: auto; }
+.framelab-table-wrap { overflow-x: auto; max-width: 100%; }
 .framelab-table { border-collapse: collapse; color: var(--jp-content-font-color1); }
 .framelab-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
 .framelab-table th, .framelab-table td { padding: 4px 10px; text-align: left; vertical-align: top;
@@ -110,8 +114,8 @@ class LabelPicker:
         multi: bool = False,
         read_only: bool = False,
     ):
-        placeholder = PLACEHOLDER if options is None else PLACEHOLDER_OTHER
         options = list(options) if options is not None else [(lab, menu_text(lab)) for lab in LABELS]
+        placeholder = PLACEHOLDER if {v for v, _ in options} == set(LABELS) else PLACEHOLDER_OTHER
         values = {value for value, _ in options}
         self.menus: dict[str, w.Dropdown] = {}
         self.ticks: dict[str, dict[str, w.Checkbox]] = {}
@@ -150,7 +154,7 @@ class LabelPicker:
                     value=saved if saved in values else "",
                     description=f"Item {n}",
                     disabled=read_only,
-                    layout=w.Layout(width="min(100%, 46em)"),
+                    layout=w.Layout(width="100%"),
                     style={"description_width": "4.5em"},
                 )
                 menu.add_class("framelab-menu")
@@ -494,7 +498,7 @@ class SelfCheckView:
         self.button = w.Button(
             description="Check my graded answers",
             tooltip="Self-study: score your graded answers, with the reasons",
-            layout=w.Layout(width="auto"),
+            layout=w.Layout(width="auto", align_self="flex-start"),
         )
         self.result = w.HTML(STYLE)
         self.button.on_click(lambda _: self.on_check())
@@ -538,12 +542,16 @@ class ProgressView:
     def __init__(self, workspace: Path, background: bool = False):
         self.workspace = workspace
         self.button = w.Button(
-            description="Refresh", tooltip="Read your workspace again", layout=w.Layout(width="auto")
+            description="Refresh",
+            tooltip="Read your workspace again",
+            layout=w.Layout(width="auto", align_self="flex-start"),
         )
         self.table = w.HTML()
         self.note = w.HTML()
         self.button.on_click(lambda _: self.refresh())
-        self.widget = w.VBox([self.table, self.button, self.note], layout=w.Layout(max_width="60em"))
+        self.widget = w.VBox(
+            [self.table, self.button, self.note], layout=w.Layout(max_width="60em", overflow="visible")
+        )
         self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-progress")
         if background:
@@ -579,14 +587,21 @@ def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
         cells = [
             r.title,
             r.status,
-            f"{r.answered} of {r.items}" if r.items else "none in this module",
+            f"{r.answered} of {r.items}" if r.items else "none",
             score,
-            f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "none in this module",
+            f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "none",
             activity.describe(r.seconds) if r.seconds else "",
         ]
-        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        body.append(
+            "<tr>"
+            + "".join(
+                f"<td{'' if n == 0 else ' class=framelab-nowrap'}>{html.escape(c)}</td>" for n, c in enumerate(cells)
+            )
+            + "</tr>"
+        )
     return (
-        STYLE + "<div class='framelab-table-wrap'><table class='framelab-table'>"
+        STYLE + "<div class='framelab-table-wrap' tabindex='0' role='region' aria-label='Your progress'>"
+        "<table class='framelab-table'>"
         "<caption>Your progress in each module</caption><thead><tr>"
         + "".join(f"<th scope='col'>{h}</th>" for h in head)
         + "</tr></thead><tbody>"
