@@ -289,13 +289,11 @@ def use_menu_and_progress(page) -> None:
     print(f"\nprogress scores ready {time.perf_counter() - start:.2f} s after the view was used")
     button = progress.get_by_role("button", name="Refresh")
     expect(button).to_be_enabled(timeout=60_000)  # the first reading (the course's bank) has finished
-    before = time.perf_counter()
     button.scroll_into_view_if_needed()
     start = time.perf_counter()
     button.evaluate("b => b.click()")  # pressed now (Playwright's own click first waits for the page to settle)
     expect(progress.locator("td").filter(has_text="1 of 3").first).to_be_visible(timeout=30_000)
     expect(button).to_be_enabled(timeout=30_000)
-    print(f"\n(scrolling to the button took {start - before:.2f} s)")
     expect(button).to_be_enabled()
     print(f"\nprogress Refresh in the browser: {time.perf_counter() - start:.2f} s")
 
@@ -325,10 +323,13 @@ def use_reply_practice_and_self_check(page) -> None:
     check.scroll_into_view_if_needed()
     button = check.get_by_role("button", name="Check my graded answers")
     button.scroll_into_view_if_needed()
-    start = time.perf_counter()
-    button.evaluate("b => b.click()")
-    expect(check).to_contain_text("graded items right", timeout=60_000)
-    print(f"\nCheck my graded answers in the browser: {time.perf_counter() - start:.2f} s")
+    for press in ("first press (may wait for the answer key, still loading)", "second press"):
+        start = time.perf_counter()
+        button.evaluate("b => b.click()")  # pressed now (Playwright's own click first waits for the page to settle)
+        expect(check.get_by_role("alert")).to_contain_text("graded items right", timeout=60_000)
+        expect(button).to_be_enabled(timeout=30_000)
+        print(f"\nCheck my graded answers in the browser, {press}: {time.perf_counter() - start:.2f} s")
+        check.evaluate("v => v.querySelector('[role=alert]').remove()")  # so that the next answer is seen anew
 
 
 def use_ticks_and_roleplay(page) -> None:

@@ -557,10 +557,19 @@ class ProgressView:
         if background:
             from .selfstudy import progress, scoring_possible
 
-            self.show(progress(self.workspace, scores=False), pending=scoring_possible(self.workspace))
-            in_background(self.refresh)
+            pending = scoring_possible(self.workspace)
+            self.show(progress(self.workspace, scores=False), pending=pending)
+            in_background(lambda: (self._bank() if pending else None, self.refresh()))
         else:
             self.refresh()
+
+    def _bank(self) -> None:
+        """Load the course's bank now, so that a later Refresh with new answers is quick too."""
+        from .selfstudy import course_bank, course_root
+
+        root = course_root(self.workspace.resolve())
+        if root is not None:
+            course_bank(root / "modules")
 
     def refresh(self) -> list[Any]:
         from .selfstudy import progress
