@@ -37,10 +37,18 @@ $(STAMP): pyproject.toml
 workspace: install
 	@$(BIN)/framelab workspace --release release --to $(WORKSPACE)
 
+# A trainee's or self-study JupyterLab: nbgrader's formgrader, create-assignment, assignment and
+# course lists are switched off (there is no exchange here); Validate stays. One link is printed,
+# with its token (JUPYTER_TOKEN if set, else a fresh one); the server's own log is kept to warnings.
+TRAINEE_JUPYTER := $(abspath src/framelab/data/trainee-jupyter)
 lab: workspace
-	@echo "Opening JupyterLab on $(WORKSPACE)/ at http://127.0.0.1:$(PORT)/lab (Ctrl+C to stop)."
-	@cd $(WORKSPACE) && exec $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
-		--ServerApp.port_retries=0 --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
+	@token="$${JUPYTER_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
+	echo "JupyterLab on $(WORKSPACE)/: open http://127.0.0.1:$(PORT)/lab?token=$$token (Ctrl+C to stop)"; \
+	cd $(WORKSPACE) && JUPYTER_TOKEN="$$token" \
+		JUPYTER_CONFIG_PATH="$(TRAINEE_JUPYTER)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		exec $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.port_retries=0 --ServerApp.root_dir=. --ServerApp.log_level=WARN --LabApp.log_level=WARN \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: install
 	$(BIN)/ruff check src tests
@@ -83,6 +91,7 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_grade.py
 	$(BIN)/python tests/benchmarks/bench_startup.py
 	$(BIN)/python tests/benchmarks/bench_feedback.py
+	$(BIN)/python tests/benchmarks/bench_selfstudy.py
 
 # The instructor's whole cycle on a simulated cohort: grades.csv, report.html and plots in $(DEMO_OUT) (git-ignored).
 DEMO_OUT ?= test-output/demo

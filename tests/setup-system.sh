@@ -3,9 +3,8 @@
 # password); otherwise one line naming what to install, and a non-zero exit. Called by `make test`.
 #   Debian: chromium (browser test), postgresql (PostgreSQL gradebook and hub tests), python3-venv (the hub's
 #           course environment), bubblewrap (the grading sandbox), nodejs and npm (the two npm packages below)
-#   npm:    configurable-http-proxy (JupyterHub's proxy), axe-core (accessibility checks, into $AXE_DIR)
+#   npm:    configurable-http-proxy (JupyterHub's proxy); the browser test installs axe-core itself with npm
 set -euo pipefail
-AXE_DIR=${AXE_DIR:-.venv/share/axe}
 
 apt_need=()
 command -v chromium >/dev/null 2>&1 || apt_need+=(chromium)
@@ -15,10 +14,8 @@ command -v bwrap >/dev/null 2>&1 || apt_need+=(bubblewrap)
 command -v npm >/dev/null 2>&1 || apt_need+=(nodejs npm)
 npm_need=()
 command -v configurable-http-proxy >/dev/null 2>&1 || npm_need+=("configurable-http-proxy@4")
-need_axe=0
-[ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] || need_axe=1
 
-if [ ${#apt_need[@]} -eq 0 ] && [ ${#npm_need[@]} -eq 0 ] && [ $need_axe -eq 0 ]; then
+if [ ${#apt_need[@]} -eq 0 ] && [ ${#npm_need[@]} -eq 0 ]; then
   exit 0
 fi
 
@@ -26,7 +23,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then
   if sudo -n true >/dev/null 2>&1; then
     SUDO="sudo -n"
-  elif [ ${#apt_need[@]} -gt 0 ] || [ ${#npm_need[@]} -gt 0 ]; then
+  else
     what=""
     [ ${#apt_need[@]} -gt 0 ] && what="sudo apt-get install ${apt_need[*]}"
     [ ${#npm_need[@]} -gt 0 ] && what="${what:+$what; }sudo npm install -g ${npm_need[*]}"
@@ -45,9 +42,3 @@ if [ ${#npm_need[@]} -gt 0 ]; then
   echo "Installing npm packages for the tests: ${npm_need[*]}"
   $SUDO npm install -g --silent "${npm_need[@]}"
 fi
-if [ $need_axe -eq 0 ]; then
-  exit 0
-fi
-echo "Installing axe-core into $AXE_DIR"
-mkdir -p "$AXE_DIR"
-npm install --silent --no-audit --no-fund --prefix "$AXE_DIR" "axe-core@4" >/dev/null

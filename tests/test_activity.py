@@ -72,7 +72,8 @@ def test_practice_and_graded_choices_count_as_work(tmp_path, monkeypatch):
     (tmp_path / "content.json").write_text((release / "content.json").read_text(encoding="utf-8"), encoding="utf-8")
     lesson = Lesson.here(tmp_path)
     assert not (tmp_path / activity.FILENAME).exists()  # opening a notebook is not work yet
-    deck = lesson.practice()
+    assert lesson.practice() is None  # nothing for the notebook to print
+    deck = lesson.view
     deck.on_check()
     assert len(activity.read(tmp_path)) == 1
     ex = lesson.exercise("backfires")

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -89,3 +90,39 @@ def test_make_lab_creates_then_keeps_the_workspace(tmp_path):
     for path, data in before.items():
         assert after[path] == data, f"make lab changed {path}"
     assert "kept" in out
+
+
+def test_make_lab_prints_one_link_that_opens_and_hides_the_instructor_tools(tmp_path):
+    """A trainee's lab: one link, with its token, that opens; formgrader, create assignment and the
+    assignment and course lists are off (no exchange here); Validate stays."""
+    import json
+    import re
+
+    port = free_port()
+    proc = start_lab(tmp_path / "workspace", port)
+    try:
+        first = ""
+        while "http" not in first:  # the link comes before the server's own (quiet) log
+            first = proc.stdout.readline()
+            assert first, "make lab ended without printing a link"
+        wait_until_serving(proc, port)
+        link = re.search(r"https?://\S+", first)[0]
+        assert "token=" in link
+        with urllib.request.urlopen(link, timeout=30) as resp:
+            page = resp.read().decode()
+            assert resp.status == 200 and "/login" not in resp.url, resp.url
+        config = json.loads(
+            re.search(r'id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)[1]
+        )
+        disabled = set(config["disabledExtensions"])
+        for plugin in ("formgrader", "create-assignment", "assignment-list", "course-list", "menu"):
+            assert f"@jupyter/nbgrader:{plugin}" in disabled
+        assert "@jupyter/nbgrader:validate-assignment" not in disabled
+        token = link.split("token=")[1]
+        for path in ("formgrader", "assignments", "courses"):
+            with pytest.raises(urllib.error.HTTPError, match="404"):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}?token={token}", timeout=30)
+        time.sleep(2)  # let the server finish its start-up log
+    finally:
+        out = first + stop(proc)
+    assert len(re.findall(r"https?://", out)) == 1, out[-3000:]  # one link, not the server's list of them

@@ -111,7 +111,9 @@ def test_reply_picker_shows_the_reaction():
     assert "Choose a reply first." in picker.reaction.value
     picker.choice.value = 0
     picker.say.click()
-    assert "reacts to gentle_dodge" in picker.reaction.value and "A dodge." in picker.reaction.value
+    assert (
+        "reacts to “Gentle dodge”" in picker.reaction.value
+    )  # the code, written as its name and "A dodge." in picker.reaction.value
     picker.choice.value = 1
     assert picker.on_say().category == "recenter"
 
@@ -141,8 +143,6 @@ def make_lesson(tmp_path) -> Lesson:
 def test_exercise_menus_save_every_change_and_come_back(tmp_path, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     lesson = make_lesson(tmp_path)
-    picks = lesson.exercise("quiz").pick()
-    view = lesson.exercise  # noqa: F841 - the view lives on the Exercise object below
     ex = lesson.exercise("quiz")
     picks = ex.pick()
     assert picks == {}
@@ -151,7 +151,7 @@ def test_exercise_menus_save_every_change_and_come_back(tmp_path, monkeypatch):
     ex.view.menus["a2"].value = "mixed_message"
     assert picks == {"a1": "vague_rule", "a2": "mixed_message"}  # the returned dict stays current
     assert type(picks) is dict
-    assert "2 of 2 answered" in ex.view.status.value
+    assert "Saved. 2 of 2 items answered." in ex.view.status.value
     # a new kernel: the saved file brings the choices back
     again = make_lesson(tmp_path).exercise("quiz")
     assert again.pick() == {"a1": "vague_rule", "a2": "mixed_message"}
@@ -262,7 +262,8 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
             "difficulty": 3,
         },
     ]
-    deck = lesson.practice_vignettes()
+    assert lesson.practice_vignettes() is None  # nothing for the notebook to print
+    deck = lesson.view
     assert len(deck.items) == 1 and "like her mother did" in deck.prompt.value
     deck.menus["relation"].value = "transference"
     deck.menus["next_action"].value = "respond_practically"
@@ -273,7 +274,8 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
     assert deck.on_check() is True
 
     # the boundary deck takes the other vignettes, and asks which boundary and how serious
-    boundaries = lesson.practice_boundaries()
+    assert lesson.practice_boundaries() is None  # nothing for the notebook to print
+    boundaries = lesson.view
     assert len(boundaries.items) == 1 and "A boundary vignette." in boundaries.prompt.value
     boundaries.menus["boundary_kind"].value = "role"
     boundaries.menus["crossing_or_violation"].value = "crossing"
@@ -283,7 +285,8 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
     assert boundaries.on_check() is True
 
     # the alliance deck (Module 5) takes only alliance vignettes and asks one question
-    alliance = lesson.practice_alliance()
+    assert lesson.practice_alliance() is None  # nothing for the notebook to print
+    alliance = lesson.view
     assert len(alliance.items) == 1 and "comforts her" in alliance.prompt.value
     assert list(alliance.menus) == ["alliance_effect"]
     alliance.menus["alliance_effect"].value = "strengthens"
@@ -296,3 +299,83 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
     assert alliance.on_check() is True
     with pytest.raises(ValueError, match="no practice items"):
         lesson.practice_alliance(max_difficulty=2)  # the one alliance vignette is harder than that
+
+
+def test_a_choice_replaces_the_items_check_line(tmp_path, monkeypatch):
+    """The check cell's 'not answered yet' line is replaced (same display id), not left stale."""
+    import framelab.notebook as nbmod
+    from framelab.checks import display_id
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    shown: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(nbmod, "_update_check_line", lambda item, kind, line: shown.append((item, kind, line)))
+    ex = make_lesson(tmp_path).exercise("quiz")
+    ex.pick()
+    ex.view.menus["a1"].value = "vague_rule"
+    ex.view.menus["a1"].value = ""
+    assert shown == [
+        ("a1", "single_label", "Item a1: answered."),
+        ("a1", "single_label", "Item a1: not answered yet. Choose in the menu above."),
+    ]
+    assert display_id("a1") != display_id("a1", "relation")  # one vignette, two questions: two lines
+
+
+def test_views_are_accessible_by_construction(tmp_path, monkeypatch):
+    """Headings one level below the notebook's sections, feedback announced, one choice as a radio group,
+    menus that read as instructions, and one shared style sheet in JupyterLab's type scale."""
+    import ipywidgets as w
+
+    from framelab.widgets import PLACEHOLDER, STYLE, PracticeDeck, ReplyPicker
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    ex = make_lesson(tmp_path).exercise("quiz")
+    ex.pick()
+    first = ex.view.widget.children[0].value
+    assert "<h3 class='framelab-heading'>Item 1" in first and "<h4" not in first and STYLE in first
+    assert ex.view.menus["a1"].options[0] == (PLACEHOLDER, "") and not PLACEHOLDER.startswith("(")
+    assert "0 of 2 items answered in “Quiz”." in ex.view.status.value
+    picker = ReplyPicker(SCENARIO)
+    assert isinstance(picker.choice, w.RadioButtons) and picker.choice.orientation == "horizontal"
+    assert "<h3 class='framelab-heading'>" in picker.setting.value
+    picker.choice.value = 0
+    picker.on_say()
+    assert picker.reaction.value.startswith("<div role='alert'>")
+    deck = PracticeDeck(PRACTICE)
+    deck.on_check()
+    assert "role='alert'" in deck.feedback.value
+    assert "--jp-content-font-size1" in STYLE and "--jp-content-line-height" in STYLE
+    assert "--jp-content-font-color2" not in STYLE + picker.setting.value  # grey text was barely 4.5:1
+
+
+def test_each_modules_time_has_one_source():
+    """module.yaml's minutes is what each notebook's top line and Module 0's course table say."""
+    import re
+
+    import yaml
+    from conftest import ROOT
+
+    minutes = {}
+    for meta in sorted((ROOT / "modules").glob("*/module.yaml")):
+        data = yaml.safe_load(meta.read_text(encoding="utf-8"))
+        minutes[data["id"][1:]] = data["minutes"]
+    table: dict[str, int] = {}
+    for nb_path in sorted((ROOT / "source").glob("m*/m*.ipynb")):
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+        number = nb_path.stem[1:].split("_")[0]
+        assert f"*About {minutes[number]} minutes." in cells[0], nb_path.name
+        for cell in cells:
+            table.update({n: int(t) for n, t in re.findall(r"^\| (\d)\. .*\| (\d+) min \|$", cell, re.M)})
+    assert table == minutes  # Module 0's table lists every module, with the same times
+
+
+def test_busy_disables_the_button_at_once_and_restores_it():
+    import ipywidgets as w
+
+    from framelab.widgets import busy
+
+    button, status = w.Button(description="Check"), w.HTML()
+    with pytest.raises(RuntimeError), busy(button, "Checking...", status):
+        assert button.disabled and button.description == "Checking..." and "Checking..." in status.value
+        raise RuntimeError("the work failed")
+    assert not button.disabled and button.description == "Check"  # put back, whatever happened

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -54,10 +55,29 @@ def test_check_scores_each_item_with_its_reason(course, bank):
 
 def test_check_command_validates_and_scores_a_workspace_notebook(course, bank):
     answer_some(course, bank)
-    notebook = course / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    proc = run([str(BIN / "framelab"), "check", str(notebook)], cwd=course / "workspace")
-    assert "nbgrader validate:" in proc.stdout
+    # the README's form: a path relative to the course root, as validate runs in the notebook's folder
+    proc = run([str(BIN / "framelab"), "check", f"workspace/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"], cwd=course)
+    # it really validated the notebook: the reflection is not written yet, and only that is said
+    assert "nbgrader validate: problems found:\nVALIDATION FAILED ON 1 CELL(S)" in proc.stdout, proc.stdout
+    assert "You did not provide a response." in proc.stdout and "WARNING" not in proc.stdout
     assert f"{ASSIGNMENT}: 1 of 16 graded items right." in proc.stdout
+    absolute = run(
+        [str(BIN / "framelab"), "check", str(course / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")],
+        cwd=course / "workspace",
+    )
+    assert absolute.stdout == proc.stdout
+
+
+def test_a_deeply_nested_answers_file_gets_one_plain_line(course):
+    folder = course / "workspace" / ASSIGNMENT
+    (folder / store.FILENAME).write_text("[" * 100_000 + "]" * 100_000)
+    proc = run(
+        [str(BIN / "framelab"), "check", f"{folder}/{ASSIGNMENT}.ipynb", "--no-validate"], cwd=course, check=False
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "answers.json" in proc.stderr, proc.stderr
+    rows = selfstudy.progress(course / "workspace", scores=False)  # the rest of the workspace still reads
+    assert next(r for r in rows if r.folder == ASSIGNMENT).answered == 0
 
 
 def test_a_deployment_can_switch_the_check_off(course, bank, monkeypatch):
@@ -82,36 +102,53 @@ def test_without_the_answer_key_the_check_says_why(tmp_path):
 def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     answer_some(course, bank)
     folder = course / "workspace" / ASSIGNMENT
-    scenario = json.loads((folder / "content.json").read_text())["scenarios"][0]["id"]
-    (folder / f"roleplay-{scenario}.json").write_text(json.dumps({"node": "END"}), encoding="utf-8")
+    # Module 1 offers one reply exercise and one role-play (its content has a third scenario, not offered)
+    (folder / "roleplay-friends-when-we-finish.json").write_text(json.dumps({"node": "END"}), encoding="utf-8")
+    (folder / "roleplay-follow-request.json").write_text(json.dumps({"node": "END"}), encoding="utf-8")
     t0 = 1_800_000_000
     for minute in (0, 4, 9, 15, 60, 62):  # two stretches: 15 minutes, then 2 (the 45-minute pause is not counted)
         activity.touch(folder, now=t0 + 60 * minute)
     activity.touch(course / "workspace" / "m3_three_moves", now=t0)  # opened a practice item, nothing saved
     rows = {r.folder: r for r in selfstudy.progress(course / "workspace")}
     m1 = rows[ASSIGNMENT]
-    assert (m1.started, m1.answered, m1.items, m1.roleplays_done, m1.roleplays) == (True, 2, 16, 1, 3)
+    assert (m1.started, m1.answered, m1.items, m1.roleplays_done, m1.roleplays) == (True, 2, 16, 1, 2)
+    assert rows["m3_three_moves"].roleplays == 1 and rows["m5_alliance"].roleplays == 3
     assert not m1.done and m1.last_activity is not None
     assert m1.seconds == 17 * 60 and m1.score == 1  # item 1 right, item 2 wrong
     m2 = rows["m2_transference"]
     assert (m2.started, m2.answered, m2.items, m2.seconds, m2.score) == (False, 0, 24, 0, None)
     assert rows["m3_three_moves"].status == "started"
     proc = run([str(BIN / "framelab"), "progress", str(course / "workspace")], cwd=course)
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("The double bind"))
-    assert "started" in line and "2/16" in line and "1/16" in line and "17 min" in line and "1/3" in line
+    assert max(len(x) for x in proc.stdout.splitlines()) <= 80, proc.stdout
+    lines = proc.stdout.splitlines()
+    assert any(x.startswith("2. Transference and") for x in lines)  # a long name wraps; nothing is cut
+    assert any(x.startswith("countertransference") for x in lines)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("1. The double bind"))
+    assert "started" in line and "2/16" in line and "1/16" in line and "17 min" in line and "1/2" in line
 
     # the notebook cell shows the same figures; with checking switched off, no score
     from framelab.widgets import ProgressView
 
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
     view = ProgressView(course / "workspace")
-    assert "<td>The double bind</td><td>started</td><td>2 of 16</td><td></td><td>1 of 3</td><td>17 min</td>" in (
-        view.table.value
-    )
+    cells = re.sub(r"<td[^>]*>", "<td>", view.table.value)
+    assert "<td>The double bind</td><td>started</td><td>2 of 16</td><td></td><td>1 of 2</td><td>17 min</td>" in cells
     monkeypatch.delenv("FRAMELAB_SELF_CHECK")
     store.write(folder / store.FILENAME, "backfires", {})
     view.button.click()
-    assert "<td>0 of 16</td><td></td>" in view.table.value  # refreshed: nothing answered, no score
+    assert "<td>0 of 16</td><td></td>" in re.sub(
+        r"<td[^>]*>", "<td>", view.table.value
+    )  # refreshed: nothing answered, no score
+
+    # saying a reply in the one-turn exercise finishes it
+    from framelab.widgets import ReplyPicker
+
+    content = json.loads((folder / "content.json").read_text())
+    picker = ReplyPicker(next(s for s in content["scenarios"] if s["id"] == "coffee-at-the-door"), folder)
+    picker.choice.value = picker.order[0]
+    picker.on_say()
+    m1 = next(r for r in selfstudy.progress(course / "workspace", scores=False) if r.folder == ASSIGNMENT)
+    assert (m1.roleplays_done, m1.roleplays, m1.seconds) == (2, 2, 17 * 60)  # and the time records are kept
 
 
 def test_a_new_release_merges_without_touching_the_learners_answers(course, bank):
@@ -135,8 +172,9 @@ def test_the_notebook_button_shows_the_same_check(course, bank, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     answer_some(course, bank)
     lesson = Lesson.here(course / "workspace" / ASSIGNMENT)
-    view = lesson.self_check()
-    assert view.result.value == ""  # nothing is scored until the learner asks
+    assert lesson.self_check() is None  # nothing for the notebook to print
+    view = lesson.view
+    assert "graded items right" not in view.result.value  # nothing is scored until the learner asks
     report = view.on_check()
     assert report.score == 1 and "1 of 16 graded items right." in view.result.value
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")

@@ -16,6 +16,9 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from . import safejson
 
 FILENAME = "activity.json"
 FORMAT = "framelab-activity/1"
@@ -23,17 +26,42 @@ FORMAT = "framelab-activity/1"
 IDLE_GAP = 10 * 60
 #: More stretches than this are merged from the oldest; a year of daily study fits.
 MAX_SPANS = 2000
+#: Far larger than MAX_SPANS stretches take.
+MAX_BYTES = 512 * 1024
 
 
-def _spans(path: Path) -> list[list[float]]:
-    """The saved stretches, oldest first; raises ValueError for a file that is not ours."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+def _load(path: Path) -> dict[str, Any]:
+    """The saved record: ``spans`` (oldest first) and ``finished`` (one-turn exercises done).
+    Raises FileNotFoundError for no file, ValueError for a file that is not ours."""
+    if not path.exists():
+        raise FileNotFoundError(path)
+    data = safejson.load(path, max_bytes=MAX_BYTES, what=path.name)
     spans = data.get("spans") if type(data) is dict and data.get("format") == FORMAT else None
     if type(spans) is not list or not all(
         type(s) is list and len(s) == 2 and all(type(t) in (int, float) for t in s) and s[0] <= s[1] for s in spans
     ):
         raise ValueError(f"{path.name} is not a Frame Lab activity file")
-    return spans
+    done = data.get("finished", [])
+    if type(done) is not list or not all(type(x) is str for x in done):
+        raise ValueError(f"{path.name} is not a Frame Lab activity file")
+    return {"spans": spans, "finished": done}
+
+
+def _spans(path: Path) -> list[list[float]]:
+    return _load(path)["spans"]
+
+
+def reply_key(scenario_id: str) -> str:
+    """How a one-turn reply exercise, once a reply was said, is named in ``finished``."""
+    return f"try_reply:{scenario_id}"
+
+
+def finished(folder: str | Path) -> set[str]:
+    """The one-turn exercises done in a module folder (see :func:`reply_key`)."""
+    try:
+        return set(_load(Path(folder) / FILENAME)["finished"])
+    except (OSError, ValueError):
+        return set()
 
 
 def read(folder: str | Path) -> list[list[float]]:
@@ -55,20 +83,24 @@ def seconds(folder: str | Path) -> float:
     return total(read(folder))
 
 
-def touch(folder: str | Path, now: float | None = None) -> None:
-    """Record an action now. Never raises: time-keeping must not get in the way of the work."""
+def touch(folder: str | Path, now: float | None = None, done: str | None = None) -> None:
+    """Record an action now (and, with ``done``, that a one-turn exercise was finished).
+    Never raises: time-keeping must not get in the way of the work."""
     path = Path(folder) / FILENAME
     now = time.time() if now is None else now
     try:
         try:
-            spans = _spans(path)
+            record = _load(path)
         except FileNotFoundError:
-            spans = []
+            record = {"spans": [], "finished": []}
         except ValueError:
             from .answers import set_aside
 
             set_aside(path)
-            spans = []
+            record = {"spans": [], "finished": []}
+        spans, ended = record["spans"], record["finished"]
+        if done is not None and done not in ended:
+            ended.append(done)
         if spans and spans[-1][0] <= now <= spans[-1][1] + IDLE_GAP:
             spans[-1][1] = max(spans[-1][1], now)
         else:
@@ -79,7 +111,7 @@ def touch(folder: str | Path, now: float | None = None) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".activity-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"format": FORMAT, "spans": spans}, fh)
+                json.dump({"format": FORMAT, "spans": spans, "finished": ended}, fh)
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)

@@ -16,6 +16,7 @@ Everything else in a notebook (its narrative) is left exactly as written.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,21 @@ def sync_notebook(nb: nbformat.NotebookNode, bank: Bank, mod: Module) -> list[st
     return problems
 
 
+_ABOUT = re.compile(r"\*About \d+ minutes\.")
+_TIME_ROW = re.compile(r"^(\| (\d)\. [^\n]*\| )\d+( min \|)$", re.M)
+
+
+def sync_times(nb: nbformat.NotebookNode, bank: Bank, mod: Module) -> None:
+    """Write each module's time estimate (``minutes`` in its module.yaml, the one source) into the
+    notebook: the "*About N minutes." line at its top, and any course table's "| N. title | ... | N min |"."""
+    minutes = {m.meta.id[1:]: m.meta.minutes for m in bank.modules.values()}
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    if markdown:
+        markdown[0].source = _ABOUT.sub(f"*About {mod.meta.minutes} minutes.", markdown[0].source, count=1)
+    for cell in markdown:
+        cell.source = _TIME_ROW.sub(lambda m: f"{m[1]}{minutes.get(m[2], '?')}{m[3]}", cell.source)
+
+
 @dataclass
 class BuildResult:
     changed: list[Path]
@@ -202,6 +218,7 @@ def build(bank: Bank, source: Path, *, check: bool = False, detect_data: Path | 
         outputs = {folder / CONTENT_FILE: dumps(public_content(bank, mod))}
         nb = nbformat.read(notebook, as_version=4)
         problems += sync_notebook(nb, bank, mod)
+        sync_times(nb, bank, mod)
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = []

@@ -68,17 +68,37 @@ def _blank(value: Any) -> bool:
     return value is None or (type(value) in (str, list) and len(value) == 0)
 
 
-def check_answer(answers: Any, item: str, kind: str = "single_label") -> str:
-    """Public check of one item's format. Returns a short status line and prints it."""
+def status_line(answers: Any, item: str, kind: str = "single_label") -> str:
+    """The one line a check cell shows for an item; raises :class:`AnswerProblem` for a malformed answer."""
     value = _value(answers, item)
     if _blank(value):
-        status = f"Item {item}: not answered yet. Choose in the menu above."
-        print(status)
-        return status
+        return f"Item {item}: not answered yet. Choose in the menu above."
     _values(value, item, kind)
-    status = f"Item {item}: answered."
-    print(status)
-    return status
+    return f"Item {item}: answered."
+
+
+def display_id(item: str, kind: str = "single_label") -> str:
+    """The id under which an item's check line is shown, so that a later choice replaces it."""
+    return f"framelab-check-{kind}-{item}"
+
+
+def check_answer(answers: Any, item: str, kind: str = "single_label") -> None:
+    """Public check of one item's format: shows one status line (returns nothing, so the notebook
+    does not echo it). In a notebook the line is kept up to date as the menus change."""
+    line = status_line(answers, item, kind)
+    shown = False
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None and getattr(get_ipython(), "kernel", None) is not None:
+            from IPython.display import display
+
+            display({"text/plain": line}, raw=True, display_id=display_id(item, kind))
+            shown = True
+    except ImportError:  # pragma: no cover - IPython comes with the notebook
+        pass
+    if not shown:
+        print(line)
 
 
 def _show(values: list[str]) -> str:

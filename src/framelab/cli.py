@@ -146,17 +146,25 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from .selfstudy import SelfCheckError, check_notebook, validate
 
-    try:
-        report = check_notebook(Path(args.notebook), Path(args.modules) if args.modules else None)
-    except SelfCheckError as exc:
-        print(f"framelab check: {exc}", file=sys.stderr)
-        return 2
-    print(report.render(), flush=True)  # the score first: nbgrader's validation runs the notebook (seconds)
-    if not args.no_validate:
-        problems = validate(Path(args.notebook))
-        print("nbgrader validate: " + ("passed" if not problems else "problems found:\n" + problems))
+    notebook = Path(args.notebook).absolute()  # the same file whatever folder a step runs in
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # nbgrader's validate runs the notebook (seconds): start it now, show the score first
+        checking = None if args.no_validate or not notebook.is_file() else pool.submit(validate, notebook)
+        try:
+            report = check_notebook(notebook, Path(args.modules) if args.modules else None)
+        except SelfCheckError as exc:
+            print(f"framelab check: {exc}", file=sys.stderr)
+            if checking is not None:
+                checking.cancel()
+            return 2
+        print(report.render(), flush=True)
+        if checking is not None:
+            problems = checking.result()
+            print("nbgrader validate: " + ("passed" if not problems else "problems found:\n" + problems))
     return 0
 
 

@@ -2,7 +2,8 @@
 
     from framelab.notebook import Lesson
     lesson = Lesson.here()                    # reads content.json beside the notebook
-    lesson.practice()                         # practice deck with instant feedback
+    lesson.practice()                         # practice deck with instant feedback (returns nothing;
+                                              # the view is kept as lesson.view, for tests)
     lesson.try_reply("coffee-at-the-door")    # one-turn role-play
     answers = lesson.exercise("backfires").pick()   # graded menus, saved as you go
 
@@ -36,6 +37,18 @@ def _display(widget: Any) -> None:
     display(widget)
 
 
+def _update_check_line(item: str, kind: str, line: str) -> None:
+    """Replace the line an item's check cell showed (``checks.check_answer``), wherever it is."""
+    try:
+        from IPython.display import update_display
+
+        from .checks import display_id
+
+        update_display({"text/plain": line}, raw=True, display_id=display_id(item, kind))
+    except Exception:  # no kernel (a script or a test): there is no line to replace
+        pass
+
+
 class Lesson:
     """One module's public content, as seen from its notebook's folder."""
 
@@ -43,6 +56,8 @@ class Lesson:
         self.content = content
         self.folder = folder
         self.answers_path = folder / store.FILENAME
+        #: The view the last helper showed. Helpers return nothing, so a notebook prints no object text.
+        self.view: Any = None
 
     @classmethod
     def here(cls, folder: str | Path = ".") -> Lesson:
@@ -59,23 +74,30 @@ class Lesson:
             raise ContentError(f"{path} is damaged ({exc}). Copy it again from the course release.") from None
         lesson = cls(content, folder)
         if not _grading():
+            from .selfstudy import warm
+
+            warm(folder)  # the course's bank, for checking and progress, loads while the learner reads
             mod = content["module"]
             print(f"Module {mod['id'][1:]}: {mod['title']}. Ready.")
             print(f"Your exercise choices are saved in {store.FILENAME}, next to this notebook.")
         return lesson
 
+    def _show(self, view: Any) -> None:
+        self.view = view
+        if not _grading():
+            _display(view.widget)
+
     def _worked(self) -> None:
         """Count time spent on this module (see :mod:`framelab.activity`)."""
         activity.touch(self.folder)
 
-    def progress(self) -> Any:
-        """Self-study: your progress in every module of this workspace. Returns the view."""
+    def progress(self) -> None:
+        """Self-study: your progress in every module of this workspace."""
         from .widgets import ProgressView
 
-        view = ProgressView(self.folder.parent)
-        if not _grading():
-            _display(view.widget)
-        return view
+        if _grading():
+            return  # nothing to show, and no time to spend reading the course
+        self._show(ProgressView(self.folder.parent, background=True))
 
     # ---------------------------------------------------------------- practice
 
@@ -87,16 +109,14 @@ class Lesson:
         ]
         return sorted(items, key=lambda it: it["difficulty"])
 
-    def practice(self, situation: str | None = None, max_difficulty: int = 3) -> Any:
-        """Show the practice deck (easiest first). Returns the view, for tests."""
+    def practice(self, situation: str | None = None, max_difficulty: int = 3) -> None:
+        """Show the practice deck (easiest first)."""
         from .widgets import PracticeDeck
 
         deck = PracticeDeck(self.practice_items(situation, max_difficulty), on_check=self._worked)
-        if not _grading():
-            _display(deck.widget)
-        return deck
+        self._show(deck)
 
-    def _vignette_deck(self, family: str, max_difficulty: int) -> Any:
+    def _vignette_deck(self, family: str, max_difficulty: int) -> None:
         from .practice import VIGNETTE_QUESTIONS
         from .widgets import PracticeDeck
 
@@ -107,21 +127,19 @@ class Lesson:
             key=lambda v: v["difficulty"],
         )
         deck = PracticeDeck(items, questions, on_check=self._worked)
-        if not _grading():
-            _display(deck.widget)
-        return deck
+        self._show(deck)
 
-    def practice_vignettes(self, max_difficulty: int = 3) -> Any:
-        """Show the vignette practice deck (what is going on, and what fits next). Returns the view."""
-        return self._vignette_deck("relation", max_difficulty)
+    def practice_vignettes(self, max_difficulty: int = 3) -> None:
+        """Show the vignette practice deck (what is going on, and what fits next), as ``lesson.view``."""
+        self._vignette_deck("relation", max_difficulty)
 
-    def practice_boundaries(self, max_difficulty: int = 3) -> Any:
-        """Show the boundary-vignette practice deck (which boundary; crossing or violation). Returns the view."""
-        return self._vignette_deck("boundary", max_difficulty)
+    def practice_boundaries(self, max_difficulty: int = 3) -> None:
+        """Show the boundary-vignette practice deck (which boundary; crossing or violation), as ``lesson.view``."""
+        self._vignette_deck("boundary", max_difficulty)
 
-    def practice_alliance(self, max_difficulty: int = 3) -> Any:
-        """Show the alliance practice deck (does this strengthen or strain the alliance?). Returns the view."""
-        return self._vignette_deck("alliance", max_difficulty)
+    def practice_alliance(self, max_difficulty: int = 3) -> None:
+        """Show the alliance practice deck (does this strengthen or strain the alliance?), as ``lesson.view``."""
+        self._vignette_deck("alliance", max_difficulty)
 
     def scenario(self, scenario_id: str) -> dict[str, Any]:
         for sc in self.content["scenarios"]:
@@ -130,8 +148,8 @@ class Lesson:
         known = ", ".join(s["id"] for s in self.content["scenarios"])
         raise KeyError(f"no scenario '{scenario_id}' in this module (there are: {known})")
 
-    def roleplay(self, scenario_id: str, detector: Any = "auto") -> Any:
-        """Show the role-play for a scenario, resuming a saved conversation. Returns the view.
+    def roleplay(self, scenario_id: str, detector: Any = "auto") -> None:
+        """Show the role-play for a scenario, resuming a saved conversation. The view is kept as ``lesson.view``.
 
         ``detector="auto"`` proposes labels for each reply with :mod:`framelab.detect`, loaded on
         the first reply (not when the cell runs); ``None`` turns it off."""
@@ -142,27 +160,22 @@ class Lesson:
 
             detector = LazyDetector()
         view = RolePlayView(self.scenario(scenario_id), self.folder, detector)
-        if not _grading():
-            _display(view.widget)
-        return view
+        self._show(view)
 
-    def try_reply(self, scenario_id: str) -> Any:
-        """Show a one-turn role-play. Returns the view, for tests."""
+    def try_reply(self, scenario_id: str) -> None:
+        """Show a one-turn role-play."""
         from .widgets import ReplyPicker
 
-        picker = ReplyPicker(self.scenario(scenario_id))
-        if not _grading():
-            _display(picker.widget)
-        return picker
+        picker = ReplyPicker(self.scenario(scenario_id), self.folder)
+        self._show(picker)
 
-    def self_check(self) -> Any:
-        """Self-study: a button that scores this notebook's graded answers. Returns the view."""
+    def self_check(self) -> None:
+        """Self-study: a button that scores this notebook's graded answers."""
         from .widgets import SelfCheckView
 
-        view = SelfCheckView(self.folder / f"{self.folder.name}.ipynb")
-        if not _grading():
-            _display(view.widget)
-        return view
+        if _grading():
+            return
+        self._show(SelfCheckView(self.folder / f"{self.folder.name}.ipynb", warm=True))
 
     # ---------------------------------------------------------------- graded exercises
 
@@ -202,6 +215,23 @@ class Exercise:
             return bool(value) and all(type(v) is str and v in values for v in value)
         return type(value) is str and value in values
 
+    @staticmethod
+    def _status(text: str) -> str:
+        import html
+
+        return f"<p class='framelab-meta' role='status' aria-live='polite'>{html.escape(text)}</p>"
+
+    def _refresh_check(self, item: str, picks: dict[str, Any]) -> None:
+        """Replace the item's check line below (shown when its check cell ran) with the current one."""
+        from .checks import AnswerProblem, status_line
+
+        kind = self.spec.get("kind", "single_label")
+        try:
+            line = status_line(picks, item, kind)
+        except AnswerProblem as exc:
+            line = str(exc)
+        _update_check_line(item, kind, line)
+
     def pick(self, solution: dict[str, Any] | None = None) -> dict[str, Any]:
         """Show the menus and return the picks, a plain ``dict`` kept up to date as you choose.
 
@@ -215,7 +245,7 @@ class Exercise:
             saved, note = self._saved()
             picks = {k: v for k, v in saved.items() if k in self.item_ids}
         answered = sum(1 for i in self.item_ids if self._answered(picks.get(i)))
-        summary = f"{self.spec['title']}: {answered} of {len(self.item_ids)} items answered."
+        summary = f"{answered} of {len(self.item_ids)} items answered in “{self.spec['title']}”."
         if _grading():
             print(summary if note is None else f"{summary} {note}")
             return picks
@@ -229,7 +259,8 @@ class Exercise:
             store.write(self.lesson.answers_path, self.id, picks)
             self.lesson._worked()
             done = sum(1 for i in self.item_ids if self._answered(picks.get(i)))
-            self.view.status.value = f"<small>Saved: {done} of {len(self.item_ids)} answered.</small>"
+            self.view.status.value = self._status(f"Saved. {done} of {len(self.item_ids)} items answered.")
+            self._refresh_check(item, picks)
 
         options = [(value, text) for value, text in self.spec.get("options", [])] or None
         self.view = LabelPicker(
@@ -240,6 +271,6 @@ class Exercise:
             multi=bool(self.spec.get("multi")),
             read_only=solution is not None,
         )
-        self.view.status.value = f"<small>{summary}{' ' + note if note else ''}</small>"
+        self.view.status.value = self._status(f"{summary}{' ' + note if note else ''}")
         _display(self.view.widget)
         return picks

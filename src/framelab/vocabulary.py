@@ -7,6 +7,7 @@ these labels (see the project's design notes). Nothing here imports anything hea
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Final
 
 #: The labels, in teaching order: the three moves first, then the five that backfire.
@@ -124,3 +125,15 @@ OPTION_SETS: Final[dict[str, tuple[dict[str, str], bool]]] = {
     "severity": (SEVERITIES, False),
     "alliance": (ALLIANCE_EFFECTS, False),
 }
+
+
+_SINGLE_WORD = ("validate", "recenter")  # also English words: replaced only as "(validate)"
+_CODE = re.compile(
+    r"\((" + "|".join(LABELS) + r")\)|\b(" + "|".join(x for x in LABELS if x not in _SINGLE_WORD) + r")\b"
+)
+
+
+def readable(text: str) -> str:
+    """Prose for trainees with the labels' internal codes written as their names:
+    "(gentle_dodge)" becomes "(Gentle dodge)", and a bare "collapse_frame" becomes "“Collapse the frame”"."""
+    return _CODE.sub(lambda m: f"({TITLES[m[1]]})" if m[1] else f"“{TITLES[m[2]]}”", text)

@@ -7,36 +7,98 @@ Colours come from JupyterLab's theme variables, so the views read well in light 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
 from . import activity, practice
-from .vocabulary import LABELS, TITLES, menu_text
+from .vocabulary import LABELS, TITLES, menu_text, readable
 
-PLACEHOLDER = "(choose a label)"
+#: The first entry of a menu, read as an instruction.
+PLACEHOLDER = "Choose a label"
+PLACEHOLDER_OTHER = "Choose an answer"
 
-_CARD = (
-    "border-left: 4px solid var(--jp-brand-color1); padding: 6px 12px; margin: 4px 0;"
-    "color: var(--jp-content-font-color1); background: var(--jp-layout-color1);"
-)
+#: One style sheet for every view, in JupyterLab's own type scale and theme colours (light and dark).
+#: Each view carries it in its first HTML widget; views are marked ``framelab-view``.
+STYLE = """<style>
+.framelab-view, .framelab-roleplay { font-family: var(--jp-content-font-family); }
+:is(.framelab-view, .framelab-roleplay) :is(.widget-html-content, .widget-label, .widget-checkbox label,
+  .widget-radio-box label, select, textarea, button) {
+  font-size: var(--jp-content-font-size1); line-height: var(--jp-content-line-height); }
+:is(.framelab-view, .framelab-roleplay) .widget-html-content { color: var(--jp-content-font-color1); }
+:is(.framelab-view, .framelab-roleplay) .widget-html, :is(.framelab-view, .framelab-roleplay) .widget-html-content {
+  height: auto; }
+.framelab-view .widget-radio-box-horizontal label { margin-right: 0.75em; }
+:is(.framelab-view, .framelab-roleplay) .widget-checkbox { height: auto; min-height: var(--jp-widgets-inline-height); }
+:is(.framelab-view, .framelab-roleplay) .widget-checkbox label { white-space: normal; overflow: visible;
+  height: auto; }
+.framelab-table td.framelab-nowrap { white-space: nowrap; }
+.framelab-heading { font-size: var(--jp-content-font-size2); font-weight: 600; margin: 1em 0 0.25em;
+  color: var(--jp-content-font-color1); line-height: 1.3; }
+.framelab-card { border-left: 4px solid var(--jp-brand-color1); padding: 6px 12px; margin: 4px 0;
+  color: var(--jp-content-font-color1); background: var(--jp-layout-color1); }
+.framelab-note { border-left: 4px solid var(--jp-border-color1); padding: 6px 12px; margin: 4px 0;
+  color: var(--jp-content-font-color1); }
+.framelab-note.framelab-ok { border-left-color: var(--jp-success-color1); }
+.framelab-note.framelab-not-yet { border-left-color: var(--jp-warn-color1); }
+.framelab-context { color: var(--jp-content-font-color1); margin: 0 0 0.5em; }
+.framelab-meta { color: var(--jp-content-font-color1); font-size: var(--jp-content-font-size1); }
+.framelab-table-wrap { overflow-x: auto; max-width: 100%; }
+.framelab-table { border-collapse: collapse; color: var(--jp-content-font-color1); }
+.framelab-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
+.framelab-table th, .framelab-table td { padding: 4px 10px; text-align: left; vertical-align: top;
+  border-bottom: 1px solid var(--jp-border-color2); }
+.framelab-table th { white-space: nowrap; font-weight: 600; }
+.framelab-small { font-size: var(--jp-content-font-size0); color: var(--jp-content-font-color1); }
+:is(.framelab-view, .framelab-roleplay) :focus-visible { outline: 2px solid var(--jp-brand-color1);
+  outline-offset: 2px; }
+</style>"""
+
+
+def heading(text: str) -> str:
+    """A view's title: one level below the notebook's section headings (## in the notebooks)."""
+    return f"<h3 class='framelab-heading'>{html.escape(text)}</h3>"
 
 
 def _quote(who: str, text: str) -> str:
-    return f"<div style='{_CARD}'><b>{html.escape(who)}:</b> {html.escape(text)}</div>"
+    return f"<div class='framelab-card'><b>{html.escape(who)}:</b> {html.escape(readable(text))}</div>"
 
 
-def _note(lines: Sequence[str], ok: bool | None = None) -> str:
-    colour = {True: "--jp-success-color1", False: "--jp-warn-color1", None: "--jp-border-color1"}[ok]
-    body = "<br>".join(html.escape(x) for x in lines)
-    return (
-        f"<div role='status' aria-live='polite' style='border-left: 4px solid var({colour});"
-        f"padding: 6px 12px; color: var(--jp-content-font-color1);'>{body}</div>"
-    )
+def _note(lines: Sequence[str], ok: bool | None = None, *, announce: bool = False) -> str:
+    """Feedback lines. ``announce``: the answer to something the learner just did (Check, Say it,
+    Respond), marked so that a screen reader reads it out when it appears (role "alert"; a region
+    put on the page with its text already in it is not reliably read as a "status")."""
+    kind = {True: " framelab-ok", False: " framelab-not-yet", None: ""}[ok]
+    body = "<br>".join(html.escape(readable(x)) for x in lines)
+    role = "role='alert'" if announce else "role='status' aria-live='polite'"
+    return f"<div {role} class='framelab-note{kind}'>{body}</div>"
+
+
+@contextlib.contextmanager
+def busy(button: w.Button, doing: str, status: w.HTML | None = None) -> Iterator[None]:
+    """Show at once that an action is under way: the button is disabled and says what it is doing
+    (and ``status``, a live region, says so too); both are put back afterwards, whatever happens."""
+    label, icon, was = button.description, button.icon, button.disabled
+    button.disabled, button.description, button.icon = True, doing, "hourglass-half"
+    if status is not None:
+        status.value = _note([doing], announce=True)
+    try:
+        yield
+    finally:
+        button.disabled, button.description, button.icon = was, label, icon
+
+
+def in_background(work: Callable[[], Any]) -> threading.Thread:
+    """Run ``work`` off the kernel's main thread (widget updates from it reach the page)."""
+    thread = threading.Thread(target=work, name="framelab-view", daemon=True)
+    thread.start()
+    return thread
 
 
 class LabelPicker:
@@ -53,13 +115,16 @@ class LabelPicker:
         read_only: bool = False,
     ):
         options = list(options) if options is not None else [(lab, menu_text(lab)) for lab in LABELS]
+        placeholder = PLACEHOLDER if {v for v, _ in options} == set(LABELS) else PLACEHOLDER_OTHER
         values = {value for value, _ in options}
         self.menus: dict[str, w.Dropdown] = {}
         self.ticks: dict[str, dict[str, w.Checkbox]] = {}
         rows: list[w.Widget] = []
         for n, item in enumerate(items, 1):
             iid = item["id"]
-            head = f"<h4 style='margin: 12px 0 2px'>Item {n} <small>({html.escape(iid)})</small></h4>"
+            head = (STYLE if n == 1 else "") + (
+                f"<h3 class='framelab-heading'>Item {n} <span class='framelab-meta'>({html.escape(iid)})</span></h3>"
+            )
             quotes = ""
             if item.get("client"):
                 quotes += _quote("Client", item["client"])
@@ -85,11 +150,11 @@ class LabelPicker:
                 rows.append(w.VBox(list(boxes.values()), layout=w.Layout(margin="0 0 0 1em")))
             else:
                 menu = w.Dropdown(
-                    options=[(PLACEHOLDER, ""), *[(text, value) for value, text in options]],
+                    options=[(placeholder, ""), *[(text, value) for value, text in options]],
                     value=saved if saved in values else "",
                     description=f"Item {n}",
                     disabled=read_only,
-                    layout=w.Layout(width="min(100%, 46em)"),
+                    layout=w.Layout(width="100%"),
                     style={"description_width": "4.5em"},
                 )
                 menu.add_class("framelab-menu")
@@ -99,6 +164,7 @@ class LabelPicker:
                 rows.append(menu)
         self.status = w.HTML()
         self.widget = w.VBox([*rows, self.status], layout=w.Layout(max_width="52em"))
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-exercise")
 
     def checked(self, item: str) -> list[str]:
@@ -130,7 +196,7 @@ class PracticeDeck:
         self.menus: dict[str, w.RadioButtons] = {}
         parts: list[w.Widget] = []
         for q in self.questions:
-            parts.append(w.HTML(f"<b>{html.escape(q.prompt)}</b>"))
+            parts.append(w.HTML(f"<p class='framelab-question'><b>{html.escape(q.prompt)}</b></p>"))
             if q.multi:
                 self.boxes = {
                     value: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="auto"))
@@ -156,6 +222,7 @@ class PracticeDeck:
             [self.position, self.prompt, *parts, w.HBox([self.check, self.previous, self.next]), self.feedback],
             layout=w.Layout(max_width="52em"),
         )
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-practice")
         self.show()
 
@@ -165,7 +232,8 @@ class PracticeDeck:
 
     def show(self) -> None:
         item = self.item
-        self.position.value = f"<small>Practice item {self.index + 1} of {len(self.items)}</small>"
+        where = f"Practice item {self.index + 1} of {len(self.items)}"
+        self.position.value = f"{STYLE}<p class='framelab-meta'>{where}</p>"
         if item.get("client"):
             self.prompt.value = _quote("Client", item["client"]) + _quote("Therapist", item["text"])
         else:
@@ -202,7 +270,7 @@ class PracticeDeck:
                 answered &= self.menus[q.field].value is not None
         if answered:
             lines.append("Why: " + self.item["rationale"])
-        self.feedback.value = _note(lines, all_right if answered else None)
+        self.feedback.value = _note(lines, all_right if answered else None, announce=True)
         if self.on_check_hook is not None:
             self.on_check_hook()
         return all_right
@@ -211,8 +279,9 @@ class PracticeDeck:
 class ReplyPicker:
     """A one-turn role-play: the client speaks, you choose a reply, the client reacts."""
 
-    def __init__(self, scenario: dict[str, Any]):
+    def __init__(self, scenario: dict[str, Any], folder: Path | None = None):
         self.scenario = scenario
+        self.folder = folder  # where saying a reply is recorded as this exercise done (activity.json)
         node = scenario["nodes"][scenario["start"]]
         replies = scenario["sample_replies"]
         if not replies:
@@ -222,35 +291,39 @@ class ReplyPicker:
         letters = [chr(ord("A") + n) for n in range(len(self.order))]
         ctx = scenario["context"]
         cards = "".join(
-            f"<div style='{_CARD}'><b>{letter}.</b> {html.escape(replies[i]['text'])}</div>"
+            f"<div class='framelab-card'><b>{letter}.</b> {html.escape(replies[i]['text'])}</div>"
             for letter, i in zip(letters, self.order, strict=True)
         )
         self.setting = w.HTML(
-            f"<h4 style='margin: 8px 0 2px'>{html.escape(scenario['title'])}</h4>"
-            f"<p style='color: var(--jp-content-font-color2)'>{html.escape(ctx['stage'])} "
-            f"{html.escape(ctx['background'])}</p>"
+            STYLE
+            + heading(scenario["title"])
+            + f"<p class='framelab-context'>{html.escape(ctx['stage'])} {html.escape(ctx['background'])}</p>"
             + _quote("Client", node["client"])
             + "<p><b>Possible replies</b></p>"
             + cards
         )
-        self.choice = w.ToggleButtons(
+        # a radio group: one choice, its state exposed to assistive technology, arrow keys move it
+        self.choice = w.RadioButtons(
             options=[(letter, i) for letter, i in zip(letters, self.order, strict=True)],
             value=None,
             description="Your reply",
-            tooltips=[f"Reply {letter}" for letter in letters],
-            style={"description_width": "6em", "button_width": "3em"},
+            orientation="horizontal",
+            style={"description_width": "6em"},
+            layout=w.Layout(width="auto"),
         )
         self.say = w.Button(description="Say it", button_style="primary", tooltip="Give this reply to the client")
         self.reaction = w.HTML()
         self.say.on_click(lambda _: self.on_say())
         self.widget = w.VBox(
-            [self.setting, w.HBox([self.choice, self.say]), self.reaction], layout=w.Layout(max_width="52em")
+            [self.setting, w.HBox([self.choice, self.say], layout=w.Layout(align_items="center")), self.reaction],
+            layout=w.Layout(max_width="52em"),
         )
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-reply-picker")
 
     def on_say(self) -> practice.Reaction | None:
         if self.choice.value is None:
-            self.reaction.value = _note(["Choose a reply first."])
+            self.reaction.value = _note(["Choose a reply first."], announce=True)
             return None
         reply = self.scenario["sample_replies"][self.choice.value]
         result = practice.react(self.scenario, self.scenario["start"], reply["labels"])
@@ -261,7 +334,10 @@ class ReplyPicker:
         ]
         if len(moves) < 3:
             lines.append("Try another reply to see how the client responds to it.")
-        self.reaction.value = _quote("Client", result.reaction) + _note(lines, len(moves) == 3)
+        if self.folder is not None:
+            activity.touch(self.folder, done=activity.reply_key(self.scenario["id"]))
+        said = _quote("Client", result.reaction) + _note(lines, len(moves) == 3)
+        self.reaction.value = f"<div role='alert'>{said}</div>"
         return result
 
 
@@ -425,80 +501,134 @@ class RolePlayView:
 
 
 class SelfCheckView:
-    """Self-study: a button that scores this notebook's graded answers (``framelab check``)."""
+    """Self-study: a button that scores this notebook's graded answers (``framelab check``).
 
-    def __init__(self, notebook: Any):
+    The course's bank is loaded in the background when the view is made, so that pressing the
+    button scores the saved choices in this process at once; no nbgrader run is involved."""
+
+    def __init__(self, notebook: Any, warm: bool = False):
         self.notebook = notebook
         self.button = w.Button(
             description="Check my graded answers",
             tooltip="Self-study: score your graded answers, with the reasons",
-            layout=w.Layout(width="auto"),
+            layout=w.Layout(width="auto", align_self="flex-start"),
         )
-        self.result = w.HTML()
+        self.result = w.HTML(STYLE)
         self.button.on_click(lambda _: self.on_check())
         self.widget = w.VBox([self.button, self.result], layout=w.Layout(max_width="52em"))
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-selfcheck")
+        if warm:
+            from .selfstudy import warm as warm_bank
+
+            warm_bank(Path(notebook).parent)
 
     def on_check(self) -> Any:
         from .selfstudy import SelfCheckError, check_notebook
 
         activity.touch(Path(self.notebook).parent)
-        try:
-            report = check_notebook(self.notebook)
-        except SelfCheckError as exc:
-            self.result.value = _note([str(exc)])
-            return None
-        rows = []
-        for line in report.render().splitlines():
-            rows.append(f"<div style='white-space: pre-wrap'>{html.escape(line)}</div>")
-        self.result.value = (
-            "<div role='status' aria-live='polite' style='color: var(--jp-content-font-color1)'>"
-            + "".join(rows)
-            + "</div>"
-        )
+        with busy(self.button, "Checking...", self.result):
+            try:
+                report = check_notebook(Path(self.notebook))
+            except SelfCheckError as exc:
+                message = str(exc)
+                self.result.value = _note([message[:1].upper() + message[1:]], announce=True)
+                return None
+        self.result.value = _report_html(report)
         return report
 
 
-class ProgressView:
-    """Self-study: a table of the workspace's modules (``framelab progress``), with a refresh button."""
+def _report_html(report: Any) -> str:
+    rows = "".join(
+        f"<div style='white-space: pre-wrap'>{html.escape(readable(line))}</div>"
+        for line in report.render().splitlines()
+    )
+    return f"{STYLE}<div role='alert' class='framelab-note'>{rows}</div>"
 
-    def __init__(self, workspace: Path):
+
+class ProgressView:
+    """Self-study: a table of the workspace's modules (``framelab progress``), with a refresh button.
+
+    The table appears at once from the workspace's files; the scores, which need the course's bank,
+    follow from a background thread the first time, and at once after that."""
+
+    def __init__(self, workspace: Path, background: bool = False):
         self.workspace = workspace
         self.button = w.Button(
-            description="Refresh", tooltip="Read your workspace again", layout=w.Layout(width="auto")
+            description="Refresh",
+            tooltip="Read your workspace again",
+            layout=w.Layout(width="auto", align_self="flex-start"),
         )
         self.table = w.HTML()
+        self.note = w.HTML()
         self.button.on_click(lambda _: self.refresh())
-        self.widget = w.VBox([self.table, self.button], layout=w.Layout(max_width="60em"))
+        self.widget = w.VBox(
+            [self.table, self.button, self.note], layout=w.Layout(max_width="60em", overflow="visible")
+        )
+        self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-progress")
-        self.refresh()
+        if background:
+            from .selfstudy import progress, scoring_possible
+
+            pending = scoring_possible(self.workspace)
+            self.show(progress(self.workspace, scores=False), pending=pending)
+            in_background(lambda: (self._bank() if pending else None, self.refresh()))
+        else:
+            self.refresh()
+
+    def _bank(self) -> None:
+        """Load the course's bank now, so that a later Refresh with new answers is quick too."""
+        from .selfstudy import course_bank, course_root
+
+        root = course_root(self.workspace.resolve())
+        if root is not None:
+            course_bank(root / "modules")
 
     def refresh(self) -> list[Any]:
         from .selfstudy import progress
 
-        rows = progress(self.workspace)
-        head = ["module", "status", "graded items answered", "score", "role-plays finished", "time spent"]
-        body = []
-        for r in rows:
-            cells = [
-                r.title,
-                r.status,
-                f"{r.answered} of {r.items}" if r.items else "(none)",
-                "" if r.score is None else f"{r.score} of {r.items}",
-                f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "(none)",
-                activity.describe(r.seconds) if r.seconds else "",
-            ]
-            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        if not body:
-            self.table.value = _note(["No modules in this workspace yet."])
-            return rows
-        self.table.value = (
-            "<table><thead><tr>"
-            + "".join(f"<th>{h}</th>" for h in head)
-            + "</tr></thead><tbody>"
-            + "".join(body)
-            + "</tbody></table><small>Time spent counts the stretches in which you saved answers, checked "
-            "items or replied in a role-play (pauses over 10 minutes are not counted). The score "
-            "appears in self-study only.</small>"
-        )
+        with busy(self.button, "Reading your workspace..."):
+            rows = progress(self.workspace)
+        self.show(rows)
         return rows
+
+    def show(self, rows: list[Any], pending: bool = False) -> None:
+        if not rows:
+            self.table.value = _note(["No modules in this workspace yet."])
+            return
+        self.table.value = progress_table(rows, pending)
+        self.note.value = _note(["Scores are being worked out..." if pending else "Up to date."])
+
+
+def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
+    """The progress rows as an HTML table whose headings do not wrap."""
+    head = ["Module", "Status", "Graded items answered", "Score", "Role-plays finished", "Time spent"]
+    body = []
+    for r in rows:
+        score = "..." if pending and r.items and r.answered else "" if r.score is None else f"{r.score} of {r.items}"
+        cells = [
+            r.title,
+            r.status,
+            f"{r.answered} of {r.items}" if r.items else "none",
+            score,
+            f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "none",
+            activity.describe(r.seconds) if r.seconds else "",
+        ]
+        body.append(
+            "<tr>"
+            + "".join(
+                f"<td{'' if n == 0 else ' class=framelab-nowrap'}>{html.escape(c)}</td>" for n, c in enumerate(cells)
+            )
+            + "</tr>"
+        )
+    return (
+        STYLE + "<div class='framelab-table-wrap' tabindex='0' role='region' aria-label='Your progress'>"
+        "<table class='framelab-table'>"
+        "<caption>Your progress in each module</caption><thead><tr>"
+        + "".join(f"<th scope='col'>{h}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table></div><p class='framelab-small'>Role-plays counts the conversations with the client "
+        "that each module offers. Time spent counts the stretches in which you saved answers, checked items or "
+        "replied to the client (pauses over 10 minutes are not counted). The score appears in self-study only.</p>"
+    )
