@@ -348,6 +348,15 @@ def use_ticks_and_roleplay(page) -> None:
     play.get_by_role("checkbox", name=re.compile("Validate the feeling")).check()
     play.get_by_role("button", name="Respond").click()
     expect(play).to_contain_text("Turn 2", timeout=60_000)
+    # ticks and words disagree: all three moves ticked, a 'not now' written. The client follows the words
+    play.get_by_role("textbox").first.fill(
+        "Oh I would love to come, honestly, but I am so snowed under this month. Maybe another time, after we finish?"
+    )
+    for move in ("Validate the feeling", "State the boundary", "Re-center"):
+        play.get_by_role("checkbox", name=re.compile(move)).check()
+    play.get_by_role("button", name="Respond").click()
+    expect(play).to_contain_text("What you meant and what your words did differ", timeout=60_000)
+    expect(play.get_by_role("alert").first).to_contain_text("So you would have come")
 
 
 USE = {

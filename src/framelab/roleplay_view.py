@@ -51,14 +51,11 @@ def history(session: roleplay.Session) -> str:
 
 
 def reaction(session: roleplay.Session) -> str:
-    """The client's latest reaction, for the aria-live region (empty before the first reply)."""
+    """The client's latest reaction, announced when it appears (empty before the first reply). The widget
+    replaces the whole region on each reply, so it is an alert: a polite region made anew is not reliably read."""
     if not session.turns:
         return ""
-    return (
-        "<div role='status' aria-live='polite' aria-atomic='true'>"
-        + quote("Client", session.turns[-1].reaction)
-        + "</div>"
-    )
+    return "<div role='alert' aria-atomic='true'>" + quote("Client", session.turns[-1].reaction) + "</div>"
 
 
 def prompt(scenario: dict[str, Any], session: roleplay.Session) -> str:

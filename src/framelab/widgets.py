@@ -381,8 +381,9 @@ class RolePlayView:
             self.session = roleplay.start(scenario)
         ctx = scenario["context"]
         self.header = w.HTML(
-            f"<h4 style='margin: 8px 0 2px'>Role-play: {html.escape(scenario['title'])}</h4>"
-            f"<p style='color: var(--jp-content-font-color2)'>{html.escape(ctx['stage'])} "
+            STYLE
+            + heading(f"Role-play: {scenario['title']}")
+            + f"<p style='color: var(--jp-content-font-color1)'>{html.escape(ctx['stage'])} "
             f"{html.escape(ctx['background'])}</p>"
         )
         self.log = w.HTML()  # every turn so far, in order
