@@ -49,3 +49,14 @@ def test_a_bad_ratings_line_names_the_file_and_line(tmp_path):
     path.write_text('{"qid": "q0", "answer": "crossing"}\n[' + "[" * 100 + "\n")
     with pytest.raises(ValueError, match=r"rater-a.jsonl line 2"):
         agreement.read_ratings(path)
+
+
+def test_the_published_agreement_is_what_the_ratings_give_on_the_bank_as_it_reads_today(root):
+    """modules/README.md publishes the blind double rating; it must be recomputable from modules/_agreement,
+    and every graded question must have been rated as it reads now (edit an item: rate it again)."""
+    table, _, stale = agreement.published(root / "modules")
+    graded_stale = [q for q in stale if not q.startswith("practice:")]
+    assert not graded_stale, f"graded questions changed or added since the blind rating; rate them again: {stale}"
+    readme = (root / "modules" / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- agreement:start -->", 1)[1].split("<!-- agreement:end -->", 1)[0].strip()
+    assert shown == table.strip(), "the agreement table in modules/README.md is out of date: paste the report"

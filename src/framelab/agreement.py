@@ -98,6 +98,20 @@ def read_ratings(path: Path) -> dict[str, Answer]:
     return out
 
 
+def rated_and_current(rated: list[Mapping[str, Any]], now: list[Mapping[str, Any]]) -> tuple[list[Any], list[str]]:
+    """The questions as rated that still read the same today, and the ids of those that changed or are new
+    since (each needs rating again before its agreement can be claimed)."""
+    before = {q["qid"]: q for q in rated}
+    same, stale = [], []
+    for q in now:
+        old = before.get(q["qid"])
+        if old is not None and all(old.get(k) == q.get(k) for k in ("kind", "client", "text", "options")):
+            same.append(q)
+        else:
+            stale.append(q["qid"])
+    return same, stale
+
+
 def _kappa(a: list[Any], b: list[Any]) -> float | None:
     from sklearn.metrics import cohen_kappa_score
 
@@ -203,23 +217,38 @@ def cmd_packet(args: Any) -> int:
     return 0
 
 
-def cmd_report(args: Any) -> int:
+def read_questions(path: Path) -> list[dict[str, Any]]:
+    """The packet the raters were given (JSON Lines)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [safejson.loads(line, what=f"{path.name} line {n}") for n, line in enumerate(lines, 1) if line.strip()]
+
+
+def published(modules: Path, practice: int = 60) -> tuple[str, list[tuple[str, Answer, Answer, Answer]], list[str]]:
+    """From ``modules/_agreement/`` (the packet as rated and both raters' answers): the agreement table on the
+    questions that read today as they were rated, the splits among them, and the questions needing a rating."""
     from .bank import load_bank
 
-    bank = load_bank(args.modules)
-    questions = all_questions(bank, args.practice)
+    folder = modules / "_agreement"
+    bank = load_bank(modules)
+    same, stale = rated_and_current(read_questions(folder / "packet.jsonl"), all_questions(bank, practice))
+    a, b = read_ratings(folder / "rater-a.jsonl"), read_ratings(folder / "rater-b.jsonl")
+    gold_ = key(bank, same)
+    return markdown(table(same, a, b, gold_)), splits(same, a, b, gold_), stale
+
+
+def cmd_report(args: Any) -> int:
     try:
-        a, b = read_ratings(Path(args.rater_a)), read_ratings(Path(args.rater_b))
+        text, disputed, stale = published(Path(args.modules), args.practice)
     except (OSError, ValueError) as exc:
         print(f"framelab agreement: {exc}")
         return 2
-    gold_ = key(bank, questions)
-    print(markdown(table(questions, a, b, gold_)))
-    disputed = splits(questions, a, b, gold_)
+    print(text)
     print(f"\n{len(disputed)} question(s) where a rater differs from the other or from the key:")
     for qid, ra, rb, k in disputed:
         print(f"  {qid}: A {_hashable(ra)}, B {_hashable(rb)}, key {_hashable(k)}")
-    return 0
+    if stale:
+        print(f"\n{len(stale)} question(s) changed or added since they were rated; rate them again:", ", ".join(stale))
+    return 1 if stale else 0
 
 
 def add_commands(sub: Any) -> None:
@@ -227,14 +256,11 @@ def add_commands(sub: Any) -> None:
     asub = p.add_subparsers(dest="action", required=True)
     for name, func, help_ in (
         ("packet", cmd_packet, "write the blind questions (codebook-rated, no key) as JSON Lines"),
-        ("report", cmd_report, "Cohen's kappa between two raters, and each rater against the key"),
+        ("report", cmd_report, "from MODULES/_agreement: Cohen's kappa between the raters, each rater against the key"),
     ):
         q = asub.add_parser(name, help=help_)
         q.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
         q.add_argument("--practice", type=int, default=60, help="practice responses in the sample (default: 60)")
         if name == "packet":
             q.add_argument("--out", required=True, help="where to write the packet")
-        else:
-            q.add_argument("rater_a")
-            q.add_argument("rater_b")
         q.set_defaults(func=func)
