@@ -22,6 +22,8 @@ FRAMELAB_FORMGRADER_PORT       the formgrader service's port                    
 FRAMELAB_HUB_AUTH              ``pam`` (Unix passwords) or ``dummy`` (tests only)      pam
 FRAMELAB_HUB_ADMIN_TOKEN       if set, a ``framelab-admin`` service with this token    (unset)
                                that may manage users, servers and tokens (automation)
+FRAMELAB_SPAWN_TIMEOUT         seconds a user's server may take to start (raise it     120
+                               when a whole cohort logs in at once on a small machine)
 =============================  ======================================================  ===================
 
 Users are real Unix accounts (JupyterHub's LocalProcessSpawner starts each server as its user),
@@ -95,7 +97,12 @@ c.JupyterHub.services = [
         "command": [str(BIN / "jupyterhub-singleuser"), f"--config={HERE / 'grader_server_config.py'}"],
         "user": GRADER,
         "cwd": COURSE_ROOT,
-        "environment": {"JUPYTERHUB_DEFAULT_URL": "/lab", "PATH": PATH},
+        # the instructors' page config switches formgrader's menu items back on (install-course-env.sh)
+        "environment": {
+            "JUPYTERHUB_DEFAULT_URL": "/lab",
+            "PATH": PATH,
+            "JUPYTER_CONFIG_PATH": str(ENV / "etc" / "jupyter" / "instructors"),
+        },
     }
 ]
 
@@ -115,5 +122,13 @@ if os.environ.get("FRAMELAB_HUB_ADMIN_TOKEN"):
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {"PATH": PATH}
-c.Spawner.http_timeout = 120
-c.Spawner.start_timeout = 120
+SPAWN_TIMEOUT = int(os.environ.get("FRAMELAB_SPAWN_TIMEOUT", "120"))
+c.Spawner.http_timeout = SPAWN_TIMEOUT
+c.Spawner.start_timeout = SPAWN_TIMEOUT
+
+# ---------------------------------------------------------------- restarts lose nothing
+# Restarting the hub (an upgrade, a crash) leaves everyone's server and kernel running: the new hub
+# finds them in its database (jupyterhub.sqlite in its working folder) and routes to them again.
+# If the proxy dies, the hub starts a new one within check_running_interval and restores the routes.
+c.JupyterHub.cleanup_servers = False
+c.ConfigurableHTTPProxy.check_running_interval = 5
