@@ -49,6 +49,12 @@ mkdir -p "$ENV/etc/jupyter/labconfig" "$ENV/etc/jupyter/instructors/labconfig"
 page_config true > "$ENV/etc/jupyter/labconfig/page_config.json"
 page_config false > "$ENV/etc/jupyter/instructors/labconfig/page_config.json"
 
+# The role-play's feedback detector, trained once here into a cache every server reads
+# (FRAMELAB_CACHE in jupyterhub_config.py) instead of once per trainee on their first reply: with
+# a cohort starting together, that training was most of a first role-play turn's time.
+mkdir -p "$ENV/share/framelab/cache"
+FRAMELAB_CACHE="$ENV/share/framelab/cache" "$ENV/bin/framelab" detect --train >/dev/null
+
 # The course's nbgrader settings for every user of this environment.
 mkdir -p "$ENV/etc/jupyter"
 cat > "$ENV/etc/jupyter/nbgrader_config.py" <<EOF

@@ -121,7 +121,8 @@ if os.environ.get("FRAMELAB_HUB_ADMIN_TOKEN"):
 # install-course-env.sh), and framelab comes from its wheel.
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
-c.Spawner.environment = {"PATH": PATH}
+# FRAMELAB_CACHE: the role-play detector's model, trained once by install-course-env.sh (read-only)
+c.Spawner.environment = {"PATH": PATH, "FRAMELAB_CACHE": str(ENV / "share" / "framelab" / "cache")}
 SPAWN_TIMEOUT = int(os.environ.get("FRAMELAB_SPAWN_TIMEOUT", "120"))
 c.Spawner.http_timeout = SPAWN_TIMEOUT
 c.Spawner.start_timeout = SPAWN_TIMEOUT
