@@ -380,6 +380,7 @@ TEST_CONFIG_TEXT = """\
 # Written by tests/hubkit.py: the course's hub configuration, as deployed ...
 c = get_config()  # noqa: F821
 load_subconfig({config!r})  # noqa: F821
+assert c.JupyterHub.services, "deploy/jupyterhub/jupyterhub_config.py was not loaded"
 
 # ... with one allowance for a busy test machine. At start-up JupyterHub 5 waits for a managed
 # service (formgrader) for a fixed 10 tries of 1 s, then exits. On this shared 2-core machine,
@@ -417,7 +418,7 @@ def launch_hub(c: Course) -> None:
         "FRAMELAB_HUB_AUTH": "dummy",
         "FRAMELAB_HUB_ADMIN_TOKEN": token,
         # many servers start at once on a small machine: allow them time
-        "FRAMELAB_SPAWN_TIMEOUT": "300",
+        "FRAMELAB_SPAWN_TIMEOUT": "900",
     }
     c.hub = Hub(f"http://127.0.0.1:{port}", token)
     c.start_hub()

@@ -31,6 +31,7 @@ so the hub runs as root. See deploy/README.md.
 """
 
 import os
+import pwd
 from pathlib import Path
 
 c = get_config()  # noqa: F821 - provided by JupyterHub
@@ -123,6 +124,22 @@ c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 # FRAMELAB_CACHE: the role-play detector's model, trained once by install-course-env.sh (read-only)
 c.Spawner.environment = {"PATH": PATH, "FRAMELAB_CACHE": str(ENV / "share" / "framelab" / "cache")}
+
+
+def _private_home(spawner) -> None:
+    """Close the user's home folder to other users before their server starts. A trainee's answers
+    and notebooks live there, and useradd leaves homes readable by everyone (0755) on Debian and
+    Ubuntu unless HOME_MODE is set."""
+    try:
+        entry = pwd.getpwnam(spawner.user.name)
+        info = os.stat(entry.pw_dir)
+    except (KeyError, OSError):
+        return
+    if info.st_uid == entry.pw_uid and info.st_mode & 0o077:
+        os.chmod(entry.pw_dir, info.st_mode & 0o7700)
+
+
+c.Spawner.pre_spawn_hook = _private_home
 SPAWN_TIMEOUT = int(os.environ.get("FRAMELAB_SPAWN_TIMEOUT", "120"))
 c.Spawner.http_timeout = SPAWN_TIMEOUT
 c.Spawner.start_timeout = SPAWN_TIMEOUT
