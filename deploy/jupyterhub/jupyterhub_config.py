@@ -140,6 +140,11 @@ def _private_home(spawner) -> None:
 
 
 c.Spawner.pre_spawn_hook = _private_home
+
+# Kernels talk to their server over Unix sockets in the user's runtime folder, not loopback TCP
+# ports: with a cohort starting kernels at once, two users' kernels picked the same free port
+# ("Address already in use") and one kernel died (found by make test-load with 40 trainees).
+c.Spawner.args = ["--KernelManager.transport=ipc"]
 SPAWN_TIMEOUT = int(os.environ.get("FRAMELAB_SPAWN_TIMEOUT", "120"))
 c.Spawner.http_timeout = SPAWN_TIMEOUT
 c.Spawner.start_timeout = SPAWN_TIMEOUT
