@@ -287,7 +287,7 @@ def test_every_score_equals_the_out_of_kernel_score_of_the_saved_answers(course,
     n = len(load_run["users"])
     assert f"{n} graded, 0 failed" in graded, graded
     expected = {u: [out_of_kernel(course, load_run["plan"][u])] for u in load_run["users"]}
-    assert len({v[0] for v in expected.values()}) > 2, "the plan should give a spread of scores"
+    assert len({v[0] for v in expected.values()}) >= min(3, n), "the plan should give a spread of scores"
     assert gradebook_scores(course["c"]) == expected
 
 
