@@ -13,7 +13,7 @@ STAMP     := $(VENV)/.framelab-installed
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := $(notdir $(wildcard source/m*))
 
-.PHONY: install system-deps lab workspace test test-browser test-hub lint validate release bench demo adversarial
+.PHONY: install system-deps lab workspace test test-browser test-hub test-load lint validate release bench demo adversarial
 
 install: $(STAMP)
 
@@ -74,6 +74,12 @@ test-browser: install system-deps
 # `make test`). Needs root, Debian's postgresql and npm's configurable-http-proxy (system-deps installs them).
 test-hub: install system-deps
 	$(BIN)/python -m pytest -m hub -p no:cacheprovider
+
+# A whole cohort on one hub at once (LOAD_TRAINEES, default 40) and its faults; figures printed and
+# written to test-output/load-figures.json. Not part of `make test`; needs what test-hub needs.
+LOAD_TRAINEES ?= 40
+test-load: install system-deps
+	LOAD_TRAINEES=$(LOAD_TRAINEES) $(BIN)/python -m pytest -m load -p no:cacheprovider -s tests/test_load.py
 
 # Regenerate source/ content files from modules/, then release/ with nbgrader.
 release: install

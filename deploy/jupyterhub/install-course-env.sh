@@ -35,6 +35,26 @@ for ext in formgrader course_list; do
   "$ENV/bin/jupyter" server extension disable --sys-prefix "nbgrader.server_extensions.$ext" >/dev/null 2>&1
 done
 
+# ...and without their menu items: nbgrader's lab extension plugins for formgrader, creating
+# assignments and the course list are switched off in JupyterLab's page config for everyone, and
+# back on in the instructors' page config, which only the formgrader service reads
+# (JUPYTER_CONFIG_PATH in jupyterhub_config.py). The plugin ids are those of nbgrader's labextension.
+INSTRUCTOR_PLUGINS='"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:course-list"'
+page_config() {  # $1: true (switched off) or false (switched back on)
+  local items="" id
+  for id in ${INSTRUCTOR_PLUGINS//,/ }; do items="${items:+$items, }$id: $1"; done
+  printf '{\n  "disabledExtensions": {%s}\n}\n' "$items"
+}
+mkdir -p "$ENV/etc/jupyter/labconfig" "$ENV/etc/jupyter/instructors/labconfig"
+page_config true > "$ENV/etc/jupyter/labconfig/page_config.json"
+page_config false > "$ENV/etc/jupyter/instructors/labconfig/page_config.json"
+
+# The role-play's feedback detector, trained once here into a cache every server reads
+# (FRAMELAB_CACHE in jupyterhub_config.py) instead of once per trainee on their first reply: with
+# a cohort starting together, that training was most of a first role-play turn's time.
+mkdir -p "$ENV/share/framelab/cache"
+FRAMELAB_CACHE="$ENV/share/framelab/cache" "$ENV/bin/framelab" detect --train >/dev/null
+
 # The course's nbgrader settings for every user of this environment.
 mkdir -p "$ENV/etc/jupyter"
 cat > "$ENV/etc/jupyter/nbgrader_config.py" <<EOF

@@ -22,6 +22,8 @@ FRAMELAB_FORMGRADER_PORT       the formgrader service's port                    
 FRAMELAB_HUB_AUTH              ``pam`` (Unix passwords) or ``dummy`` (tests only)      pam
 FRAMELAB_HUB_ADMIN_TOKEN       if set, a ``framelab-admin`` service with this token    (unset)
                                that may manage users, servers and tokens (automation)
+FRAMELAB_SPAWN_TIMEOUT         seconds a user's server may take to start (raise it     120
+                               when a whole cohort logs in at once on a small machine)
 =============================  ======================================================  ===================
 
 Users are real Unix accounts (JupyterHub's LocalProcessSpawner starts each server as its user),
@@ -29,6 +31,7 @@ so the hub runs as root. See deploy/README.md.
 """
 
 import os
+import pwd
 from pathlib import Path
 
 c = get_config()  # noqa: F821 - provided by JupyterHub
@@ -95,7 +98,12 @@ c.JupyterHub.services = [
         "command": [str(BIN / "jupyterhub-singleuser"), f"--config={HERE / 'grader_server_config.py'}"],
         "user": GRADER,
         "cwd": COURSE_ROOT,
-        "environment": {"JUPYTERHUB_DEFAULT_URL": "/lab", "PATH": PATH},
+        # the instructors' page config switches formgrader's menu items back on (install-course-env.sh)
+        "environment": {
+            "JUPYTERHUB_DEFAULT_URL": "/lab",
+            "PATH": PATH,
+            "JUPYTER_CONFIG_PATH": str(ENV / "etc" / "jupyter" / "instructors"),
+        },
     }
 ]
 
@@ -114,6 +122,36 @@ if os.environ.get("FRAMELAB_HUB_ADMIN_TOKEN"):
 # install-course-env.sh), and framelab comes from its wheel.
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
-c.Spawner.environment = {"PATH": PATH}
-c.Spawner.http_timeout = 120
-c.Spawner.start_timeout = 120
+# FRAMELAB_CACHE: the role-play detector's model, trained once by install-course-env.sh (read-only)
+c.Spawner.environment = {"PATH": PATH, "FRAMELAB_CACHE": str(ENV / "share" / "framelab" / "cache")}
+
+
+def _private_home(spawner) -> None:
+    """Close the user's home folder to other users before their server starts. A trainee's answers
+    and notebooks live there, and useradd leaves homes readable by everyone (0755) on Debian and
+    Ubuntu unless HOME_MODE is set."""
+    try:
+        entry = pwd.getpwnam(spawner.user.name)
+        info = os.stat(entry.pw_dir)
+    except (KeyError, OSError):
+        return
+    if info.st_uid == entry.pw_uid and info.st_mode & 0o077:
+        os.chmod(entry.pw_dir, info.st_mode & 0o7700)
+
+
+c.Spawner.pre_spawn_hook = _private_home
+
+# Kernels talk to their server over Unix sockets in the user's runtime folder, not loopback TCP
+# ports: with a cohort starting kernels at once, two users' kernels picked the same free port
+# ("Address already in use") and one kernel died (found by make test-load with 40 trainees).
+c.Spawner.args = ["--KernelManager.transport=ipc"]
+SPAWN_TIMEOUT = int(os.environ.get("FRAMELAB_SPAWN_TIMEOUT", "120"))
+c.Spawner.http_timeout = SPAWN_TIMEOUT
+c.Spawner.start_timeout = SPAWN_TIMEOUT
+
+# ---------------------------------------------------------------- restarts lose nothing
+# Restarting the hub (an upgrade, a crash) leaves everyone's server and kernel running: the new hub
+# finds them in its database (jupyterhub.sqlite in its working folder) and routes to them again.
+# If the proxy dies, the hub starts a new one within check_running_interval and restores the routes.
+c.JupyterHub.cleanup_servers = False
+c.ConfigurableHTTPProxy.check_running_interval = 5

@@ -14,6 +14,11 @@ trainee outside the group cannot set the set-group bit back), so the copy here c
 fresh and copies file contents only, with nbgrader's own ignore rules and size limits. Where the
 inbound folder is not set-group (a laptop, a shared folder on one account), nothing changes.
 
+When the inbound folder cannot take a submission (the disk is full, or the folder is read-only
+while instructors collect), the trainee gets one plain sentence instead of nbgrader's technical
+error; a half-made copy of *this* submission is removed, and nothing already handed in, theirs or
+anyone else's, is touched.
+
 Enable it for trainees in the course's global ``nbgrader_config.py``::
 
     c.ExchangeFactory.submit = "framelab.exchange.PrivateSubmit"
@@ -21,6 +26,7 @@ Enable it for trainees in the course's global ``nbgrader_config.py``::
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -59,13 +65,46 @@ def copy_keeping_group(src: str, dest: str, ignore: Callable[[str, list[str]], s
             os.chmod(d, FILE_MODE)
 
 
+#: What a trainee reads when the exchange cannot take their work, by what went wrong.
+_SAFE = (
+    "Your work is safe in your own folder, and nothing you handed in before was changed. "
+    "Please tell your instructor, and submit again once they say it is fixed."
+)
+FULL = f"Your work could not be handed in: the course's submission folder is full. {_SAFE}"
+CLOSED = f"Your work could not be handed in: the course's submission folder is not open for hand-ins right now. {_SAFE}"
+OTHER = f"Your work could not be handed in: the course's submission folder could not be written ({{reason}}). {_SAFE}"
+
+
+def plain_failure(exc: OSError) -> str:
+    """The trainee's sentence for an error while writing into the inbound folder."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return FULL
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return CLOSED
+    return OTHER.format(reason=exc.strerror or type(exc).__name__)
+
+
 class PrivateSubmit(ExchangeSubmit):
-    """``nbgrader submit`` whose result only the trainee and the instructors' group can read."""
+    """``nbgrader submit`` whose result only the trainee and the instructors' group can read, and
+    which says plainly when the exchange cannot take it."""
+
+    _handed_in = False
 
     def _private(self) -> bool:
         return bool(os.stat(self.inbound_path).st_mode & stat.S_ISGID)
 
+    def init_dest(self) -> None:
+        # nbgrader's own check says "You don't have write permissions to the directory: <path>"
+        inbound = os.path.join(self.root, self.coursedir.course_id, "inbound")
+        if os.path.isdir(inbound) and not os.access(inbound, os.W_OK | os.X_OK):
+            self.fail(CLOSED)
+        super().init_dest()
+
     def do_copy(self, src: str, dest: str, log=None) -> None:
+        if os.path.dirname(os.path.abspath(dest)) != os.path.abspath(self.inbound_path):
+            # the second copy, into the trainee's own cache: the submission is already in the inbound folder
+            self._handed_in = True
+            return super().do_copy(src, dest, log)
         if not self._private():
             return super().do_copy(src, dest, log)
         size, limit = self.get_size(src), 1000 * self.coursedir.max_dir_size
@@ -82,8 +121,17 @@ class PrivateSubmit(ExchangeSubmit):
         return None
 
     def copy_files(self) -> None:
-        super().copy_files()
+        dest = os.path.join(self.inbound_path, self.assignment_filename)
+        try:
+            super().copy_files()
+        except OSError as exc:
+            if not self._handed_in:
+                # only this submission's own, new folder (its name is unique to this attempt) is removed
+                shutil.rmtree(dest, ignore_errors=True)
+                self.log.error("Submitting into %s failed: %s", self.inbound_path, exc)
+                self.fail(plain_failure(exc))
+            # handed in; only the trainee's own cached copy failed (their home folder is full)
+            self.log.warning("Handed in, but the copy kept in your cache could not be written: %s", exc)
         if self._private():
-            dest = os.path.join(self.inbound_path, self.assignment_filename)
             close_to_others(dest)
             self.log.info("Submission closed to other trainees: %s", dest)
