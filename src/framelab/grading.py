@@ -704,11 +704,18 @@ def _safe_record(ctx: Course, res: Any, snap: snapshots.Snapshot, runner: _Runne
     """:func:`record`, with any failure (a locked gradebook, a full disk) that trainee's plain reason."""
     if isinstance(res, BaseException):
         return Outcome(snap.student, "failed", reason=f"worker failed: {type(res).__name__}: {res}")
+    if runner.locked:  # waited for once already: the rest are not made to wait again
+        return Outcome(snap.student, "failed", res.get("seconds", 0.0), reason=f"{runner.locked}; nothing was recorded")
     try:
+        if runner.gb is None:
+            runner.gb = ctx.gradebook()
         return record(ctx, res, snap, runner.gb, runner.check)
     except Exception as exc:
-        with contextlib.suppress(Exception):
-            runner.gb.db.rollback()
+        if isinstance(exc, GradebookLocked):
+            runner.locked = str(exc)
+        if runner.gb is not None:
+            with contextlib.suppress(Exception):
+                runner.gb.db.rollback()
         why = str(exc) if isinstance(exc, GradebookLocked) else f"recording failed ({type(exc).__name__}: {exc})"
         return Outcome(snap.student, "failed", res.get("seconds", 0.0), reason=f"{why}; nothing was recorded for them")
 
@@ -748,6 +755,8 @@ class _Runner:
         )
         self.gb: Any = None
         self.check: Any = None
+        #: why the gradebook could not be written (it stayed locked), once that is known
+        self.locked = ""
 
     def new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         global _FORKED
@@ -778,7 +787,6 @@ class _Runner:
         self.run.checked = self.check is not None
         abandoned = False
         try:
-            self.gb = self.ctx.gradebook()
             pool = self._loop(pool, finish, report)
         except KeyboardInterrupt:  # a second Ctrl+C: abandon the submissions in progress
             self.run.interrupted = abandoned = True

@@ -26,6 +26,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             nbgrader_args=args.nbgrader_arg or (),
             notebook_timeout=args.notebook_timeout,
             sandbox=not args.no_sandbox,
+            lock_wait=args.lock_wait,
         )
     except GradingError as exc:
         print(f"framelab grade: {exc}", file=sys.stderr)
@@ -115,6 +116,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--no-sandbox",
         action="store_true",
         help="run trainee code WITHOUT the bubblewrap sandbox (it then runs with your rights; not recommended)",
+    )
+    p.add_argument(
+        "--lock-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait for a gradebook another program holds locked before saying so (default: 60)",
     )
     p.set_defaults(func=cmd_grade)
 
