@@ -111,6 +111,7 @@ def bwrap_argv(workdir: Path, rundir: Path, limits: Limits = LIMITS, cgroup: Pat
         if Path(etc).exists():
             argv += ["--ro-bind", etc, etc]
     argv += ["--bind", str(rundir), str(rundir), "--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    argv += ["--remount-ro", "/"]  # the folders made to hold the binds are not a place to write either
     env = {
         "HOME": "/tmp",
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
