@@ -70,6 +70,10 @@ def copy_sqlite(db_url: str, dest: Path, wait: float = LOCK_WAIT) -> None:
         src = sqlite3.connect(sqlite_file(db_url), timeout=1.0)
         dst = sqlite3.connect(dest)
         try:
+            # a read lock first (it fails, after the timeout, while someone holds the file locked), held
+            # through the copy: SQLite's own backup would otherwise retry a locked file for ever
+            src.execute("BEGIN")
+            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
             with dst:
                 src.backup(dst)
         finally:
