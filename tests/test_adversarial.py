@@ -128,7 +128,10 @@ def assert_nothing_leaks(course: Path, assignment: str) -> None:
         names = {p.name for p in folder.iterdir()}
         assert names <= allowed, f"{folder}: {sorted(names - allowed)}"
         nb = json.loads((folder / f"{assignment}.ipynb").read_text())
-        shown = json.dumps([c.get("outputs", []) for c in nb["cells"]])
+        # a failed hidden test's traceback quotes its own cell (as under stock nbgrader); feedback replaces
+        # those cells with a verdict, so what counts is every other cell, where trainee code prints
+        tests = [c for c in nb["cells"] if (c["metadata"].get("nbgrader") or {}).get("grade")]
+        shown = json.dumps([c.get("outputs", []) for c in nb["cells"] if c not in tests])
         for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "root:x:0:0", "rationale:"):
             assert secret not in shown, f"{folder.parent.name}: '{secret}' in the graded outputs"
 
