@@ -220,7 +220,7 @@ def problem() -> str:
         work, run = Path(tmp) / "work", Path(tmp) / "run"
         work.mkdir()
         run.mkdir()
-        argv = [*bwrap_argv(work, run), sys.executable, "-c", "import framelab, ipykernel, zmq; print('ok')"]
+        argv = [*bwrap_argv(work, run), sys.executable, "-c", "import framelab; print('ok')"]
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
