@@ -103,6 +103,14 @@ def test_no_cheat_beats_a_blank_submission(corpus_courses, bank, assignment):
     for cheat in BAD_FILES:
         assert re.search(r"symbolic link|nested more than", lines[cheat]), f"{cheat}: {lines[cheat]}"
     assert_nothing_leaks(course, assignment)
+    # a cheat whose pipeline failed was recorded nowhere, so the next run (no --force) tries it again
+    assert "cheat_and_bomb" not in scores
+    again = run(
+        [str(BIN / "framelab"), GRADE[0], assignment, *GRADE[1:], "--student", "cheat_and_bomb"],
+        cwd=course,
+        check=False,
+    )
+    assert "0 graded, 1 failed, 0 already graded" in again.stdout, again.stdout
 
     # grading again gives the same scores
     again = [a for who in RECHECK for a in ("--student", who)]
