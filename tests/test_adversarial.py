@@ -147,7 +147,7 @@ def assert_nothing_leaks(course: Path, assignment: str) -> None:
 @pytest.mark.xdist_group("adversarial")
 def test_stock_nbgrader_is_fooled_and_the_audit_flags_every_case(corpus_courses, bank, tmp_path):
     assignment = GRADED[0]
-    course = shutil.copytree(corpus_courses[assignment], tmp_path / "stock")
+    course = shutil.copytree(corpus_courses[assignment], tmp_path / "stock", symlinks=True)  # links stay links
     shutil.rmtree(course / "autograded", ignore_errors=True)
     (course / "gradebook.db").unlink(missing_ok=True)
     # stalls take minutes each under stock; what reaches out of the kernel would lock or rewrite this very

@@ -135,7 +135,9 @@ def submission_picks(folder: Path, module: Module) -> tuple[dict[str, dict[str, 
     notes: list[str] = []
     notebook = folder / f"{module.folder}.ipynb"
     cells: dict[str, str] = {}
-    if not notebook.exists():
+    if notebook.is_symlink():
+        notes.append(f"{notebook.name} is a symbolic link: never followed; audited from {store.FILENAME} alone")
+    elif not notebook.exists():
         notes.append(f"{notebook.name} is missing: audited from {store.FILENAME} alone")
     else:
         try:

@@ -74,11 +74,28 @@ def _read_only_roots() -> list[Path]:
 #: Small, harmless files from /etc that Python and the kernel read (no passwords, no host names).
 _ETC = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types")
 #: Environment the kernel sees; everything else from the grader's environment is dropped.
-_KEEP_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYDEVD_DISABLE_FILE_VALIDATION", "JPY_SESSION_NAME")
+_KEEP_ENV = (
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "PYDEVD_DISABLE_FILE_VALIDATION",
+    "JPY_SESSION_NAME",
+    "NBGRADER_EXECUTION",  # notebooks behave as graded (no widgets shown, no files set aside)
+    "NBGRADER_VALIDATING",
+)
 
 
-def bwrap_argv(workdir: Path, rundir: Path, limits: Limits = LIMITS, cgroup: Path | None = None) -> list[str]:
-    """The ``bwrap ... prlimit ... --`` prefix for a command that should see only ``workdir`` (writable)."""
+def bwrap_argv(
+    workdir: Path,
+    rundir: Path,
+    limits: Limits = LIMITS,
+    cgroup: Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> list[str]:
+    """The ``bwrap ... prlimit ... --`` prefix for a command that should see only ``workdir`` (writable).
+    Of ``environ`` (default: this process's), only a few harmless variables reach the command."""
+    environ = os.environ if environ is None else environ
     argv = [
         BWRAP,
         "--unshare-all",
@@ -119,7 +136,7 @@ def bwrap_argv(workdir: Path, rundir: Path, limits: Limits = LIMITS, cgroup: Pat
         "MPLCONFIGDIR": "/tmp/matplotlib",
         "IPYTHONDIR": "/tmp/ipython",
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
-        **{k: os.environ[k] for k in _KEEP_ENV if k in os.environ},
+        **{k: environ[k] for k in _KEEP_ENV if k in environ},
     }
     for key, value in env.items():
         argv += ["--setenv", key, value]
@@ -264,7 +281,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         workdir = Path(launch.get("cwd") or os.getcwd()).resolve()
         remove_cgroup(self._cgroup)
         self._cgroup = new_cgroup()
-        return [*bwrap_argv(workdir, self._rundir, cgroup=self._cgroup), *cmd]
+        environ = {**os.environ, **(launch.get("env") or {})}
+        return [*bwrap_argv(workdir, self._rundir, cgroup=self._cgroup, environ=environ), *cmd]
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
