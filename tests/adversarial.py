@@ -12,6 +12,7 @@ to print each cheat's score under stock ``nbgrader autograde`` and under ``frame
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -181,6 +182,126 @@ def _huge(module: Module) -> str:
     return json.dumps({"format": store.FORMAT, "exercises": {ex.id: {"pad": "x" * 30_000_000}}})
 
 
+#: Finds the course root from inside the kernel: up from the working folder, or the path a
+#: trainee could know (``{course}``, filled in when the corpus is written).
+FIND_COURSE = """import json, os, pathlib, subprocess, sys
+def _course():
+    here = pathlib.Path.cwd()
+    for p in [here, *here.parents, pathlib.Path({course!r})]:
+        try:
+            if (p / "submitted").is_dir() and (p / "nbgrader_config.py").exists():
+                return p
+        except OSError:
+            pass
+COURSE = _course()
+ME = {me!r}
+ASSIGNMENT = {assignment!r}
+"""
+#: In the argv of every process an attack leaves running, so that a test can look for survivors.
+LINGER_MARK = "framelab-adversarial-lingering"
+#: A JSON bomb: nesting far past any real file, small enough to pass a size check.
+BOMB = "[" * 100_000 + "]" * 100_000
+
+
+def with_course(code: str) -> Callable[[Nb, Path, Module, Bank], Nb]:
+    """A cheat whose first answer cell reaches for the course root (``COURSE``, None if it cannot)."""
+
+    def apply(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+        course, me = folder.parents[2], folder.parent.name
+        prelude = FIND_COURSE.format(course=str(course), me=me, assignment=module.folder)
+        return first_answer_cell(prelude + code)(nb, folder, module, bank)
+
+    return apply
+
+
+WRITE_OWN = """if COURSE:
+    mine = COURSE / "submitted" / ME / ASSIGNMENT / "answers.json"
+    mine.write_text((COURSE / "submitted" / "solution" / ASSIGNMENT / "answers.json").read_text())
+"""
+WRITE_PEERS = """if COURSE:
+    for path in COURSE.rglob("answers.json"):
+        if ME not in path.parts:
+            try:
+                path.write_text(json.dumps({"format": "framelab-answers/1", "exercises": {}}))
+            except OSError:
+                pass
+"""
+_LINGER_CODE = (
+    "import pathlib, sqlite3, sys, time\n"
+    "course, me = pathlib.Path(sys.argv[1]), sys.argv[2]\n"
+    "end = time.time() + 150\n"
+    "while time.time() < end:\n"
+    "    for db in course.rglob('gradebook*.db'):\n"
+    "        try:\n"
+    "            c = sqlite3.connect(db, timeout=0.1)\n"
+    "            c.execute('UPDATE grade SET manual_score = 100 WHERE notebook_id IN (SELECT sn.id FROM '\n"
+    "                      'submitted_notebook sn JOIN submitted_assignment sa ON sn.assignment_id = sa.id '\n"
+    "                      'WHERE sa.student_id = ?)', (me,))\n"
+    "            c.commit(); c.close()\n"
+    "        except Exception:\n"
+    "            pass\n"
+    "    time.sleep(0.2)\n"
+)
+LINGER = f"""if COURSE:
+    subprocess.Popen([sys.executable, "-c", {_LINGER_CODE!r}, str(COURSE), ME, {LINGER_MARK!r}],
+                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+"""
+_LOCK_CODE = (
+    "import sqlite3, sys, time\n"
+    "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+    "c.execute('BEGIN EXCLUSIVE')\n"
+    "time.sleep(150)\n"
+)
+LOCK = f"""if COURSE:
+    subprocess.Popen([sys.executable, "-c", {_LOCK_CODE!r}, str(COURSE / "gradebook.db"), {LINGER_MARK!r}],
+                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+"""
+LEAK_KEY = """leak = []
+if COURSE:
+    for path in sorted(COURSE.glob("source/*/*.ipynb")) + sorted(COURSE.glob("modules/**/*.y*ml")):
+        leak.append(path.read_text())
+text = "\\n".join(leak)
+print(text[:15000])
+pathlib.Path("key.txt").write_text(text)
+"""
+SCRIBBLE_AND_CRASH = """bomb = "[" * 100000 + "]" * 100000
+if COURSE:
+    mine = COURSE / "submitted" / ME / ASSIGNMENT / "answers.json"
+    mine.write_text('{"format": "framelab-answers/1", "exercises": ' + bomb + "}")
+pathlib.Path("answers.json").write_text(bomb)
+def grade_answer(*args, **kwargs):
+    return None
+"""
+
+
+def _link(target: Callable[[Path, Module], str], name: str = store.FILENAME) -> Callable[[Nb, Path, Module, Bank], Nb]:
+    """A submission in which ``name`` (or the notebook) is a symbolic link to ``target(folder, module)``."""
+
+    def apply(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb | None:
+        path = folder / (f"{module.folder}.ipynb" if name == "notebook" else name)
+        path.unlink(missing_ok=True)
+        path.symlink_to(target(folder, module))
+        return None if name == "notebook" else nb
+
+    return apply
+
+
+def _bomb_answers(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    (folder / store.FILENAME).write_text('{"format": "framelab-answers/1", "exercises": ' + BOMB + "}")
+    return nb
+
+
+def _bomb_notebook(nb: Nb, folder: Path, module: Module, bank: Bank) -> None:
+    text = nbformat.writes(nb).replace('"metadata": {', '"metadata": {"bomb": ' + BOMB + ", ", 1)
+    (folder / f"{module.folder}.ipynb").write_text(text, encoding="utf-8")
+    return None
+
+
+def _cheat_and_bomb(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    _bomb_answers(nb, folder, module, bank)
+    return first_answer_cell("def grade_answer(*args, **kwargs):\n    return None")(nb, folder, module, bank)
+
+
 CHEATS: list[Cheat] = [
     Cheat(
         "rigged_str",
@@ -305,8 +426,85 @@ CHEATS: list[Cheat] = [
         _answers_raw(_wrong_types),
     ),
     Cheat("answers_huge", "a 30 MB saved-answers file", "blank", _answers_raw(_huge)),
+    # reaching out of the kernel: the sandbox hides the course root from every one of these
+    Cheat(
+        "write_own_submitted",
+        "copies a peer's right answers into its own submitted/ folder",
+        "blank",
+        with_course(WRITE_OWN),
+    ),
+    Cheat(
+        "write_peer_submitted",
+        "blanks every other answers.json it can reach (peers' submitted/)",
+        "wrong",
+        with_course(WRITE_PEERS),
+    ),
+    Cheat(
+        "lingering_gradebook",
+        "leaves a process that keeps setting its grades in any gradebook",
+        "wrong",
+        with_course(LINGER),
+    ),
+    Cheat("gradebook_lock", "leaves a process holding an exclusive lock on gradebook.db", "wrong", with_course(LOCK)),
+    Cheat(
+        "key_leak",
+        "reads the source notebooks and the bank, prints them and saves them beside itself",
+        "wrong",
+        with_course(LEAK_KEY),
+    ),
+    Cheat(
+        "cheat_then_crash",
+        "redefines grade_answer and writes JSON bombs into its answers as it runs",
+        "wrong",
+        with_course(SCRIBBLE_AND_CRASH),
+    ),
+    # bad files in the submission itself: refused before any code runs
+    Cheat(
+        "symlink_passwd",
+        "answers.json is a symbolic link to /etc/passwd",
+        "blank",
+        _link(lambda folder, module: "/etc/passwd"),
+        fails=True,
+    ),
+    Cheat(
+        "symlink_peer",
+        "answers.json is a symbolic link to a peer's answers",
+        "blank",
+        _link(lambda folder, module: f"../../solution/{module.folder}/answers.json"),
+        fails=True,
+    ),
+    Cheat(
+        "symlink_source",
+        "the notebook is a symbolic link to the source notebook (the solutions)",
+        "blank",
+        _link(
+            lambda folder, module: str(folder.parents[2] / "source" / module.folder / f"{module.folder}.ipynb"),
+            "notebook",
+        ),
+        fails=True,
+    ),
+    Cheat("bomb_answers", "answers.json nested 100,000 levels deep", "blank", _bomb_answers, fails=True),
+    Cheat("bomb_notebook", "the notebook nested 100,000 levels deep", "blank", _bomb_notebook, fails=True),
+    Cheat(
+        "cheat_and_bomb",
+        "redefines grade_answer and submits a nested-JSON answers file",
+        "blank",
+        _cheat_and_bomb,
+        fails=True,
+    ),
 ]
 
+
+#: Cheats that reach out of the kernel (the sandbox's business), and submissions refused before any code runs.
+ESCAPES = {
+    "write_own_submitted",
+    "write_peer_submitted",
+    "lingering_gradebook",
+    "gradebook_lock",
+    "key_leak",
+    "cheat_then_crash",
+}
+BAD_FILES = {"symlink_passwd", "symlink_peer", "symlink_source", "bomb_answers", "bomb_notebook", "cheat_and_bomb"}
 
 #: Cheats that stall the kernel, so that every cell waits out its 30 s limit.
 STALLS = {"builtin_type", "builtin_isinstance", "builtin_all_len", "endless_loop"}
@@ -356,6 +554,35 @@ def write_corpus(course: Path, assignment: str, bank: Bank, cheats: list[Cheat] 
         (folder / "timestamp.txt").write_text("2026-11-29 12:00:00.000000 UTC", encoding="utf-8")
         written.append(who)
     return written
+
+
+def total_scores(course: Path, assignment: str) -> dict[str, float | None]:
+    """Each trainee's total score of record (automatic and manual) in the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out: dict[str, float | None] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
+        for student in gb.students:
+            try:
+                out[student.id] = float(gb.find_submission(assignment, student.id).score)
+            except MissingEntry:
+                out[student.id] = None
+    return out
+
+
+def survivors() -> list[str]:
+    """Processes an attack left running (their command line carries :data:`LINGER_MARK`)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if LINGER_MARK.encode() in cmd:
+            found.append(proc.name)
+    return found
 
 
 def auto_scores(course: Path, assignment: str) -> dict[str, float | None]:

@@ -1,20 +1,24 @@
 """The adversarial corpus (``tests/adversarial.py``) against every graded module.
 
-Under ``framelab grade`` no cheat scores more than a blank submission, the cohort is graded to
-the end with a plain reason for each failure, ``submitted/`` is untouched and a second grading
-gives the same scores. Under stock ``nbgrader autograde`` several cheats do win marks; the
-audit flags every one of them.
+Under ``framelab grade`` (sandboxed) no cheat scores more than a blank submission, every peer's
+score is what their own answers earn, nothing leaks (no key in any graded notebook's output or
+graded folder, no file a trainee placed, no process left running), the cohort is graded to the end
+with a plain reason for each failure, ``submitted/`` is untouched and a second grading gives the
+same scores. Under stock ``nbgrader autograde`` several cheats do win marks; the audit flags every
+one of them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
-from adversarial import CHEATS, STALLS, auto_scores, write_corpus
+from adversarial import BAD_FILES, CHEATS, ESCAPES, STALLS, auto_scores, survivors, total_scores, write_corpus
 from conftest import BIN, ROOT, nbgrader, run
 from test_grading import tree_hash
 
@@ -88,6 +92,26 @@ def test_no_cheat_beats_a_blank_submission(corpus_courses, bank, assignment):
             )
     assert proc.returncode == 1  # some submissions failed, and the command says so
 
+    # what reaches out of the kernel holds nothing: a second later, no process of theirs is left,
+    # no total (manual scores included) rose, the peers whose files they went for score in full
+    time.sleep(3)
+    assert not survivors(), "a process started by a graded notebook outlived it"
+    totals = total_scores(course, assignment)
+    for cheat in ESCAPES | BAD_FILES:
+        assert (totals.get(cheat) or 0) <= scores["blank"], f"{cheat}: total {totals.get(cheat)}\n{out}"
+    assert totals["solution"] == solution_max(course, assignment) == scores["solution"]
+    for cheat in BAD_FILES:
+        assert re.search(r"symbolic link|nested more than", lines[cheat]), f"{cheat}: {lines[cheat]}"
+    assert_nothing_leaks(course, assignment)
+    # a cheat whose pipeline failed was recorded nowhere, so the next run (no --force) tries it again
+    assert "cheat_and_bomb" not in scores
+    again = run(
+        [str(BIN / "framelab"), GRADE[0], assignment, *GRADE[1:], "--student", "cheat_and_bomb"],
+        cwd=course,
+        check=False,
+    )
+    assert "0 graded, 1 failed, 0 already graded" in again.stdout, again.stdout
+
     # grading again gives the same scores
     again = [a for who in RECHECK for a in ("--student", who)]
     run([str(BIN / "framelab"), GRADE[0], assignment, *GRADE[1:], "--force", *again], cwd=course)
@@ -95,13 +119,40 @@ def test_no_cheat_beats_a_blank_submission(corpus_courses, bank, assignment):
     assert tree_hash(course / "submitted") == before
 
 
+def solution_max(course: Path, assignment: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
+        sub = gb.find_submission(assignment, "solution")
+        return float(sum(g.max_score for nb in sub.notebooks for g in nb.grades if g.auto_score is not None))
+
+
+def assert_nothing_leaks(course: Path, assignment: str) -> None:
+    """No graded folder holds a file the course did not make, the key, or /etc/passwd."""
+    allowed = {f"{assignment}.ipynb", "answers.json", "timestamp.txt"} | {
+        p.name for p in (course / "release" / assignment).iterdir()
+    }
+    for folder in (course / "autograded").glob(f"*/{assignment}"):
+        names = {p.name for p in folder.iterdir()}
+        assert names <= allowed, f"{folder}: {sorted(names - allowed)}"
+        nb = json.loads((folder / f"{assignment}.ipynb").read_text())
+        # a failed hidden test's traceback quotes its own cell (as under stock nbgrader); feedback replaces
+        # those cells with a verdict, so what counts is every other cell, where trainee code prints
+        tests = [c for c in nb["cells"] if (c["metadata"].get("nbgrader") or {}).get("grade")]
+        shown = json.dumps([c.get("outputs", []) for c in nb["cells"] if c not in tests])
+        for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "root:x:0:0", "rationale:"):
+            assert secret not in shown, f"{folder.parent.name}: '{secret}' in the graded outputs"
+
+
 @pytest.mark.xdist_group("adversarial")
 def test_stock_nbgrader_is_fooled_and_the_audit_flags_every_case(corpus_courses, bank, tmp_path):
     assignment = GRADED[0]
-    course = shutil.copytree(corpus_courses[assignment], tmp_path / "stock")
+    course = shutil.copytree(corpus_courses[assignment], tmp_path / "stock", symlinks=True)  # links stay links
     shutil.rmtree(course / "autograded", ignore_errors=True)
     (course / "gradebook.db").unlink(missing_ok=True)
-    for name in STALLS:
+    # stalls take minutes each under stock; what reaches out of the kernel would lock or rewrite this very
+    # gradebook and the peers' files (stock nbgrader does not stop them: that is the sandbox's job)
+    for name in STALLS | ESCAPES:
         shutil.rmtree(course / "submitted" / name)
     nbgrader("generate_assignment", assignment, "--force", cwd=course)
     nbgrader("autograde", assignment, cwd=course, check=False)

@@ -118,3 +118,50 @@ def test_a_missing_or_broken_notebook_is_audited_from_the_saved_answers(tmp_path
     (folder / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [')  # truncated
     scores, notes = audit_submission(folder, module, bank)
     assert sum(scores.values()) == 1 and "could not be read" in notes[0]
+
+
+def test_the_audit_reads_the_snapshot_graded_and_says_when_submitted_changed(tmp_path, bank):
+    from framelab import snapshot
+    from framelab.audit import _audit_one
+
+    module = bank.module(ASSIGNMENT)
+    (ex,) = [e for e in module.meta.exercises if e.id == "backfires"]
+    first = ex.items[0]
+    right = {first: gold(bank.items()[first], ex.kind)}
+    release = json.loads((ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    course = tmp_path / "course"
+    live = submit(course, "ana", release, {})  # what was graded: nothing answered
+    snap = snapshot.take(live, tmp_path / "snap", "ana", [ASSIGNMENT])
+    snapshot.keep(snap, course, ASSIGNMENT)
+    scores, notes = _audit_one(course, ASSIGNMENT, "ana", module, bank)
+    assert sum(scores.values()) == 0 and notes == []
+
+    # the live folder is changed afterwards (by a process left running, say): the audit keeps to the snapshot
+    store.write(live / store.FILENAME, "backfires", right)
+    scores, notes = _audit_one(course, ASSIGNMENT, "ana", module, bank)
+    assert sum(scores.values()) == 0 and "submitted/ has changed since it was graded" in notes[-1]
+
+    # graded by stock nbgrader (no snapshot): audited from submitted/, and it says so
+    scores, notes = _audit_one(course, ASSIGNMENT, "ben", module, bank)
+    assert scores == {} and "nothing is in submitted/" in notes[0]
+    submit(course, "ben", release, right)
+    scores, notes = _audit_one(course, ASSIGNMENT, "ben", module, bank)
+    assert sum(scores.values()) == 1 and "no snapshot" in notes[-1]
+
+
+def test_bombs_and_links_in_a_submission_are_audited_as_unanswered_with_a_note(tmp_path, bank):
+    module = bank.module(ASSIGNMENT)
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / store.FILENAME).write_text(
+        '{"format": "framelab-answers/1", "exercises": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    )
+    (folder / f"{ASSIGNMENT}.ipynb").write_text('{"cells": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    scores, notes = audit_submission(folder, module, bank)
+    assert sum(scores.values()) == 0
+    assert any("nested more than" in n and ASSIGNMENT in n for n in notes), notes
+    assert any("nested more than" in n and store.FILENAME in n for n in notes), notes
+    (folder / store.FILENAME).unlink()
+    (folder / store.FILENAME).symlink_to("/etc/passwd")
+    scores, notes = audit_submission(folder, module, bank)
+    assert sum(scores.values()) == 0 and any("symbolic link" in n for n in notes), notes

@@ -1,5 +1,7 @@
-"""``framelab grade``: parallel autograding gives exactly stock nbgrader's results, survives a
-broken submission, never writes to ``submitted/``, and resumes after an interrupt."""
+"""``framelab grade``: parallel, sandboxed autograding gives exactly stock nbgrader's results for
+every gradable submission, records nothing for one it cannot grade, survives a broken submission,
+never writes to ``submitted/``, keeps the graded folders to what the course made, and resumes
+after an interrupt."""
 
 from __future__ import annotations
 
@@ -81,8 +83,11 @@ def test_parallel_grading_matches_stock_nbgrader(tmp_path, cohort_course):
     assert "failed" in broken_line and "JSON" in broken_line, out
 
     got, want = rows(ours), rows(stock)
-    assert got == want
-    assert sum(1 for k in got if len(k) == 1) == 6  # six submissions, the broken one included
+    # stock nbgrader records the broken submission (with nothing graded); framelab grade records nothing
+    # for a submission it could not grade, so that a rerun grades it again
+    assert got == {k: v for k, v in want.items() if k[0] != "trainee003"}
+    assert sum(1 for k in got if len(k) == 1) == 5 and sum(1 for k in want if len(k) == 1) == 6
+    assert "autograded " in out and "points to hand-grade" in out, out
     graded = sorted(p.parent.name for p in (ours / "autograded").glob(f"*/{ASSIGNMENT}"))
     assert graded == sorted(p.parent.name for p in (stock / "autograded").glob(f"*/{ASSIGNMENT}"))
     assert "trainee003" not in graded
@@ -164,10 +169,42 @@ def test_a_submission_that_kills_its_worker_does_not_stop_the_rest(tmp_path, coh
     for trainee in ("trainee005", "trainee006"):
         shutil.rmtree(cohort_course / "submitted" / trainee)
 
-    proc = framelab("grade", ASSIGNMENT, "--jobs", "2", "--no-progress", cwd=cohort_course, check=False)
+    # in the sandbox the kernel's parent is the sandbox's own first process, which it cannot kill:
+    # that trainee is graded like anyone else
+    proc = framelab("grade", ASSIGNMENT, "--jobs", "2", "--no-progress", "--student", "trainee003", cwd=cohort_course)
+    assert "1 graded, 0 failed" in proc.stdout, proc.stdout
+    # unsandboxed (as stock nbgrader runs), it kills its worker: the rest are still graded
+    proc = framelab(
+        "grade", ASSIGNMENT, "--jobs", "2", "--no-progress", "--force", "--no-sandbox", cwd=cohort_course, check=False
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "3 graded, 1 failed" in proc.stdout, proc.stdout
+    assert "WITHOUT the sandbox" in proc.stdout
     line = next(line for line in proc.stdout.splitlines() if line.startswith("trainee003"))
     assert "its worker process died, also when graded on its own" in line
     graded = sorted(p.parent.name for p in (cohort_course / "autograded").glob(f"*/{ASSIGNMENT}"))
-    assert graded == ["trainee001", "trainee002", "trainee004"]
+    # trainee003 keeps the grade of its sandboxed run: a failed regrade records nothing
+    assert graded == ["trainee001", "trainee002", "trainee003", "trainee004"]
+
+
+def test_files_a_trainee_placed_never_reach_the_graded_folder(tmp_path, cohort_course):
+    """What a trainee put beside the notebook, or their code wrote there while graded, stays out of
+    autograded/ (and so out of feedback/); the saved answers there are the snapshot's."""
+    import nbformat
+
+    folder = cohort_course / "submitted" / "trainee001" / ASSIGNMENT
+    (folder / "key.txt").write_text("planted")
+    (folder / "notes").mkdir()
+    (folder / "notes" / "more.txt").write_text("planted")
+    path = folder / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(
+        1, nbformat.v4.new_code_cell("open('written.txt', 'w').write('x')\nopen('answers.json', 'w').write('{}')")
+    )
+    nbformat.write(nb, path)
+    saved = (folder / "answers.json").read_text()
+    framelab("grade", ASSIGNMENT, "--no-progress", "--student", "trainee001", cwd=cohort_course)
+    graded = cohort_course / "autograded" / "trainee001" / ASSIGNMENT
+    release = {p.name for p in (ROOT / "release" / ASSIGNMENT).iterdir()}
+    assert {p.name for p in graded.iterdir()} == release | {"answers.json", "timestamp.txt"}
+    assert (graded / "answers.json").read_text() == saved

@@ -258,6 +258,8 @@ def _run_course(top: Path, db_url: str, procs: list[subprocess.Popen]) -> dict:
         assert listed.ok and ASSIGNMENT in listed.text, listed.text[:2000]
         r = hub.server("POST", user, "assignments/fetch", data={"course_id": COURSE, "assignment_id": ASSIGNMENT})
         assert r.ok and json.loads(r.text).get("success"), r.text[:2000]
+        if user == PARTIAL:  # this trainee's notebook also tries to reach the course root while graded
+            plant_in_notebook(hub, user, course)
         answers = {"format": "framelab-answers/1", "exercises": picks}
         body = {"type": "file", "format": "text", "content": json.dumps(answers)}
         r = hub.server("PUT", user, f"api/contents/{ASSIGNMENT}/answers.json", json=body)
@@ -292,6 +294,29 @@ def _run_course(top: Path, db_url: str, procs: list[subprocess.Popen]) -> dict:
     }
 
 
+PLANTED = "planted-by-a-trainee.txt"
+
+
+def plant_in_notebook(hub: Hub, user: str, course: Path) -> None:
+    """Add a cell to the trainee's notebook that writes into the course root (the grader's own folder)."""
+    path = f"api/contents/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    r = hub.server("GET", user, path)
+    assert r.ok, r.text[:2000]
+    model = json.loads(r.text)
+    attack = (
+        "import pathlib\n"
+        f"for where in ({str(course)!r}, {str(course / 'source')!r}):\n"
+        "    try:\n"
+        f"        (pathlib.Path(where) / {PLANTED!r}).write_text('reached')\n"
+        "    except OSError as exc:\n"
+        "        print('blocked:', exc)\n"
+    )
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": attack}
+    model["content"]["cells"].insert(1, cell)
+    r = hub.server("PUT", user, path, json={"type": "notebook", "format": "json", "content": model["content"]})
+    assert r.status_code in (200, 201), r.text[:2000]
+
+
 def auto_scores(db_url: str) -> dict[str, float]:
     from nbgrader.api import Gradebook
 
@@ -305,6 +330,9 @@ def test_release_fetch_submit_collect_and_grade_on_the_hub(hub_course):
     expected = hub_course["expected"]
     assert 0 < expected[PARTIAL] < expected[RIGHT] == 16
     assert auto_scores(hub_course["db_url"]) == {RIGHT: expected[RIGHT], PARTIAL: expected[PARTIAL]}
+    # graded in the sandbox as the grader account: the trainee's cell could not write into the course root
+    assert "WITHOUT the sandbox" not in hub_course["graded"]
+    assert not list(hub_course["course"].rglob(PLANTED))
 
 
 def test_the_inbound_folder_keeps_trainees_out_of_each_others_work(hub_course):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -62,7 +63,7 @@ def test_preflight_names_what_is_wrong(tmp_path):
     (folder / f"{ASSIGNMENT} (copy).ipynb").write_text("{}", encoding="utf-8")
     assert f"it has: {ASSIGNMENT} (copy).ipynb" in preflight(folder, [ASSIGNMENT])
     (folder / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [\n', encoding="utf-8")
-    assert "not valid JSON (line 2)" in preflight(folder, [ASSIGNMENT])
+    assert re.search(r"not valid JSON.*\(line 2\b", preflight(folder, [ASSIGNMENT]))
     (folder / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()), encoding="utf-8")
     assert preflight(folder, [ASSIGNMENT]) == ""
 

@@ -12,19 +12,24 @@ The audit is the backstop: it re-scores every classification item from what the 
   so it is audited as giving no answers;
 * each item is scored by the same pure function the hidden tests call, against the bank's key.
 
-It then compares item by item with the gradebook and lists every mismatch. ``submitted/`` is
-only read.
+It reads the snapshot ``framelab grade`` took before running any of the trainee's code
+(:mod:`framelab.snapshot`), never the live ``submitted/`` folder, and says when ``submitted/`` no
+longer matches it; a submission graded by stock ``nbgrader autograde`` has no snapshot, and is
+audited from ``submitted/`` with a note saying so. Every JSON file is read with bounds on size and
+nesting (:mod:`framelab.safejson`). It then compares item by item with the gradebook and lists every
+mismatch. ``submitted/`` is only read.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import answers as store
+from . import safejson
+from . import snapshot as snapshots
 from .bank import Bank, Module, gold
 from .checks import AnswerProblem, grade_answer
 
@@ -92,9 +97,7 @@ def _pick_argument(source: str) -> tuple[str, Any]:
 
 def _cells(notebook: Path) -> dict[str, str]:
     """grade id -> source of every nbgrader cell, read as data (never executed)."""
-    if notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"{notebook.name} is {notebook.stat().st_size:,} bytes, too large to be a real notebook")
-    data = json.loads(notebook.read_text(encoding="utf-8"))
+    data = safejson.load(notebook, max_bytes=MAX_NOTEBOOK_BYTES, what=notebook.name)
     out: dict[str, str] = {}
     for cell in data.get("cells", []) if type(data) is dict else []:
         meta = ((cell.get("metadata") or {}).get("nbgrader") or {}) if type(cell) is dict else {}
@@ -132,18 +135,16 @@ def submission_picks(folder: Path, module: Module) -> tuple[dict[str, dict[str, 
     notes: list[str] = []
     notebook = folder / f"{module.folder}.ipynb"
     cells: dict[str, str] = {}
-    if not notebook.exists():
+    if notebook.is_symlink():
+        notes.append(f"{notebook.name} is a symbolic link: never followed; audited from {store.FILENAME} alone")
+    elif not notebook.exists():
         notes.append(f"{notebook.name} is missing: audited from {store.FILENAME} alone")
     else:
         try:
             cells = _cells(notebook)
         except (ValueError, UnicodeDecodeError) as exc:
             notes.append(f"{notebook.name} could not be read ({exc}): audited from {store.FILENAME} alone")
-    try:
-        saved = store.read(folder / store.FILENAME)
-    except store.AnswerFileError as exc:
-        notes.append(str(exc).split(". ")[0])
-        saved = {}
+    saved = _saved(folder / store.FILENAME, notes)
     out: dict[str, dict[str, Any]] = {}
     for ex in module.meta.exercises:
         source = cells.get(ex.id)
@@ -158,10 +159,30 @@ def submission_picks(folder: Path, module: Module) -> tuple[dict[str, dict[str, 
     return out, notes
 
 
+def _saved(path: Path, notes: list[str]) -> dict[str, Any]:
+    """The saved answers, or none (with a note) when the file is a link, a JSON bomb or not an answers file."""
+    if path.is_symlink():
+        notes.append(f"{store.FILENAME} is a symbolic link: never followed; audited as unanswered")
+        return {}
+    if path.exists():
+        try:
+            safejson.load(path, max_bytes=store.MAX_BYTES, what=store.FILENAME)
+        except safejson.UnsafeJSON as exc:
+            notes.append(f"{exc} Audited as unanswered")
+            return {}
+    try:
+        return store.read(path)
+    except store.AnswerFileError as exc:
+        notes.append(str(exc).split(". ")[0])
+        return {}
+
+
 def rescore(gb: Any, assignment: str, student: str, folder: Path, module: Module, bank: Bank) -> list[str]:
     """Make the out-of-kernel score the score of record: set each classification test cell's
-    ``auto_score`` in an open gradebook to what :func:`audit_submission` gives. Returns one
-    plain line per item changed (empty when nbgrader's own run agreed, as it does for honest work)."""
+    ``auto_score`` in an open gradebook to what :func:`audit_submission` gives, uncommitted (the
+    caller commits it with the rest of the trainee's rows). ``folder`` is the snapshot taken before
+    grading. Returns one plain line per item changed (empty when nbgrader's own run agreed, as it does
+    for honest work)."""
     from nbgrader.api import MissingEntry
 
     scores, _ = audit_submission(folder, module, bank)
@@ -176,8 +197,6 @@ def rescore(gb: Any, assignment: str, student: str, folder: Path, module: Module
                 f"{grade.name}: the notebook's run gave {grade.auto_score}, the check {scores[grade.name]:g}"
             )
             grade.auto_score = scores[grade.name]
-    if changed:
-        gb.db.commit()
     return changed
 
 
@@ -211,16 +230,30 @@ def audit(course: Path, assignment: str, bank: Bank, db_url: str | None = None) 
     )
     trainees = []
     for student in students:
-        folder = submitted / student / assignment
-        if folder.is_dir():
-            scores, notes = audit_submission(folder, module, bank)
-        else:
-            scores, notes = {}, ["in the gradebook, but nothing is in submitted/"]
+        scores, notes = _audit_one(course, assignment, student, module, bank)
         book = graded.get(student, {})
         if student not in graded:
             notes.append("submitted, but not in the gradebook: run autograde")
         trainees.append(TraineeAudit(student, scores, {g: book.get(g) for g in scores}, notes))
     return AuditReport(assignment, trainees)
+
+
+def _audit_one(
+    course: Path, assignment: str, student: str, module: Module, bank: Bank
+) -> tuple[dict[str, float], list[str]]:
+    """Audit one trainee from the snapshot of record (or, graded by stock nbgrader, from ``submitted/``)."""
+    live = course / "submitted" / student / assignment
+    snap = snapshots.of_record(course, assignment, student)
+    if snap.is_dir():
+        scores, notes = audit_submission(snap, module, bank)
+        if live.is_dir() and snapshots.digest(live) != snapshots.recorded_digest(course, assignment, student):
+            notes.append("submitted/ has changed since it was graded: audited from the snapshot graded")
+        return scores, notes
+    if live.is_dir():
+        scores, notes = audit_submission(live, module, bank)
+        notes.append("no snapshot from 'framelab grade' (graded by stock nbgrader?): audited from submitted/")
+        return scores, notes
+    return {}, ["in the gradebook, but nothing is in submitted/"]
 
 
 def render(report: AuditReport) -> str:

@@ -1,24 +1,27 @@
-"""Parallel autograding through nbgrader's own converter (``framelab grade``).
+"""Parallel, sandboxed autograding through nbgrader's own converter (``framelab grade``).
 
-Stock ``nbgrader autograde`` grades one submission after another. Here each submission is
-graded by nbgrader's :class:`~nbgrader.converters.Autograde`, exactly as configured for the
-course, in one of N worker processes. SQLite is not safe for concurrent writers, so with the
-default SQLite gradebook:
+Grading is a pipeline of small named steps, each a function a test can drive alone:
 
-* the parent takes one consistent snapshot of the gradebook (SQLite's backup API);
-* each worker grades a submission into a private copy of that snapshot and a private
-  ``autograded`` folder, so workers never share a file;
-* the parent alone writes the real gradebook: it copies the submission's rows (student,
-  submission, per-cell grades and comments) from the private copy, commits, and only then
-  moves the graded notebook into ``autograded/``.
+1. :func:`setup`: the course's nbgrader config, read as ``nbgrader autograde`` reads it; the sandbox
+   checked (:func:`framelab.sandbox.problem`), or refused in one line unless ``--no-sandbox``;
+2. :func:`plan`: who is to be graded, and who already is (resuming);
+3. :func:`take_snapshots`: a private copy of every submission, taken before any trainee code runs
+   (:mod:`framelab.snapshot`): symbolic links refused, JSON read with bounds, hashed;
+4. :func:`run_notebook` (in a worker process): nbgrader's :class:`~nbgrader.converters.Autograde`,
+   exactly as configured for the course, on the snapshot, with every kernel in the
+   operating-system sandbox (:mod:`framelab.sandbox`), into a private folder and a private copy of
+   the gradebook;
+5. :func:`record` (in the parent alone): the worker's gradebook rows and the out-of-kernel score of
+   record (:func:`framelab.audit.rescore`, from the snapshot, never the live folder) go into the
+   real gradebook in one transaction; then the graded folder, holding only what the course made,
+   moves into ``autograded/``, and the snapshot becomes the one of record.
 
-A submission therefore counts as graded only once both its gradebook rows and its
-``autograded/<student>/<assignment>`` folder are in place, which is what resuming checks.
-With a server database (``CourseDirectory.db_url`` pointing at PostgreSQL, say), the
-database serialises writers itself and the workers write to it directly.
-
-Nothing under ``submitted/`` is ever written. One failed submission is reported with its
-reason and never stops the others.
+A trainee counts as graded only once both their gradebook rows and their ``autograded/`` folder are
+in place, which is what resuming checks; a crash anywhere in a trainee's pipeline records nothing for
+them. Nothing under ``submitted/`` is ever written. One failed submission is reported with its reason
+and never stops the others. With a server database (PostgreSQL) the workers write nbgrader's rows
+themselves (the database serialises writers); the parent still makes the score of record, and removes
+what a failed worker wrote.
 """
 
 from __future__ import annotations
@@ -30,11 +33,9 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -42,6 +43,21 @@ from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
+
+from . import snapshot as snapshots
+from .gradebook import (
+    LOCK_WAIT,
+    GradebookLocked,
+    copy_sqlite,
+    extract,
+    gradebook_rows,
+    is_sqlite,
+    merge,
+    patiently,
+    tally,
+)
+
+__all__ = ["GradeRun", "GradingError", "Outcome", "grade", "gradebook_rows", "plain_reason", "preflight"]
 
 Status = str  # "graded" | "failed" | "skipped"
 STARTED = "started"
@@ -57,6 +73,17 @@ class Outcome:
     score: float | None = None
     max_score: float | None = None
     reason: str = ""
+    #: (autograded points earned, autograded points possible, points still to hand-grade)
+    points: tuple[float, float, float] | None = None
+
+    def shown(self) -> str:
+        if self.points is None:
+            return (
+                f"{self.score:g} / {self.max_score:g}" if self.score is not None and self.max_score is not None else ""
+            )
+        earned, possible, pending = self.points
+        hand = f"; {pending:g} points to hand-grade" if pending else ""
+        return f"autograded {earned:g} of {possible:g}{hand}"
 
 
 @dataclass
@@ -68,6 +95,7 @@ class GradeRun:
     interrupted: bool = False
     #: whether classification items were rescored out of kernel (needs the bank in ``modules/``)
     checked: bool = True
+    sandboxed: bool = True
 
     def by_status(self, status: Status) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -80,17 +108,20 @@ class GradeRun:
         """A plain-text table: one row per trainee, then the totals."""
         rows = sorted(self.outcomes, key=lambda o: (o.status != "failed", o.student))
         width = max([len("trainee"), *(len(o.student) for o in rows)])
-        lines = [f"{'trainee':<{width}}  {'status':<8}  {'score':>11}  {'seconds':>7}  reason"]
-        for o in rows:
-            score = f"{o.score:g} / {o.max_score:g}" if o.score is not None and o.max_score is not None else ""
+        shown = [o.shown() for o in rows]
+        sw = max([len("score"), *(len(s) for s in shown)])
+        lines = [f"{'trainee':<{width}}  {'status':<8}  {'score':<{sw}}  {'seconds':>7}  reason"]
+        for o, score in zip(rows, shown, strict=True):
             secs = f"{o.seconds:.1f}" if o.status != "skipped" else ""
-            lines.append(f"{o.student:<{width}}  {o.status:<8}  {score:>11}  {secs:>7}  {o.reason}")
+            lines.append(f"{o.student:<{width}}  {o.status:<8}  {score:<{sw}}  {secs:>7}  {o.reason}".rstrip())
         graded, failed, skipped = (len(self.by_status(s)) for s in ("graded", "failed", "skipped"))
         per = f", {self.seconds / graded:.2f} s per notebook" if graded else ""
         lines.append(
             f"{self.assignment}: {graded} graded, {failed} failed, {skipped} already graded (skipped) "
             f"in {self.seconds:.1f} s with {self.jobs} worker(s){per}."
         )
+        if not self.sandboxed:
+            lines.append("Graded WITHOUT the sandbox (--no-sandbox): trainee code ran with your rights.")
         if not self.checked:
             lines.append(
                 "No bank (modules/) for this assignment here: nbgrader's own scores stand, unchecked. "
@@ -103,7 +134,11 @@ class GradeRun:
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- nbgrader set-up
+class GradingError(Exception):
+    """Grading cannot start; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------- step 1: set-up
 
 
 def env_path() -> dict[str, str]:
@@ -136,104 +171,153 @@ def load_app(course: Path, assignment: str, nbgrader_args: Sequence[str] = ()) -
     return app
 
 
-def _is_sqlite(db_url: str) -> bool:
-    return db_url.startswith("sqlite:///")
+@dataclass
+class Course:
+    """What every step needs to know about the course being graded."""
+
+    root: Path
+    assignment: str
+    app: Any
+    notebooks: list[str]
+    sandbox: bool = True
+    lock_wait: float = LOCK_WAIT
+
+    @property
+    def coursedir(self) -> Any:
+        return self.app.coursedir
+
+    @property
+    def db_url(self) -> str:
+        return self.app.coursedir.db_url
+
+    @property
+    def course_id(self) -> str:
+        return self.app.coursedir.course_id
+
+    def submitted(self, student: str) -> Path:
+        return Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, self.assignment))
+
+    def autograded(self, student: str) -> Path:
+        return Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, self.assignment))
+
+    def gradebook(self) -> Any:
+        from nbgrader.api import Gradebook
+
+        return patiently(lambda: Gradebook(self.db_url, self.course_id), self.db_url, self.lock_wait)
 
 
-def _sqlite_file(db_url: str) -> Path:
-    return Path(db_url.removeprefix("sqlite:///"))
-
-
-def snapshot_sqlite(db_url: str, dest: Path) -> None:
-    """A consistent copy of a SQLite gradebook, even if something is writing to it."""
-    src = sqlite3.connect(_sqlite_file(db_url))
-    dst = sqlite3.connect(dest)
-    try:
-        with dst:
-            src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
-def extract(db_url: str, course_id: str, assignment: str, student: str) -> dict[str, Any] | None:
-    """One submission's gradebook rows as plain data (what merging copies)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url, course_id) as gb:
-        try:
-            sub = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return None
-        st = sub.student
-        data: dict[str, Any] = {
-            "student": {
-                "first_name": st.first_name,
-                "last_name": st.last_name,
-                "email": st.email,
-                "lms_user_id": st.lms_user_id,
-            },
-            "timestamp": sub.timestamp,
-            "extension": sub.extension,
-            "notebooks": {},
-        }
-        for nb in sub.notebooks:
-            data["notebooks"][nb.name] = {
-                "flagged": nb.flagged,
-                "late_submission_penalty": nb.late_submission_penalty,
-                "grades": {
-                    g.name: {
-                        "auto_score": g.auto_score,
-                        "manual_score": g.manual_score,
-                        "extra_credit": g.extra_credit,
-                        "needs_manual_grade": g.needs_manual_grade,
-                    }
-                    for g in nb.grades
-                },
-                "comments": {
-                    c.name: {"auto_comment": c.auto_comment, "manual_comment": c.manual_comment} for c in nb.comments
-                },
-            }
-        return data
-
-
-def merge(gb: Any, assignment: str, student: str, data: dict[str, Any]) -> tuple[float, float]:
-    """Write one submission's rows (from :func:`extract`) into an open gradebook; return (score, max)."""
-    with warnings.catch_warnings():
-        # nbgrader's update_or_create_submission triggers SQLAlchemy autoflush warnings
-        warnings.simplefilter("ignore")
-        return _merge(gb, assignment, student, data)
-
-
-def _merge(gb: Any, assignment: str, student: str, data: dict[str, Any]) -> tuple[float, float]:
+def setup(
+    course: str | Path,
+    assignment: str,
+    nbgrader_args: Sequence[str] = (),
+    sandbox: bool = True,
+    lock_wait: float = LOCK_WAIT,
+) -> Course:
+    """Read the course's config and check that grading can start: a course root, the assignment
+    in the gradebook, a sandbox (unless refused). Raises :class:`GradingError` with one plain line."""
     from nbgrader.api import MissingEntry
 
+    from . import sandbox as box
+
+    root = Path(course).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise GradingError(f"{root} is not a course root (no nbgrader_config.py): run this from the course folder")
+    if sandbox and (why := box.problem()):
+        raise GradingError(why)
+    app = load_app(root, assignment, nbgrader_args)
+    ctx = Course(root, assignment, app, [], sandbox, lock_wait)
     try:
-        gb.find_student(student)
-    except MissingEntry:
-        gb.add_student(student, **{k: v for k, v in data["student"].items() if v is not None})
-    kwargs = {"timestamp": data["timestamp"]} if data["timestamp"] is not None else {}
-    sub = gb.update_or_create_submission(assignment, student, **kwargs)
-    sub.extension = data["extension"]
-    for nb_name, nb_data in data["notebooks"].items():
-        snb = gb.find_submission_notebook(nb_name, assignment, student)
-        snb.flagged = nb_data["flagged"]
-        snb.late_submission_penalty = nb_data["late_submission_penalty"]
-        for g in snb.grades:
-            for key, value in nb_data["grades"].get(g.name, {}).items():
-                setattr(g, key, value)
-        for c in snb.comments:
-            for key, value in nb_data["comments"].get(c.name, {}).items():
-                setattr(c, key, value)
-    gb.db.commit()
-    sub = gb.find_submission(assignment, student)
-    return float(sub.score), float(sub.max_score)
+        with ctx.gradebook() as gb:
+            try:
+                found = gb.find_assignment(assignment)
+            except MissingEntry:
+                raise GradingError(
+                    f"'{assignment}' is not in the gradebook: run 'nbgrader generate_assignment {assignment}' first."
+                ) from None
+            ctx.notebooks = sorted(nb.name for nb in found.notebooks)
+    except GradebookLocked as exc:
+        raise GradingError(str(exc)) from None
+    return ctx
 
 
-# --------------------------------------------------------------------------- worker side
+# --------------------------------------------------------------------------- step 2: plan
+
+
+def submitted_students(coursedir: Any, assignment: str) -> list[str]:
+    pattern = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
+    students = []
+    for path in glob.glob(pattern):
+        if os.path.isdir(path):
+            students.append(Path(path).parent.name)
+    return sorted(students)
+
+
+def graded_students(coursedir: Any, assignment: str, students: Iterable[str], gb: Any) -> set[str]:
+    """Trainees whose grading finished: gradebook rows and ``autograded/`` folder both present,
+    and no newer submission since (nbgrader's own rule for re-grading)."""
+    students = list(students)
+    in_db = {s.student.id for s in gb.assignment_submissions(assignment)}
+    done = set()
+    for s in students:
+        dest = coursedir.format_path(coursedir.autograded_directory, s, assignment)
+        if s not in in_db or not os.path.isdir(dest):
+            continue
+        src = coursedir.format_path(coursedir.submitted_directory, s, assignment)
+        try:
+            new, old = coursedir.get_existing_timestamp(src), coursedir.get_existing_timestamp(dest)
+        except Exception:  # nbgrader's own "invalid timestamp": grade it again, and say so then
+            continue
+        if new is not None and old is not None and new > old:
+            continue
+        done.add(s)
+    return done
+
+
+def plan(ctx: Course, run: GradeRun, students: Sequence[str] | None, force: bool) -> list[str]:
+    """The trainees to grade; missing submissions and those already graded go straight into ``run``."""
+    available = submitted_students(ctx.coursedir, ctx.assignment)
+    wanted = list(dict.fromkeys(students)) if students else available
+    for s in wanted:
+        if s not in available:
+            run.outcomes.append(Outcome(s, "failed", reason=f"no submission at {ctx.submitted(s)}"))
+    wanted = [s for s in wanted if s in available]
+    with ctx.gradebook() as gb:
+        done = (
+            set()
+            if force
+            else patiently(
+                lambda: graded_students(ctx.coursedir, ctx.assignment, wanted, gb), ctx.db_url, ctx.lock_wait
+            )
+        )
+        for s in sorted(done):
+            earned = tally(gb, ctx.assignment, s)
+            sub = gb.find_submission(ctx.assignment, s)
+            run.outcomes.append(Outcome(s, "skipped", score=sub.score, max_score=sub.max_score, points=earned))
+    return [s for s in wanted if s not in done]
+
+
+# --------------------------------------------------------------------------- step 3: snapshots
+
+
+def take_snapshots(ctx: Course, students: Sequence[str], into: Path) -> dict[str, snapshots.Snapshot]:
+    """A private, hashed copy of each submission under ``into/<student>/<assignment>``, taken before
+    any trainee code runs. A snapshot's ``problem`` is that trainee's plain reason not to grade."""
+    into.mkdir(parents=True, exist_ok=True)
+    os.chmod(into, 0o700)
+    return {s: snapshots.take(ctx.submitted(s), into / s / ctx.assignment, s, ctx.notebooks) for s in students}
+
+
+def preflight(folder: Path, notebooks: Sequence[str]) -> str:
+    """A plain reason why a submission cannot be graded as it stands, or "" if it can (reads only)."""
+    return snapshots.check_json(folder, list(notebooks))
+
+
+# --------------------------------------------------------------------------- step 4: the sandboxed run (worker side)
 
 _APP: Any = None
 _JOB: dict[str, Any] = {}
+#: The parent's app, inherited by forked workers (so that they need not read the config again).
+_FORKED: Any = None
 
 
 class _Collect(logging.Handler):
@@ -246,19 +330,25 @@ class _Collect(logging.Handler):
 
 
 def _init_worker(
-    course: str, assignment: str, nbgrader_args: Sequence[str], log: str | None, notebook_timeout: float = 0
+    course: str,
+    assignment: str,
+    nbgrader_args: Sequence[str],
+    log: str | None,
+    notebook_timeout: float = 0,
+    snapshots_dir: str | None = None,
+    sandbox: bool = False,
 ) -> None:
-    """Runs once in each worker: quiet output, load the course's nbgrader config once."""
+    """Runs once in each worker: quiet output, the course's nbgrader config (read once), the sandbox."""
     global _APP
     # Ctrl+C goes to the parent, which lets running submissions finish; kernels run in
-    # their own session (jupyter_client), so they never see it either
+    # their own session, so they never see it either
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if log:
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
-    _APP = load_app(Path(course), assignment, nbgrader_args)
+    _APP = _FORKED if _FORKED is not None else load_app(Path(course), assignment, nbgrader_args)
     # nbgrader keeps its logger at DEBUG and filters in the handlers; here only errors matter
     # (they become the reasons in the summary), and skipping the rest saves real time
     for handler in list(_APP.log.handlers):
@@ -268,11 +358,28 @@ def _init_worker(
         handler = logging.StreamHandler(sys.stderr)
         handler.setLevel(logging.ERROR)
         _APP.log.addHandler(handler)
-    _JOB.update(course=course, assignment=assignment, notebook_timeout=notebook_timeout)
+    if sandbox:
+        _sandbox_app(_APP)
+    _JOB.update(course=course, assignment=assignment, notebook_timeout=notebook_timeout, snapshots=snapshots_dir)
 
 
-def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> dict[str, Any]:
-    """Grade one submission with nbgrader's converter into a private folder (and gradebook)."""
+def _sandbox_app(app: Any) -> None:
+    """Make every kernel this app's Autograde starts run in the sandbox."""
+    from nbgrader.converters import Autograde
+
+    from .sandbox import sandboxed
+
+    config = app.config.Autograde
+    current = (
+        config["autograde_preprocessors"]
+        if "autograde_preprocessors" in config
+        else Autograde.class_traits()["autograde_preprocessors"].default_value
+    )
+    app.config.Autograde.autograde_preprocessors = sandboxed(list(current))
+
+
+def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: str) -> dict[str, Any]:
+    """Grade one snapshot with nbgrader's converter into a private folder (and gradebook)."""
     from nbgrader.converters import Autograde
     from nbgrader.converters.base import NbGraderException
     from nbgrader.coursedir import CourseDirectory
@@ -282,13 +389,16 @@ def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> di
     assignment = _JOB["assignment"]
     private = Path(work)
     private.mkdir(parents=True, exist_ok=True)
+    os.chmod(private, 0o700)
     (private / STARTED).touch()  # tells the parent this one was running, should the worker die
-    if snapshot:
+    if gradebook_copy:
         db = private / "gradebook.db"
-        shutil.copyfile(snapshot, db)
+        shutil.copyfile(gradebook_copy, db)
         db_url = f"sqlite:///{db}"
     coursedir = CourseDirectory(parent=app, root=_JOB["course"])
     coursedir.db_url = db_url
+    if _JOB.get("snapshots"):
+        coursedir.submitted_directory = _JOB["snapshots"]  # the snapshot, never the live submitted/
     coursedir.autograded_directory = str(private / "autograded")
     coursedir.assignment_id = assignment
     coursedir.student_id = glob.escape(student)
@@ -301,19 +411,7 @@ def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> di
         signal.signal(signal.SIGALRM, _too_long)
         signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        for attempt in range(1 + STARTUP_RETRIES):
-            collect.messages.clear()
-            try:
-                converter = Autograde(coursedir=coursedir, parent=app)
-                converter.force = True
-                converter.start()
-                break
-            except NbGraderException:
-                # a kernel that dies while starting (a port race when many start at once) is the
-                # machine's fault, not the submission's: try that submission again
-                if attempt < STARTUP_RETRIES and any(p in m for m in collect.messages for p in STARTUP_FAILURES):
-                    continue
-                raise
+        _autograde(Autograde, NbGraderException, coursedir, app, collect)
     except NotebookTimeout:
         ok, reason = False, f"grading took longer than {limit:g} s (the notebook hangs or stalls its kernel)"
     except NbGraderException as exc:
@@ -324,7 +422,12 @@ def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> di
         if limit > 0:
             signal.setitimer(signal.ITIMER_REAL, 0)
         app.log.removeHandler(collect)
-    data = extract(db_url, coursedir.course_id, assignment, student) if snapshot else None
+    data = None
+    if ok and gradebook_copy:
+        try:
+            data = extract(db_url, coursedir.course_id, assignment, student)
+        except Exception as exc:
+            ok, reason = False, plain_reason(f"{type(exc).__name__}: {exc}")
     return {
         "student": student,
         "ok": ok,
@@ -334,6 +437,25 @@ def _grade_one(student: str, work: str, snapshot: str | None, db_url: str) -> di
         "seconds": time.perf_counter() - start,
     }
 
+
+def _autograde(autograde: Any, failure: type, coursedir: Any, app: Any, collect: _Collect) -> None:
+    for attempt in range(1 + STARTUP_RETRIES):
+        collect.messages.clear()
+        try:
+            converter = autograde(coursedir=coursedir, parent=app)
+            converter.force = True
+            converter.start()
+            return
+        except failure:
+            # a kernel that dies while starting (a race when many start at once) is the
+            # machine's fault, not the submission's: try that submission again
+            if attempt < STARTUP_RETRIES and any(p in m for m in collect.messages for p in STARTUP_FAILURES):
+                continue
+            raise
+
+
+#: The worker's entry point under its old name.
+_grade_one = run_notebook
 
 #: How nbgrader reports a kernel that failed to start, and how often such a submission is retried.
 STARTUP_FAILURES = ("before replying to kernel_info", "Kernel didn't respond", "Kernel died before")
@@ -385,85 +507,100 @@ def _reason(messages: list[str]) -> str:
     return useful[0].strip().splitlines()[0][:300] if useful else ""
 
 
-# --------------------------------------------------------------------------- parent side
+# --------------------------------------------------------------------------- step 5: record (parent side)
 
 
-def submitted_students(coursedir: Any, assignment: str) -> list[str]:
-    pattern = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
-    students = []
-    for path in glob.glob(pattern):
-        if os.path.isdir(path):
-            students.append(Path(path).parent.name)
-    return sorted(students)
-
-
-def graded_students(coursedir: Any, assignment: str, students: Iterable[str]) -> set[str]:
-    """Trainees whose grading finished: gradebook rows and ``autograded/`` folder both present,
-    and no newer submission since (nbgrader's own rule for re-grading)."""
-    from nbgrader.api import Gradebook
-
-    students = list(students)
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        in_db = {s.student.id for s in gb.assignment_submissions(assignment)}
-    done = set()
-    for s in students:
-        dest = coursedir.format_path(coursedir.autograded_directory, s, assignment)
-        if s not in in_db or not os.path.isdir(dest):
+def course_made(graded: Path, snap: Path, ctx: Course) -> None:
+    """Leave in a graded folder only what the course made: the graded notebooks (from the sandboxed
+    run), the release's own files, and the submission's timestamp and saved answers (from the
+    snapshot). Anything a trainee or their code placed beside the notebook never reaches feedback."""
+    release = Path(ctx.coursedir.format_path(ctx.coursedir.release_directory, ".", ctx.assignment))
+    extras = {p.name: p for p in release.iterdir() if p.is_file() and p.suffix != ".ipynb"} if release.is_dir() else {}
+    for name in (snapshots.store.FILENAME, "timestamp.txt"):
+        if (snap / name).is_file():
+            extras[name] = snap / name
+    keep = {f"{nb}.ipynb" for nb in ctx.notebooks}
+    for path in list(graded.iterdir()):
+        if path.name in keep and path.is_file() and not path.is_symlink():
             continue
-        src = coursedir.format_path(coursedir.submitted_directory, s, assignment)
-        new, old = coursedir.get_existing_timestamp(src), coursedir.get_existing_timestamp(dest)
-        if new is not None and old is not None and new > old:
-            continue
-        done.add(s)
-    return done
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    for name, src in extras.items():
+        shutil.copyfile(src, graded / name, follow_symlinks=False)
 
 
-def _check_assignment(coursedir: Any, assignment: str) -> None:
-    from nbgrader.api import Gradebook, MissingEntry
+def record(ctx: Course, res: dict[str, Any], snap: snapshots.Snapshot, gb: Any, check: Any) -> Outcome:
+    """Make one trainee's grade of record: rows and out-of-kernel scores in one transaction, then
+    the graded folder and the snapshot. Anything going wrong records nothing for them."""
+    student = snap.student
+    if not res["ok"]:
+        _forget_failed(ctx, gb, student)
+        return Outcome(student, "failed", res["seconds"], reason=res["reason"] or "nbgrader reported an error")
+    graded = Path(res["graded"])
+    course_made(graded, snap.folder, ctx)
+    dest = ctx.autograded(student)
+    if dest.exists():  # until the new rows are committed and the folder is back, they count as not graded
+        shutil.rmtree(dest)
 
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise GradingError(
-                f"'{assignment}' is not in the gradebook: run 'nbgrader generate_assignment {assignment}' first."
-            ) from None
+    def write() -> tuple[list[str], tuple[float, float, float], float, float]:
+        if res["data"] is not None:
+            merge(gb, ctx.assignment, student, res["data"])
+        changed = check(gb, student, snap.folder) if check is not None else []
+        points = tally(gb, ctx.assignment, student)
+        sub = gb.find_submission(ctx.assignment, student)
+        score, max_score = float(sub.score), float(sub.max_score)
+        gb.db.commit()
+        return changed, points, score, max_score
 
-
-def _expected_notebooks(coursedir: Any, assignment: str) -> list[str]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
-
-
-def preflight(folder: Path, notebooks: Sequence[str]) -> str:
-    """A plain reason why a submission cannot be graded as it stands, or "" if it can.
-    Only reads the folder; catches what would otherwise surface as nbgrader's own errors."""
-    import json
-
-    present = sorted(p.name for p in folder.glob("*.ipynb"))
-    for name in notebooks:
-        path = folder / f"{name}.ipynb"
-        if not path.is_file():
-            others = f" (it has: {', '.join(present)})" if present else " (it has no notebook at all)"
-            return (
-                f"{path.name} is missing from the submission{others}: ask the trainee to submit it under its own name"
-            )
-        try:
-            with path.open("rb") as fh:
-                json.load(fh)
-        except (ValueError, UnicodeDecodeError) as exc:
-            where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-            return (
-                f"{path.name} is not valid JSON{where}: the upload was cut short or edited by hand; "
-                "ask for a resubmission"
-            )
-    return ""
+    changed, points, score, max_score = patiently(write, ctx.db_url, ctx.lock_wait, undo=gb.db.rollback)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(graded, dest)
+    snapshots.keep(snap, ctx.root, ctx.assignment)
+    reason = ""
+    if changed:
+        reason = (
+            f"{len(changed)} item score(s) set by the out-of-kernel check (the notebook's own run "
+            "claimed more than its saved answers earn); see 'framelab audit'"
+        )
+    return Outcome(student, "graded", res["seconds"], score, max_score, reason=reason, points=points)
 
 
-class GradingError(Exception):
-    """Grading cannot start; the message says why and what to do."""
+def _forget_failed(ctx: Course, gb: Any, student: str) -> None:
+    """A server gradebook holds what a failed worker wrote itself: take it out (a SQLite one never got it)."""
+    if is_sqlite(ctx.db_url) or ctx.autograded(student).exists():
+        return
+    with contextlib.suppress(Exception):
+        gb.remove_submission(ctx.assignment, student)
+        gb.db.commit()
+
+
+def out_of_kernel_check(course: Path, assignment: str) -> Any:
+    """The function that rescores a graded submission from its snapshot without running its code, or
+    None when the course has no bank for this assignment (then nbgrader's scores stand, and the summary
+    says so)."""
+    from .audit import rescore
+    from .bank import load_bank
+
+    modules = course / "modules"
+    if not modules.is_dir():
+        return None
+    bank = load_bank(modules)
+    try:
+        module = bank.module(assignment)
+    except KeyError:
+        return None
+    if bank.problems or not module.meta.exercises:
+        return None
+
+    def check(gb: Any, student: str, folder: Path) -> list[str]:
+        return rescore(gb, assignment, student, folder, module, bank)
+
+    return check
+
+
+# --------------------------------------------------------------------------- the pipeline
 
 
 def _progress(total: int, enabled: bool, assignment: str) -> Any:
@@ -493,89 +630,47 @@ def grade(
     nbgrader_args: Sequence[str] = (),
     on_result: Callable[[Outcome], None] | None = None,
     notebook_timeout: float = NOTEBOOK_TIMEOUT,
+    sandbox: bool = True,
+    lock_wait: float = LOCK_WAIT,
 ) -> GradeRun:
-    """Autograde every submission of ``assignment`` under ``course`` in ``jobs`` processes."""
+    """Autograde every submission of ``assignment`` under ``course`` in ``jobs`` processes:
+    set up, plan, snapshot, run each notebook in the sandbox, record."""
     started = time.perf_counter()
-    from nbgrader.api import Gradebook
-    from nbgrader.utils import rmtree
+    if jobs is not None and jobs < 1:
+        raise GradingError(f"--jobs must be at least 1 (got {jobs})")
+    jobs = jobs or os.cpu_count() or 1
+    ctx = setup(course, assignment, nbgrader_args, sandbox, lock_wait)
+    run = GradeRun(assignment, jobs, sandboxed=sandbox)
+    try:
+        todo = plan(ctx, run, students, force)
+    except GradebookLocked as exc:
+        raise GradingError(str(exc)) from None
+    if todo:
+        work = Path(tempfile.mkdtemp(prefix=".framelab-grade-", dir=ctx.root))
+        try:
+            _grade_all(ctx, run, todo, work, jobs, progress, on_result, notebook_timeout, nbgrader_args)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    run.seconds = time.perf_counter() - started
+    return run
 
-    course = Path(course).resolve()
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    app = load_app(course, assignment, nbgrader_args)
-    coursedir = app.coursedir
-    db_url = coursedir.db_url
-    _check_assignment(coursedir, assignment)
 
-    run = GradeRun(assignment, jobs)
-    available = submitted_students(coursedir, assignment)
-    wanted = list(dict.fromkeys(students)) if students else available
-    for s in wanted:
-        if s not in available:
-            path = coursedir.format_path(coursedir.submitted_directory, s, assignment)
-            run.outcomes.append(Outcome(s, "failed", reason=f"no submission at {path}"))
-    wanted = [s for s in wanted if s in available]
-    done = set() if force else graded_students(coursedir, assignment, wanted)
-    if done:
-        with Gradebook(db_url, coursedir.course_id) as gb:
-            for s in sorted(done):
-                sub = gb.find_submission(assignment, s)
-                run.outcomes.append(Outcome(s, "skipped", score=sub.score, max_score=sub.max_score))
-    todo = [s for s in wanted if s not in done]
-    # nbgrader still grades these (so the gradebook matches stock), but when it fails, this is the reason shown
-    expected = _expected_notebooks(coursedir, assignment)
-    known_problems = {
-        s: p
-        for s in todo
-        if (p := preflight(Path(coursedir.format_path(coursedir.submitted_directory, s, assignment)), expected))
-    }
-    if not todo:
-        run.seconds = time.perf_counter() - started
-        return run
+def _grade_all(
+    ctx: Course,
+    run: GradeRun,
+    todo: list[str],
+    work: Path,
+    jobs: int,
+    progress: bool,
+    on_result: Callable[[Outcome], None] | None,
+    notebook_timeout: float,
+    nbgrader_args: Sequence[str],
+) -> None:
+    """Snapshot everyone, then run and record each in a pool of workers."""
+    snaps = take_snapshots(ctx, todo, work / "snapshots")
+    bar = _progress(len(todo), progress, ctx.assignment)
 
-    sqlite = _is_sqlite(db_url)
-    work = Path(tempfile.mkdtemp(prefix=".framelab-grade-", dir=course))
-    snapshot = None
-    if sqlite:
-        snapshot = str(work / "snapshot.db")
-        snapshot_sqlite(db_url, Path(snapshot))
-    log = str(work / "workers.log")
-    env_path()
-    # fork where there is one: the workers inherit the parent's imports (nbgrader takes seconds
-    # to import) instead of paying for them again. The pool forks all its workers on the first
-    # submit, before any thread (the pool's own, tqdm's) exists in this process.
-    ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-
-    def new_pool(workers: int = min(jobs, len(todo))) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(str(course), assignment, tuple(nbgrader_args), log, notebook_timeout),
-        )
-
-    index = {s: n for n, s in enumerate(todo)}
-    attempts = dict.fromkeys(todo, 0)
-    pending: dict[Future, str] = {}
-
-    def work_dir(s: str) -> Path:
-        return work / f"s{index[s]:05d}-{attempts[s]}"
-
-    def submit(pool: ProcessPoolExecutor, s: str) -> Future:
-        attempts[s] += 1
-        fut = pool.submit(_grade_one, s, str(work_dir(s)), snapshot, db_url)
-        pending[fut] = s
-        return fut
-
-    check = out_of_kernel_check(course, coursedir, assignment)
-    run.checked = check is not None
-    pool = new_pool()
-    for s in todo:
-        submit(pool, s)
-    bar = _progress(len(todo), progress, assignment)
-    gb = Gradebook(db_url, coursedir.course_id) if sqlite else None
-    abandoned = interrupted_once = False
-
-    def record(outcome: Outcome) -> None:
+    def report(outcome: Outcome) -> None:
         run.outcomes.append(outcome)
         if on_result:
             on_result(outcome)
@@ -584,168 +679,187 @@ def grade(
         if failed:
             bar.set_postfix_str(f"{failed} failed")
 
+    for s in todo:
+        if snaps[s].problem:
+            report(Outcome(s, "failed", reason=snaps[s].problem))
+    ready = [s for s in todo if not snaps[s].problem]
+    gradebook_copy = None
+    if ready and is_sqlite(ctx.db_url):
+        gradebook_copy = str(work / "gradebook-copy.db")
+        try:
+            copy_sqlite(ctx.db_url, Path(gradebook_copy), ctx.lock_wait)
+        except GradebookLocked as exc:
+            for s in ready:
+                report(Outcome(s, "failed", reason=str(exc)))
+            ready = []
     try:
-        while pending:
+        if ready:
+            runner = _Runner(ctx, run, work, jobs, ready, gradebook_copy, notebook_timeout, nbgrader_args)
+            runner.go(lambda res, s: report(_safe_record(ctx, res, snaps[s], runner)), report)
+    finally:
+        bar.close()
+
+
+def _safe_record(ctx: Course, res: Any, snap: snapshots.Snapshot, runner: _Runner) -> Outcome:
+    """:func:`record`, with any failure (a locked gradebook, a full disk) that trainee's plain reason."""
+    if isinstance(res, BaseException):
+        return Outcome(snap.student, "failed", reason=f"worker failed: {type(res).__name__}: {res}")
+    if runner.locked:  # waited for once already: the rest are not made to wait again
+        return Outcome(snap.student, "failed", res.get("seconds", 0.0), reason=f"{runner.locked}; nothing was recorded")
+    try:
+        if runner.gb is None:
+            runner.gb = ctx.gradebook()
+        return record(ctx, res, snap, runner.gb, runner.check)
+    except Exception as exc:
+        if isinstance(exc, GradebookLocked):
+            runner.locked = str(exc)
+        if runner.gb is not None:
+            with contextlib.suppress(Exception):
+                runner.gb.db.rollback()
+        why = str(exc) if isinstance(exc, GradebookLocked) else f"recording failed ({type(exc).__name__}: {exc})"
+        return Outcome(snap.student, "failed", res.get("seconds", 0.0), reason=f"{why}; nothing was recorded for them")
+
+
+class _Runner:
+    """The pool of worker processes: submits every trainee, survives a worker that dies (a
+    submission can kill its kernel's parent when unsandboxed), and hands each result to be recorded."""
+
+    def __init__(
+        self,
+        ctx: Course,
+        run: GradeRun,
+        work: Path,
+        jobs: int,
+        todo: list[str],
+        gradebook_copy: str | None,
+        notebook_timeout: float,
+        nbgrader_args: Sequence[str],
+    ) -> None:
+        self.ctx, self.run, self.work, self.jobs, self.todo = ctx, run, work, jobs, todo
+        self.gradebook_copy = gradebook_copy
+        self.index = {s: n for n, s in enumerate(todo)}
+        self.attempts = dict.fromkeys(todo, 0)
+        self.pending: dict[Future, str] = {}
+        # fork where there is one: the workers inherit the parent's imports and its nbgrader app
+        # (seconds otherwise) instead of paying for them again. The pool forks all its workers on
+        # the first submit, before any thread (the pool's own, tqdm's) exists in this process.
+        self.mp = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+        self.initargs = (
+            str(ctx.root),
+            ctx.assignment,
+            tuple(nbgrader_args),
+            str(work / "workers.log"),
+            notebook_timeout,
+            str(work / "snapshots"),
+            ctx.sandbox,
+        )
+        self.gb: Any = None
+        self.check: Any = None
+        #: why the gradebook could not be written (it stayed locked), once that is known
+        self.locked = ""
+
+    def new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
+        global _FORKED
+        _FORKED = self.ctx.app if self.mp.get_start_method() == "fork" else None
+        return ProcessPoolExecutor(
+            max_workers=workers or min(self.jobs, len(self.todo)),
+            mp_context=self.mp,
+            initializer=_init_worker,
+            initargs=self.initargs,
+        )
+
+    def work_dir(self, s: str) -> Path:
+        return self.work / f"s{self.index[s]:05d}-{self.attempts[s]}"
+
+    def submit(self, pool: ProcessPoolExecutor, s: str) -> Future:
+        self.attempts[s] += 1
+        fut = pool.submit(run_notebook, s, str(self.work_dir(s)), self.gradebook_copy, self.ctx.db_url)
+        self.pending[fut] = s
+        return fut
+
+    def go(self, finish: Callable[[Any, str], None], report: Callable[[Outcome], None]) -> None:
+        env_path()
+        pool = self.new_pool()
+        for s in self.todo:
+            self.submit(pool, s)
+        # the parent's own fixed costs (the bank, the gradebook) while the workers start
+        self.check = out_of_kernel_check(self.ctx.root, self.ctx.assignment)
+        self.run.checked = self.check is not None
+        abandoned = False
+        try:
+            pool = self._loop(pool, finish, report)
+        except KeyboardInterrupt:  # a second Ctrl+C: abandon the submissions in progress
+            self.run.interrupted = abandoned = True
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+        finally:
+            pool.shutdown(wait=not abandoned, cancel_futures=True)
+            if self.gb is not None:
+                self.gb.close()
+
+    def _loop(
+        self, pool: ProcessPoolExecutor, finish: Callable[[Any, str], None], report: Callable[[Outcome], None]
+    ) -> ProcessPoolExecutor:
+        interrupted_once = False
+        while self.pending:
             try:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
             except KeyboardInterrupt:
                 if interrupted_once:
                     raise
-                interrupted_once = run.interrupted = True
-                for fut in pending:
+                interrupted_once = self.run.interrupted = True
+                for fut in self.pending:
                     fut.cancel()
-                pending = {f: s for f, s in pending.items() if not f.cancelled()}
-                bar.write(
-                    f"Interrupted: finishing the {len(pending)} submission(s) in progress, then stopping "
-                    "(Ctrl+C again to abandon them)."
+                self.pending = {f: s for f, s in self.pending.items() if not f.cancelled()}
+                print(
+                    f"Interrupted: finishing the {len(self.pending)} submission(s) in progress, then stopping "
+                    "(Ctrl+C again to abandon them).",
+                    file=sys.stderr,
                 )
                 continue
             broken = []
             for fut in finished:
-                student = pending.pop(fut)
-                if isinstance(fut.exception(), BrokenProcessPool):
+                student = self.pending.pop(fut)
+                exc = fut.exception()
+                if isinstance(exc, BrokenProcessPool):
                     broken.append(student)
                 else:
-                    record(_finish(fut, student, coursedir, assignment, gb, rmtree, check, known_problems.get(student)))
+                    finish(exc if exc is not None else fut.result(), student)
             if broken:
-                # A worker process died (a submission can kill its kernel's parent), and with it
-                # the pool: every submission still in the pool fails with it. Those that had not
-                # started go back in a fresh pool; those that were running are graded again, each
-                # on its own, so that only the one that kills its worker is reported.
-                wait(pending)
-                broken += list(pending.values())
-                pending.clear()
-                pool.shutdown(wait=True)
-                running = [s for s in broken if (work_dir(s) / STARTED).exists()]
-                for student in sorted(running, key=index.__getitem__):
-                    if run.interrupted:
-                        record(Outcome(student, "failed", reason="its worker process died"))
-                        continue
-                    solo = new_pool(1)
-                    fut = submit(solo, student)
-                    wait([fut])
-                    pending.pop(fut)
-                    solo.shutdown(wait=True)
-                    if isinstance(fut.exception(), BrokenProcessPool):
-                        reason = "its worker process died, also when graded on its own"
-                        record(Outcome(student, "failed", reason=reason))
-                    else:
-                        record(
-                            _finish(fut, student, coursedir, assignment, gb, rmtree, check, known_problems.get(student))
-                        )
-                pool = new_pool()
-                if not run.interrupted:
-                    for student in sorted(set(broken) - set(running), key=index.__getitem__):
-                        submit(pool, student)
-    except KeyboardInterrupt:  # a second Ctrl+C: abandon the submissions in progress
-        run.interrupted = abandoned = True
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                proc.terminate()
-    finally:
-        bar.close()
-        pool.shutdown(wait=not abandoned, cancel_futures=True)
-        if gb is not None:
-            gb.close()
-        shutil.rmtree(work, ignore_errors=True)
-    run.seconds = time.perf_counter() - started
-    return run
+                pool = self._recover(pool, broken, finish, report)
+        return pool
 
-
-def _finish(
-    fut: Future,
-    student: str,
-    coursedir: Any,
-    assignment: str,
-    gb: Any,
-    rmtree: Any,
-    check: Any = None,
-    known_problem: str | None = None,
-) -> Outcome:
-    """Merge one worker's result into the course: gradebook first (with the out-of-kernel
-    check's scores as the scores of record), then the graded folder."""
-    try:
-        res = fut.result()
-    except Exception as exc:  # the worker itself died
-        return Outcome(student, "failed", reason=f"worker failed: {type(exc).__name__}: {exc}")
-    dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-    if gb is not None and res["data"] is not None:
-        merge(gb, assignment, student, res["data"])
-    if dest.exists():
-        rmtree(str(dest))
-    if res["ok"]:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(res["graded"], dest)
-        with _gradebook(gb, coursedir) as db:
-            changed = check(db, student) if check is not None else []
-            sub = db.find_submission(assignment, student)
-            score, max_score = float(sub.score), float(sub.max_score)
-        reason = ""
-        if changed:
-            reason = (
-                f"{len(changed)} item score(s) set by the out-of-kernel check (the notebook's own run "
-                "claimed more than its saved answers earn); see 'framelab audit'"
-            )
-        return Outcome(student, "graded", res["seconds"], score, max_score, reason=reason)
-    reason = known_problem or res["reason"] or "nbgrader reported an error"
-    return Outcome(student, "failed", res["seconds"], reason=reason)
-
-
-@contextlib.contextmanager
-def _gradebook(gb: Any, coursedir: Any):
-    """The parent's open SQLite gradebook, or (for a server database) a connection of its own."""
-    if gb is not None:
-        yield gb
-        return
-    from nbgrader.api import Gradebook
-
-    with Gradebook(coursedir.db_url, coursedir.course_id) as db:
-        yield db
-
-
-def out_of_kernel_check(course: Path, coursedir: Any, assignment: str) -> Any:
-    """The function that rescores a graded submission without running its code, or None when the
-    course has no bank for this assignment (then nbgrader's scores stand, and the summary says so)."""
-    from .audit import rescore
-    from .bank import load_bank
-
-    modules = course / "modules"
-    if not modules.is_dir():
-        return None
-    bank = load_bank(modules)
-    try:
-        module = bank.module(assignment)
-    except KeyError:
-        return None
-    if bank.problems or not module.meta.exercises:
-        return None
-
-    def check(gb: Any, student: str) -> list[str]:
-        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-        return rescore(gb, assignment, student, folder, module, bank)
-
-    return check
-
-
-def gradebook_rows(db_url: str, assignment: str, course_id: str) -> dict[tuple[str, ...], tuple[Any, ...]]:
-    """Everything autograding writes for an assignment, keyed for comparison: per submission
-    its timestamp, per notebook its late penalty, per cell its scores and comments."""
-    from nbgrader.api import Gradebook
-
-    rows: dict[tuple[str, ...], tuple[Any, ...]] = {}
-    with Gradebook(db_url, course_id) as gb:
-        for sub in gb.assignment_submissions(assignment):
-            s = sub.student.id
-            rows[(s,)] = (sub.timestamp,)
-            for nb in sub.notebooks:
-                rows[(s, nb.name)] = (nb.late_submission_penalty, nb.flagged)
-                for g in nb.grades:
-                    rows[(s, nb.name, "grade", g.name)] = (
-                        g.auto_score,
-                        g.manual_score,
-                        g.extra_credit,
-                        g.needs_manual_grade,
-                    )
-                for c in nb.comments:
-                    rows[(s, nb.name, "comment", c.name)] = (c.auto_comment, c.manual_comment)
-    return rows
+    def _recover(
+        self,
+        pool: ProcessPoolExecutor,
+        broken: list[str],
+        finish: Callable[[Any, str], None],
+        report: Callable[[Outcome], None],
+    ) -> ProcessPoolExecutor:
+        """A worker died, and with it the pool: every submission still in it fails with it. Those
+        that had not started go back in a fresh pool; those that were running are graded again, each
+        on its own, so that only the one that kills its worker is reported."""
+        wait(self.pending)
+        broken += list(self.pending.values())
+        self.pending.clear()
+        pool.shutdown(wait=True)
+        running = [s for s in broken if (self.work_dir(s) / STARTED).exists()]
+        for student in sorted(running, key=self.index.__getitem__):
+            if self.run.interrupted:
+                report(Outcome(student, "failed", reason="its worker process died"))
+                continue
+            solo = self.new_pool(1)
+            fut = self.submit(solo, student)
+            wait([fut])
+            self.pending.pop(fut)
+            solo.shutdown(wait=True)
+            if isinstance(fut.exception(), BrokenProcessPool):
+                report(Outcome(student, "failed", reason="its worker process died, also when graded on its own"))
+            else:
+                finish(fut.exception() or fut.result(), student)
+        pool = self.new_pool()
+        if not self.run.interrupted:
+            for student in sorted(set(broken) - set(running), key=self.index.__getitem__):
+                self.submit(pool, student)
+        return pool

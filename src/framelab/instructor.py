@@ -48,6 +48,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             nbgrader_args=args.nbgrader_arg or (),
             notebook_timeout=args.notebook_timeout,
+            sandbox=not args.no_sandbox,
+            lock_wait=args.lock_wait,
         )
     except GradingError as exc:
         print(f"framelab grade: {exc}", file=sys.stderr)
@@ -183,6 +185,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--nbgrader-arg",
         action="append",
         help="an extra nbgrader option, as for 'nbgrader autograde' (repeatable), e.g. --nbgrader-arg=--db=URL",
+    )
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run trainee code WITHOUT the bubblewrap sandbox (it then runs with your rights; not recommended)",
+    )
+    p.add_argument(
+        "--lock-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait for a gradebook another program holds locked before saying so (default: 60)",
     )
     p.set_defaults(func=cmd_grade)
 

