@@ -169,3 +169,50 @@ def test_a_real_postgres_restart_is_ridden_out():
         with engine.connect() as conn:
             assert conn.execute(text("SELECT student, score FROM scores")).all() == [("t1", 12.0)]
         engine.dispose()
+
+
+def test_the_parents_gradebook_steps_ride_out_a_server_restart(monkeypatch):
+    """gradebook.patiently (every write framelab grade's parent makes) waits for a server that went away."""
+    from framelab import gradebook
+
+    class OperationalError(Exception):
+        pass
+
+    calls, undone = [], []
+
+    def step():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return "written"
+
+    monkeypatch.setattr(dbretry, "wait_reachable", lambda url: 2.5)
+    retries = dbretry.Retries()
+    url = "postgresql+psycopg://grader@127.0.0.1:5999/gradebook"
+    assert gradebook.patiently(step, url, undo=lambda: undone.append(1), retries=retries) == "written"
+    assert (len(calls), len(undone), retries.count, retries.waited) == (2, 1, 1, 2.5)
+    assert "could not be reached once" in retries.summary()
+
+
+def test_a_server_that_stays_away_is_one_plain_line(monkeypatch):
+    from framelab import gradebook
+
+    def gone(url):
+        raise dbretry.GradebookUnavailable("The gradebook's database could not be reached for 90 s while ...")
+
+    def step():
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr(dbretry, "wait_reachable", gone)
+    with pytest.raises(gradebook.GradebookLocked, match="could not be reached for 90 s"):
+        gradebook.patiently(step, "postgresql+psycopg://grader@127.0.0.1:5999/gradebook")
+
+
+def test_a_real_error_is_not_retried():
+    from framelab import gradebook
+
+    def step():
+        raise ValueError("no such column: score")
+
+    with pytest.raises(ValueError, match="no such column"):
+        gradebook.patiently(step, "postgresql+psycopg://grader@127.0.0.1:5999/gradebook")

@@ -504,11 +504,6 @@ def test_a_read_only_inbound_folder_tells_the_trainee_plainly_and_touches_nothin
     assert store.read(sub / store.FILENAME) == {EXERCISE: whole}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="framelab grade does not retry the gradebook yet: framelab.dbretry is written and tested, and is "
-    "hooked into grading.py by the lead (see the report); then remove this mark",
-)
 def test_postgres_restarted_during_grading_grades_everyone_once(course, load_run):
     c: Course = course["c"]
     users = load_run["users"][: min(8, len(load_run["users"]))]

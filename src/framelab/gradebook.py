@@ -5,18 +5,22 @@
 * :func:`merge` writes those rows into the real gradebook *without committing*, so that the
   out-of-kernel score of record goes into the same transaction and a trainee is recorded whole
   or not at all;
-* :func:`patiently` waits, within a bound, for a gradebook someone else holds locked, and then
-  says so in one line (:class:`GradebookLocked`), never with a traceback.
+* :func:`patiently` waits, within a bound, for a gradebook someone else holds locked, or whose
+  database server is restarting, and then says so in one line (:class:`GradebookLocked`), never
+  with a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from . import dbretry
 
 T = TypeVar("T")
 
@@ -25,7 +29,8 @@ LOCK_WAIT = 60.0
 
 
 class GradebookLocked(Exception):
-    """The gradebook stayed locked by another program for longer than the bound."""
+    """The gradebook could not be used within the bound: locked by another program, or its database
+    server away for longer than :data:`framelab.dbretry.DEADLINE`. The message is one plain line."""
 
 
 def is_sqlite(db_url: str) -> bool:
@@ -41,18 +46,39 @@ def _locked(exc: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text or "busy" in text
 
 
-def patiently(step: Callable[[], T], db_url: str, wait: float = LOCK_WAIT, undo: Callable[[], Any] | None = None) -> T:
-    """Run ``step``; while the gradebook is locked by someone else, undo and try again, up to ``wait`` seconds."""
+def patiently(
+    step: Callable[[], T],
+    db_url: str,
+    wait: float = LOCK_WAIT,
+    undo: Callable[[], Any] | None = None,
+    retries: dbretry.Retries | None = None,
+) -> T:
+    """Run ``step``; while the gradebook is locked by someone else, undo and try again, up to ``wait`` seconds.
+    While a database server is away (a restart), wait until it answers again and try again, a bounded
+    number of times (:mod:`framelab.dbretry`); ``retries`` counts those waits for the summary."""
     deadline = time.monotonic() + wait
-    pause = 0.2
+    pause, away = 0.2, 0
     while True:
         try:
             return step()
         except Exception as exc:  # sqlite3 and SQLAlchemy both say "database is locked"
-            if not _locked(exc):
+            server_away = not is_sqlite(db_url) and not _locked(exc) and dbretry.is_transient(exc)
+            if not (_locked(exc) or server_away):
                 raise
             if undo is not None:
-                undo()
+                with contextlib.suppress(Exception):  # the connection it would roll back may be gone
+                    undo()
+            if server_away:
+                away += 1
+                if away > dbretry.ATTEMPTS:
+                    raise GradebookLocked(dbretry.unavailable("grading", dbretry.DEADLINE, exc)) from None
+                try:
+                    waited = dbretry.wait_reachable(db_url)
+                except dbretry.GradebookUnavailable as gone:
+                    raise GradebookLocked(str(gone)) from None
+                if retries is not None:
+                    retries.note("writing the gradebook", exc, waited)
+                continue
             if time.monotonic() >= deadline:
                 where = sqlite_file(db_url) if is_sqlite(db_url) else "the gradebook database"
                 raise GradebookLocked(

@@ -42,8 +42,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from . import dbretry
 from . import snapshot as snapshots
 from .gradebook import (
     LOCK_WAIT,
@@ -96,6 +97,8 @@ class GradeRun:
     #: whether classification items were rescored out of kernel (needs the bank in ``modules/``)
     checked: bool = True
     sandboxed: bool = True
+    #: waits for a gradebook server that was away for a moment (the parent's and the workers')
+    retries: dbretry.Retries = field(default_factory=dbretry.Retries)
 
     def by_status(self, status: Status) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -127,6 +130,8 @@ class GradeRun:
                 "No bank (modules/) for this assignment here: nbgrader's own scores stand, unchecked. "
                 "Run from the course root to have classification items rescored without running trainee code."
             )
+        if self.retries.count:
+            lines.append(self.retries.summary())
         if self.interrupted:
             lines.append("Interrupted: run the same command again to grade the rest (finished trainees are kept).")
         if failed:
@@ -171,6 +176,9 @@ def load_app(course: Path, assignment: str, nbgrader_args: Sequence[str] = ()) -
     return app
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Course:
     """What every step needs to know about the course being graded."""
@@ -181,6 +189,12 @@ class Course:
     notebooks: list[str]
     sandbox: bool = True
     lock_wait: float = LOCK_WAIT
+    #: waits for a gradebook server that was away for a moment (a restart), for the summary
+    retries: dbretry.Retries = field(default_factory=dbretry.Retries)
+
+    def patiently(self, step: Callable[[], T], undo: Callable[[], Any] | None = None) -> T:
+        """Run a gradebook step, riding out a lock or a database restart within their bounds."""
+        return patiently(step, self.db_url, self.lock_wait, undo, self.retries)
 
     @property
     def coursedir(self) -> Any:
@@ -203,7 +217,7 @@ class Course:
     def gradebook(self) -> Any:
         from nbgrader.api import Gradebook
 
-        return patiently(lambda: Gradebook(self.db_url, self.course_id), self.db_url, self.lock_wait)
+        return self.patiently(lambda: Gradebook(self.db_url, self.course_id))
 
 
 def setup(
@@ -282,13 +296,7 @@ def plan(ctx: Course, run: GradeRun, students: Sequence[str] | None, force: bool
             run.outcomes.append(Outcome(s, "failed", reason=f"no submission at {ctx.submitted(s)}"))
     wanted = [s for s in wanted if s in available]
     with ctx.gradebook() as gb:
-        done = (
-            set()
-            if force
-            else patiently(
-                lambda: graded_students(ctx.coursedir, ctx.assignment, wanted, gb), ctx.db_url, ctx.lock_wait
-            )
-        )
+        done = set() if force else ctx.patiently(lambda: graded_students(ctx.coursedir, ctx.assignment, wanted, gb))
         for s in sorted(done):
             earned = tally(gb, ctx.assignment, s)
             sub = gb.find_submission(ctx.assignment, s)
@@ -410,8 +418,20 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
     if limit > 0:
         signal.signal(signal.SIGALRM, _too_long)
         signal.setitimer(signal.ITIMER_REAL, limit)
+    db_waits, db_waited = 0, 0.0
     try:
-        _autograde(Autograde, NbGraderException, coursedir, app, collect)
+        while True:
+            try:
+                _autograde(Autograde, NbGraderException, coursedir, app, collect)
+                break
+            except Exception as exc:
+                # a gradebook server that went away (a restart) is not the submission's fault: wait for
+                # it and grade again (nbgrader's writes are update-or-create: nothing is recorded twice)
+                lost = dbretry.is_transient(exc) or dbretry.transient_text(collect.messages)
+                if gradebook_copy or not lost or db_waits >= DB_RETRIES:
+                    raise
+                db_waits += 1
+                db_waited += dbretry.wait_reachable(db_url)
     except NotebookTimeout:
         ok, reason = False, f"grading took longer than {limit:g} s (the notebook hangs or stalls its kernel)"
     except NbGraderException as exc:
@@ -435,6 +455,8 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
         "data": data,
         "graded": str(private / "autograded" / student / assignment),
         "seconds": time.perf_counter() - start,
+        "db_waits": db_waits,
+        "db_waited": db_waited,
     }
 
 
@@ -460,6 +482,8 @@ _grade_one = run_notebook
 #: How nbgrader reports a kernel that failed to start, and how often such a submission is retried.
 STARTUP_FAILURES = ("before replying to kernel_info", "Kernel didn't respond", "Kernel died before")
 STARTUP_RETRIES = 2
+#: How often one submission waits for a gradebook server that went away, and is graded again.
+DB_RETRIES = 3
 
 #: No one submission may take longer than this to grade (each cell also has nbgrader's own
 #: ``Execute.timeout``; a notebook that stalls its kernel would otherwise wait that long per cell).
@@ -535,6 +559,10 @@ def record(ctx: Course, res: dict[str, Any], snap: snapshots.Snapshot, gb: Any, 
     """Make one trainee's grade of record: rows and out-of-kernel scores in one transaction, then
     the graded folder and the snapshot. Anything going wrong records nothing for them."""
     student = snap.student
+    if res.get("db_waits"):
+        ctx.retries.count += res["db_waits"]
+        ctx.retries.waited += res["db_waited"]
+        ctx.retries.events.append(f"grading {student}: the gradebook's database was away")
     if not res["ok"]:
         _forget_failed(ctx, gb, student)
         return Outcome(student, "failed", res["seconds"], reason=res["reason"] or "nbgrader reported an error")
@@ -554,7 +582,7 @@ def record(ctx: Course, res: dict[str, Any], snap: snapshots.Snapshot, gb: Any, 
         gb.db.commit()
         return changed, points, score, max_score
 
-    changed, points, score, max_score = patiently(write, ctx.db_url, ctx.lock_wait, undo=gb.db.rollback)
+    changed, points, score, max_score = ctx.patiently(write, undo=gb.db.rollback)
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(graded, dest)
     snapshots.keep(snap, ctx.root, ctx.assignment)
@@ -640,7 +668,7 @@ def grade(
         raise GradingError(f"--jobs must be at least 1 (got {jobs})")
     jobs = jobs or os.cpu_count() or 1
     ctx = setup(course, assignment, nbgrader_args, sandbox, lock_wait)
-    run = GradeRun(assignment, jobs, sandboxed=sandbox)
+    run = GradeRun(assignment, jobs, sandboxed=sandbox, retries=ctx.retries)
     try:
         todo = plan(ctx, run, students, force)
     except GradebookLocked as exc:
