@@ -31,7 +31,8 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import BIN, ROOT, copy_course
-from pgserver import free_port, postgres, server_bin
+from hubkit import SYSTEM_PYTHON, problems, sh
+from pgserver import free_port, postgres
 
 from framelab.bank import gold, load_bank
 
@@ -43,36 +44,12 @@ GROUP = "fl-instructors"  # the Unix group that may read submissions
 GRADER = "fl-grader"  # the instructors' shared account: owns the course, runs formgrader
 INSTRUCTOR = "fl-instructor"
 RIGHT, PARTIAL = "fl-trainee-a", "fl-trainee-b"
-SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 
 def require() -> None:
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("it must run as root: each user's server runs as that Unix user (CI runs as root)")
-    if not shutil.which("configurable-http-proxy"):
-        problems.append("configurable-http-proxy is missing: 'make system-deps' installs it")
-    if not SYSTEM_PYTHON.exists():
-        problems.append(f"{SYSTEM_PYTHON} is missing: 'apt-get install python3-venv' (make system-deps does)")
-    try:
-        server_bin()
-    except RuntimeError as exc:
-        problems.append(str(exc))
-    if problems:
-        pytest.fail("The hub test cannot run here: " + "; ".join(problems))
-
-
-def sh(*cmd: str, user: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None, check=True):
-    """Run a command, as ``user`` if given (runuser, with a clean login-like environment)."""
-    if user:
-        base = {"HOME": f"/home/{user}", "USER": user, "LOGNAME": user, "PATH": "/usr/bin:/bin"}
-        base.update(env or {})
-        cmd = ("runuser", "-u", user, "--", "env", "-i", *[f"{k}={v}" for k, v in base.items()], *cmd)
-        env = None
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    if check and proc.returncode:
-        raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
+    missing = problems()
+    if missing:
+        pytest.fail("The hub test cannot run here: " + "; ".join(missing))
 
 
 def make_users() -> None:

@@ -103,15 +103,6 @@ _APP: Any = None
 _CONVERTER: Any = None
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def load_app(course: Path, assignment: str, allow_pending: bool) -> Any:
     """An initialised ``GenerateFeedbackApp``: the course's config read as the command reads it."""
     from nbgrader.apps import GenerateFeedbackApp
@@ -177,6 +168,8 @@ def _convert(converter: Any) -> None:
 def _one(student: str, assignment: str, force: bool) -> dict[str, Any]:
     """Make one trainee's feedback with nbgrader's converter."""
     start = time.perf_counter()
+    from .grading import _Collect  # nbgrader's logged errors, as grading collects them
+
     collect = _Collect()
     _APP.log.addHandler(collect)
     ok, reason = True, ""
