@@ -124,7 +124,8 @@ def solution_max(course: Path, assignment: str) -> float:
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
         sub = gb.find_submission(assignment, "solution")
-        return float(sum(g.max_score for nb in sub.notebooks for g in nb.grades if g.auto_score is not None))
+        # the autograded points (test cells); a reflection is hand-graded, and blank in these submissions
+        return float(sum(g.max_score for nb in sub.notebooks for g in nb.grades if g.cell_type == "code"))
 
 
 def assert_nothing_leaks(course: Path, assignment: str) -> None:

@@ -134,6 +134,7 @@ def test_full_cycle(tmp_path, bank, assignment):
         assert sum(g.max_score for g in manual_cells) == manual_max
         for g in manual_cells:
             g.manual_score = g.max_score
+            g.needs_manual_grade = False  # as formgrader does when a score is saved
         gb.db.commit()
     assert scores(course, assignment)["solution"]["manual"] == manual_max
 

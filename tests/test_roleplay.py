@@ -313,7 +313,7 @@ def test_the_view_reads_in_order_and_closes_when_it_ends(bank, tmp_path):
     order = [start["client"][:30], "My diary is packed just now.", dodge["reaction"][:30]]
     nxt = sc["nodes"][dodge["next"]]["client"][:30]
     assert [page.index(x) for x in [*order, nxt]] == sorted(page.index(x) for x in [*order, nxt])
-    assert "aria-live='polite'" in view.reaction.value and html.escape(dodge["reaction"][:20]) in view.reaction.value
+    assert "role='alert'" in view.reaction.value and html.escape(dodge["reaction"][:20]) in view.reaction.value
     note = html.unescape(view.feedback.value)
     assert "What you meant: State the boundary." in note and "What your words did: Gentle dodge." in note
     view.detector = words("collapse_frame")
