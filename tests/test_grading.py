@@ -26,12 +26,15 @@ ASSIGNMENT = "m1_double_bind"
 
 
 def tree_hash(folder: Path) -> str:
-    """Every path, mode and byte under a folder."""
+    """Every path, mode and byte under a folder; a symbolic link by where it points, never followed
+    (a link to /etc/passwd must not make the folder look changed when another test adds a user)."""
     h = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         h.update(str(path.relative_to(folder)).encode())
-        h.update(oct(path.stat().st_mode).encode())
-        if path.is_file():
+        h.update(oct(path.lstat().st_mode).encode())
+        if path.is_symlink():
+            h.update(os.readlink(path).encode())
+        elif path.is_file():
             h.update(path.read_bytes())
     return h.hexdigest()
 
