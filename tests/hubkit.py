@@ -574,7 +574,8 @@ def setup_cell(notebook: dict[str, Any]) -> str:
 def roleplay_turn_code(scenario: str, reply: str, ticks: list[str]) -> str:
     """One role-play turn through the role-play widget: type a reply, tick moves, press Respond."""
     return (
-        f"_rp = lesson.roleplay({scenario!r})\n"
+        f"lesson.roleplay({scenario!r})\n"
+        "_rp = lesson.view\n"
         f"_rp.reply.value = {reply!r}\n"
         f"for _lab in {ticks!r}:\n"
         "    _rp.ticks[_lab].value = True\n"
