@@ -199,9 +199,9 @@ def markdown(rows: list[Row]) -> str:
 def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
     import json
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)
+    from .files import write_text_atomically
+
+    write_text_atomically(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def all_questions(bank: Bank, practice: int) -> list[dict[str, Any]]:

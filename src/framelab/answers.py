@@ -9,11 +9,11 @@ name and the trainee is told.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from .files import write_text_atomically
 
 FORMAT = "framelab-answers/1"
 FILENAME = "answers.json"
@@ -86,14 +86,7 @@ def write(path: str | Path, exercise: str, picks: dict[str, Answer]) -> None:
         current = {}
     current[exercise] = {k: v for k, v in picks.items() if _plain(v) is not None and v not in ("", [])}
     payload = json.dumps({"format": FORMAT, "exercises": current}, indent=1, sort_keys=True) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".answers-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, payload)
 
 
 def set_aside(path: str | Path) -> Path:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from .course import CourseError, Pending, open_gradebook, pending
+from .files import write_text_atomically
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 CANVAS_POINTS_ROW = "    Points Possible"
@@ -130,14 +131,7 @@ def write_atomic(path: str | Path, rows: Iterable[list[Any]]) -> Path:
     path = Path(path)
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, buf.getvalue(), newline="")
     return path
 
 

@@ -15,14 +15,13 @@ kernel restart resumes where it was.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from . import reading
+from .files import write_text_atomically
 from .practice import UNCLEAR, Rubric, rubric
 from .reading import Detector
 from .vocabulary import LABELS
@@ -343,14 +342,7 @@ def transcript_path(folder: Path, scenario_id: str) -> Path:
 def save(session: Session, path: Path) -> None:
     """Write the transcript atomically."""
     payload = json.dumps(session.to_json(), indent=1, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".roleplay-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, payload)
 
 
 def load(path: Path, scenario: dict[str, Any]) -> Session | None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import roleplay
+from .files import write_text_atomically
 from .practice import UNCLEAR, rubric
 from .safejson import UnsafeJSON
 from .safejson import load as load_json
@@ -298,17 +297,6 @@ def _content_scenario(path: Path, scenario_id: Any) -> dict[str, Any] | None:
     return scenario
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_transcript(transcript: Path, content: Path | None, out: Path | None, force: bool) -> int:
     """``framelab transcript export``: a saved role-play as Markdown. Exit 2 with one line on bad input."""
     try:
@@ -354,7 +342,7 @@ def _export(transcript: Path, content: Path | None, out: Path | None, force: boo
         sys.stdout.write(text)
         return 0
     try:
-        _write_atomically(out, text)
+        write_text_atomically(out, text)
     except OSError as exc:
         raise TerminalError(f"--out {out} cannot be written ({exc.strerror or exc}).") from None
     print(f"wrote {out}")
