@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "uv>=0.4,<1"
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[test]'
-	@# bytecode for the package too: where PYTHONDONTWRITEBYTECODE is set, every command would compile it afresh
-	@$(BIN)/python -m compileall -q src/framelab >/dev/null
+	@# bytecode for everything, the package and packages a reused .venv already held (uv compiles only what it
+	@# installs): where PYTHONDONTWRITEBYTECODE is set, every command and kernel would compile them afresh
+	@$(BIN)/python -m compileall -q -j0 src/framelab "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null
 	@$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null 2>&1
 	@$(BIN)/jupyter labextension enable @jupyter/nbgrader >/dev/null 2>&1
 	@$(BIN)/jupyter labextension enable @jupyter-widgets/jupyterlab-manager >/dev/null 2>&1
