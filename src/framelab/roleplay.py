@@ -294,7 +294,7 @@ ENDINGS: dict[str, dict[str, tuple[str, str, str]]] = {
         ),
         "held": (
             "the boundary held",
-            "The client heard a clear limit and could live with it; what was under the request is still to be explored.",
+            "The client heard a clear limit and could live with it; what was under the request is not yet explored.",
             "Where could curiosity about the request have come in?",
         ),
         "hoping": (
@@ -309,7 +309,7 @@ ENDINGS: dict[str, dict[str, tuple[str, str, str]]] = {
         ),
         "collapsed": (
             "the frame gave way",
-            "The relationship stepped outside the therapy, which puts the work, and the client's safety in it, at risk.",
+            "The relationship stepped outside the therapy, and that puts the work, and the client's safety, at risk.",
             "Which reply stepped outside the frame, and what would you take to supervision about it?",
         ),
     },
@@ -440,7 +440,7 @@ def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
         prompts.append(f"Your words did not yet carry: {'; '.join(missing)}. How could you add {them} next time?")
     ajar = [t for t in session.turns[:-1] if t.category in ("gentle_dodge", "mixed_message")]
     if ajar and (end is None or end.kind != "hoping"):
-        prompts.append("The client came back to it after a reply that left the door ajar. What closed it, or what would?")
+        prompts.append("The client came back to it after a reply that left the door ajar. What closed it?")
     if any(t.category == UNCLEAR for t in session.turns):
         prompts.append("At least once the client could not tell what you meant. What would make it plain?")
     return Debrief(

@@ -138,6 +138,7 @@ def _reply_line(obj: Any, n: int, path: Path) -> tuple[str, list[str]]:
 
 def turn_json(n: int, turn: roleplay.Turn, scenario: dict[str, Any] | None = None) -> dict[str, Any]:
     """One turn as the JSON line ``--json`` prints; ``ending`` is how the conversation ended, on its last turn."""
+    ends = scenario is not None and turn.next == roleplay.END
     return {
         "turn": n,
         "node": turn.node,
@@ -152,7 +153,7 @@ def turn_json(n: int, turn: roleplay.Turn, scenario: dict[str, Any] | None = Non
         "category": turn.category,
         "reaction": turn.reaction,
         "next": turn.next,
-        "ending": roleplay.ending_kind(scenario, turn.node, turn.category) if scenario and turn.next == roleplay.END else None,
+        "ending": roleplay.ending_kind(scenario, turn.node, turn.category) if ends and scenario else None,
     }
 
 
