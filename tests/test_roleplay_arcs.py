@@ -204,3 +204,16 @@ def test_the_terminal_names_how_it_ended_on_the_last_line(tmp_path, capsys):
     assert code == 0, err
     turns = [json.loads(line) for line in out.splitlines()]
     assert [(t["category"], t["next"], t["ending"]) for t in turns] == [("collapse_frame", "END", "collapsed")]
+
+
+def test_the_client_remembers_a_good_move_too_and_says_it_after_the_stage_direction(bank):
+    sc = by_id(bank, "coffee-at-the-door")
+    session = roleplay.start(sc)
+    replies = ["It matters. No coffee. What was behind it?", "Say more?", "I'm curious what the café stands for."]
+    for reply in replies:
+        roleplay.respond(sc, session, reply, [], words(*FULL))
+    assert session.node == "tuesday"
+    line = roleplay.client_line(sc, session)
+    stage, rest = sc["nodes"]["tuesday"]["client"].split(") ", 1)
+    memory = sc["nodes"]["tuesday"]["remember"]["recenter"].replace("{said}", "I'm curious what the café stands for")
+    assert line == f"{stage}) {memory} {rest}"

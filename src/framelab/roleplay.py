@@ -139,7 +139,13 @@ def client_line(scenario: dict[str, Any], session: Session) -> str | None:
     if session.done:
         return None
     node = scenario["nodes"][session.node]
-    return " ".join([*recall(node.get("remember") or {}, session.turns)[:1], node["client"]])
+    said, memory = node["client"], recall(node.get("remember") or {}, session.turns)[:1]
+    if not memory:
+        return said
+    stage = _STAGE.match(said)  # "(the next week, she sits down) ...": the memory comes after the stage direction
+    if stage:
+        return f"{stage.group(0).rstrip()} {memory[0]} {said[stage.end() :]}"
+    return f"{memory[0]} {said}"
 
 
 def recall(remember: Mapping[str, str], turns: Sequence[Turn]) -> list[str]:
@@ -152,6 +158,7 @@ def recall(remember: Mapping[str, str], turns: Sequence[Turn]) -> list[str]:
     return out
 
 
+_STAGE = re.compile(r"^\([^()]*\)\s+(?=\S)")
 _SENTENCE = re.compile(r"[^.!?\u2026]+[.!?\u2026]*")
 QUOTE_WORDS = 12  # the most of a reply the client quotes back
 
