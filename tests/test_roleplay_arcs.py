@@ -107,6 +107,15 @@ def test_the_quote_comes_from_the_phrases_the_reading_found():
     assert "diary is completely packed" in said and "kind to ask" not in said and "Thank you" not in said
     assert said.startswith("\u2026") and said.endswith("\u2026")
     assert len(said.strip("\u2026").split()) <= roleplay.QUOTE_WORDS
+    # the clause that holds the phrase, not the words around it; a clause of a few words takes the one before
+    for reply, cue, expected in [
+        ("honestly Im slammed with the end of semester right now, maybe once things calm down we can see?",
+         "maybe once", "maybe once things calm down we can see"),
+        ("Sorry, not now, but thank you.", "not now", "Sorry, not now"),
+    ]:  # fmt: skip
+        turn = roleplay.Turn("bid", "c", reply, [], ["gentle_dodge"], "gentle_dodge", "r", "retry",
+                             {"gentle_dodge": {"confidence": 0.9, "cues": [cue]}})  # fmt: skip
+        assert roleplay.quoted(turn, "gentle_dodge") == expected
     # no phrase found: the first sentence, as it was said
     plain = roleplay.Turn("bid", "c", "Maybe after we finish! Ask me then.", [], None, "gentle_dodge", "r", "retry")
     assert roleplay.quoted(plain, "gentle_dodge") == "Maybe after we finish"
@@ -118,7 +127,7 @@ def test_with_the_cue_rules_a_deferral_is_recalled_by_its_words(bank):
     first = roleplay.respond(sc, session, "Ah, my diary is packed this month, sorry.", [], None)
     assert first.source == "cue rules" and first.category == "gentle_dodge"
     line = roleplay.client_line(sc, session)
-    assert "\u201cAh, my diary is packed this month, sorry\u201d" in line
+    assert "\u201cmy diary is packed this month\u201d" in line  # the clause that carried the deferral
 
 
 def test_a_poor_path_a_mixed_path_and_the_best_path_end_differently(bank):

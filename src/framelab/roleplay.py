@@ -160,21 +160,30 @@ def recall(remember: Mapping[str, str], turns: Sequence[Turn]) -> list[str]:
 
 _STAGE = re.compile(r"^\([^()]*\)\s+(?=\S)")
 _SENTENCE = re.compile(r"[^.!?\u2026]+[.!?\u2026]*")
+_CLAUSE = re.compile(r"[^,;:\u2013\u2014]+[,;:\u2013\u2014]*")
 QUOTE_WORDS = 12  # the most of a reply the client quotes back
 
 
 def quoted(turn: Turn, label: str) -> str:
     """The trainee's own words that carried ``label`` in ``turn``, short enough to quote back: the
-    sentence holding the longest phrase the reading found (a few words either side of it), or, where
-    the reading named no phrase, the reply's first sentence."""
+    clause holding the longest phrase the reading found (with the clause before it, where it is only a
+    few words), or, where the reading named no phrase, the reply's first sentence."""
     sentences = [s.strip() for s in _SENTENCE.findall(turn.reply) if s.strip(" .!?,\u2026")] or [turn.reply]
     cues = sorted(((turn.evidence or {}).get(label) or {}).get("cues", []), key=len, reverse=True)
     for cue in cues:
         for sentence in sentences:
             at = sentence.lower().replace("\u2019", "'").find(cue.lower())
             if at >= 0:
-                return _clip(sentence, len(sentence[:at].split()))
+                return _clause(sentence, at)
     return _clip(sentences[0], 0)
+
+
+def _clause(sentence: str, at: int) -> str:
+    spans = [m.span() for m in _CLAUSE.finditer(sentence)]
+    k = next((i for i, (a, b) in enumerate(spans) if a <= at < b), 0)
+    first = k - 1 if k > 0 and len(sentence[spans[k][0] : spans[k][1]].split()) < 4 else k
+    text = sentence[spans[first][0] : spans[k][1]].strip()
+    return _clip(text, len(sentence[spans[first][0] : at].split()))
 
 
 def _clip(sentence: str, word: int) -> str:
