@@ -4,6 +4,7 @@ end in several ways, each of them reachable in every scenario."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import typing
 
@@ -226,3 +227,16 @@ def test_the_client_remembers_a_good_move_too_and_says_it_after_the_stage_direct
     stage, rest = sc["nodes"]["tuesday"]["client"].split(") ", 1)
     memory = sc["nodes"]["tuesday"]["remember"]["recenter"].replace("{said}", "I'm curious what the café stands for")
     assert line == f"{stage}) {memory} {rest}"
+
+
+def test_a_transcript_saved_before_the_arc_grew_still_ends_plainly(bank, tmp_path):
+    """An older transcript ended where the scenario now goes on: it loads, and says only that it ended."""
+    sc = by_id(bank, "coffee-at-the-door")
+    session = play(sc, [FULL])
+    old = session.to_json() | {"node": roleplay.END, "turns": [dataclasses.asdict(t) for t in session.turns[:3]]}
+    old["turns"][-1]["next"] = roleplay.END
+    path = tmp_path / "roleplay-coffee-at-the-door.json"
+    path.write_text(json.dumps(old))
+    again = roleplay.load(path, sc)
+    assert again.done and roleplay.ending(sc, again) is None and roleplay.debrief(sc, again).ending is None
+    assert "*The conversation ended.*" in roleplay.transcript_markdown(again, sc)
