@@ -240,3 +240,20 @@ def test_a_transcript_saved_before_the_arc_grew_still_ends_plainly(bank, tmp_pat
     again = roleplay.load(path, sc)
     assert again.done and roleplay.ending(sc, again) is None and roleplay.debrief(sc, again).ending is None
     assert "*The conversation ended.*" in roleplay.transcript_markdown(again, sc)
+
+
+def test_the_model_responses_read_by_the_real_reader_walk_the_best_path(bank):
+    """Not a stand-in: the scenario's own model responses, read as the role-play reads them (the detector,
+    or for a rupture the repair reader), earn the full arc and its best ending in every scenario."""
+    from framelab import detect
+
+    reader = detect.load_detector()
+    for sc in scenarios(bank):
+        replies = [m["text"] for m in sorted(sc["model_responses"], key=lambda m: m["level"])]
+        session = roleplay.start(sc)
+        while not session.done and len(session.turns) < 8:
+            roleplay.respond(sc, session, replies[len(session.turns) % len(replies)], [], reader)
+        assert 4 <= len(session.turns) <= 6 and ending_kind(sc, session) == "opened", (
+            sc["id"],
+            [t.category for t in session.turns],
+        )
