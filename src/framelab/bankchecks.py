@@ -126,6 +126,11 @@ def _check_scenario(sc: Scenario, rel: str, line: int | None) -> list[Problem]:
                 )
             )
         for lab, br in node.branches.items():
+            if br.ending and br.next != END:
+                out.append(
+                    Problem(rel, line, sc.id, f"nodes.{name}.branches.{lab}.ending", "is set on a branch that "
+                            "does not end the conversation", "remove it, or make the branch's next END")
+                )  # fmt: skip
             if br.next != END and br.next not in sc.nodes:
                 out.append(
                     Problem(

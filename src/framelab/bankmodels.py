@@ -171,9 +171,16 @@ class ModuleMeta(_Strict):
     exercises: tuple[Exercise, ...] = ()
 
 
+#: how a role-play can end (framelab.roleplay.ENDING_KINDS): the request became part of the work, the
+#: boundary held, the door was left ajar, the client pulled back, or the frame gave way
+EndingKind = Literal["opened", "held", "hoping", "withdrawn", "collapsed"]
+
+
 class Branch(_Strict):
     reaction: str = Field(min_length=1)
     next: str
+    #: on a branch that ends the conversation: how it ended, where the reply's kind would not say it rightly
+    ending: EndingKind | None = None
 
 
 class Node(_Strict):
@@ -183,6 +190,8 @@ class Node(_Strict):
     unclear: str | None = None
     #: label -> words the client says first if an earlier reply was read that way ("Last time you said maybe...")
     remember: dict[str, str] = Field(default_factory=dict)
+    #: True where the client tests the boundary again (a new form of the request, after trust was earned)
+    retest: bool = False
 
 
 class SampleReply(_Strict):

@@ -15,7 +15,8 @@ kernel restart resumes where it was.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -133,13 +134,64 @@ def start(scenario: dict[str, Any]) -> Session:
 
 def client_line(scenario: dict[str, Any], session: Session) -> str | None:
     """What the client is saying now, or None when the conversation has ended. A node may recall an
-    earlier turn (``remember``: label -> words said first, such as "Last time you said maybe...")."""
+    earlier turn (``remember``: label -> words said first, such as "Last time you said maybe..."); a
+    ``{said}`` in those words is filled with the trainee's own words from that turn (:func:`quoted`)."""
     if session.done:
         return None
     node = scenario["nodes"][session.node]
-    earlier = {t.category for t in session.turns}
-    recall = [text for lab, text in (node.get("remember") or {}).items() if lab in earlier]
-    return " ".join([*recall[:1], node["client"]])
+    said, memory = node["client"], recall(node.get("remember") or {}, session.turns)[:1]
+    if not memory:
+        return said
+    stage = _STAGE.match(said)  # "(the next week, she sits down) ...": the memory comes after the stage direction
+    if stage:
+        return f"{stage.group(0).rstrip()} {memory[0]} {said[stage.end() :]}"
+    return f"{memory[0]} {said}"
+
+
+def recall(remember: Mapping[str, str], turns: Sequence[Turn]) -> list[str]:
+    """What the client remembers of earlier turns, in the node's order: one line per label they heard."""
+    out = []
+    for lab, text in remember.items():
+        said = next((t for t in reversed(turns) if t.category == lab), None)
+        if said is not None:
+            out.append(text.replace("{said}", quoted(said, lab)))
+    return out
+
+
+_STAGE = re.compile(r"^\([^()]*\)\s+(?=\S)")
+_SENTENCE = re.compile(r"[^.!?\u2026]+[.!?\u2026]*")
+_CLAUSE = re.compile(r"[^,;:\u2013\u2014]+[,;:\u2013\u2014]*")
+QUOTE_WORDS = 12  # the most of a reply the client quotes back
+
+
+def quoted(turn: Turn, label: str) -> str:
+    """The trainee's own words that carried ``label`` in ``turn``, short enough to quote back: the
+    clause holding the longest phrase the reading found (with the clause before it, where it is only a
+    few words), or, where the reading named no phrase, the reply's first sentence."""
+    sentences = [s.strip() for s in _SENTENCE.findall(turn.reply) if s.strip(" .!?,\u2026")] or [turn.reply]
+    cues = sorted(((turn.evidence or {}).get(label) or {}).get("cues", []), key=len, reverse=True)
+    for cue in cues:
+        for sentence in sentences:
+            at = sentence.lower().replace("\u2019", "'").find(cue.lower())
+            if at >= 0:
+                return _clause(sentence, at)
+    return _clip(sentences[0], 0)
+
+
+def _clause(sentence: str, at: int) -> str:
+    spans = [m.span() for m in _CLAUSE.finditer(sentence)]
+    k = next((i for i, (a, b) in enumerate(spans) if a <= at < b), 0)
+    first = k - 1 if k > 0 and len(sentence[spans[k][0] : spans[k][1]].split()) < 4 else k
+    text = sentence[spans[first][0] : spans[k][1]].strip()
+    return _clip(text, len(sentence[spans[first][0] : at].split()))
+
+
+def _clip(sentence: str, word: int) -> str:
+    words = sentence.split()
+    start = max(0, min(word - 4, len(words) - QUOTE_WORDS))
+    end = start + QUOTE_WORDS
+    text = " ".join(words[start:end]).strip(" ,;:.!?\u2026")
+    return ("\u2026" if start > 0 else "") + text + ("\u2026" if end < len(words) else "")
 
 
 def _check_reply(reply: Any, ticked: Sequence[str]) -> list[str]:
@@ -229,6 +281,115 @@ class Debrief:
     model_responses: list[dict[str, Any]]
     prompts: list[str]
     see: list[str]  # module sections to read again
+    ending: Ending | None = None  # how the conversation ended (None while it is still going)
+
+
+# --------------------------------------------------------------------------- endings
+
+#: How a conversation can end, from the best for the work to the worst. The scenario's branch that
+#: ends it may say which (``ending``); where it does not, the kind of reply it ended on decides.
+ENDING_KINDS: tuple[str, ...] = ("opened", "held", "hoping", "withdrawn", "collapsed")
+DEFAULT_ENDING: dict[str, str] = {
+    "recenter": "opened",
+    "state_boundary": "held",
+    "validate": "hoping",
+    "gentle_dodge": "hoping",
+    "mixed_message": "hoping",
+    "vague_rule": "withdrawn",
+    "ignore_redirect": "withdrawn",
+    "collapse_frame": "collapsed",
+}
+
+#: rubric -> kind -> (title, what it means, a question to take away)
+ENDINGS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "three_moves": {
+        "opened": (
+            "the request became part of the work",
+            "The client turned towards what was under the request, so it is now something the two of you can explore.",
+            "What in your replies made it safe enough for the client to look at that?",
+        ),
+        "held": (
+            "the boundary held",
+            "The client heard a clear limit and could live with it; what was under the request is not yet explored.",
+            "Where could curiosity about the request have come in?",
+        ),
+        "hoping": (
+            "the door was left ajar",
+            "The client left still hoping, so the request will come back, and a later no will cost more.",
+            "Which reply left room for a later yes, and what would have closed it kindly?",
+        ),
+        "withdrawn": (
+            "the client pulled back",
+            "The client felt turned away or ashamed and closed up; the next session starts with a strain to repair.",
+            "Where did the client start to pull back, and what might have helped them feel seen as well as answered?",
+        ),
+        "collapsed": (
+            "the frame gave way",
+            "The relationship stepped outside the therapy, and that puts the work, and the client's safety, at risk.",
+            "Which reply stepped outside the frame, and what would you take to supervision about it?",
+        ),
+    },
+    "repair": {
+        "opened": (
+            "the rupture was repaired",
+            "The client felt heard, and the strain became something the two of you can work with.",
+            "What in your replies made it safe for the client to say more?",
+        ),
+        "held": (
+            "your part was owned, not yet explored",
+            "The client could accept what you owned; what the rupture touched for them is still to be explored.",
+            "Where could you have asked what it was like for them?",
+        ),
+        "hoping": (
+            "the strain was left unresolved",
+            "It was put off or only half answered, so it has not gone away.",
+            "What would it have taken to stay with the strain now, rather than later?",
+        ),
+        "withdrawn": (
+            "the client pulled back",
+            "The client felt defended against or brushed aside and closed up; they may not come back.",
+            "Where did the client start to pull back, and what might have helped them feel heard?",
+        ),
+        "collapsed": (
+            "the roles reversed",
+            "Your apology took the centre, and the client ended up looking after you.",
+            "How could you own your part without making your own feelings the subject?",
+        ),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Ending:
+    kind: str  # one of ENDING_KINDS
+    title: str
+    note: str
+    question: str
+
+    @property
+    def line(self) -> str:
+        return f"How it ended: {self.title}. {self.note}"
+
+
+def ending_kind(scenario: Mapping[str, Any], node: str, category: str) -> str | None:
+    """The kind of ending a reply read as ``category`` at ``node`` leads to, or None if it does not end there."""
+    branch = ((scenario.get("nodes") or {}).get(node) or {}).get("branches", {}).get(category)
+    if not isinstance(branch, Mapping) or branch.get("next") != END:
+        return None
+    kind = branch.get("ending") or DEFAULT_ENDING.get(category)
+    return kind if kind in ENDING_KINDS else None
+
+
+def ending(scenario: Mapping[str, Any], session: Session) -> Ending | None:
+    """How the conversation ended, in the scenario's rubric's words; None while it is still going."""
+    if not session.done or not session.turns:
+        return None
+    last = session.turns[-1]
+    kind = ending_kind(scenario, last.node, last.category)
+    if kind is None:
+        return None
+    title, note, question = ENDINGS[rubric(scenario).name][kind]
+    return Ending(kind, title, note, question)
 
 
 def _names(labels: Sequence[str], rb: Rubric | None = None) -> str:
@@ -287,12 +448,15 @@ def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
     meant = {lab for t in session.turns for lab in t.ticked}
     seen = {m: m in did for m in rb.moves}
     missing = [rb.title(m).lower() for m, ok in seen.items() if not ok]
-    prompts = ["Which reply would you keep, and which would you change first?"]
+    end = ending(scenario, session)
+    prompts = [f"{end.line} {end.question}"] if end else []
+    prompts.append("Which reply would you keep, and which would you change first?")
     if missing:
         them = "it" if len(missing) == 1 else "them"
         prompts.append(f"Your words did not yet carry: {'; '.join(missing)}. How could you add {them} next time?")
-    if any(t.category in ("gentle_dodge", "mixed_message") for t in session.turns):
-        prompts.append("The client asked again after a reply that left the door ajar. What closed it?")
+    ajar = [t for t in session.turns[:-1] if t.category in ("gentle_dodge", "mixed_message")]
+    if ajar and (end is None or end.kind != "hoping"):
+        prompts.append("The client came back to it after a reply that left the door ajar. What closed it?")
     if any(t.category == UNCLEAR for t in session.turns):
         prompts.append("At least once the client could not tell what you meant. What would make it plain?")
     return Debrief(
@@ -304,6 +468,7 @@ def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
         sorted(scenario.get("model_responses", []), key=lambda m: m["level"]),
         prompts,
         list(scenario.get("see", [])),
+        end,
     )
 
 
@@ -321,7 +486,11 @@ def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None
         if rv.disagreement:
             lines.append(f"*{rv.disagreement}*")
         lines += ["", f"**Client's reaction:** {turn.reaction}", ""]
-    lines.append("*The conversation ended.*" if session.done else "*The conversation was still going.*")
+    end = ending(scenario, session) if scenario else None
+    if end:
+        lines.append(f"*{end.line}*")
+    else:
+        lines.append("*The conversation ended.*" if session.done else "*The conversation was still going.*")
     if scenario and scenario.get("model_responses"):
         lines += ["", "## Model responses", ""]
         for m in sorted(scenario["model_responses"], key=lambda m: m["level"]):

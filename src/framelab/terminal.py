@@ -136,7 +136,9 @@ def _reply_line(obj: Any, n: int, path: Path) -> tuple[str, list[str]]:
 # --------------------------------------------------------------------------- playing
 
 
-def turn_json(n: int, turn: roleplay.Turn) -> dict[str, Any]:
+def turn_json(n: int, turn: roleplay.Turn, scenario: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One turn as the JSON line ``--json`` prints; ``ending`` is how the conversation ended, on its last turn."""
+    ends = scenario is not None and turn.next == roleplay.END
     return {
         "turn": n,
         "node": turn.node,
@@ -151,6 +153,7 @@ def turn_json(n: int, turn: roleplay.Turn) -> dict[str, Any]:
         "category": turn.category,
         "reaction": turn.reaction,
         "next": turn.next,
+        "ending": roleplay.ending_kind(scenario, turn.node, turn.category) if ends and scenario else None,
     }
 
 
@@ -173,7 +176,7 @@ def play_file(scenario: dict[str, Any], replies: list[tuple[int, str, list[str]]
             print(f"line {n}: {exc}.", file=sys.stderr)
             return 1
         if as_json:
-            out.write(json.dumps(turn_json(len(session.turns), turn), ensure_ascii=False) + "\n")
+            out.write(json.dumps(turn_json(len(session.turns), turn, scenario), ensure_ascii=False) + "\n")
         else:
             out.write(_turn_text(turn))
     if not as_json:

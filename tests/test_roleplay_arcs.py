@@ -1,0 +1,259 @@
+"""The role-play's arcs, walked through roleplay's plain functions: the best path runs four to six turns and
+the client tests again after trust is earned; the client quotes earlier replies back; and a conversation can
+end in several ways, each of them reachable in every scenario."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+
+import pytest
+from conftest import ROOT
+
+from framelab import roleplay
+from framelab.cli import main
+from framelab.practice import rubric
+from framelab.vocabulary import LABELS
+
+FULL = ("validate", "state_boundary", "recenter")  # a reply that makes all three moves (read as recenter)
+
+
+def words(*labels):
+    """A stand-in detector that reads every reply as these labels (sure of it)."""
+    return lambda text, client: list(labels)
+
+
+def scenarios(bank):
+    return [s.model_dump() for s in bank.scenarios]
+
+
+def by_id(bank, sid):
+    return next(s for s in scenarios(bank) if s["id"] == sid)
+
+
+def play(sc, readings, reply="A reply."):
+    """Play ``sc`` to its end with these readings, one per turn (the last one repeats)."""
+    session = roleplay.start(sc)
+    while not session.done and len(session.turns) < roleplay.MAX_TURN_COUNT:
+        labels = readings[min(len(session.turns), len(readings) - 1)]
+        roleplay.respond(sc, session, reply, [], words(*labels))
+    return session
+
+
+def ending_kind(sc, session):
+    end = roleplay.ending(sc, session)
+    return end.kind if end else None
+
+
+def test_the_bank_has_the_twelve_scenarios(bank):
+    assert len(bank.scenarios) >= 12
+
+
+def test_the_best_path_runs_four_to_six_turns_with_a_retest_after_trust_is_earned(bank):
+    for sc in scenarios(bank):
+        session = play(sc, [FULL])
+        turns = session.turns
+        assert 4 <= len(turns) <= 6, (sc["id"], len(turns))
+        good = set(rubric(sc).moves)
+        retests = [n for n, t in enumerate(turns) if sc["nodes"][t.node].get("retest")]
+        assert retests, f"{sc['id']}: the client never tests the boundary again on the best path"
+        assert any(turns[k].category in good for k in range(retests[0])), f"{sc['id']}: the re-test comes first"
+        assert ending_kind(sc, session) == "opened", sc["id"]
+        # each turn of the arc is a different moment: the client does not say the same thing twice
+        assert len({t.client for t in turns}) == len(turns), sc["id"]
+
+
+def test_a_retest_is_a_moment_where_every_backfire_still_costs(bank):
+    """A re-test is real only if the good moves and the backfires lead to different places there."""
+    for sc in scenarios(bank):
+        for name, node in sc["nodes"].items():
+            if not node.get("retest"):
+                continue
+            good = {(node["branches"][m]["next"], node["branches"][m]["reaction"]) for m in rubric(sc).moves}
+            for lab in ("gentle_dodge", "vague_rule", "ignore_redirect", "mixed_message", "collapse_frame"):
+                branch = node["branches"][lab]
+                assert (branch["next"], branch["reaction"]) not in good, (sc["id"], name, lab)
+                assert branch["next"] == roleplay.END, (sc["id"], name, lab)
+
+
+def test_a_deferral_is_quoted_back_later_in_the_trainees_own_words(bank):
+    reply = "I'm swamped at the moment, maybe after the summer."
+    for sc in scenarios(bank):
+        session = roleplay.start(sc)
+        roleplay.respond(sc, session, reply, [], words("gentle_dodge"))
+        assert not session.done, f"{sc['id']}: a first 'not now' ends the conversation, so it is never recalled"
+        while not session.done:
+            roleplay.respond(sc, session, "A full reply.", [], words(*FULL))
+        later = [t.client for t in session.turns[1:]]
+        assert any("swamped at the moment, maybe after the summer" in line for line in later), sc["id"]
+        assert all("{said}" not in t.client for t in session.turns), sc["id"]
+
+
+def test_the_quote_comes_from_the_phrases_the_reading_found():
+    """With the cue rules (no detector), the quote is the sentence that holds the deferral, not the whole reply."""
+    sc_turn = roleplay.Turn(
+        "bid",
+        "Coffee?",
+        "You're very kind to ask. Honestly my diary is completely packed for the next few months with all the "
+        "training courses I have booked. Thank you though.",
+        [],
+        ["gentle_dodge"],
+        "gentle_dodge",
+        "...",
+        "retry",
+        {"gentle_dodge": {"confidence": None, "cues": ["diary", "packed"]}},
+    )
+    said = roleplay.quoted(sc_turn, "gentle_dodge")
+    assert "diary is completely packed" in said and "kind to ask" not in said and "Thank you" not in said
+    assert said.startswith("\u2026") and said.endswith("\u2026")
+    assert len(said.strip("\u2026").split()) <= roleplay.QUOTE_WORDS
+    # the clause that holds the phrase, not the words around it; a clause of a few words takes the one before
+    for reply, cue, expected in [
+        ("honestly Im slammed with the end of semester right now, maybe once things calm down we can see?",
+         "maybe once", "maybe once things calm down we can see"),
+        ("Sorry, not now, but thank you.", "not now", "Sorry, not now"),
+    ]:  # fmt: skip
+        turn = roleplay.Turn("bid", "c", reply, [], ["gentle_dodge"], "gentle_dodge", "r", "retry",
+                             {"gentle_dodge": {"confidence": 0.9, "cues": [cue]}})  # fmt: skip
+        assert roleplay.quoted(turn, "gentle_dodge") == expected
+    # no phrase found: the first sentence, as it was said
+    plain = roleplay.Turn("bid", "c", "Maybe after we finish! Ask me then.", [], None, "gentle_dodge", "r", "retry")
+    assert roleplay.quoted(plain, "gentle_dodge") == "Maybe after we finish"
+
+
+def test_with_the_cue_rules_a_deferral_is_recalled_by_its_words(bank):
+    sc = by_id(bank, "coffee-at-the-door")
+    session = roleplay.start(sc)
+    first = roleplay.respond(sc, session, "Ah, my diary is packed this month, sorry.", [], None)
+    assert first.source == "cue rules" and first.category == "gentle_dodge"
+    line = roleplay.client_line(sc, session)
+    assert "\u201cmy diary is packed this month\u201d" in line  # the clause that carried the deferral
+
+
+def test_a_poor_path_a_mixed_path_and_the_best_path_end_differently(bank):
+    for sc in scenarios(bank):
+        best = ending_kind(sc, play(sc, [FULL]))
+        poor = {ending_kind(sc, play(sc, [(lab,)])) for lab in ("vague_rule", "ignore_redirect")}
+        mixed = ending_kind(sc, play(sc, [FULL, ("gentle_dodge",)]))  # a good start, then a 'not now'
+        collapsed = ending_kind(sc, play(sc, [FULL, FULL, ("collapse_frame",)]))
+        assert (best, poor, mixed, collapsed) == ("opened", {"withdrawn"}, "hoping", "collapsed"), sc["id"]
+
+
+def paths_to(sc, kind):
+    """One list of readings (one label per turn) that ends ``sc`` with ``kind``, or None."""
+
+    def walk(node, path):
+        for lab in LABELS:
+            nxt = sc["nodes"][node]["branches"][lab]["next"]
+            if nxt == roleplay.END:
+                if roleplay.ending_kind(sc, node, lab) == kind:
+                    return [*path, lab]
+            elif len(path) < 6:
+                found = walk(nxt, [*path, lab])
+                if found:
+                    return found
+        return None
+
+    return walk(sc["start"], [])
+
+
+@pytest.mark.parametrize("kind", roleplay.ENDING_KINDS)
+def test_every_kind_of_ending_is_reachable_in_every_scenario(bank, kind):
+    for sc in scenarios(bank):
+        path = paths_to(sc, kind)
+        assert path, f"{sc['id']}: no way to end '{kind}'"
+        session = play(sc, [(lab,) for lab in path])
+        assert [t.category for t in session.turns] == path and session.done
+        end = roleplay.ending(sc, session)
+        title, note, question = roleplay.ENDINGS[rubric(sc).name][kind]
+        assert (end.kind, end.title, end.note) == (kind, title, note)
+        d = roleplay.debrief(sc, session)
+        assert d.ending == end and d.prompts[0] == f"How it ended: {title}. {note} {question}"
+        assert f"*How it ended: {title}." in roleplay.transcript_markdown(session, sc)
+
+
+def test_a_conversation_still_going_has_no_ending(bank):
+    sc = scenarios(bank)[0]
+    session = roleplay.start(sc)
+    roleplay.respond(sc, session, "A full reply.", [], words(*FULL))
+    assert roleplay.ending(sc, session) is None and roleplay.debrief(sc, session).ending is None
+    assert "*The conversation was still going.*" in roleplay.transcript_markdown(session, sc)
+
+
+def test_the_ending_kinds_are_the_banks():
+    from framelab.bankmodels import EndingKind
+
+    assert typing.get_args(EndingKind) == roleplay.ENDING_KINDS
+    assert set(roleplay.DEFAULT_ENDING) == set(LABELS) and set(roleplay.DEFAULT_ENDING.values()) <= set(
+        roleplay.ENDING_KINDS
+    )
+    for table in roleplay.ENDINGS.values():
+        assert set(table) == set(roleplay.ENDING_KINDS)
+
+
+def test_an_ending_on_a_branch_that_goes_on_is_a_bank_problem(bank):
+    from framelab.bankchecks import check_item
+    from framelab.bankmodels import Scenario
+
+    raw = by_id(bank, "coffee-at-the-door")
+    raw["nodes"]["bid"]["branches"]["recenter"]["ending"] = "opened"  # but it goes on to 'explore'
+    problems = check_item(Scenario.model_validate(raw), "m1", "modules/m1_double_bind/scenarios.yaml", 6)
+    assert [p.field for p in problems] == ["nodes.bid.branches.recenter.ending"]
+    assert "does not end the conversation" in str(problems[0])
+    raw["nodes"]["bid"]["branches"]["recenter"]["ending"] = "fine"
+    with pytest.raises(ValueError, match="opened"):
+        Scenario.model_validate(raw)
+
+
+def test_the_terminal_names_how_it_ended_on_the_last_line(tmp_path, capsys):
+    replies = tmp_path / "replies.jsonl"
+    replies.write_text(json.dumps({"reply": "Sure, Saturday at ten sounds lovely, count me in!", "ticked": []}) + "\n")
+    code = main(["roleplay", "coffee-at-the-door", "--from", str(ROOT), "--replies", str(replies), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    turns = [json.loads(line) for line in out.splitlines()]
+    assert [(t["category"], t["next"], t["ending"]) for t in turns] == [("collapse_frame", "END", "collapsed")]
+
+
+def test_the_client_remembers_a_good_move_too_and_says_it_after_the_stage_direction(bank):
+    sc = by_id(bank, "coffee-at-the-door")
+    session = roleplay.start(sc)
+    replies = ["It matters. No coffee. What was behind it?", "Say more?", "I'm curious what the café stands for."]
+    for reply in replies:
+        roleplay.respond(sc, session, reply, [], words(*FULL))
+    assert session.node == "tuesday"
+    line = roleplay.client_line(sc, session)
+    stage, rest = sc["nodes"]["tuesday"]["client"].split(") ", 1)
+    memory = sc["nodes"]["tuesday"]["remember"]["recenter"].replace("{said}", "I'm curious what the café stands for")
+    assert line == f"{stage}) {memory} {rest}"
+
+
+def test_a_transcript_saved_before_the_arc_grew_still_ends_plainly(bank, tmp_path):
+    """An older transcript ended where the scenario now goes on: it loads, and says only that it ended."""
+    sc = by_id(bank, "coffee-at-the-door")
+    session = play(sc, [FULL])
+    old = session.to_json() | {"node": roleplay.END, "turns": [dataclasses.asdict(t) for t in session.turns[:3]]}
+    old["turns"][-1]["next"] = roleplay.END
+    path = tmp_path / "roleplay-coffee-at-the-door.json"
+    path.write_text(json.dumps(old))
+    again = roleplay.load(path, sc)
+    assert again.done and roleplay.ending(sc, again) is None and roleplay.debrief(sc, again).ending is None
+    assert "*The conversation ended.*" in roleplay.transcript_markdown(again, sc)
+
+
+def test_the_model_responses_read_by_the_real_reader_walk_the_best_path(bank):
+    """Not a stand-in: the scenario's own model responses, read as the role-play reads them (the detector,
+    or for a rupture the repair reader), earn the full arc and its best ending in every scenario."""
+    from framelab import detect
+
+    reader = detect.load_detector()
+    for sc in scenarios(bank):
+        replies = [m["text"] for m in sorted(sc["model_responses"], key=lambda m: m["level"])]
+        session = roleplay.start(sc)
+        while not session.done and len(session.turns) < 8:
+            roleplay.respond(sc, session, replies[len(session.turns) % len(replies)], [], reader)
+        assert 4 <= len(session.turns) <= 6 and ending_kind(sc, session) == "opened", (
+            sc["id"],
+            [t.category for t in session.turns],
+        )
