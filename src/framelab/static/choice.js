@@ -1,0 +1,79 @@
+// One choice among a few, as a WAI-ARIA radio group: native radio inputs that share one name, in an
+// element with role "radiogroup" named by its visible caption. The browser then does the rest of the
+// pattern: Tab reaches the group once (the chosen option, or the first), the arrow keys move and choose,
+// Space chooses, and Tab leaves. JupyterLab's own arrow-key shortcuts (moving between cells) are kept
+// out of the group, so that the keys reach the radios.
+let made = 0;
+
+function render({ model, el }) {
+  const name = `framelab-choice-${Date.now().toString(36)}-${made++}`;
+  const root = document.createElement("div");
+  root.className = "framelab-choice";
+  const caption = document.createElement("span");
+  caption.className = "framelab-choice-caption";
+  caption.id = `${name}-caption`;
+  const group = document.createElement("div");
+  group.setAttribute("role", "radiogroup");
+  group.setAttribute("aria-labelledby", caption.id);
+  group.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.append(caption, group);
+  el.append(root);
+  let inputs = [];
+
+  function sync() {
+    const chosen = model.get("index");
+    const off = model.get("disabled");
+    inputs.forEach((input, i) => {
+      input.checked = i === chosen;
+      input.disabled = off;
+    });
+  }
+
+  function build() {
+    caption.textContent = model.get("label");
+    root.classList.toggle("framelab-choice-row", model.get("horizontal"));
+    inputs = model.get("labels").map((text, i) => {
+      const option = document.createElement("label");
+      option.className = "framelab-choice-option";
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = name;
+      input.value = String(i);
+      input.addEventListener("change", () => {
+        if (input.checked) {
+          model.set("index", i);
+          model.save_changes();
+        }
+      });
+      const words = document.createElement("span");
+      words.textContent = text;
+      option.append(input, words);
+      return option;
+    }).map((option) => {
+      group.append(option);
+      return option.firstChild;
+    });
+    sync();
+  }
+
+  function rebuild() {
+    group.replaceChildren();
+    build();
+  }
+
+  build();
+  model.on("change:index", sync);
+  model.on("change:disabled", sync);
+  model.on("change:labels", rebuild);
+  model.on("change:label", rebuild);
+  model.on("change:horizontal", rebuild);
+  return () => {
+    model.off("change:index", sync);
+    model.off("change:disabled", sync);
+    model.off("change:labels", rebuild);
+    model.off("change:label", rebuild);
+    model.off("change:horizontal", rebuild);
+  };
+}
+
+export default { render };
