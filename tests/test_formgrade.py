@@ -39,7 +39,7 @@ def test_choices_are_shown_by_their_short_names():
     assert shown([{"x": 1}], "moves") == "(not a choice)"
 
 
-def formgrader_page(notebook) -> str:
+def formgrader_page(notebook, base_url: str = "") -> str:
     """A submission's page as formgrader draws it: nbgrader's HTMLExporter set up as its server extension does."""
     from nbconvert import HTMLExporter
     from nbgrader.server_extensions.formgrader import handlers
@@ -51,7 +51,7 @@ def formgrader_page(notebook) -> str:
         "submission_id": "s1",
         "index": 0,
         "total": 1,
-        "base_url": "",
+        "base_url": base_url,
         "student": "trainee",
         "last_name": "",
         "first_name": "",
@@ -61,8 +61,8 @@ def formgrader_page(notebook) -> str:
     return page
 
 
-def test_formgrader_shows_a_written_answer_as_the_trainees_answer_apart_from_the_course_text():
-    """A reflection is drawn in a bordered panel headed "Student's answer"; the course text around it is not."""
+def submitted_reflection():
+    """Module 1's release notebook with its reflection written, as formgrader gets it back."""
     from conftest import ROOT
 
     notebook = nbformat.read(ROOT / "release" / "m1_double_bind" / "m1_double_bind.ipynb", as_version=4)
@@ -70,6 +70,13 @@ def test_formgrader_shows_a_written_answer_as_the_trainees_answer_apart_from_the
         c for c in notebook.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")
     )
     answer.source = "When my friend said no to a loan, it felt like a door closing."
+    return notebook
+
+
+def test_formgrader_shows_a_written_answer_as_the_trainees_answer_apart_from_the_course_text():
+    """A reflection is drawn in a bordered panel headed "Student's answer"; the course text around it is not."""
+
+    notebook = submitted_reflection()
     cells = formgrader_page(notebook).split('<div class="cell border-box-sizing text_cell rendered">')
     written = [c for c in cells if "a door closing" in c]
     course = [c for c in cells if "How your reflection is marked" in c]

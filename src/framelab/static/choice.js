@@ -1,8 +1,8 @@
 // One choice among a few, as a WAI-ARIA radio group: native radio inputs that share one name, in an
 // element with role "radiogroup" named by its visible caption. The browser then does the rest of the
 // pattern: Tab reaches the group once (the chosen option, or the first), the arrow keys move and choose,
-// Space chooses, and Tab leaves. JupyterLab's own arrow-key shortcuts (moving between cells) are kept
-// out of the group, so that the keys reach the radios.
+// Space chooses, and Tab leaves. JupyterLab's own shortcuts (the arrow keys move between cells) are kept
+// off the radios, so that the keys reach them.
 let made = 0;
 
 function render({ model, el }) {
@@ -15,7 +15,6 @@ function render({ model, el }) {
   const group = document.createElement("div");
   group.setAttribute("role", "radiogroup");
   group.setAttribute("aria-labelledby", caption.id);
-  group.setAttribute("data-lm-suppress-shortcuts", "true");
   root.append(caption, group);
   el.append(root);
   let inputs = [];
@@ -39,6 +38,8 @@ function render({ model, el }) {
       input.type = "radio";
       input.name = name;
       input.value = String(i);
+      // JupyterLab matches its shortcuts from the focused element up, until an element that has this
+      input.setAttribute("data-lm-suppress-shortcuts", "true");
       input.addEventListener("change", () => {
         if (input.checked) {
           model.set("index", i);
