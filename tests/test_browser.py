@@ -335,7 +335,7 @@ def use_reply_practice_and_self_check(page) -> None:
 
 
 def say_by_keyboard(page, picker, key: str, expected: int, before: str = "") -> str:
-    """In the reply picker's radio group: focus it with Shift+Tab from "Say it", press ``key``, check that
+    """In the reply picker's radio group: come back to it with Shift+Tab from "Say it", press ``key``, check that
     reply ``expected`` (0 = A) is the one checked and focused, then Tab to "Say it" and press Enter.
     Returns what the client said, which must differ from ``before`` (the kernel got the new choice)."""
     from playwright.sync_api import expect
@@ -343,8 +343,11 @@ def say_by_keyboard(page, picker, key: str, expected: int, before: str = "") -> 
     group = picker.get_by_role("radiogroup", name="Your reply")
     radios = group.get_by_role("radio")
     say = picker.get_by_role("button", name="Say it")
-    say.focus()
-    page.keyboard.press("Shift+Tab")  # into the group: one stop, the chosen reply (or the first)
+    if before:  # a reply is chosen: Shift+Tab from "Say it" comes back to it (the group is one stop)
+        say.focus()
+        page.keyboard.press("Shift+Tab")
+    else:
+        radios.first.focus()  # as Tab from above reaches it, when nothing is chosen yet
     page.keyboard.press(key)
     for n in range(radios.count()):
         (expect(radios.nth(n)).to_be_checked if n == expected else expect(radios.nth(n)).not_to_be_checked)()

@@ -391,7 +391,7 @@ def test_a_choice_group_reads_like_radio_buttons_and_refuses_other_values():
     assert state["labels"] == ["A", "B"] and state["label"] == "Your reply" and state["horizontal"] is True
     script = (Path(choice.__file__).parent / "static" / "choice.js").read_text(encoding="utf-8")
     assert 'input.type = "radio"' in script and "input.name = name" in script  # one native group
-    assert '"radiogroup"' in script and "aria-labelledby" in script and "data-lm-suppress-shortcuts" in script
+    assert '"radiogroup"' in script and "aria-labelledby" in script and "stopPropagation" in script
 
 
 def test_busy_disables_the_button_at_once_and_restores_it():

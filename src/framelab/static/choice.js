@@ -1,9 +1,20 @@
 // One choice among a few, as a WAI-ARIA radio group: native radio inputs that share one name, in an
 // element with role "radiogroup" named by its visible caption. The browser then does the rest of the
 // pattern: Tab reaches the group once (the chosen option, or the first), the arrow keys move and choose,
-// Space chooses, and Tab leaves. JupyterLab's own shortcuts (the arrow keys move between cells) are kept
-// off the radios, so that the keys reach them.
+// Space chooses, and Tab leaves. JupyterLab's own shortcuts for those keys (the arrow keys move between
+// cells) are kept off the radios.
 let made = 0;
+const GROUP_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", " "]);
+
+// The keys the radio group uses go no further than the radio: JupyterLab reads shortcuts as the key
+// event reaches the document (the arrow keys would move between cells), and the browser's own radio
+// behaviour, its default action, is left to happen. Every other key (Escape, Ctrl+Shift+C, ...) is
+// JupyterLab's as usual.
+function keepFromShortcuts(event) {
+  if (GROUP_KEYS.has(event.key) && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    event.stopPropagation();
+  }
+}
 
 function render({ model, el }) {
   const name = `framelab-choice-${Date.now().toString(36)}-${made++}`;
@@ -38,8 +49,7 @@ function render({ model, el }) {
       input.type = "radio";
       input.name = name;
       input.value = String(i);
-      // JupyterLab matches its shortcuts from the focused element up, until an element that has this
-      input.setAttribute("data-lm-suppress-shortcuts", "true");
+      input.addEventListener("keydown", keepFromShortcuts);
       input.addEventListener("change", () => {
         if (input.checked) {
           model.set("index", i);
