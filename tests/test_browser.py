@@ -225,6 +225,12 @@ def output_problems(page, module: str) -> list[str]:
             problems.append(f"{module}: printed twice: {sorted(doubled)[:3]}")
     if not page.locator(VIEWS).count():
         problems.append(f"{module}: no Frame Lab view rendered")
+    shared = page.evaluate(
+        """() => [...document.querySelectorAll('.jp-OutputArea [role=radiogroup]')].map(
+            g => [...new Set([...g.querySelectorAll('input[type=radio]')].map(r => r.name))].join(' '))"""
+    )
+    if len(set(shared)) != len(shared) or any(" " in names or not names for names in shared):
+        problems.append(f"{module}: radio groups do not each have one name of their own: {shared}")
     return problems
 
 
@@ -377,6 +383,7 @@ def choose_by_keyboard(page, theme: str) -> None:
     deck = page.locator(".framelab-practice").first
     deck.scroll_into_view_if_needed()
     group = deck.get_by_role("radiogroup", name="What is going on here?")
+    other = deck.get_by_role("radiogroup", name="What fits best next?")
     radios = group.get_by_role("radio")
     radios.first.focus()
     page.keyboard.press("Space")
@@ -385,6 +392,7 @@ def choose_by_keyboard(page, theme: str) -> None:
     expect(radios.nth(1)).to_be_checked()
     expect(radios.first).not_to_be_checked()
     expect(radios.nth(1)).to_be_focused()
+    expect(other.get_by_role("radio", checked=True)).to_have_count(0)  # the other question is a group of its own
     outline = radios.nth(1).evaluate("r => getComputedStyle(r).outlineStyle")
     assert outline == "solid", f"the focused option shows no focus ring in the {theme} theme ({outline})"
     group.screenshot(path=str(OUT / f"m2_transference-radiogroup-{theme}.png"))

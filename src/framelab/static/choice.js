@@ -3,7 +3,6 @@
 // pattern: Tab reaches the group once (the chosen option, or the first), the arrow keys move and choose,
 // Space chooses, and Tab leaves. JupyterLab's own shortcuts for those keys (the arrow keys move between
 // cells) are kept off the radios.
-let made = 0;
 const GROUP_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", " "]);
 
 // The keys the radio group uses go no further than the radio: JupyterLab reads shortcuts as the key
@@ -17,7 +16,9 @@ function keepFromShortcuts(event) {
 }
 
 function render({ model, el }) {
-  const name = `framelab-choice-${Date.now().toString(36)}-${made++}`;
+  // a name of its own on the page (each widget may load this module afresh, so the count is the page's)
+  globalThis.framelabChoices = (globalThis.framelabChoices || 0) + 1;
+  const name = `framelab-choice-${globalThis.framelabChoices}-${Math.random().toString(36).slice(2, 10)}`;
   const root = document.createElement("div");
   root.className = "framelab-choice";
   const caption = document.createElement("span");
