@@ -418,7 +418,7 @@ class RolePlayView:
         self.reply.value = ""
         for box in self.ticks.values():
             box.value = False
-        self.feedback.value = self.html.turnnote(self.scenario, turn)
+        self.feedback.value = self.html.turn_note(self.scenario, turn)
         self.debrief.value = ""  # a debrief read mid-conversation is out of date now
         if self.session.done:
             self.on_debrief()
