@@ -394,6 +394,32 @@ def test_a_choice_group_reads_like_radio_buttons_and_refuses_other_values():
     assert '"radiogroup"' in script and "aria-labelledby" in script and "stopPropagation" in script
 
 
+def test_quotes_and_notes_come_from_one_place_and_keep_the_trainees_words():
+    from framelab import roleplay_view, widgets
+    from framelab.viewparts import note, quote
+
+    assert widgets.quote is quote and roleplay_view.quote is quote and roleplay_view.note is note
+    assert "“Collapse the frame”" in quote("Client", "that would be collapse_frame")  # course text: names
+    assert "that would be collapse_frame" in quote("You", "that would be collapse_frame", you=True)  # as typed
+    assert "framelab-you" in quote("You", "x", you=True) and "framelab-you" in widgets.STYLE
+    assert note(["x"], announce=True).startswith("<div role='alert' ")
+    assert "aria-live='polite'" in note(["x"]) and "role=" not in note(["x"], live=False)
+
+
+def test_the_installed_jupyterlab_extension_is_the_one_in_the_source_tree():
+    """make install copies src/framelab/labextension into the environment, where JupyterLab finds it."""
+    import sys
+
+    from framelab import widgets
+
+    source = Path(widgets.__file__).parent / "labextension"
+    installed = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "framelab"
+    for name in ("package.json", "static/remoteEntry.js"):
+        assert (installed / name).read_bytes() == (source / name).read_bytes(), f"run make install again ({name})"
+    meta = json.loads((source / "package.json").read_text(encoding="utf-8"))
+    assert meta["name"] == installed.name and (source / meta["jupyterlab"]["_build"]["load"]).exists()
+
+
 def test_busy_disables_the_button_at_once_and_restores_it():
     import ipywidgets as w
 

@@ -17,12 +17,11 @@ from .vocabulary import readable
 STYLE = """<style>
 .framelab-view, .framelab-roleplay { font-family: var(--jp-content-font-family); }
 :is(.framelab-view, .framelab-roleplay) :is(.widget-html-content, .widget-label, .widget-checkbox label,
-  .widget-radio-box label, select, textarea, button) {
+  select, textarea, button) {
   font-size: var(--jp-content-font-size1); line-height: var(--jp-content-line-height); }
 :is(.framelab-view, .framelab-roleplay) .widget-html-content { color: var(--jp-content-font-color1); }
 :is(.framelab-view, .framelab-roleplay) .widget-html, :is(.framelab-view, .framelab-roleplay) .widget-html-content {
   height: auto; }
-.framelab-view .widget-radio-box-horizontal label { margin-right: 0.75em; }
 :is(.framelab-view, .framelab-roleplay) .widget-checkbox { height: auto; min-height: var(--jp-widgets-inline-height); }
 :is(.framelab-view, .framelab-roleplay) .widget-checkbox label { white-space: normal; overflow: visible;
   height: auto; }
