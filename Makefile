@@ -17,7 +17,8 @@ ASSIGNMENTS := $(notdir $(wildcard source/m*))
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# (the JupyterLab extension is copied into the environment at install, so a change to it installs again)
+$(STAMP): pyproject.toml $(wildcard src/framelab/labextension/*.json src/framelab/labextension/static/*)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Frame Lab needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "uv>=0.4,<1"

@@ -51,9 +51,27 @@ def test_a_folder_that_cannot_be_written_never_stops_the_work(tmp_path, monkeypa
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(activity.tempfile, "mkstemp", refuse)  # as in a read-only folder
+    from framelab import files
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)  # as in a read-only folder (root ignores modes)
     activity.touch(tmp_path, now=T0)  # no exception
     assert not (tmp_path / activity.FILENAME).exists()
+
+
+def test_the_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The write goes through framelab.files (temporary name, then rename): a failure leaves the old record."""
+    from framelab import files
+
+    activity.touch(tmp_path, now=T0)
+    before = (tmp_path / activity.FILENAME).read_text(encoding="utf-8")
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", fail)
+    activity.touch(tmp_path, now=T0 + 60)  # no exception
+    assert (tmp_path / activity.FILENAME).read_text(encoding="utf-8") == before
+    assert [p.name for p in tmp_path.iterdir()] == [activity.FILENAME]  # no temporary file left behind
 
 
 def test_describe():

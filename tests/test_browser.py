@@ -8,8 +8,11 @@ and no line printed twice; axe-core, scoped to the notebook's output areas (what
 finds no violation of WCAG 2.1 A/AA or axe's best practices, in the light and the dark theme.
 Across the modules, each kind of view is used once: a graded menu (its check line is replaced),
 tick boxes, the practice deck (by keyboard), the one-turn reply (by keyboard), a role-play reply,
-"Check my graded answers" and the progress Refresh. Screenshots go to test-output/browser/, the
-axe results to test-output/browser/axe.json. (FRAMELAB_BROWSER_ONLY=m3 runs the modules whose folder
+"Check my graded answers" and the progress Refresh. Every single choice is a radio group: the test
+moves it with the arrow keys (light and dark) and checks that the kernel got the new choice. Every
+written answer cell is drawn as an answer area (border and tint) unlike the course text above it,
+in both themes; formgrader's page sets the answer apart too. Screenshots go to test-output/browser/,
+the axe results to test-output/browser/axe.json. (FRAMELAB_BROWSER_ONLY=m3 runs the modules whose folder
 starts with m3 only, while working on one view; the suite runs them all.)
 """
 
@@ -130,9 +133,12 @@ def test_every_module_runs_cleanly_and_passes_axe(lab, axe_script):
                 problems += output_problems(page, module)
                 USE.get(module, lambda page: None)(page)
                 shoot(page, module, "light")
+                problems += answer_cell_problems(page, module, "light")
                 results[module] = {"light": run_axe(page, axe_script)}
                 set_theme(page, "JupyterLab Dark")
+                USE_DARK.get(module, lambda page: None)(page)
                 shoot(page, module, "dark")
+                problems += answer_cell_problems(page, module, "dark")
                 results[module]["dark"] = run_axe(page, axe_script)
                 set_theme(page, "JupyterLab Light")
                 shut_down_kernels(url)
@@ -219,6 +225,12 @@ def output_problems(page, module: str) -> list[str]:
             problems.append(f"{module}: printed twice: {sorted(doubled)[:3]}")
     if not page.locator(VIEWS).count():
         problems.append(f"{module}: no Frame Lab view rendered")
+    shared = page.evaluate(
+        """() => [...document.querySelectorAll('.jp-OutputArea [role=radiogroup]')].map(
+            g => [...new Set([...g.querySelectorAll('input[type=radio]')].map(r => r.name))].join(' '))"""
+    )
+    if len(set(shared)) != len(shared) or any(" " in names or not names for names in shared):
+        problems.append(f"{module}: radio groups do not each have one name of their own: {shared}")
     return problems
 
 
@@ -304,12 +316,8 @@ def use_reply_practice_and_self_check(page) -> None:
 
     picker = page.locator(".framelab-reply-picker")
     picker.scroll_into_view_if_needed()
-    picker.get_by_role("radio", name="B", exact=True).focus()
-    page.keyboard.press("Space")  # ipywidgets' radios are reached with Tab and chosen with Space
-    expect(picker.get_by_role("radio", name="B", exact=True)).to_be_checked()
-    picker.get_by_role("button", name="Say it").focus()
-    page.keyboard.press("Enter")
-    expect(picker.get_by_role("alert")).to_contain_text("What that reply did", timeout=10_000)
+    said = say_by_keyboard(page, picker, "Space", 0)  # Space chooses the focused reply
+    said = say_by_keyboard(page, picker, "ArrowRight", 1, said)  # the arrow moves the choice, and the kernel has it
 
     deck = page.locator(".framelab-practice").first
     deck.scroll_into_view_if_needed()
@@ -330,6 +338,137 @@ def use_reply_practice_and_self_check(page) -> None:
         expect(button).to_be_enabled(timeout=30_000)
         print(f"\nCheck my graded answers in the browser, {press}: {time.perf_counter() - start:.2f} s")
         check.evaluate("v => v.querySelector('[role=alert]').remove()")  # so that the next answer is seen anew
+
+
+def say_by_keyboard(page, picker, key: str, expected: int, before: str = "") -> str:
+    """In the reply picker's radio group: come back to it with Shift+Tab from "Say it", press ``key``, check that
+    reply ``expected`` (0 = A) is the one checked and focused, then Tab to "Say it" and press Enter.
+    Returns what the client said, which must differ from ``before`` (the kernel got the new choice)."""
+    from playwright.sync_api import expect
+
+    group = picker.get_by_role("radiogroup", name="Your reply")
+    radios = group.get_by_role("radio")
+    say = picker.get_by_role("button", name="Say it")
+    if before:  # a reply is chosen: Shift+Tab from "Say it" comes back to it (the group is one stop)
+        say.focus()
+        page.keyboard.press("Shift+Tab")
+    else:
+        radios.first.focus()  # as Tab from above reaches it, when nothing is chosen yet
+    page.keyboard.press(key)
+    for n in range(radios.count()):
+        (expect(radios.nth(n)).to_be_checked if n == expected else expect(radios.nth(n)).not_to_be_checked)()
+    expect(radios.nth(expected)).to_be_focused()
+    page.keyboard.press("Tab")  # Tab leaves the group
+    expect(say).to_be_focused()
+    page.keyboard.press("Enter")
+    reaction = picker.get_by_role("alert")
+    expect(reaction).to_contain_text("What that reply did", timeout=10_000)
+    if before:
+        expect(reaction).not_to_have_text(before, timeout=10_000)
+    return reaction.inner_text()
+
+
+def use_reply_in_dark(page) -> None:
+    """Module 1 again, in the dark theme: the arrow key moves the reply picker's choice on to C."""
+    picker = page.locator(".framelab-reply-picker")
+    picker.scroll_into_view_if_needed()
+    say_by_keyboard(page, picker, "ArrowRight", 2, picker.get_by_role("alert").inner_text())
+
+
+def choose_by_keyboard(page, theme: str) -> None:
+    """Module 2's practice deck: its first question's radio group, moved with ArrowDown (and back with
+    ArrowUp), then Check by keyboard: the feedback names what the kernel has as chosen."""
+    from playwright.sync_api import expect
+
+    deck = page.locator(".framelab-practice").first
+    deck.scroll_into_view_if_needed()
+    group = deck.get_by_role("radiogroup", name="What is going on here?")
+    other = deck.get_by_role("radiogroup", name="What fits best next?")
+    radios = group.get_by_role("radio")
+    radios.first.focus()
+    page.keyboard.press("Space")
+    expect(radios.first).to_be_checked()
+    page.keyboard.press("ArrowDown")
+    expect(radios.nth(1)).to_be_checked()
+    expect(radios.first).not_to_be_checked()
+    expect(radios.nth(1)).to_be_focused()
+    expect(other.get_by_role("radio", checked=True)).to_have_count(0)  # the other question is a group of its own
+    outline = radios.nth(1).evaluate("r => getComputedStyle(r).outlineStyle")
+    assert outline == "solid", f"the focused option shows no focus ring in the {theme} theme ({outline})"
+    group.screenshot(path=str(OUT / f"m2_transference-radiogroup-{theme}.png"))
+    chosen = radios.nth(1).evaluate("r => r.closest('label').textContent")
+    deck.get_by_role("button", name="Check").focus()
+    page.keyboard.press("Enter")
+    expect(deck.get_by_role("alert")).to_contain_text(chosen, timeout=10_000)  # "Right: ..." or "You chose: ..."
+    radios.nth(1).focus()
+    page.keyboard.press("ArrowUp")
+    expect(radios.first).to_be_checked()
+
+
+def answer_cell_problems(page, module: str, theme: str) -> list[str]:
+    """Each written answer cell (nbgrader's Markdown answer) is marked and drawn as an answer area: a
+    border and a background that the course text above it does not have, headed "Your answer"."""
+    release = json.loads((ROOT / "release" / module / f"{module}.ipynb").read_text(encoding="utf-8"))
+    expected = sum(
+        1
+        for c in release["cells"]
+        if c["cell_type"] == "markdown" and c["metadata"].get("nbgrader", {}).get("solution")
+    )
+    cells = page.locator(".jp-Notebook .jp-MarkdownCell.framelab-answer-cell")
+    if cells.count() != expected:
+        return [f"{module} ({theme}): {cells.count()} answer cells marked, the notebook has {expected}"]
+    problems = []
+    look = """c => { const w = c.querySelector('.jp-Cell-inputWrapper'), s = getComputedStyle(w);
+        return {border: s.borderTopWidth + ' ' + s.borderTopStyle, background: s.backgroundColor,
+                label: getComputedStyle(w, '::before').content}; }"""
+    for n in range(expected):
+        cell = cells.nth(n)
+        course = cell.locator(
+            "xpath=preceding-sibling::div[contains(@class,'jp-MarkdownCell')"
+            " and not(contains(@class,'framelab-answer-cell'))][1]"
+        )
+        mine, theirs = cell.evaluate(look), course.evaluate(look)
+        if mine["border"] == theirs["border"] or mine["background"] == theirs["background"]:
+            problems.append(f"{module} ({theme}): answer cell {n + 1} looks like the course text: {mine} / {theirs}")
+        if mine["label"] != '"Your answer"':
+            problems.append(f"{module} ({theme}): answer cell {n + 1} is not headed 'Your answer' ({mine['label']})")
+        if n == 0:
+            cell.scroll_into_view_if_needed()
+            cell.screenshot(path=str(OUT / f"{module}-answer-cell-{theme}.png"))
+    return problems
+
+
+def test_formgrader_sets_a_written_answer_apart(tmp_path):
+    """Formgrader's page for a submission, drawn by nbgrader's own template with its style sheets, in
+    Chromium: the written answer has a border and a heading that the course text does not."""
+    from nbgrader.server_extensions import formgrader
+    from playwright.sync_api import sync_playwright
+    from test_formgrade import formgrader_page, submitted_reflection
+
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+    OUT.mkdir(parents=True, exist_ok=True)
+    static_root = Path(formgrader.__file__).parent.parent  # .../formgrader/static/... under base_url
+    page_path = tmp_path / "formgrade.html"
+    page_path.write_text(formgrader_page(submitted_reflection(), base_url=static_root.as_uri()), encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(page_path.as_uri())
+            answer = page.locator(".nbgrader_cell").filter(has_text="a door closing")
+            course = page.locator(".text_cell_render").filter(has_text="How your reflection is marked")
+            assert answer.count() == 1 and course.count() == 1
+            assert "Student's answer" in answer.locator(".panel-heading").inner_text()
+            style = "e => { const s = getComputedStyle(e); return [s.borderTopWidth, s.borderTopStyle]; }"
+            assert answer.evaluate(style) == ["1px", "solid"], "bootstrap's panel style did not load"
+            assert (
+                course.evaluate(style)[1] == "none"
+                and course.locator("xpath=ancestor::div[contains(@class,'nbgrader_cell')]").count() == 0
+            )
+            answer.scroll_into_view_if_needed()
+            answer.screenshot(path=str(OUT / "formgrader-answer.png"))
+        finally:
+            browser.close()
 
 
 def use_ticks_and_roleplay(page) -> None:
@@ -362,5 +501,11 @@ def use_ticks_and_roleplay(page) -> None:
 USE = {
     "m0_orientation": use_menu_and_progress,
     "m1_double_bind": use_reply_practice_and_self_check,
+    "m2_transference": lambda page: choose_by_keyboard(page, "light"),
     "m3_three_moves": use_ticks_and_roleplay,
+}
+#: ... and in the dark theme
+USE_DARK = {
+    "m1_double_bind": use_reply_in_dark,
+    "m2_transference": lambda page: choose_by_keyboard(page, "dark"),
 }

@@ -37,3 +37,49 @@ def test_choices_are_shown_by_their_short_names():
     assert shown(None, "single_label") == shown([], "moves") == "(no answer)"
     assert shown("made_up", "single_label") == "'made_up' (not a choice)"
     assert shown([{"x": 1}], "moves") == "(not a choice)"
+
+
+def formgrader_page(notebook, base_url: str = "") -> str:
+    """A submission's page as formgrader draws it: nbgrader's HTMLExporter set up as its server extension does."""
+    from nbconvert import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+
+    exporter = HTMLExporter(template_name="formgrade", extra_template_basedirs=[handlers.template_path])
+    resources = {
+        "assignment_id": "m1_double_bind",
+        "notebook_id": "m1_double_bind",
+        "submission_id": "s1",
+        "index": 0,
+        "total": 1,
+        "base_url": base_url,
+        "student": "trainee",
+        "last_name": "",
+        "first_name": "",
+        "notebook_path": "autograded/trainee/m1_double_bind/m1_double_bind.ipynb",
+    }
+    page, _ = exporter.from_notebook_node(notebook, resources=resources)
+    return page
+
+
+def submitted_reflection():
+    """Module 1's release notebook with its reflection written, as formgrader gets it back."""
+    from conftest import ROOT
+
+    notebook = nbformat.read(ROOT / "release" / "m1_double_bind" / "m1_double_bind.ipynb", as_version=4)
+    answer = next(
+        c for c in notebook.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")
+    )
+    answer.source = "When my friend said no to a loan, it felt like a door closing."
+    return notebook
+
+
+def test_formgrader_shows_a_written_answer_as_the_trainees_answer_apart_from_the_course_text():
+    """A reflection is drawn in a bordered panel headed "Student's answer"; the course text around it is not."""
+
+    notebook = submitted_reflection()
+    cells = formgrader_page(notebook).split('<div class="cell border-box-sizing text_cell rendered">')
+    written = [c for c in cells if "a door closing" in c]
+    course = [c for c in cells if "How your reflection is marked" in c]
+    assert len(written) == 1 and len(course) == 1
+    assert "panel panel-primary nbgrader_cell" in written[0] and "Student's answer" in written[0]
+    assert "nbgrader_cell" not in course[0] and "Student" not in course[0]

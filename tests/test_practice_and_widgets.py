@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -323,8 +324,7 @@ def test_a_choice_replaces_the_items_check_line(tmp_path, monkeypatch):
 def test_views_are_accessible_by_construction(tmp_path, monkeypatch):
     """Headings one level below the notebook's sections, feedback announced, one choice as a radio group,
     menus that read as instructions, and one shared style sheet in JupyterLab's type scale."""
-    import ipywidgets as w
-
+    from framelab.choice import ChoiceGroup
     from framelab.widgets import PLACEHOLDER, STYLE, PracticeDeck, ReplyPicker
 
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
@@ -335,7 +335,7 @@ def test_views_are_accessible_by_construction(tmp_path, monkeypatch):
     assert ex.view.menus["a1"].options[0] == (PLACEHOLDER, "") and not PLACEHOLDER.startswith("(")
     assert "0 of 2 items answered in “Quiz”." in ex.view.status.value
     picker = ReplyPicker(SCENARIO)
-    assert isinstance(picker.choice, w.RadioButtons) and picker.choice.orientation == "horizontal"
+    assert isinstance(picker.choice, ChoiceGroup) and picker.choice.horizontal and picker.choice.label == "Your reply"
     assert "<h3 class='framelab-heading'>" in picker.setting.value
     picker.choice.value = 0
     picker.on_say()
@@ -343,6 +343,10 @@ def test_views_are_accessible_by_construction(tmp_path, monkeypatch):
     deck = PracticeDeck(PRACTICE)
     deck.on_check()
     assert "role='alert'" in deck.feedback.value
+    vignettes = PracticeDeck(
+        [{"id": "v", "text": "x", "relation": "transference", "rationale": "r"}], practice.vignette_questions()
+    )
+    assert all(isinstance(m, ChoiceGroup) and m.label for m in vignettes.menus.values())  # named by the question
     assert "--jp-content-font-size1" in STYLE and "--jp-content-line-height" in STYLE
     assert "--jp-content-font-color2" not in STYLE + picker.setting.value  # grey text was barely 4.5:1
 
@@ -367,6 +371,53 @@ def test_each_modules_time_has_one_source():
         for cell in cells:
             table.update({n: int(t) for n, t in re.findall(r"^\| (\d)\. .*\| (\d+) min \|$", cell, re.M)})
     assert table == minutes  # Module 0's table lists every module, with the same times
+
+
+def test_a_choice_group_reads_like_radio_buttons_and_refuses_other_values():
+    from framelab import choice
+    from framelab.choice import ChoiceGroup
+
+    group = ChoiceGroup([("A", 2), ("B", 0)], "Your reply", horizontal=True)
+    assert group.value is None and group.index == -1 and group.options == [("A", 2), ("B", 0)]
+    group.value = 0
+    assert group.index == 1 and group.value == 0
+    group.index = 0  # what the page sends when A is chosen
+    assert group.value == 2
+    group.index = 9  # an index the page should never send is no choice, not a crash
+    assert group.value is None
+    with pytest.raises(ValueError, match="not one of"):
+        group.value = 5
+    state = group.get_state()
+    assert state["labels"] == ["A", "B"] and state["label"] == "Your reply" and state["horizontal"] is True
+    script = (Path(choice.__file__).parent / "static" / "choice.js").read_text(encoding="utf-8")
+    assert 'input.type = "radio"' in script and "input.name = name" in script  # one native group
+    assert '"radiogroup"' in script and "aria-labelledby" in script and "stopPropagation" in script
+
+
+def test_quotes_and_notes_come_from_one_place_and_keep_the_trainees_words():
+    from framelab import roleplay_view, widgets
+    from framelab.viewparts import note, quote
+
+    assert widgets.quote is quote and roleplay_view.quote is quote and roleplay_view.note is note
+    assert "“Collapse the frame”" in quote("Client", "that would be collapse_frame")  # course text: names
+    assert "that would be collapse_frame" in quote("You", "that would be collapse_frame", you=True)  # as typed
+    assert "framelab-you" in quote("You", "x", you=True) and "framelab-you" in widgets.STYLE
+    assert note(["x"], announce=True).startswith("<div role='alert' ")
+    assert "aria-live='polite'" in note(["x"]) and "role=" not in note(["x"], live=False)
+
+
+def test_the_installed_jupyterlab_extension_is_the_one_in_the_source_tree():
+    """make install copies src/framelab/labextension into the environment, where JupyterLab finds it."""
+    import sys
+
+    from framelab import widgets
+
+    source = Path(widgets.__file__).parent / "labextension"
+    installed = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "framelab"
+    for name in ("package.json", "static/remoteEntry.js"):
+        assert (installed / name).read_bytes() == (source / name).read_bytes(), f"run make install again ({name})"
+    meta = json.loads((source / "package.json").read_text(encoding="utf-8"))
+    assert meta["name"] == installed.name and (source / meta["jupyterlab"]["_build"]["load"]).exists()
 
 
 def test_busy_disables_the_button_at_once_and_restores_it():

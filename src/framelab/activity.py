@@ -12,13 +12,12 @@ a file that cannot be read is set aside (never deleted) and a new one started.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from . import safejson
+from .files import write_text_atomically
 
 FILENAME = "activity.json"
 FORMAT = "framelab-activity/1"
@@ -108,13 +107,7 @@ def touch(folder: str | Path, now: float | None = None, done: str | None = None)
         if len(spans) > MAX_SPANS:  # merge the two oldest, keeping their total
             (s0, e0), (s1, e1) = spans[0], spans[1]
             spans = [[s0, s0 + (e0 - s0) + (e1 - s1)], *spans[2:]]
-        fd, tmp = tempfile.mkstemp(prefix=".activity-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"format": FORMAT, "spans": spans, "finished": ended}, fh)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        write_text_atomically(path, json.dumps({"format": FORMAT, "spans": spans, "finished": ended}))
     except OSError:
         pass  # a read-only folder: the work goes on, untimed
 

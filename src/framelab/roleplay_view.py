@@ -8,34 +8,11 @@ reaction, with the reaction above the next thing the client says.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from typing import Any
 
 from . import roleplay
 from .practice import UNCLEAR, rubric
-
-_CARD = (
-    "border-left: 4px solid var(--jp-brand-color1); padding: 6px 12px; margin: 4px 0;"
-    "color: var(--jp-content-font-color1); background: var(--jp-layout-color1);"
-)
-_YOU = (
-    "border-left: 4px solid var(--jp-border-color1); padding: 6px 12px; margin: 4px 0 4px 2em;"
-    "color: var(--jp-content-font-color1); background: var(--jp-layout-color2);"
-)
-
-
-def quote(who: str, text: str, *, you: bool = False) -> str:
-    return f"<div style='{_YOU if you else _CARD}'><b>{html.escape(who)}:</b> {html.escape(text)}</div>"
-
-
-def note(lines: Sequence[str], ok: bool | None = None, *, live: bool = False) -> str:
-    colour = {True: "--jp-success-color1", False: "--jp-warn-color1", None: "--jp-border-color1"}[ok]
-    body = "<br>".join(html.escape(x) for x in lines)
-    aria = " role='status' aria-live='polite'" if live else ""
-    return (
-        f"<div{aria} style='border-left: 4px solid var({colour});"
-        f"padding: 6px 12px; color: var(--jp-content-font-color1);'>{body}</div>"
-    )
+from .viewparts import note, quote
 
 
 def history(session: roleplay.Session) -> str:
@@ -71,7 +48,7 @@ def prompt(scenario: dict[str, Any], session: roleplay.Session) -> str:
 def turn_note(scenario: dict[str, Any], turn: roleplay.Turn) -> str:
     """After a reply: what you meant beside what your words did (no label when the reading was unsure)."""
     r = roleplay.review(turn, rubric(scenario))
-    return note([r.meant, r.words_did, "This is a reading of your words, not a grade."])
+    return note([r.meant, r.words_did, "This is a reading of your words, not a grade."], live=False)
 
 
 def progress(session: roleplay.Session, debrief_shown: bool) -> str:
@@ -91,7 +68,7 @@ def debrief(scenario: dict[str, Any], session: roleplay.Session) -> tuple[str, r
             f"<p><b>Turn {n}.</b></p>"
             + quote("Client", r.turn.client)
             + quote("You", r.turn.reply, you=True)
-            + note([r.meant, r.words_did, r.reacted_to, *([r.disagreement] if r.disagreement else [])])
+            + note([r.meant, r.words_did, r.reacted_to, *([r.disagreement] if r.disagreement else [])], live=False)
             + quote("Client's reaction", r.turn.reaction)
         )
     parts.append(_moves_line(f"{rb.heading}, by what your words did", d.moves_seen, rb))

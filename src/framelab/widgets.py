@@ -18,66 +18,13 @@ from typing import Any
 import ipywidgets as w
 
 from . import activity, practice
+from .choice import ChoiceGroup
+from .viewparts import STYLE, heading, note, quote
 from .vocabulary import LABELS, TITLES, menu_text, readable
 
 #: The first entry of a menu, read as an instruction.
 PLACEHOLDER = "Choose a label"
 PLACEHOLDER_OTHER = "Choose an answer"
-
-#: One style sheet for every view, in JupyterLab's own type scale and theme colours (light and dark).
-#: Each view carries it in its first HTML widget; views are marked ``framelab-view``.
-STYLE = """<style>
-.framelab-view, .framelab-roleplay { font-family: var(--jp-content-font-family); }
-:is(.framelab-view, .framelab-roleplay) :is(.widget-html-content, .widget-label, .widget-checkbox label,
-  .widget-radio-box label, select, textarea, button) {
-  font-size: var(--jp-content-font-size1); line-height: var(--jp-content-line-height); }
-:is(.framelab-view, .framelab-roleplay) .widget-html-content { color: var(--jp-content-font-color1); }
-:is(.framelab-view, .framelab-roleplay) .widget-html, :is(.framelab-view, .framelab-roleplay) .widget-html-content {
-  height: auto; }
-.framelab-view .widget-radio-box-horizontal label { margin-right: 0.75em; }
-:is(.framelab-view, .framelab-roleplay) .widget-checkbox { height: auto; min-height: var(--jp-widgets-inline-height); }
-:is(.framelab-view, .framelab-roleplay) .widget-checkbox label { white-space: normal; overflow: visible;
-  height: auto; }
-.framelab-table td.framelab-nowrap { white-space: nowrap; }
-.framelab-heading { font-size: var(--jp-content-font-size2); font-weight: 600; margin: 1em 0 0.25em;
-  color: var(--jp-content-font-color1); line-height: 1.3; }
-.framelab-card { border-left: 4px solid var(--jp-brand-color1); padding: 6px 12px; margin: 4px 0;
-  color: var(--jp-content-font-color1); background: var(--jp-layout-color1); }
-.framelab-note { border-left: 4px solid var(--jp-border-color1); padding: 6px 12px; margin: 4px 0;
-  color: var(--jp-content-font-color1); }
-.framelab-note.framelab-ok { border-left-color: var(--jp-success-color1); }
-.framelab-note.framelab-not-yet { border-left-color: var(--jp-warn-color1); }
-.framelab-context { color: var(--jp-content-font-color1); margin: 0 0 0.5em; }
-.framelab-meta { color: var(--jp-content-font-color1); font-size: var(--jp-content-font-size1); }
-.framelab-table-wrap { overflow-x: auto; max-width: 100%; }
-.framelab-table { border-collapse: collapse; color: var(--jp-content-font-color1); }
-.framelab-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
-.framelab-table th, .framelab-table td { padding: 4px 10px; text-align: left; vertical-align: top;
-  border-bottom: 1px solid var(--jp-border-color2); }
-.framelab-table th { white-space: nowrap; font-weight: 600; }
-.framelab-small { font-size: var(--jp-content-font-size0); color: var(--jp-content-font-color1); }
-:is(.framelab-view, .framelab-roleplay) :focus-visible { outline: 2px solid var(--jp-brand-color1);
-  outline-offset: 2px; }
-</style>"""
-
-
-def heading(text: str) -> str:
-    """A view's title: one level below the notebook's section headings (## in the notebooks)."""
-    return f"<h3 class='framelab-heading'>{html.escape(text)}</h3>"
-
-
-def _quote(who: str, text: str) -> str:
-    return f"<div class='framelab-card'><b>{html.escape(who)}:</b> {html.escape(readable(text))}</div>"
-
-
-def _note(lines: Sequence[str], ok: bool | None = None, *, announce: bool = False) -> str:
-    """Feedback lines. ``announce``: the answer to something the learner just did (Check, Say it,
-    Respond), marked so that a screen reader reads it out when it appears (role "alert"; a region
-    put on the page with its text already in it is not reliably read as a "status")."""
-    kind = {True: " framelab-ok", False: " framelab-not-yet", None: ""}[ok]
-    body = "<br>".join(html.escape(readable(x)) for x in lines)
-    role = "role='alert'" if announce else "role='status' aria-live='polite'"
-    return f"<div {role} class='framelab-note{kind}'>{body}</div>"
 
 
 @contextlib.contextmanager
@@ -87,7 +34,7 @@ def busy(button: w.Button, doing: str, status: w.HTML | None = None) -> Iterator
     label, icon, was = button.description, button.icon, button.disabled
     button.disabled, button.description, button.icon = True, doing, "hourglass-half"
     if status is not None:
-        status.value = _note([doing], announce=True)
+        status.value = note([doing], announce=True)
     try:
         yield
     finally:
@@ -127,8 +74,8 @@ class LabelPicker:
             )
             quotes = ""
             if item.get("client"):
-                quotes += _quote("Client", item["client"])
-            quotes += _quote("Therapist" if item.get("client") else "Vignette", item["text"])
+                quotes += quote("Client", item["client"])
+            quotes += quote("Therapist" if item.get("client") else "Vignette", item["text"])
             rows.append(w.HTML(head + quotes))
             saved = picks.get(iid)
             if multi:
@@ -193,22 +140,18 @@ class PracticeDeck:
         self.position = w.HTML()
         self.prompt = w.HTML()
         self.boxes: dict[str, w.Checkbox] = {}
-        self.menus: dict[str, w.RadioButtons] = {}
+        self.menus: dict[str, ChoiceGroup] = {}
         parts: list[w.Widget] = []
         for q in self.questions:
-            parts.append(w.HTML(f"<p class='framelab-question'><b>{html.escape(q.prompt)}</b></p>"))
             if q.multi:
+                parts.append(w.HTML(f"<p class='framelab-question'><b>{html.escape(q.prompt)}</b></p>"))
                 self.boxes = {
                     value: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="auto"))
                     for value, text in q.options.items()
                 }
                 parts.append(w.VBox(list(self.boxes.values())))
-            else:
-                menu = w.RadioButtons(
-                    options=[(text, value) for value, text in q.options.items()],
-                    value=None,
-                    layout=w.Layout(width="auto"),
-                )
+            else:  # a radio group, named by the question
+                menu = ChoiceGroup([(text, value) for value, text in q.options.items()], q.prompt)
                 self.menus[q.field] = menu
                 parts.append(menu)
         self.check = w.Button(description="Check", button_style="primary", tooltip="Check your answer")
@@ -235,9 +178,9 @@ class PracticeDeck:
         where = f"Practice item {self.index + 1} of {len(self.items)}"
         self.position.value = f"{STYLE}<p class='framelab-meta'>{where}</p>"
         if item.get("client"):
-            self.prompt.value = _quote("Client", item["client"]) + _quote("Therapist", item["text"])
+            self.prompt.value = quote("Client", item["client"]) + quote("Therapist", item["text"])
         else:
-            self.prompt.value = _quote("Vignette", item["text"])
+            self.prompt.value = quote("Vignette", item["text"])
         for box in self.boxes.values():
             box.value = False
         for menu in self.menus.values():
@@ -270,7 +213,7 @@ class PracticeDeck:
                 answered &= self.menus[q.field].value is not None
         if answered:
             lines.append("Why: " + self.item["rationale"])
-        self.feedback.value = _note(lines, all_right if answered else None, announce=True)
+        self.feedback.value = note(lines, all_right if answered else None, announce=True)
         if self.on_check_hook is not None:
             self.on_check_hook()
         return all_right
@@ -298,18 +241,13 @@ class ReplyPicker:
             STYLE
             + heading(scenario["title"])
             + f"<p class='framelab-context'>{html.escape(ctx['stage'])} {html.escape(ctx['background'])}</p>"
-            + _quote("Client", node["client"])
+            + quote("Client", node["client"])
             + "<p><b>Possible replies</b></p>"
             + cards
         )
         # a radio group: one choice, its state exposed to assistive technology, arrow keys move it
-        self.choice = w.RadioButtons(
-            options=[(letter, i) for letter, i in zip(letters, self.order, strict=True)],
-            value=None,
-            description="Your reply",
-            orientation="horizontal",
-            style={"description_width": "6em"},
-            layout=w.Layout(width="auto"),
+        self.choice = ChoiceGroup(
+            [(letter, i) for letter, i in zip(letters, self.order, strict=True)], "Your reply", horizontal=True
         )
         self.say = w.Button(description="Say it", button_style="primary", tooltip="Give this reply to the client")
         self.reaction = w.HTML()
@@ -323,7 +261,7 @@ class ReplyPicker:
 
     def on_say(self) -> practice.Reaction | None:
         if self.choice.value is None:
-            self.reaction.value = _note(["Choose a reply first."], announce=True)
+            self.reaction.value = note(["Choose a reply first."], announce=True)
             return None
         reply = self.scenario["sample_replies"][self.choice.value]
         result = practice.react(self.scenario, self.scenario["start"], reply["labels"])
@@ -336,7 +274,7 @@ class ReplyPicker:
             lines.append("Try another reply to see how the client responds to it.")
         if self.folder is not None:
             activity.touch(self.folder, done=activity.reply_key(self.scenario["id"]))
-        said = _quote("Client", result.reaction) + _note(lines, len(moves) == 3)
+        said = quote("Client", result.reaction) + note(lines, len(moves) == 3)
         self.reaction.value = f"<div role='alert'>{said}</div>"
         return result
 
@@ -438,14 +376,14 @@ class RolePlayView:
         self.widget.add_class("framelab-roleplay")
         self.refresh()
         if self.notice:
-            self.feedback.value = _note([self.notice])
+            self.feedback.value = note([self.notice])
 
     def _start_loading(self) -> None:
         """Start the detector loading in the background, with a busy line until it is ready."""
         start = getattr(self.detector, "start", None)
         if start is None or getattr(self.detector, "ready", True):
             return
-        self.busy.value = _note(["Getting the client ready (loading the reply reader)..."])
+        self.busy.value = note(["Getting the client ready (loading the reply reader)..."])
         start(on_ready=self._loaded)
 
     def _loaded(self) -> None:
@@ -466,11 +404,11 @@ class RolePlayView:
         ticked = [lab for lab, box in self.ticks.items() if box.value]
         self.respond.disabled = True
         if not getattr(self.detector, "ready", True):
-            self.busy.value = _note(["Reading your reply..."])
+            self.busy.value = note(["Reading your reply..."])
         try:
             turn = self.rp.respond(self.scenario, self.session, self.reply.value, ticked, self.detector)
         except self.rp.RolePlayError as exc:
-            self.feedback.value = _note([str(exc)[:1].upper() + str(exc)[1:] + "."])
+            self.feedback.value = note([str(exc)[:1].upper() + str(exc)[1:] + "."])
             self.respond.disabled = self.session.done
             return None
         finally:
@@ -533,7 +471,7 @@ class SelfCheckView:
                 report = check_notebook(Path(self.notebook))
             except SelfCheckError as exc:
                 message = str(exc)
-                self.result.value = _note([message[:1].upper() + message[1:]], announce=True)
+                self.result.value = note([message[:1].upper() + message[1:]], announce=True)
                 return None
         self.result.value = _report_html(report)
         return report
@@ -595,10 +533,10 @@ class ProgressView:
 
     def show(self, rows: list[Any], pending: bool = False) -> None:
         if not rows:
-            self.table.value = _note(["No modules in this workspace yet."])
+            self.table.value = note(["No modules in this workspace yet."])
             return
         self.table.value = progress_table(rows, pending)
-        self.note.value = _note(["Scores are being worked out..." if pending else "Up to date."])
+        self.note.value = note(["Scores are being worked out..." if pending else "Up to date."])
 
 
 def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
