@@ -49,9 +49,14 @@ def graded_questions(bank: Bank) -> list[dict[str, Any]]:
     for module in bank.modules.values():
         for ex in module.meta.exercises:
             options, multi = OPTION_SETS[ex.kind]
+            question = QUESTIONS[ex.kind]
+            if ex.rubric == "repair":  # replies to ruptures: the repair rubric's names for the moves
+                from .repairdetect import menu_options
+
+                options, question = menu_options(options), question.replace("three moves", "three repair moves")
             for iid in ex.items:
                 qid = f"{ex.id}:{iid}"
-                q = {"qid": qid, "kind": ex.kind, "question": QUESTIONS[ex.kind], **_item_text(items[iid])}
+                q = {"qid": qid, "kind": ex.kind, "question": question, **_item_text(items[iid])}
                 out.append({**q, "options": dict(options), "multi": multi})
     return out
 
