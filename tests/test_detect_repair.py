@@ -208,14 +208,28 @@ def test_graded_repair_items_and_their_paraphrases_are_refused_in_a_course_deplo
     assert answered(repair) > answered(deployed)
 
 
-def test_in_a_course_deployment_a_rupture_reply_that_paraphrases_a_graded_item_is_not_read(bank, deployed):
+def test_in_a_course_deployment_a_rupture_reply_that_paraphrases_a_graded_item_is_not_read(bank, repair, deployed):
+    def refused(det: detect.Detector, text: str) -> bool:
+        try:
+            det.check(text)
+        except detect.Refused:
+            return True
+        return False
+
+    # a paraphrase the copy check lets through, but the deployment's guard catches
+    paraphrase = next(
+        p["text"]
+        for p in jsonl("repair_guard_paraphrases.jsonl")
+        if not refused(repair, p["text"]) and refused(deployed, p["text"])
+    )
     readers = detect.Detectors({"three_moves": detect.load_detector(deployment=True), "repair": deployed})
     scenario = rupture_scenario(bank)
     session = roleplay.start(scenario)
-    paraphrase = jsonl("repair_guard_paraphrases.jsonl")[0]["text"]
-    with pytest.raises(roleplay.RolePlayError):
+    with pytest.raises(roleplay.RolePlayError, match="own words"):
         roleplay.respond(scenario, session, paraphrase, [], readers)
     assert session.turns == []
+    self_study = detect.Detectors({"three_moves": detect.load_detector(deployment=False), "repair": repair})
+    assert roleplay.respond(scenario, session, paraphrase, [], self_study).source == "detector"
 
 
 # --------------------------------------------------------------------------- the bank's repair rubric
