@@ -62,8 +62,11 @@ def graded_questions(bank: Bank) -> list[dict[str, Any]]:
 
 
 def practice_sample(bank: Bank, n: int, seed: int = 2026) -> list[dict[str, Any]]:
-    """A seeded sample of practice responses, each asked as a full label set."""
-    pool = sorted((r for r in bank.responses if r.split == "practice"), key=lambda r: r.id)
+    """A seeded sample of practice responses to boundary bids, each asked as a full label set (replies
+    to ruptures are read with another rubric, and are rated through their graded exercise)."""
+    pool = sorted(
+        (r for r in bank.responses if r.split == "practice" and r.rubric == "three_moves"), key=lambda r: r.id
+    )
     chosen = random.Random(seed).sample(pool, min(n, len(pool)))
     options = {lab: lab for lab in LABELS}
     return [

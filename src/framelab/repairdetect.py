@@ -33,9 +33,9 @@ RUBRIC = "repair"
 
 #: One-line meanings of the eight labels under the repair rubric, for menus (titles: practice.RUBRICS).
 MEANINGS: dict[str, str] = {
-    "validate": "thanks them for saying it, or names and affirms how it felt for them",
-    "state_boundary": "names what you did and takes responsibility for it, with no excuse attached",
-    "recenter": "asks about their experience of what happened: what it was like, what it meant",
+    "validate": "welcomes what they said, or names and affirms how it felt for them",
+    "state_boundary": "names what you did and takes responsibility for it, with no excuse",
+    "recenter": "asks about their side of what happened (what it was like, what it meant)",
     "gentle_dodge": "puts their objection off until later",
     "vague_rule": "explains or justifies why you were not at fault, with no apology",
     "ignore_redirect": "waves it away or changes the subject",
