@@ -138,7 +138,7 @@ def test_it_beats_the_repair_cue_rules_on_its_held_out_assessment_items(bank, re
     items = [r for r in bank.responses if r.split == "assessment" and r.rubric == "repair"]
     texts = [r.text for r in items]
     probs = repair.model.predict_proba(texts, detect.normalise, repair.cue_features)
-    ours = [detect.decide(list(row)) for row in probs]
+    ours = [repairdetect.decide(list(row)) for row in probs]
     rules = [reading.by_repair_cues(t).labels for t in texts]
 
     def right(pred: list[list[str]]) -> int:

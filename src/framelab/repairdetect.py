@@ -81,6 +81,12 @@ class RepairDetector(Detector):
     rubrics = frozenset({RUBRIC})
     cue_features = staticmethod(cue_features)
     cue_finder = staticmethod(repair_cue_matches)
+    label_thresholds: Mapping[str, float] = {}  # every label at detect.THRESHOLD
+
+
+def decide(probs: list[float]) -> list[str]:
+    """The labels the repair detector proposes for one row of probabilities."""
+    return detect.decide(probs, per_label=RepairDetector.label_thresholds)
 
 
 def fit(examples: list[Example] | tuple[Example, ...]) -> Any:

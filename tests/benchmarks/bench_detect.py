@@ -59,8 +59,8 @@ def scores(gold: np.ndarray, pred: np.ndarray) -> dict:
     }
 
 
-def decide_all(probs: np.ndarray) -> np.ndarray:
-    return as_matrix([detect.decide(list(row)) for row in probs])
+def decide_all(probs: np.ndarray, decide=detect.decide) -> np.ndarray:
+    return as_matrix([decide(list(row)) for row in probs])
 
 
 def keyword(texts) -> np.ndarray:
@@ -285,7 +285,7 @@ def repair_detector(repeats: int) -> None:
     for train, test in cv.split(practice, strata):
         model = repairdetect.fit([practice[i] for i in train])
         gold_parts.append(y[test])
-        pred_parts.append(decide_all(model.predict_proba([practice[i].text for i in test])))
+        pred_parts.append(decide_all(model.predict_proba([practice[i].text for i in test]), repairdetect.decide))
     cue_texts = [e.text for e in practice]
     table(
         f"Cross-validation on the repair practice split ({repeats} x 5 folds, out-of-fold predictions pooled)",
@@ -299,7 +299,9 @@ def repair_detector(repeats: int) -> None:
     bank = load_bank(ROOT / "modules")
     held = [r for r in bank.responses if r.split == "assessment" and r.rubric == "repair"]
     gold = as_matrix([r.labels for r in held])
-    pred = decide_all(det.model.predict_proba([r.text for r in held], detect.normalise, det.cue_features))
+    pred = decide_all(
+        det.model.predict_proba([r.text for r in held], detect.normalise, det.cue_features), repairdetect.decide
+    )
     table(
         f"Held-out repair assessment items ({len(held)}, never trained on)",
         {"repair detector": scores(gold, pred), "repair cue rules": scores(gold, cue_rules([r.text for r in held]))},
