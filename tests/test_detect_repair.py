@@ -285,3 +285,16 @@ def test_an_exercise_that_mixes_rubrics_is_refused_with_a_fix(tmp_path):
     problems = [str(p) for p in validate_bank(tmp_path / "modules").problems]
     assert any("'three_moves' response in a 'repair' exercise" in p and "Fix:" in p for p in problems), problems
     assert any("only response exercises have a rubric" in p for p in problems), problems
+
+
+def test_the_self_check_names_the_repair_moves_for_a_repair_item():
+    from framelab.selfstudy import CheckReport, ItemCheck
+
+    report = CheckReport("m5_alliance")
+    report.items.append(
+        ItemCheck("repair_moves", "moves", "m5-r999", False, ["validate"], ["state_boundary"], "It owns it.", "repair")
+    )
+    report.items.append(ItemCheck("other", "moves", "m3-r999", True, ["validate"], ["validate"], "Named it."))
+    text = report.render()
+    assert "you chose Thank them for saying it; the answer is Own your part." in text
+    assert "right    m3-r999: Validate the feeling" in text
