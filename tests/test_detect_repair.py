@@ -298,3 +298,13 @@ def test_the_self_check_names_the_repair_moves_for_a_repair_item():
     text = report.render()
     assert "you chose Thank them for saying it; the answer is Own your part." in text
     assert "right    m3-r999: Validate the feeling" in text
+
+
+def test_a_bank_without_repair_replies_says_what_to_do(tmp_path):
+    data = json.loads(detect.DATA_FILE.read_text(encoding="utf-8"))
+    del data["repair"]  # a data file written before the repair rubric
+    path = tmp_path / "detect.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert detect.load_data(path).repair == () and detect.load_data(path).practice
+    with pytest.raises(detect.DetectError, match="no repair responses.*framelab build"):
+        repairdetect.load_repair_detector(path, use_cache=False)
