@@ -306,5 +306,5 @@ def test_a_bank_without_repair_replies_says_what_to_do(tmp_path):
     path = tmp_path / "detect.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert detect.load_data(path).repair == () and detect.load_data(path).practice
-    with pytest.raises(detect.DetectError, match="no repair responses.*framelab build"):
+    with pytest.raises(detect.DetectError, match=r"no repair responses.*framelab build"):
         repairdetect.load_repair_detector(path, use_cache=False)
