@@ -49,16 +49,24 @@ def graded_questions(bank: Bank) -> list[dict[str, Any]]:
     for module in bank.modules.values():
         for ex in module.meta.exercises:
             options, multi = OPTION_SETS[ex.kind]
+            question = QUESTIONS[ex.kind]
+            if ex.rubric == "repair":  # replies to ruptures: the repair rubric's names for the moves
+                from .repairdetect import menu_options
+
+                options, question = menu_options(options), question.replace("three moves", "three repair moves")
             for iid in ex.items:
                 qid = f"{ex.id}:{iid}"
-                q = {"qid": qid, "kind": ex.kind, "question": QUESTIONS[ex.kind], **_item_text(items[iid])}
+                q = {"qid": qid, "kind": ex.kind, "question": question, **_item_text(items[iid])}
                 out.append({**q, "options": dict(options), "multi": multi})
     return out
 
 
 def practice_sample(bank: Bank, n: int, seed: int = 2026) -> list[dict[str, Any]]:
-    """A seeded sample of practice responses, each asked as a full label set."""
-    pool = sorted((r for r in bank.responses if r.split == "practice"), key=lambda r: r.id)
+    """A seeded sample of practice responses to boundary bids, each asked as a full label set (replies
+    to ruptures are read with another rubric, and are rated through their graded exercise)."""
+    pool = sorted(
+        (r for r in bank.responses if r.split == "practice" and r.rubric == "three_moves"), key=lambda r: r.id
+    )
     chosen = random.Random(seed).sample(pool, min(n, len(pool)))
     options = {lab: lab for lab in LABELS}
     return [

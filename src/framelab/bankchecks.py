@@ -16,6 +16,7 @@ from .bankmodels import (
     END,
     NEAR_DUPLICATE_JACCARD,
     Bank,
+    Exercise,
     Problem,
     Response,
     Scenario,
@@ -269,6 +270,20 @@ def _near_duplicate_pairs(toks: list[frozenset[str]]) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
+#: The exercise kinds that ask about labelled responses (and so may carry a rubric).
+RESPONSE_KINDS = ("single_label", "moves", "missing_move")
+
+
+def _other_rubric(it: Response | Vignette, ex: Exercise) -> tuple[str, str] | None:
+    """Why a response does not belong in this exercise's rubric (message, fix), or None."""
+    if isinstance(it, Response) and it.rubric != ex.rubric:
+        return (
+            f"is a '{it.rubric}' response in a '{ex.rubric}' exercise",
+            f"use '{ex.rubric}' responses only, or set the exercise's 'rubric:' to '{it.rubric}'",
+        )
+    return None
+
+
 def reference_checks(bank: Bank, root: Path, *, check_references: bool = True) -> list[Problem]:
     """Every exercise points at existing, suitable, assessment items, each listed once."""
     out: list[Problem] = []
@@ -277,6 +292,11 @@ def reference_checks(bank: Bank, root: Path, *, check_references: bool = True) -
     for mod in bank.modules.values():
         rel = f"{root.name}/{mod.folder}/module.yaml"
         for ex in mod.meta.exercises:
+            if ex.rubric != "three_moves" and ex.kind not in RESPONSE_KINDS:
+                fix = f"use a response kind ({', '.join(RESPONSE_KINDS)}) or remove 'rubric: {ex.rubric}'"
+                out.append(
+                    Problem(rel, None, None, f"exercises.{ex.id}.rubric", "only response exercises have a rubric", fix)
+                )
             for iid in ex.items:
                 it = items.get(iid)
                 if it is None and not check_references:
@@ -304,7 +324,7 @@ def reference_checks(bank: Bank, root: Path, *, check_references: bool = True) -
                             "use an assessment item, or change this item's split",
                         )
                     )
-                problem = unsuitable(it, ex.kind)
+                problem = unsuitable(it, ex.kind) or _other_rubric(it, ex)
                 if problem:
                     out.append(Problem(rel, None, iid, f"exercises.{ex.id}.items", problem[0], problem[1]))
             dup = [k for k, n in Counter(ex.items).items() if n > 1]

@@ -32,6 +32,9 @@ BoundaryKind = Literal[
 ]
 Severity = Literal["crossing", "violation"]
 AllianceEffect = Literal["strengthens", "strains"]
+#: What a labelled response, an exercise or a scenario practises (framelab.practice.RUBRICS): replies to a
+#: boundary bid (the three moves), or replies to a client who objects to something the therapist did (repair).
+RubricName = Literal["three_moves", "repair"]
 
 assert set(Relation.__args__) == set(RELATIONS)  # type: ignore[attr-defined]
 assert set(NextAction.__args__) == set(NEXT_ACTIONS)  # type: ignore[attr-defined]
@@ -98,6 +101,9 @@ class Response(_Strict):
     split: Split
     english: English
     tone: Register = Field(alias="register")  # named 'register' in the files
+    #: "repair" for a reply to a rupture: the eight labels read as the repair rubric names them; the
+    #: boundary-bid detector never learns from these, the repair detector does (framelab.repairdetect)
+    rubric: RubricName = "three_moves"
 
     @field_validator("labels")
     @classmethod
@@ -158,6 +164,8 @@ class Exercise(_Strict):
     ]
     title: str
     items: tuple[str, ...] = Field(min_length=1)
+    #: "repair": a response exercise on replies to ruptures; its menus use the repair rubric's names
+    rubric: RubricName = "three_moves"
 
 
 class ModuleMeta(_Strict):
@@ -226,7 +234,7 @@ class Scenario(_Strict):
     see: tuple[str, ...] = ()
     #: the moves it practises (framelab.practice.RUBRICS): the three moves, or the three repair moves
     #: (thank, own your part, get curious) for a client who objects to something the therapist did
-    rubric: Literal["three_moves", "repair"] = "three_moves"
+    rubric: RubricName = "three_moves"
 
 
 END = "END"

@@ -45,6 +45,10 @@ def public_content(bank: Bank, mod: Module) -> dict[str, Any]:
                 row["client"] = it.client
             rows.append(row)
         options, multi = OPTION_SETS[ex.kind]
+        if ex.rubric == "repair":
+            from .repairdetect import menu_options
+
+            options = menu_options(options)
         exercises[ex.id] = {
             "kind": ex.kind,
             "title": ex.title,

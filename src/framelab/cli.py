@@ -119,24 +119,47 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def cmd_detect(args: argparse.Namespace) -> int:
+def _train_detectors(no_cache: bool) -> int:
+    """Train (or load) both detectors and cache them, as ``make install`` does."""
     import time
 
-    from . import detect
+    from . import detect, repairdetect
 
     start = time.perf_counter()
     try:
-        detector = detect.load_detector(use_cache=not args.no_cache)
+        detector = detect.load_detector(use_cache=not no_cache)
     except detect.DetectError as exc:
         print(f"framelab detect: {exc}", file=sys.stderr)
         return 2
-    if args.train:
-        print(
-            f"Detector ready in {time.perf_counter() - start:.2f} s: learned from "
-            f"{len(detect.load_data().practice)} practice responses (bank data {detector.digest[:12]}); "
-            f"cache in {detect.cache_dir()}"
-        )
+    print(
+        f"Detector ready in {time.perf_counter() - start:.2f} s: learned from "
+        f"{len(detect.load_data().practice)} practice responses (bank data {detector.digest[:12]}); "
+        f"cache in {detect.cache_dir()}"
+    )
+    start = time.perf_counter()
+    try:
+        repairdetect.load_repair_detector(use_cache=not no_cache)
+    except detect.DetectError as exc:
+        print(f"Repair detector not trained ({exc}); rupture role-plays will be read by the repair cue rules.")
         return 0
+    print(
+        f"Repair detector ready in {time.perf_counter() - start:.2f} s: learned from "
+        f"{len(detect.load_data().repair)} practice replies to ruptures"
+    )
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from . import detect, repairdetect
+
+    if args.train:
+        return _train_detectors(args.no_cache)
+    load = repairdetect.load_repair_detector if args.rubric == "repair" else detect.load_detector
+    try:
+        detector = load(use_cache=not args.no_cache)
+    except detect.DetectError as exc:
+        print(f"framelab detect: {exc}", file=sys.stderr)
+        return 2
     replies, failed = detect.run_jsonl(detect.read_lines(sys.stdin.buffer), detector)
     for reply in replies:
         sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
@@ -231,7 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
         description='Reads lines like {"id": 1, "text": "..."} on stdin and writes, for each, '
         '{"id", "labels", "scores", "cues"} (or {"id", "error"}) on stdout. Exits 1 if any line failed.',
     )
-    p.add_argument("--train", action="store_true", help="only train (or load) the model and cache it, then exit")
+    p.add_argument(
+        "--rubric",
+        choices=["three_moves", "repair"],
+        default="three_moves",
+        help="which detector labels the lines: replies to boundary bids (default) or to ruptures (repair)",
+    )
+    p.add_argument("--train", action="store_true", help="only train (or load) both models and cache them, then exit")
     p.add_argument("--no-cache", action="store_true", help="train afresh and do not read or write the cache")
     p.set_defaults(func=cmd_detect)
     p = sub.add_parser("check", help="self-study: score your own graded answers in a notebook, with the reasons")

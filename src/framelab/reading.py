@@ -4,8 +4,9 @@ A :class:`Reading` is what the words did (labels, with the phrases that decided 
 label the client reacts to (:func:`framelab.practice.category`), and how sure that is. The reading
 comes from the detector (:mod:`framelab.detect`) when it is there, and otherwise from the same cue
 patterns it uses, as plain rules, so a role-play works the same with or without scikit-learn.
-Scenarios with the repair rubric (a client who objects to something the therapist did) are read
-with repair cues, because the detector learned from replies to boundary bids, not to ruptures.
+Scenarios with the repair rubric (a client who objects to something the therapist did) are read by
+the repair detector (:mod:`framelab.repairdetect`, trained on replies to ruptures), or, where it cannot
+load, by repair cue rules; the boundary-bid detector never reads them.
 
 Everything here is deterministic: the same reply gets the same reading in the notebook, in the
 saved transcript and in ``framelab roleplay``.
@@ -151,9 +152,15 @@ def by_rules(reply: str) -> Reading:
     return _from_cues({lab: hits[:4] for lab, hits in cue_matches(reply).items()}, "cue rules")
 
 
+def repair_cue_matches(text: str) -> dict[str, list[str]]:
+    """Per label, the repair cue phrases found in the text (at most four each)."""
+    return _matches(_REPAIR, text)
+
+
 def by_repair_cues(reply: str) -> Reading:
-    """A reply to a client's objection, read with the repair cues."""
-    return _from_cues(_matches(_REPAIR, reply), "repair cues")
+    """A reply to a client's objection, read with the repair cues: the fallback where the repair
+    detector (:mod:`framelab.repairdetect`) cannot load."""
+    return _from_cues(repair_cue_matches(reply), "repair cues")
 
 
 def from_detection(found: Any) -> Reading:
@@ -171,10 +178,14 @@ def from_detection(found: Any) -> Reading:
 
 
 def read(reply: str, client: str, detector: Detector | None, rubric: str = "three_moves") -> Reading:
-    """Read a reply. A detector that names the rubrics it was trained for (``rubrics``) is used only
-    for those; the boundary detector names only the three moves, so ruptures go to the repair cues.
-    A detector that refuses the text raises (the caller says why); one that cannot run (returns None)
-    leaves the reading to the cue rules, never to the ticks."""
+    """Read a reply. A set of readers (``for_rubric``, :class:`framelab.detect.Detectors`) gives the one
+    trained for the scenario's rubric: the repair detector for ruptures. A detector that names the rubrics
+    it was trained for (``rubrics``) is used only for those, so with no repair detector ruptures go to
+    the repair cues. A detector that refuses the text raises (the caller says why); one that cannot run
+    (returns None) leaves the reading to the cue rules, never to the ticks."""
+    pick = getattr(detector, "for_rubric", None)
+    if callable(pick):
+        detector = pick(rubric)
     if rubric == "repair" and (detector is None or rubric not in getattr(detector, "rubrics", {rubric})):
         return by_repair_cues(reply)
     found = detector(reply, client) if detector is not None else None

@@ -106,6 +106,7 @@ class ItemCheck:
     chosen: Any
     answer: Any
     rationale: str
+    rubric: str = "three_moves"  # "repair": the choices are named as the repair rubric names them
 
 
 @dataclass
@@ -124,21 +125,27 @@ class CheckReport:
             lines.append(f"  note: {note}")
         for i in self.items:
             if i.right:
-                lines.append(f"  right    {i.item}: {_show(i.chosen, i.kind)}")
+                lines.append(f"  right    {i.item}: {_show(i.chosen, i.kind, i.rubric)}")
                 continue
             if i.chosen in (None, "", []):
-                lines.append(f"  not yet  {i.item}: not answered yet; the answer is {_show(i.answer, i.kind)}.")
+                lines.append(
+                    f"  not yet  {i.item}: not answered yet; the answer is {_show(i.answer, i.kind, i.rubric)}."
+                )
             else:
-                chosen, answer = _show(i.chosen, i.kind), _show(i.answer, i.kind)
+                chosen, answer = _show(i.chosen, i.kind, i.rubric), _show(i.answer, i.kind, i.rubric)
                 lines.append(f"  not yet  {i.item}: you chose {chosen}; the answer is {answer}.")
             lines.append(f"           Why: {readable(i.rationale)}")
         return "\n".join(lines)
 
 
-def _show(value: Any, kind: str) -> str:
+def _show(value: Any, kind: str, rubric: str = "three_moves") -> str:
     from .vocabulary import OPTION_SETS
 
     names = OPTION_SETS[kind][0]
+    if rubric == "repair":
+        from .repairdetect import menu_options
+
+        names = menu_options(names)
     values = value if isinstance(value, list) else [value]
     return "; ".join(names.get(v, str(v)).split(":")[0] if isinstance(v, str) else str(v) for v in values)
 
@@ -186,6 +193,7 @@ def check_notebook(notebook: Path, modules: Path | None = None, bank: Any = None
                     picks.get(ex.id, {}).get(iid),
                     gold(items[iid], ex.kind),
                     items[iid].rationale,
+                    ex.rubric,
                 )
             )
     return report

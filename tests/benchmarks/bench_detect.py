@@ -8,12 +8,15 @@
 * Timing: cold start (import and load from the cache; training afresh), one response at a time,
   and 1,000 responses in one batch. The oracle guard: refusals on assessment items, on lightly
   edited copies of them, and (wrongly) on practice items.
+* The repair detector (replies to ruptures): the same figures on its own practice split and held-out
+  sets, against the repair cue rules, how often the role-play's client reacts to the right move, the
+  guard on paraphrases of the graded repair items, and the first reply to a rupture.
 * The course-deployment guard (self-checking off): of 44 heavier paraphrases of graded items
   (``tests/data/guard_paraphrases.jsonl``), how many the detector answers with the key's labels; of 94
   trainee-style replies to new client lines (``tests/data/heldout_replies.jsonl``), how many it refuses.
   The same held-out replies, labelled from the codebook, give a held-out macro-F1 never used in training.
 
-    python tests/benchmarks/bench_detect.py [--repeats 5] [--guard-only]
+    python tests/benchmarks/bench_detect.py [--repeats 5] [--guard-only] [--repair-only]
 """
 
 from __future__ import annotations
@@ -56,8 +59,8 @@ def scores(gold: np.ndarray, pred: np.ndarray) -> dict:
     }
 
 
-def decide_all(probs: np.ndarray) -> np.ndarray:
-    return as_matrix([detect.decide(list(row)) for row in probs])
+def decide_all(probs: np.ndarray, decide=detect.decide) -> np.ndarray:
+    return as_matrix([decide(list(row)) for row in probs])
 
 
 def keyword(texts) -> np.ndarray:
@@ -80,10 +83,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--guard-only", action="store_true", help="only the deployment guard and the held-out replies")
+    parser.add_argument("--repair-only", action="store_true", help="only the repair detector's figures")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
     if args.guard_only:
         deployment_guard()
+        return
+    if args.repair_only:
+        repair_detector(args.repeats)
         return
 
     data = detect.load_data()
@@ -125,7 +132,7 @@ def main() -> None:
     )
 
     bank = load_bank(ROOT / "modules")
-    held = [r for r in bank.responses if r.split == "assessment"]
+    held = [r for r in bank.responses if r.split == "assessment" and r.rubric == "three_moves"]
     gold = as_matrix([r.labels for r in held])
     model = detect.fit(practice)
     pred = decide_all(model.predict_proba([r.text for r in held]))
@@ -198,6 +205,7 @@ def main() -> None:
     wrong = sum(det.guard.match(e.text) is not None for e in practice)
     print(f"  practice items wrongly refused: {wrong} of {len(practice)}")
     deployment_guard()
+    repair_detector(args.repeats)
 
 
 def read_jsonl(name: str) -> list[dict]:
@@ -241,6 +249,139 @@ def deployment_guard() -> None:
         f"Held-out trainee-style replies ({len(held)}, new client lines, written and labelled blind; never trained on)",
         {"detector": scores(gold, pred), "keyword rules": scores(gold, keyword([h["text"] for h in held]))},
     )
+
+
+def readings_right(readings: list, items: list[dict]) -> tuple[int, int]:
+    """How often the client reacts to the right move (sure, and the dominant label is the gold one's),
+    and how often it is unsure and asks what the therapist means."""
+    from framelab.practice import category
+
+    right = sum(
+        bool(r.labels) and not r.unsure and r.category == category(it["labels"])
+        for r, it in zip(readings, items, strict=True)
+    )
+    return right, sum(r.unsure for r in readings)
+
+
+def repair_detector(repeats: int) -> None:
+    """The repair detector (replies to ruptures): cross-validated on its practice split, then on the repair
+    assessment items and on 40 trainee-style replies to new objections written before it existed
+    (``tests/data/repair_heldout.jsonl``, never trained or tuned on), against the repair cue rules that
+    read ruptures before it (and still do where it cannot load)."""
+    from framelab import repairdetect
+    from framelab.reading import by_repair_cues, from_detection
+
+    data = detect.load_data()
+    practice = list(data.repair)
+    y = as_matrix([e.labels for e in practice])
+    prevalence = y.mean(axis=0)
+    strata = [min(e.labels, key=lambda lab: prevalence[LABELS.index(lab)]) for e in practice]
+    print(
+        f"\n=== The repair detector ===\nrepair practice split: {len(practice)} replies to ruptures; "
+        + ", ".join(f"{lab} {int(y[:, i].sum())}" for i, lab in enumerate(LABELS))
+    )
+    cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=repeats, random_state=0)
+    gold_parts, pred_parts = [], []
+    for train, test in cv.split(practice, strata):
+        model = repairdetect.fit([practice[i] for i in train])
+        gold_parts.append(y[test])
+        pred_parts.append(decide_all(model.predict_proba([practice[i].text for i in test]), repairdetect.decide))
+    cue_texts = [e.text for e in practice]
+    table(
+        f"Cross-validation on the repair practice split ({repeats} x 5 folds, out-of-fold predictions pooled)",
+        {
+            "repair detector": scores(np.vstack(gold_parts), np.vstack(pred_parts)),
+            "repair cue rules": scores(y, cue_rules(cue_texts)),
+        },
+    )
+
+    det = repairdetect.load_repair_detector(deployment=False)
+    bank = load_bank(ROOT / "modules")
+    held = [r for r in bank.responses if r.split == "assessment" and r.rubric == "repair"]
+    gold = as_matrix([r.labels for r in held])
+    pred = decide_all(
+        det.model.predict_proba([r.text for r in held], detect.normalise, det.cue_features), repairdetect.decide
+    )
+    table(
+        f"Held-out repair assessment items ({len(held)}, never trained on)",
+        {"repair detector": scores(gold, pred), "repair cue rules": scores(gold, cue_rules([r.text for r in held]))},
+    )
+    items = read_jsonl("repair_heldout.jsonl")
+    texts = [it["text"] for it in items]
+    ours = [from_detection(d) for d in det.detect_many([det.check(t) for t in texts])]
+    rules = [by_repair_cues(t) for t in texts]
+    table(
+        f"Held-out trainee-style replies to ruptures ({len(items)}, tests/data/repair_heldout.jsonl; "
+        "written before the detector, never trained or tuned on)",
+        {
+            "repair detector": scores(as_matrix([it["labels"] for it in items]), as_matrix([r.labels for r in ours])),
+            "repair cue rules": scores(as_matrix([it["labels"] for it in items]), cue_rules(texts)),
+        },
+    )
+    for name, readings in (("repair detector", ours), ("repair cue rules", rules)):
+        right, unsure = readings_right(readings, items)
+        print(
+            f"  {name}: the client reacts to the right move {right} of {len(items)} times; "
+            f"unsure (asks what you mean) {unsure}; wrong move {len(items) - right - unsure}"
+        )
+    repair_guard_and_timing()
+
+
+def cue_rules(texts: list[str]) -> np.ndarray:
+    from framelab.reading import by_repair_cues
+
+    return as_matrix([by_repair_cues(t).labels or ["ignore_redirect"] for t in texts])
+
+
+def repair_guard_and_timing() -> None:
+    """The guard in a course deployment for the repair exercise, and the role-play's first reply to a rupture."""
+    import threading
+
+    from framelab import repairdetect
+    from framelab.detect import LazyDetector
+    from framelab.reading import read
+
+    bank = load_bank(ROOT / "modules")
+    key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
+    moves = {r.id: {m for m in r.labels if m in LABELS[:3]} for r in bank.responses if r.split == "assessment"}
+    paraphrases, held = read_jsonl("repair_guard_paraphrases.jsonl"), read_jsonl("repair_heldout.jsonl")
+    print("\nRepair deployment guard (the same threshold, not tuned on these sets)")
+    for name, deployment in (("self-study (copy guard only)", False), ("course deployment", True)):
+        det = repairdetect.load_repair_detector(deployment=deployment)
+        answered = same_moves = refused_para = 0
+        for p in paraphrases:
+            try:
+                found = set(det.detect(p["text"]).labels)
+            except detect.Refused:
+                refused_para += 1
+                continue
+            answered += found == key[p["of"]]
+            same_moves += {m for m in found if m in LABELS[:3]} == moves[p["of"]]
+        n_ref = 0
+        for h in held:
+            try:
+                det.check(h["text"])
+            except detect.Refused:
+                n_ref += 1
+        print(
+            f"  {name}: paraphrases of graded repair items ({len(paraphrases)}) answered with the key's labels "
+            f"{answered} ({answered / len(paraphrases):.0%}), with the key's moves {same_moves}, refused "
+            f"{refused_para}; held-out replies to ruptures refused {n_ref} of {len(held)} ({n_ref / len(held):.0%})"
+        )
+    reply = "You're right, I got that wrong and I'm sorry. What was it like for you to hear it?"
+    for wait in (True, False):
+        repairdetect.default_repair_detector.cache_clear()
+        detect.default_detector.cache_clear()
+        lazy = LazyDetector()
+        ready = threading.Event()
+        lazy.start(on_ready=ready.set)
+        if wait:
+            ready.wait()
+        start = time.perf_counter()
+        read(reply, "You got me wrong.", lazy, "repair")
+        took = time.perf_counter() - start
+        what = "after the preload finished" if wait else "typed at once, while it still loads (from the cache)"
+        print(f"  first reply to a rupture, {what}: {took * 1000:.0f} ms")
 
 
 def json_line(i: int, text: str) -> str:
