@@ -430,3 +430,30 @@ def test_busy_disables_the_button_at_once_and_restores_it():
         assert button.disabled and button.description == "Checking..." and "Checking..." in status.value
         raise RuntimeError("the work failed")
     assert not button.disabled and button.description == "Check"  # put back, whatever happened
+
+
+def test_repair_deck_asks_and_answers_in_the_repair_rubrics_names(tmp_path, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    lesson = make_lesson(tmp_path)
+    rupture = {
+        "id": "r1",
+        "situation": "late-start",
+        "client": "You were twenty minutes late and said nothing.",
+        "text": "You're right, and thank you for saying it. I was late, and that's on me.",
+        "labels": ["validate", "state_boundary"],
+        "rationale": "Thanks, then owns it.",
+        "difficulty": 1,
+        "rubric": "repair",
+    }
+    bid = {**rupture, "id": "b1", "rubric": "three_moves", "labels": ["validate"]}
+    lesson.content["practice"] = [bid, rupture]
+    lesson.practice_repair()
+    deck = lesson.view
+    assert [it["id"] for it in deck.items] == ["r1"]  # replies to ruptures only
+    assert "Own your part" in deck.boxes["state_boundary"].description
+    deck.boxes["validate"].value = True
+    assert deck.on_check() is False
+    assert "Thank them for saying it" in deck.feedback.value and "Own your part" in deck.feedback.value
+    assert "Validate the feeling" not in deck.feedback.value
+    lesson.practice()  # the boundary deck leaves the ruptures out
+    assert [it["id"] for it in lesson.view.items] == ["b1"]

@@ -65,6 +65,7 @@ def public_content(bank: Bank, mod: Module) -> dict[str, Any]:
             "labels": list(r.labels),
             "rationale": r.rationale,
             "difficulty": r.difficulty,
+            "rubric": r.rubric,
         }
         for r in mod.responses
         if r.split == "practice"

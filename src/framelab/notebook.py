@@ -113,8 +113,17 @@ class Lesson:
         """Show the practice deck (easiest first)."""
         from .widgets import PracticeDeck
 
-        deck = PracticeDeck(self.practice_items(situation, max_difficulty), on_check=self._worked)
+        items = [it for it in self.practice_items(situation, max_difficulty) if it.get("rubric") != "repair"]
+        deck = PracticeDeck(items, on_check=self._worked)
         self._show(deck)
+
+    def practice_repair(self, max_difficulty: int = 3) -> None:
+        """Show the practice deck of replies to ruptures, read with the repair rubric's names (easiest first)."""
+        from .practice import RUBRICS, repair_questions
+        from .widgets import PracticeDeck
+
+        items = [it for it in self.practice_items(max_difficulty=max_difficulty) if it.get("rubric") == "repair"]
+        self._show(PracticeDeck(items, repair_questions(), on_check=self._worked, titles=RUBRICS["repair"].titles))
 
     def _vignette_deck(self, family: str, max_difficulty: int) -> None:
         from .practice import VIGNETTE_QUESTIONS

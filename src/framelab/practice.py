@@ -6,7 +6,7 @@ The widgets in :mod:`framelab.widgets` only display what these return.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .vocabulary import LABELS, THREE_MOVES, TITLES
@@ -50,22 +50,25 @@ class Verdict:
     def exact(self) -> bool:
         return self.chosen == self.gold
 
+    #: what each label is called where the item is read (the repair rubric names them for ruptures)
+    titles: Mapping[str, str] = field(default_factory=lambda: TITLES, compare=False)
+
     def lines(self) -> list[str]:
         """The verdict in plain words, one point per line."""
         if not self.chosen:
             return ["Choose at least one label first."]
         out = ["Exactly right." if self.exact else "Not quite."]
         if self.found:
-            out.append("You spotted: " + ", ".join(TITLES[x] for x in self.found) + ".")
+            out.append("You spotted: " + ", ".join(self.titles[x] for x in self.found) + ".")
         if self.missed:
-            out.append("Also there: " + ", ".join(TITLES[x] for x in self.missed) + ".")
+            out.append("Also there: " + ", ".join(self.titles[x] for x in self.missed) + ".")
         if self.extra:
-            out.append("Not in this response: " + ", ".join(TITLES[x] for x in self.extra) + ".")
+            out.append("Not in this response: " + ", ".join(self.titles[x] for x in self.extra) + ".")
         return out
 
 
-def assess(chosen: Iterable[str], gold: Iterable[str]) -> Verdict:
-    return Verdict(frozenset(chosen), frozenset(gold))
+def assess(chosen: Iterable[str], gold: Iterable[str], titles: Mapping[str, str] = TITLES) -> Verdict:
+    return Verdict(frozenset(chosen), frozenset(gold), titles)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,15 @@ def response_questions() -> list[Question]:
 
     options = {lab: f"{TITLES[lab]}: {MEANINGS[lab]}" for lab in LABELS}
     return [Question("labels", "Which labels fit this response? Tick every one that applies.", options, True)]
+
+
+def repair_questions() -> list[Question]:
+    """The same eight labels for a reply to a rupture, named and explained as the repair rubric reads them."""
+    from .repairdetect import MEANINGS as REPAIR_MEANINGS
+
+    rb = RUBRICS["repair"]
+    options = {lab: f"{rb.title(lab)}: {REPAIR_MEANINGS[lab]}" for lab in LABELS}
+    return [Question("labels", "What does this reply do? Tick every one that applies.", options, True)]
 
 
 def vignette_questions() -> list[Question]:

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import html
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,11 +130,13 @@ class PracticeDeck:
         items: Sequence[dict[str, Any]],
         questions: Sequence[practice.Question] | None = None,
         on_check: Callable[[], None] | None = None,
+        titles: Mapping[str, str] = practice.TITLES,
     ):
         if not items:
             raise ValueError("there are no practice items to show")
         self.items = list(items)
         self.questions = list(questions) if questions is not None else practice.response_questions()
+        self.titles = titles  # what the feedback calls each label (the repair rubric's names for ruptures)
         self.on_check_hook = on_check  # e.g. time-keeping (framelab.activity)
         self.index = 0
         self.position = w.HTML()
@@ -202,7 +204,7 @@ class PracticeDeck:
         all_right, answered = True, True
         for q in self.questions:
             if q.multi:
-                verdict = practice.assess(self.chosen(), self.item[q.field])
+                verdict = practice.assess(self.chosen(), self.item[q.field], self.titles)
                 lines += verdict.lines()
                 all_right &= verdict.exact
                 answered &= bool(verdict.chosen)
