@@ -9,8 +9,10 @@ Everything here runs as root (each user's server runs as that Unix user). Every 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -62,12 +64,71 @@ def sh(*cmd: str, user: str | None = None, cwd: Path | None = None, env: dict[st
     return proc
 
 
+# --------------------------------------------------------------------------- one run at a time
+
+#: The machine-wide lock a load run holds from start to end (released by the kernel if it dies).
+LOCK = Path("/run/lock/framelab-load-test.lock")
+
+
+class MachineBusy(AssertionError):
+    pass
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(what: str) -> Iterator[None]:
+    """Hold the machine's load-test lock, or fail at once naming the run that holds it. Two load runs at
+    once on one machine distort each other's figures, and before each run had accounts of its own, the
+    first run's clean-up killed the second's servers and grading and removed its trainees' homes."""
+    path = LOCK if LOCK.parent.is_dir() else Path("/tmp") / LOCK.name
+    fh = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "a run that did not say who it is"
+        fh.close()
+        raise MachineBusy(
+            f"another load run is using this machine ({holder}; lock {path}): two at once would distort "
+            "each other's figures. Run this again when it has finished."
+        ) from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, {what}, since {time.strftime('%H:%M:%S')}\n")
+        fh.flush()
+        yield
+    finally:
+        fh.close()  # closing releases the lock
+
+
 # --------------------------------------------------------------------------- accounts
+
+#: The comment (GECOS field) of every account a load run makes, so that a later run, holding the
+#: lock, can find and remove the accounts of a run that was killed before it could clean up.
+ACCOUNT_MARK = "framelab load test account"
+
+
+def run_prefix() -> str:
+    """A prefix for one run's accounts ('fl' and four hex digits), so that no two runs share an account."""
+    return "fl" + secrets.token_hex(2)
+
+
+def remove_stale_accounts() -> list[str]:
+    """Remove the accounts (and their processes and homes) that earlier load runs made and left
+    behind. Only while holding :func:`one_run_at_a_time`'s lock: then no other load run is alive."""
+    stale = sorted(p.pw_name for p in pwd.getpwall() if p.pw_gecos == ACCOUNT_MARK)
+    for user in stale:
+        kill_user_processes(user)
+        sh("userdel", "--remove", user, check=False)
+    for prefix in sorted({user.rsplit("-", 1)[0] for user in stale}):
+        sh("groupdel", f"{prefix}-instructors", check=False)
+    return stale
 
 
 @dataclass(frozen=True)
 class Accounts:
-    """The course's Unix accounts: a grader (in the instructors' group), an instructor, trainees."""
+    """The course's Unix accounts: a grader (in the instructors' group), an instructor, trainees.
+    Every name starts with ``prefix``, which is this run's own (:func:`run_prefix`)."""
 
     prefix: str
     trainees: tuple[str, ...]
@@ -90,13 +151,18 @@ class Accounts:
 
     @classmethod
     def numbered(cls, prefix: str, count: int, extra: tuple[str, ...] = ()) -> Accounts:
-        return cls(prefix, tuple(f"{prefix}-t{n:03d}" for n in range(1, count + 1)) + extra)
+        """``count`` numbered trainees, then one trainee for each name in ``extra`` (all under ``prefix``)."""
+        numbered = [f"t{n:03d}" for n in range(1, count + 1)]
+        return cls(prefix, tuple(f"{prefix}-{name}" for name in [*numbered, *extra]))
+
+    def named(self, name: str) -> str:
+        """The account of the trainee made for ``name`` (one of ``numbered``'s ``extra``)."""
+        return f"{self.prefix}-{name}"
 
     def create(self) -> None:
         sh("groupadd", "-f", self.group)
-        for user in self.everyone:
-            if sh("id", user, check=False).returncode:
-                sh("useradd", "--create-home", "--shell", "/bin/bash", user)
+        for user in self.everyone:  # never an account that exists already: it belongs to someone else
+            sh("useradd", "--create-home", "--shell", "/bin/bash", "--comment", ACCOUNT_MARK, user)
         sh("usermod", "-aG", self.group, self.grader)
 
     def remove(self) -> None:
@@ -107,8 +173,6 @@ class Accounts:
 
 
 def uid_of(user: str) -> int:
-    import pwd
-
     return pwd.getpwnam(user).pw_uid
 
 
