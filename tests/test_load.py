@@ -51,7 +51,6 @@ from hubkit import (
     Course,
     MachineBusy,
     MemoryWatch,
-    Trainee,
     build_course,
     kill_user_processes,
     launch_hub,
@@ -61,12 +60,10 @@ from hubkit import (
     postgres,
     problems,
     remove_stale_accounts,
-    roleplay_turn_code,
     run_prefix,
-    save_choices_code,
-    setup_cell,
     sh,
 )
+from labclient import Trainee, roleplay_turn_code, save_choices_code, setup_cell
 
 from framelab import answers as store
 from framelab import dbretry, exchange, safejson
