@@ -78,7 +78,8 @@ test-hub: install system-deps
 	$(BIN)/python -m pytest -m hub -p no:cacheprovider
 
 # A whole cohort on one hub at once (LOAD_TRAINEES, default 40) and its faults; figures printed and
-# written to test-output/load-figures.json. Not part of `make test`; needs what test-hub needs.
+# written to test-output/load-figures.json. Not part of `make test` (.ci/run runs it after); needs
+# what test-hub needs. One load run at a time on a machine (a second one stops and says so).
 LOAD_TRAINEES ?= 40
 test-load: install system-deps
 	LOAD_TRAINEES=$(LOAD_TRAINEES) $(BIN)/python -m pytest -m load -p no:cacheprovider -s tests/test_load.py

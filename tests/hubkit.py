@@ -1,7 +1,7 @@
 """Pieces for tests that run a Frame Lab course on a real JupyterHub on loopback (the load run,
 ``tests/test_load.py``): Unix accounts, a PostgreSQL server that can be restarted, the course
-environment from the wheel, the hub from ``deploy/jupyterhub/``, and a trainee driven through
-the same HTTP and websocket requests JupyterLab makes.
+environment from the wheel, the hub from ``deploy/jupyterhub/``, and memory and CPU read from
+``/proc``. A trainee's JupyterLab, as its requests, is in ``tests/labclient.py``.
 
 Everything here runs as root (each user's server runs as that Unix user). Every wait is bounded.
 """
@@ -9,22 +9,21 @@ Everything here runs as root (each user's server runs as that Unix user). Every 
 from __future__ import annotations
 
 import contextlib
-import json
+import fcntl
 import os
+import pwd
 import secrets
 import shutil
 import signal
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
-import websocket
 from conftest import BIN, ROOT, copy_course
 from pgserver import DATABASE, USER, _as_owner, free_port, server_bin
 
@@ -62,12 +61,71 @@ def sh(*cmd: str, user: str | None = None, cwd: Path | None = None, env: dict[st
     return proc
 
 
+# --------------------------------------------------------------------------- one run at a time
+
+#: The machine-wide lock a load run holds from start to end (released by the kernel if it dies).
+LOCK = Path("/run/lock/framelab-load-test.lock")
+
+
+class MachineBusy(AssertionError):
+    pass
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(what: str) -> Iterator[None]:
+    """Hold the machine's load-test lock, or fail at once naming the run that holds it. Two load runs at
+    once on one machine distort each other's figures, and before each run had accounts of its own, the
+    first run's clean-up killed the second's servers and grading and removed its trainees' homes."""
+    path = LOCK if LOCK.parent.is_dir() else Path("/tmp") / LOCK.name
+    fh = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "a run that did not say who it is"
+        fh.close()
+        raise MachineBusy(
+            f"another load run is using this machine ({holder}; lock {path}): two at once would distort "
+            "each other's figures. Run this again when it has finished."
+        ) from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, {what}, since {time.strftime('%H:%M:%S')}\n")
+        fh.flush()
+        yield
+    finally:
+        fh.close()  # closing releases the lock
+
+
 # --------------------------------------------------------------------------- accounts
+
+#: The comment (GECOS field) of every account a load run makes, so that a later run, holding the
+#: lock, can find and remove the accounts of a run that was killed before it could clean up.
+ACCOUNT_MARK = "framelab load test account"
+
+
+def run_prefix() -> str:
+    """A prefix for one run's accounts ('fl' and four hex digits), so that no two runs share an account."""
+    return "fl" + secrets.token_hex(2)
+
+
+def remove_stale_accounts() -> list[str]:
+    """Remove the accounts (and their processes and homes) that earlier load runs made and left
+    behind. Only while holding :func:`one_run_at_a_time`'s lock: then no other load run is alive."""
+    stale = sorted(p.pw_name for p in pwd.getpwall() if p.pw_gecos == ACCOUNT_MARK)
+    for user in stale:
+        kill_user_processes(user)
+        sh("userdel", "--remove", user, check=False)
+    for prefix in sorted({user.rsplit("-", 1)[0] for user in stale}):
+        sh("groupdel", f"{prefix}-instructors", check=False)
+    return stale
 
 
 @dataclass(frozen=True)
 class Accounts:
-    """The course's Unix accounts: a grader (in the instructors' group), an instructor, trainees."""
+    """The course's Unix accounts: a grader (in the instructors' group), an instructor, trainees.
+    Every name starts with ``prefix``, which is this run's own (:func:`run_prefix`)."""
 
     prefix: str
     trainees: tuple[str, ...]
@@ -90,13 +148,18 @@ class Accounts:
 
     @classmethod
     def numbered(cls, prefix: str, count: int, extra: tuple[str, ...] = ()) -> Accounts:
-        return cls(prefix, tuple(f"{prefix}-t{n:03d}" for n in range(1, count + 1)) + extra)
+        """``count`` numbered trainees, then one trainee for each name in ``extra`` (all under ``prefix``)."""
+        numbered = [f"t{n:03d}" for n in range(1, count + 1)]
+        return cls(prefix, tuple(f"{prefix}-{name}" for name in [*numbered, *extra]))
+
+    def named(self, name: str) -> str:
+        """The account of the trainee made for ``name`` (one of ``numbered``'s ``extra``)."""
+        return f"{self.prefix}-{name}"
 
     def create(self) -> None:
         sh("groupadd", "-f", self.group)
-        for user in self.everyone:
-            if sh("id", user, check=False).returncode:
-                sh("useradd", "--create-home", "--shell", "/bin/bash", user)
+        for user in self.everyone:  # never an account that exists already: it belongs to someone else
+            sh("useradd", "--create-home", "--shell", "/bin/bash", "--comment", ACCOUNT_MARK, user)
         sh("usermod", "-aG", self.group, self.grader)
 
     def remove(self) -> None:
@@ -107,8 +170,6 @@ class Accounts:
 
 
 def uid_of(user: str) -> int:
-    import pwd
-
     return pwd.getpwnam(user).pw_uid
 
 
@@ -422,181 +483,6 @@ def launch_hub(c: Course) -> None:
     }
     c.hub = Hub(f"http://127.0.0.1:{port}", token)
     c.start_hub()
-
-
-# --------------------------------------------------------------------------- a trainee, as JupyterLab
-
-
-class KernelError(AssertionError):
-    pass
-
-
-class Trainee:
-    """One trainee's JupyterLab, as its requests: the Contents, Sessions and Kernels APIs, the kernel's
-    websocket (Jupyter's JSON protocol), and nbgrader's Assignment List handlers."""
-
-    def __init__(self, hub: Hub, user: str, token: str):
-        self.hub, self.user, self.token = hub, user, token
-        self.headers = {"Authorization": f"token {token}"}
-        self.base = f"{hub.url}/user/{user}"
-        self.kernel_id: str | None = None
-        self.ws: websocket.WebSocket | None = None
-        self.session = uuid.uuid4().hex
-        self.http = requests.Session()
-        self.http.headers.update(self.headers)
-
-    def get(self, path: str, **kw) -> requests.Response:
-        return self.http.get(f"{self.base}/{path}", timeout=kw.pop("timeout", 120), **kw)
-
-    def post(self, path: str, **kw) -> requests.Response:
-        return self.http.post(f"{self.base}/{path}", timeout=kw.pop("timeout", 300), **kw)
-
-    def put(self, path: str, **kw) -> requests.Response:
-        return self.http.put(f"{self.base}/{path}", timeout=kw.pop("timeout", 120), **kw)
-
-    # ---------------------------------------------------------------- nbgrader's Assignment List
-
-    def fetch(self) -> None:
-        listed = self.get(f"assignments?course_id={COURSE}")
-        assert listed.ok and ASSIGNMENT in listed.text, listed.text[:2000]
-        r = self.post("assignments/fetch", data={"course_id": COURSE, "assignment_id": ASSIGNMENT})
-        assert r.ok and json.loads(r.text).get("success"), r.text[:2000]
-
-    def submit(self) -> dict[str, Any]:
-        r = self.post("assignments/submit", data={"course_id": COURSE, "assignment_id": ASSIGNMENT})
-        assert r.ok, r.text[:2000]
-        return json.loads(r.text)
-
-    # ---------------------------------------------------------------- notebook and kernel
-
-    def open_notebook(self) -> dict[str, Any]:
-        r = self.get(f"api/contents/{ASSIGNMENT}/{ASSIGNMENT}.ipynb?type=notebook&content=1")
-        assert r.ok, r.text[:2000]
-        return r.json()["content"]
-
-    def read_file(self, name: str) -> str:
-        r = self.get(f"api/contents/{ASSIGNMENT}/{name}?type=file&format=text&content=1")
-        assert r.ok, r.text[:2000]
-        return r.json()["content"]
-
-    def start_kernel(self) -> None:
-        body = {
-            "path": f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
-            "name": f"{ASSIGNMENT}.ipynb",
-            "type": "notebook",
-            "kernel": {"name": "python3"},
-        }
-        r = self.post("api/sessions", json=body)
-        assert r.status_code == 201, r.text[:2000]
-        self.kernel_id = r.json()["kernel"]["id"]
-        self.connect()
-
-    def connect(self, limit: float = 120) -> None:
-        ws_base = self.base.replace("http://", "ws://")
-        url = f"{ws_base}/api/kernels/{self.kernel_id}/channels?session_id={self.session}"
-        start, last = time.monotonic(), None
-        while time.monotonic() - start < limit:
-            try:
-                self.ws = websocket.create_connection(url, header=[f"Authorization: token {self.token}"], timeout=300)
-                return
-            except (OSError, websocket.WebSocketException) as exc:
-                last = exc
-                time.sleep(1)
-        raise KernelError(f"{self.user}: the kernel's websocket did not open within {limit:.0f} s: {last}")
-
-    def close(self) -> None:
-        if self.ws is not None:
-            with contextlib.suppress(Exception):
-                self.ws.close()
-            self.ws = None
-
-    def send(self, code: str) -> str:
-        """Send an execute request on the kernel's websocket (Jupyter's JSON protocol); return its id."""
-        assert self.ws is not None
-        msg_id = uuid.uuid4().hex
-        header = {
-            "msg_id": msg_id,
-            "username": self.user,
-            "session": self.session,
-            "msg_type": "execute_request",
-            "version": "5.3",
-            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        content = {
-            "code": code,
-            "silent": False,
-            "store_history": True,
-            "user_expressions": {},
-            "allow_stdin": False,
-            "stop_on_error": True,
-        }
-        message = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
-        self.ws.send(json.dumps({**message, "buffers": []}))
-        return msg_id
-
-    def execute(self, code: str, limit: float = 300) -> str:
-        """Run ``code`` in the kernel as JupyterLab does; return its printed output, or raise with its error."""
-        assert self.ws is not None
-        msg_id = self.send(code)
-        out: list[str] = []
-        error: str | None = None
-        replied = idle = False
-        start = time.monotonic()
-        while not (replied and idle):
-            if time.monotonic() - start > limit:
-                raise KernelError(f"{self.user}: no reply from the kernel within {limit:.0f} s")
-            msg = json.loads(self.ws.recv())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = msg["header"]["msg_type"]
-            if kind == "stream":
-                out.append(msg["content"]["text"])
-            elif kind == "error":
-                error = "\n".join(msg["content"]["traceback"])
-            elif kind == "status" and msg["content"]["execution_state"] == "idle":
-                idle = True
-            elif kind == "execute_reply":
-                replied = True
-        if error is not None:
-            raise KernelError(f"{self.user}: the kernel raised:\n{error}")
-        return "".join(out)
-
-
-def setup_cell(notebook: dict[str, Any]) -> str:
-    """The source of the notebook's setup cell (grade id ``*_setup``)."""
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("grade_id", "").endswith("_setup"):
-            source = cell["source"]
-            return "".join(source) if isinstance(source, list) else source
-    raise AssertionError("the notebook has no setup cell")
-
-
-def roleplay_turn_code(scenario: str, reply: str, ticks: list[str]) -> str:
-    """One role-play turn through the role-play widget: type a reply, tick moves, press Respond."""
-    return (
-        f"lesson.roleplay({scenario!r})\n"
-        "_rp = lesson.view\n"
-        f"_rp.reply.value = {reply!r}\n"
-        f"for _lab in {ticks!r}:\n"
-        "    _rp.ticks[_lab].value = True\n"
-        "_rp.respond.click()\n"
-        "print('turns', len(_rp.session.turns))\n"
-    )
-
-
-def save_choices_code(exercise: str, picks: dict[str, Any]) -> str:
-    """Choose in an exercise's menus (or tick boxes) as a trainee does: every change saves answers.json."""
-    return (
-        f"_ex = lesson.exercise({exercise!r})\n"
-        "_ex.pick()\n"
-        f"for _item, _value in {picks!r}.items():\n"
-        "    if _ex.view.menus:\n"
-        "        _ex.view.menus[_item].value = _value\n"
-        "    else:\n"
-        "        for _lab in _value:\n"
-        "            _ex.view.ticks[_item][_lab].value = True\n"
-        "print(_ex.view.status.value)\n"
-    )
 
 
 # --------------------------------------------------------------------------- memory and CPU, from /proc

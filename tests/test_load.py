@@ -18,7 +18,12 @@ them to ``test-output/load-figures.json``.
 
 Then the faults, each on trainees of its own: the hub restarted while they work, the proxy killed,
 a server killed while saving choices, the inbound folder read-only at submit, and PostgreSQL
-restarted during ``framelab grade``.
+restarted during ``framelab grade``. Each fault test starts on a hub that answers (:func:`hub`):
+one that fails while the hub is down does not fail the next.
+
+Every run makes Unix accounts of its own (a fresh prefix, ``fl`` and four hex digits) and holds a
+machine-wide lock: two runs at once would distort each other's figures, and when two runs shared
+the same account names, the first one's clean-up killed the second's servers and grading.
 """
 
 from __future__ import annotations
@@ -44,30 +49,33 @@ from hubkit import (
     COURSE,
     Accounts,
     Course,
+    MachineBusy,
     MemoryWatch,
-    Trainee,
     build_course,
     kill_user_processes,
     launch_hub,
+    one_run_at_a_time,
     percentile,
     pids_of,
     postgres,
     problems,
-    roleplay_turn_code,
-    save_choices_code,
-    setup_cell,
+    remove_stale_accounts,
+    run_prefix,
     sh,
 )
+from labclient import Trainee, roleplay_turn_code, save_choices_code, setup_cell
 
 from framelab import answers as store
-from framelab import exchange, safejson
+from framelab import dbretry, exchange, safejson
 from framelab.audit import score_picks
 from framelab.bank import gold, load_bank
+from framelab.files import write_text_atomically
 
 pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.xdist_group("load")]
 
 TRAINEES = int(os.environ.get("LOAD_TRAINEES", "40"))
-FAULTS = ("fll-hub1", "fll-hub2", "fll-proxy", "fll-killed", "fll-closed")
+#: The trainees each fault test works with (accounts of their own, under this run's prefix).
+FAULTS = ("hub1", "hub2", "proxy", "killed", "closed")
 EXERCISE = "backfires"
 SCENARIO = "friends-when-we-finish"
 REPLY = (
@@ -108,13 +116,20 @@ def course() -> Any:
     found = problems()
     if found:
         pytest.fail("The load test cannot run here: " + "; ".join(found))
-    accounts = Accounts.numbered("fll", TRAINEES, extra=FAULTS)
-    top = Path(tempfile.mkdtemp(prefix="framelab-load-"))
-    top.chmod(0o755)
     with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(one_run_at_a_time(f"make test-load in {ROOT}"))
+        except MachineBusy as exc:
+            pytest.fail(str(exc))
+        left = remove_stale_accounts()
+        if left:
+            print(f"\nRemoved {len(left)} account(s) an earlier, interrupted load run left behind")
+        accounts = Accounts.numbered(run_prefix(), TRAINEES, extra=FAULTS)
+        top = Path(tempfile.mkdtemp(prefix="framelab-load-"))
+        top.chmod(0o755)
         stack.callback(shutil.rmtree, top, ignore_errors=True)
+        stack.callback(accounts.remove)  # first, so that a half-made set of accounts goes too
         accounts.create()
-        stack.callback(accounts.remove)
         pg = stack.enter_context(postgres(top / "pg"))
         c = build_course(top, pg, accounts)
         stack.callback(_stop_everything, c)
@@ -211,8 +226,10 @@ def trainee_run(c: Course, user: str, token: str, picks: dict[str, Any]) -> dict
 @pytest.fixture(scope="module")
 def load_run(course) -> dict[str, Any]:
     c: Course = course["c"]
-    users = [u for u in c.accounts.trainees if u not in FAULTS]
+    faults = {c.accounts.named(f) for f in FAULTS}
+    users = [u for u in c.accounts.trainees if u not in faults]
     plan = {u: planned_picks(n, course["key"], course["values"]) for n, u in enumerate(users)}
+    load_before = os.getloadavg()[0]
     with MemoryWatch(users) as memory:
         start = time.monotonic()
         # everyone logs in at once (the hub answers a start request when the server is up or after
@@ -229,6 +246,8 @@ def load_run(course) -> dict[str, Any]:
     graded = c.as_grader(str(c.env / "bin" / "framelab"), "grade", ASSIGNMENT, "--jobs", "2", "--no-progress")
     grading = time.monotonic() - start
     figures = summarise(users, ready, worked, runs, memory, grading)
+    figures["load_average_before"] = round(load_before, 1)
+    write_figures(figures)
     return {"users": users, "plan": plan, "runs": {r["user"]: r for r in runs}, "graded": graded, "figures": figures}
 
 
@@ -258,10 +277,55 @@ def summarise(users, ready, worked, runs, memory: MemoryWatch, grading: float) -
         "grading_s": round(grading, 1),
         "grading_per_submission_core_s": round(grading * 2 / max(1, len(users)), 2),
     }
-    print("\nLoad run figures:\n" + json.dumps(figures, indent=1))
-    FIGURES.parent.mkdir(parents=True, exist_ok=True)
-    FIGURES.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     return figures
+
+
+def write_figures(figures: dict[str, Any]) -> None:
+    """Print the figures as a table and write them to test-output/load-figures.json."""
+    print("\n" + figures_table(figures))
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(FIGURES, json.dumps(figures, indent=1) + "\n")
+    print(f"(also in {FIGURES.relative_to(ROOT)})")
+
+
+#: The table's rows: a lap's key in the figures, and what it measures.
+LAPS = (
+    ("fetch", "fetch Module 1 (Assignment List)"),
+    ("open", "open the notebook (Contents API)"),
+    ("kernel", "start a kernel (Sessions API, websocket)"),
+    ("setup", "run the setup cell"),
+    ("roleplay", "one role-play turn"),
+    ("save", "save choices (answers.json)"),
+    ("submit", "submit"),
+)
+
+
+def figures_table(f: dict[str, Any]) -> str:
+    """The load run's figures, one plain row each."""
+
+    def rss(key: str) -> str:
+        m = f[key]
+        return f"median {m['median']:.0f} MB, max {m['max']:.0f} MB ({m['count']} processes)"
+
+    failed = f["trainees_failed"]
+    rows = [
+        ("trainees", f"{f['trainees']} at once" + (f", {len(failed)} failed: {', '.join(failed)}" if failed else "")),
+        ("machine", f"{f['cores']} cores, load average {f.get('load_average_before', '?')} before the run"),
+        ("all servers ready", f"{f['servers_ready_s']:.1f} s after the start requests"),
+        ("login to all submitted", f"{f['login_to_all_submitted_s']:.1f} s"),
+        *[(label, f"p50 {f[f'{key}_s']['p50']:.2f} s, p95 {f[f'{key}_s']['p95']:.2f} s") for key, label in LAPS],
+        ("machine memory at peak", f"{f['machine_peak_mb']:.0f} MB, {f['machine_peak_mb_over_idle']:.0f} MB over idle"),
+        ("a trainee's server, peak resident", rss("server_peak_rss_mb")),
+        ("a trainee's kernel, peak resident", rss("kernel_peak_rss_mb")),
+        ("CPU a trainee (server and kernel)", f"{f['cpu_s_per_trainee']:.1f} core-seconds"),
+        (
+            "framelab grade --jobs 2",
+            f"{f['grading_s']:.1f} s ({f['grading_per_submission_core_s']:.2f} core-seconds a submission)",
+        ),
+    ]
+    width = max(len(name) for name, _ in rows)
+    rule = "-" * (width + 2 + max(len(value) for _, value in rows))
+    return "\n".join(["Load run figures", rule, *(f"{name:<{width}}  {value}" for name, value in rows), rule])
 
 
 def test_every_trainee_worked_and_submitted_with_the_answers_they_saved(load_run):
@@ -353,6 +417,19 @@ def test_trainees_see_no_instructor_menus_and_instructors_do(course, load_run):
 # --------------------------------------------------------------------------- 2. faults
 
 
+@pytest.fixture
+def hub(course, load_run) -> Course:
+    """The course, with its hub answering. A fault test that failed while the hub was down (or a crash
+    that took it down) must not fail the next test as well: the hub is started again here, and the
+    output says so. The earlier test has failed already; a hub that cannot start fails this one too."""
+    c: Course = course["c"]
+    if not c.hub.up():
+        print("\nThe hub was not answering before this test (an earlier test left it down): starting it again")
+        c.stop_hub()  # a process that runs but does not answer
+        c.start_hub()
+    return c
+
+
 def start_working(c: Course, user: str, picks: dict[str, Any]) -> Trainee:
     """A trainee whose server is up, with Module 1 fetched, the setup cell run and ``picks`` saved."""
     c.hub.spawn(user)
@@ -391,60 +468,64 @@ def wait_for(check, limit: float, what: str, every: float = 1.0):
     raise AssertionError(f"{what} within {limit:.0f} s (last: {last})")
 
 
-def test_hub_restart_loses_no_server_and_no_answer(course, load_run):
-    c: Course = course["c"]
-    first, rest, whole = halves(course)
-    users = ["fll-hub1", "fll-hub2"]
-    trainees = [start_working(c, u, first) for u in users]
-    before = {u: server_and_kernel_pids(u) for u in users}
-    assert all(len(p) >= 2 for p in before.values()), before  # a server and a kernel each
-    c.stop_hub()
-    # the hub is down: the trainees' servers and kernels keep running, their answers on disk
-    assert {u: server_and_kernel_pids(u) for u in users} == before
-    assert all(saved_on_disk(u) == {EXERCISE: first} for u in users)
-    c.start_hub()
-    c.hub.wait_ready(users, limit=300)
-    assert {u: server_and_kernel_pids(u) for u in users} == before, "a server or kernel was started again"
-    for t in trainees:
-        t.close()
-        t.connect()  # the new proxy routes to the same kernel: the lesson from before the restart is still there
-        t.execute(save_choices_code(EXERCISE, rest))
-        assert t.submit().get("success")
-        t.close()
-    for u in users:
-        (sub,) = submissions(c, u)
-        assert store.read(sub / store.FILENAME) == {EXERCISE: whole}
-
-
-def test_proxy_killed_is_started_again_and_work_goes_on(course, load_run):
-    c: Course = course["c"]
-    first, rest, whole = halves(course)
-    user = "fll-proxy"
-    t = start_working(c, user, first)
-    old = c.proxy_pid()
-    os.kill(old, signal.SIGKILL)
-    new = wait_for(lambda: c.proxy_pid() != old and c.proxy_pid(), 60, "the hub did not start a new proxy")
-    wait_for(lambda: t.get("api/status", timeout=10).ok, 60, "the trainee's server was not reachable again")
-    assert new != old
+def finish_and_submit(c: Course, t: Trainee, rest: dict[str, Any], whole: dict[str, Any]) -> None:
+    """The trainee reconnects to the same kernel (the lesson from before is still there), saves the
+    rest of their choices and submits; exactly one submission arrives, holding every answer."""
     t.close()
     t.connect()
     t.execute(save_choices_code(EXERCISE, rest))
     assert t.submit().get("success")
     t.close()
-    (sub,) = submissions(c, user)
+    (sub,) = submissions(c, t.user)
     assert store.read(sub / store.FILENAME) == {EXERCISE: whole}
 
 
-def test_a_server_killed_while_saving_leaves_a_whole_answers_file(course, load_run):
-    c: Course = course["c"]
+def test_hub_restart_loses_no_server_and_no_answer(course, hub):
+    c: Course = hub
+    first, rest, whole = halves(course)
+    users = [c.accounts.named("hub1"), c.accounts.named("hub2")]
+    trainees = [start_working(c, u, first) for u in users]
+    before = {u: server_and_kernel_pids(u) for u in users}
+    assert all(len(p) >= 2 for p in before.values()), before  # a server and a kernel each
+    c.stop_hub()
+    try:
+        # the hub is down: the trainees' servers and kernels keep running, their answers on disk
+        assert {u: server_and_kernel_pids(u) for u in users} == before
+        assert {u: saved_on_disk(u) for u in users} == {u: {EXERCISE: first} for u in users}
+    finally:
+        c.start_hub()  # whatever was found: a hub that cannot start again fails here, with its log
+    c.hub.wait_ready(users, limit=300)
+    assert {u: server_and_kernel_pids(u) for u in users} == before, "a server or kernel was started again"
+    for t in trainees:
+        finish_and_submit(c, t, rest, whole)
+
+
+def test_proxy_killed_is_started_again_and_work_goes_on(course, hub):
+    c: Course = hub
+    first, rest, whole = halves(course)
+    user = c.accounts.named("proxy")
+    t = start_working(c, user, first)
+    before = server_and_kernel_pids(user)
+    old = c.proxy_pid()
+    os.kill(old, signal.SIGKILL)
+    new = wait_for(lambda: c.proxy_pid() != old and c.proxy_pid(), 60, "the hub did not start a new proxy")
+    wait_for(lambda: t.get("api/status", timeout=10).ok, 60, "the trainee's server was not reachable again")
+    assert new != old
+    assert server_and_kernel_pids(user) == before, "the trainee's server or kernel was started again"
+    assert saved_on_disk(user) == {EXERCISE: first}
+    finish_and_submit(c, t, rest, whole)
+
+
+def test_a_server_killed_while_saving_leaves_a_whole_answers_file(course, hub):
+    c: Course = hub
     first, _, _ = halves(course)
-    user = "fll-killed"
+    user = c.accounts.named("killed")
     t = start_working(c, user, first)
     item = next(iter(first))
     a, b = first[item], next(v for v in course["values"] if v != first[item])
     # the trainee keeps changing one menu: every change rewrites answers.json
     code = (
-        "_ex = lesson.exercise('backfires')\n_ex.pick()\n"
+        f"_ex = lesson.exercise({EXERCISE!r})\n_ex.pick()\n"
         f"for _n in range(200000):\n    _ex.view.menus[{item!r}].value = [{a!r}, {b!r}][_n % 2]\n"
     )
     t.send(code)
@@ -481,10 +562,10 @@ def inbound_tree(inbound: Path) -> dict[str, tuple[int, int, int]]:
     }
 
 
-def test_a_read_only_inbound_folder_tells_the_trainee_plainly_and_touches_nothing(course, load_run):
-    c: Course = course["c"]
+def test_a_read_only_inbound_folder_tells_the_trainee_plainly_and_touches_nothing(course, hub):
+    c: Course = hub
     _, _, whole = halves(course)
-    user = "fll-closed"
+    user = c.accounts.named("closed")
     t = start_working(c, user, whole)
     inbound = c.exchange / COURSE / "inbound"
     mode = inbound.stat().st_mode & 0o7777
@@ -497,11 +578,22 @@ def test_a_read_only_inbound_folder_tells_the_trainee_plainly_and_touches_nothin
     assert result.get("success") is False
     assert result["value"].strip().splitlines()[-1].endswith(exchange.CLOSED), result["value"][-600:]
     assert inbound_tree(inbound) == before
+    assert saved_on_disk(user) == {EXERCISE: whole}  # the trainee's own copy is untouched
     # once it is open again, the same work is handed in
     assert t.submit().get("success")
     t.close()
     (sub,) = submissions(c, user)
     assert store.read(sub / store.FILENAME) == {EXERCISE: whole}
+
+
+def grading_started(course_root: Path) -> bool:
+    """Whether a ``framelab grade`` worker has started on a submission (its work folder's marker)."""
+    return any(course_root.glob(".framelab-grade-*/s*/started"))
+
+
+def summary_rows(text: str, user: str) -> list[list[str]]:
+    """The rows of ``framelab grade``'s summary table that name ``user``."""
+    return [line.split() for line in text.splitlines() if line.split()[:1] == [user]]
 
 
 def test_postgres_restarted_during_grading_grades_everyone_once(course, load_run):
@@ -516,8 +608,10 @@ def test_postgres_restarted_during_grading_grades_everyone_once(course, load_run
     with out.open("w") as fh:
         proc = subprocess.Popen(cmd, cwd=c.course, stdout=fh, stderr=subprocess.STDOUT)
         try:
-            time.sleep(8)  # the workers are grading and writing to the gradebook
-            assert proc.poll() is None, "grading finished before the fault: make the run longer"
+            # the fault comes once a worker has started on a submission (it is about to write to the
+            # gradebook), with the others still to grade and record
+            wait_for(lambda: grading_started(c.course) or proc.poll() is not None, 300, "grading did not start", 0.2)
+            assert proc.poll() is None, "grading finished before the fault: " + out.read_text()[-2000:]
             c.pg.stop("fast")
             time.sleep(3)
             c.pg.start()
@@ -526,9 +620,16 @@ def test_postgres_restarted_during_grading_grades_everyone_once(course, load_run
             if proc.poll() is None:
                 proc.kill()
     text = out.read_text()
+    print("\nframelab grade, with PostgreSQL restarted while it graded:\n" + text)
     assert proc.returncode == 0, text
-    assert f"{len(users)} graded, 0 failed" in text, text
-    assert "gradebook's database could not be reached" in text, text  # the summary says what happened
+    # the summary says what happened: every trainee graded, none failed or skipped, the waits for the database
+    assert f"{len(users)} graded, 0 failed, 0 already graded (skipped)" in text, text
+    found = re.search(r"could not be reached (once|\d+ times) during grading; .*\(([\d.]+) s of waiting in all\)", text)
+    assert found, text
+    assert float(found.group(2)) <= dbretry.DEADLINE, "grading waited past its bound"
+    # each trainee once in the summary, graded, with one row in the gradebook holding the score of record
     scores = gradebook_scores(c)
     for u in users:
+        assert [row[1] for row in summary_rows(text, u)] == ["graded"], (u, text)
         assert scores[u] == [out_of_kernel(course, load_run["plan"][u])], u
+        assert (c.course / "autograded" / u / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file(), u

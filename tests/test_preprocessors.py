@@ -90,13 +90,13 @@ def test_a_kernel_that_fails_to_start_is_retried(tmp_path, monkeypatch):
     import nbgrader.converters
     from nbgrader.converters.base import NbGraderException
 
-    from framelab import grading
+    from framelab import gradeworker, grading
 
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     monkeypatch.setenv("PATH", f"{Path(grading.sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     app = grading.load_app(tmp_path, ASSIGNMENT)
-    monkeypatch.setattr(grading, "_APP", app)
-    monkeypatch.setattr(grading, "_JOB", {"course": str(tmp_path), "assignment": ASSIGNMENT, "notebook_timeout": 0})
+    monkeypatch.setattr(gradeworker, "_APP", app)  # the worker side's state (framelab.gradeworker)
+    monkeypatch.setattr(gradeworker, "_JOB", {"course": str(tmp_path), "assignment": ASSIGNMENT, "notebook_timeout": 0})
     starts: list[int] = []
 
     def fake(fail_times: int) -> type:

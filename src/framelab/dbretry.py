@@ -131,10 +131,15 @@ def call(
     deadline: float = DEADLINE,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    recover: Callable[[BaseException], float] | None = None,
 ) -> T:
     """Run ``fn``; while it fails because the database is away, wait and run it again, at most
     ``attempts`` times and ``deadline`` seconds in all. Any other error is raised at once; a
-    database still away at the bound raises :class:`GradebookUnavailable` with a plain message."""
+    database still away at the bound raises :class:`GradebookUnavailable` with a plain message.
+
+    The wait doubles from ``first_delay``; or, given ``recover``, that is called with the error
+    instead (to roll back and wait until the database answers again, :func:`wait_reachable`) and
+    returns the seconds it waited."""
     start, delay = clock(), first_delay
     for attempt in range(1, attempts + 1):
         try:
@@ -142,13 +147,16 @@ def call(
         except Exception as exc:
             if not is_transient(exc):
                 raise
-            out_of_time = clock() - start + delay > deadline
-            if attempt == attempts or out_of_time:
+            pause = 0.0 if recover is not None else delay
+            if attempt == attempts or clock() - start + pause > deadline:
                 raise GradebookUnavailable(unavailable(what, clock() - start, exc)) from exc
+            if recover is not None:
+                waited = recover(exc)
+            else:
+                sleep(delay)
+                waited, delay = delay, min(delay * 2, max_delay)
             if retries is not None:
-                retries.note(what, exc, delay)
-            sleep(delay)
-            delay = min(delay * 2, max_delay)
+                retries.note(what, exc, waited)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 

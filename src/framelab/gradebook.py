@@ -54,31 +54,45 @@ def patiently(
     retries: dbretry.Retries | None = None,
 ) -> T:
     """Run ``step``; while the gradebook is locked by someone else, undo and try again, up to ``wait`` seconds.
-    While a database server is away (a restart), wait until it answers again and try again, a bounded
-    number of times (:mod:`framelab.dbretry`); ``retries`` counts those waits for the summary."""
+    While a database server is away (a restart), undo, wait until it answers again and try again, within
+    :func:`framelab.dbretry.call`'s bounds; ``retries`` counts those waits for the summary."""
+    if is_sqlite(db_url):
+        return _while_locked(step, db_url, wait, undo)
+
+    def recover(exc: BaseException) -> float:
+        _undo(undo)  # the connection it would roll back may be gone
+        return dbretry.wait_reachable(db_url)
+
+    try:
+        return dbretry.call(
+            lambda: _while_locked(step, db_url, wait, undo),
+            what="writing the gradebook",
+            retries=retries,
+            attempts=dbretry.ATTEMPTS + 1,
+            recover=recover,
+        )
+    except dbretry.GradebookUnavailable as gone:
+        raise GradebookLocked(str(gone)) from None
+
+
+def _undo(undo: Callable[[], Any] | None) -> None:
+    if undo is not None:
+        with contextlib.suppress(Exception):
+            undo()
+
+
+def _while_locked(step: Callable[[], T], db_url: str, wait: float, undo: Callable[[], Any] | None) -> T:
+    """Run ``step``; while the gradebook is locked by another program, undo and try again, up to ``wait``
+    seconds, then say so in one line. Any other error is raised as it is."""
     deadline = time.monotonic() + wait
-    pause, away = 0.2, 0
+    pause = 0.2
     while True:
         try:
             return step()
         except Exception as exc:  # sqlite3 and SQLAlchemy both say "database is locked"
-            server_away = not is_sqlite(db_url) and not _locked(exc) and dbretry.is_transient(exc)
-            if not (_locked(exc) or server_away):
+            if not _locked(exc):
                 raise
-            if undo is not None:
-                with contextlib.suppress(Exception):  # the connection it would roll back may be gone
-                    undo()
-            if server_away:
-                away += 1
-                if away > dbretry.ATTEMPTS:
-                    raise GradebookLocked(dbretry.unavailable("grading", dbretry.DEADLINE, exc)) from None
-                try:
-                    waited = dbretry.wait_reachable(db_url)
-                except dbretry.GradebookUnavailable as gone:
-                    raise GradebookLocked(str(gone)) from None
-                if retries is not None:
-                    retries.note("writing the gradebook", exc, waited)
-                continue
+            _undo(undo)
             if time.monotonic() >= deadline:
                 where = sqlite_file(db_url) if is_sqlite(db_url) else "the gradebook database"
                 raise GradebookLocked(
