@@ -89,14 +89,16 @@ def grade_corpus(course: Path, assignment: str) -> Graded:
     """The whole corpus graded in one run; then the failed pipeline's trainee again, then a regrade."""
     before = tree_hash(course / "submitted")
     proc = framelab_grade(course, assignment)
+    ended = time.monotonic()
     kept = tree_hash(course / "submitted") == before
     scores = auto_scores(course, assignment)
-    time.sleep(3)  # what reaches out of the kernel would still be running now
-    alive = survivors(course)
     totals = total_scores(course, assignment)
     leaks = leaks_in(course, assignment)
     best = solution_max(course, assignment)
     retry = framelab_grade(course, assignment, "--student", "cheat_and_bomb")
+    # a few seconds after the run (the retry took some of them): what reaches out of the kernel would still run
+    time.sleep(max(0.0, ended + 3 - time.monotonic()))
+    alive = survivors(course)
     recheck = framelab_grade(course, assignment, "--force", *(a for who in RECHECK for a in ("--student", who)))
     return Graded(
         assignment=assignment,
@@ -122,12 +124,19 @@ def graded(released_course, bank, tmp_path_factory):
     """``graded(assignment)``: that module's corpus, written into a copy of the released course and
     graded, once per worker (each module's tests are in one xdist group, so once in all)."""
     done: dict[str, Graded] = {}
+    broken: dict[str, str] = {}
 
     def get(assignment: str) -> Graded:
+        if assignment in broken:  # graded once, whatever happened: the first test shows the whole error
+            pytest.fail(f"grading {assignment}'s corpus failed (see its first test): {broken[assignment]}")
         if assignment not in done:
-            course = copy_shared(released_course, tmp_path_factory.mktemp("adversarial") / assignment)
-            write_corpus(course, assignment, bank)
-            done[assignment] = grade_corpus(course, assignment)
+            try:
+                course = copy_shared(released_course, tmp_path_factory.mktemp("adversarial") / assignment)
+                write_corpus(course, assignment, bank)
+                done[assignment] = grade_corpus(course, assignment)
+            except Exception as exc:
+                broken[assignment] = f"{type(exc).__name__}: {str(exc)[:300]}"
+                raise
         return done[assignment]
 
     return get
@@ -162,6 +171,7 @@ def test_no_cheat_beats_a_blank_submission(graded, bank, assignment, cheat):
     # the cohort was graded to the end: every trainee has a line
     assert cheat in g.lines, f"{assignment}: {cheat} ({what}) has no line in the summary:\n{g.out}"
     line = g.lines[cheat]
+    assert g.scores.get("blank") is not None, f"{assignment}: the blank submission was not graded:\n{g.out}"
     # graded at no more than blank, or reported failed with a plain reason. The one exception is
     # honest: ticking every move earns exactly the items whose key *is* every move
     got = g.scores.get(cheat)
