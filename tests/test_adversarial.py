@@ -154,6 +154,16 @@ def stuffing_ceiling(bank, assignment: str) -> int:
 
 
 @pytest.mark.parametrize("assignment", MODULES)
+def test_the_whole_corpus_is_graded_in_one_run(graded, assignment):
+    """First of each module's tests, so that the time its grading takes shows here."""
+    g = graded(assignment)
+    everyone = {"blank", "wrong", "solution", *BY_NAME}
+    assert not everyone - set(g.lines), f"{assignment}: no line for {sorted(everyone - set(g.lines))}:\n{g.out}"
+    counts = re.search(rf"{assignment}: (\d+) graded, (\d+) failed, 0 already graded", g.out)
+    assert counts and int(counts[1]) + int(counts[2]) == len(everyone), g.out
+
+
+@pytest.mark.parametrize("assignment", MODULES)
 def test_honest_submissions_are_graded_exactly(graded, assignment):
     g = graded(assignment)
     # the honest submissions are graded exactly, and the out-of-kernel check leaves them alone
