@@ -570,8 +570,10 @@ def total_scores(course: Path, assignment: str) -> dict[str, float | None]:
     return out
 
 
-def survivors() -> list[str]:
-    """Processes an attack left running (their command line carries :data:`LINGER_MARK`)."""
+def survivors(course: Path | None = None) -> list[str]:
+    """Processes an attack left running (their command line carries :data:`LINGER_MARK`); with
+    ``course``, only those aimed at that course (each attack names the course it found), so that
+    grading runs in other courses at the same time are told apart."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
@@ -580,7 +582,7 @@ def survivors() -> list[str]:
             cmd = (proc / "cmdline").read_bytes()
         except OSError:
             continue
-        if LINGER_MARK.encode() in cmd:
+        if LINGER_MARK.encode() in cmd and (course is None or str(course).encode() in cmd):
             found.append(proc.name)
     return found
 

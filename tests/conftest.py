@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import io
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +35,40 @@ def nbgrader(*args: str, cwd: Path, env: dict[str, str] | None = None, check: bo
     return run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, check=check)
 
 
+def nbgrader_in_process(*args: str, cwd: Path) -> str:
+    """An nbgrader command run in this process, the way nbgrader's own tests run theirs: the same
+    application, arguments and course config (``nbgrader_config.py`` in ``cwd``) as the command line,
+    without starting Python and importing nbgrader again (about 3 s of CPU a command). Returns what it
+    logged; a failure raises with all of it."""
+    from jupyter_core.application import NoStart
+    from nbgrader.apps import NbGraderApp
+
+    saved_cwd, saved_path, saved_env = Path.cwd(), list(sys.path), dict(os.environ)
+    log = io.StringIO()
+    os.chdir(cwd)
+    # nbgrader runs helpers such as `alembic` by name: the environment's bin must come first
+    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    app = NbGraderApp.instance()
+    try:
+        app.initialize(list(args))
+        app.init_logging(logging.StreamHandler, [log], color=False, subapps=True)
+        app.start()
+        code = 0
+    except NoStart:  # how a sub-command that ran says it is done
+        code = 0
+    except SystemExit as exc:
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+    finally:
+        app.reset()  # logging, sub-applications and the singleton, as nbgrader's tests reset them
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path  # nbgrader puts its working folder first
+        os.environ.clear()
+        os.environ.update(saved_env)
+    if code:
+        raise AssertionError(f"nbgrader {' '.join(args)} (in {cwd}) exited {code}\n{log.getvalue()}")
+    return log.getvalue()
+
+
 def copy_course(dest: Path) -> Path:
     """A private copy of the course (bank, source, release, config) to run nbgrader in."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -41,6 +79,51 @@ def copy_course(dest: Path) -> Path:
         else:
             shutil.copy2(src, dest / name)
     return dest
+
+
+def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """A folder built once per test run and shared by every xdist worker: the first worker to ask builds
+    it under a file lock, the others wait and reuse it. Tests read it or copy it, never change it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # this run's folder, above each worker's own
+    target, done = base / name, base / f"{name}.built"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the build fails
+        if not done.exists():
+            shutil.rmtree(target, ignore_errors=True)  # what a failed build left
+            build(target)
+            done.touch()
+    return target
+
+
+def copy_shared(shared: Path, dest: Path) -> Path:
+    """A private copy of a shared build (symbolic links copied as links)."""
+    return Path(shutil.copytree(shared, dest, symlinks=True))
+
+
+def _prepared(trainees: int, assignments: list[str] | None, keep_submitted: bool) -> Callable[[Path], object]:
+    def build(dest: Path) -> None:
+        from framelab.cohort import prepare_course
+
+        os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # nbgrader runs `alembic`
+        prepare_course(dest, root=ROOT, trainees=trainees, assignments=assignments, say=lambda *_: None)
+        if not keep_submitted:
+            shutil.rmtree(dest / "submitted")
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory) -> Path:
+    """Every graded module built and released, with a gradebook and nothing submitted (built once per run)."""
+    return shared_build(tmp_path_factory, "released-course", _prepared(1, None, keep_submitted=False))
+
+
+@pytest.fixture(scope="session")
+def cohort_of_six(tmp_path_factory) -> Path:
+    """Module 1 built and released, with six simulated trainees' submissions collected (built once per run)."""
+    return shared_build(tmp_path_factory, "cohort-of-six", _prepared(6, ["m1_double_bind"], keep_submitted=True))
 
 
 @pytest.fixture(scope="session")

@@ -6,50 +6,140 @@ graded folder, no file a trainee placed, no process left running), the cohort is
 with a plain reason for each failure, ``submitted/`` is untouched and a second grading gives the
 same scores. Under stock ``nbgrader autograde`` several cheats do win marks; the audit flags every
 one of them.
+
+Each module's corpus is graded once (one ``framelab grade`` run, then the two short reruns the
+checks need), in a copy of the course the session built and released once; every test below reads
+its verdict from that result. A module's tests share one xdist group, so that one worker grades it,
+and the seven modules spread over the workers.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from adversarial import BAD_FILES, CHEATS, ESCAPES, STALLS, auto_scores, survivors, total_scores, write_corpus
-from conftest import BIN, ROOT, nbgrader, run
+from adversarial import (
+    BAD_FILES,
+    CHEATS,
+    ESCAPES,
+    STALLS,
+    auto_scores,
+    survivors,
+    total_scores,
+    write_corpus,
+)
+from conftest import BIN, ROOT, copy_shared, nbgrader, run
 from test_grading import tree_hash
 
 from framelab.audit import audit, render
 from framelab.bank import gold
-from framelab.cohort import prepare_course
 from framelab.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS
 
 pytestmark = pytest.mark.slow
 
 GRADED = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir() and p.name.startswith("m"))
+BY_NAME = {c.name: c for c in CHEATS}
 
-
-@pytest.fixture(scope="module")
-def corpus_courses(tmp_path_factory, bank) -> dict[str, Path]:
-    """One built and released course; per assignment, a copy holding the whole corpus."""
-    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # nbgrader runs `alembic`
-    base = tmp_path_factory.mktemp("adversarial") / "base"
-    prepared = prepare_course(base, root=ROOT, trainees=1, say=lambda *_: None)
-    shutil.rmtree(base / "submitted")
-    courses = {}
-    for assignment in prepared.assignments:
-        course = base.parent / assignment
-        shutil.copytree(base, course)
-        write_corpus(course, assignment, prepared.bank)
-        courses[assignment] = course
-    return courses
-
-
-GRADE = ["grade", "--no-progress", "--notebook-timeout", "60"]
+#: Each cell keeps the course's own limit (``Execute.timeout``); a whole notebook gets 60 s here, not 300.
+#: The cheats that stall their kernel mostly wait out those limits, so more workers than cores let the
+#: rest of the corpus be graded while they wait.
+GRADE = ["grade", "--no-progress", "--notebook-timeout", "60", "--jobs", "6"]
 RECHECK = ["solution", "blank", "patch_grade_answer", "rewrite_later_cells", "label_stuffing", "rigged_str"]
+
+
+def in_group(assignment: str) -> pytest.MarkDecorator:
+    """One xdist group per module: the worker that grades a module's corpus runs all its tests."""
+    return pytest.mark.xdist_group(f"adversarial-{assignment}")
+
+
+MODULES = [pytest.param(a, marks=in_group(a), id=a) for a in GRADED]
+CASES = [pytest.param(a, c.name, marks=in_group(a), id=f"{a}-{c.name}") for a in GRADED for c in CHEATS]
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What grading one module's corpus showed, read right after each run (plain data)."""
+
+    assignment: str
+    out: str  # the first run's summary
+    returncode: int
+    lines: dict[str, str]  # trainee -> their summary line
+    scores: dict[str, float | None]  # automatic scores of record
+    totals: dict[str, float | None]  # total scores of record (manual included)
+    solution_max: float
+    submitted_kept: bool  # submitted/ byte for byte as before the first run
+    survivors: list[str]  # processes of the corpus still alive a few seconds later
+    leaks: list[str]
+    retry_out: str  # the failed pipeline's trainee graded again (no --force)
+    recheck_returncode: int
+    recheck_out: str
+    recheck_scores: dict[str, float | None]
+    submitted_kept_after_all: bool
+
+
+def framelab_grade(course: Path, assignment: str, *more: str):
+    return run([str(BIN / "framelab"), GRADE[0], assignment, *GRADE[1:], *more], cwd=course, check=False)
+
+
+def grade_corpus(course: Path, assignment: str) -> Graded:
+    """The whole corpus graded in one run; then the failed pipeline's trainee again, then a regrade."""
+    before = tree_hash(course / "submitted")
+    proc = framelab_grade(course, assignment)
+    ended = time.monotonic()
+    kept = tree_hash(course / "submitted") == before
+    scores = auto_scores(course, assignment)
+    totals = total_scores(course, assignment)
+    leaks = leaks_in(course, assignment)
+    best = solution_max(course, assignment)
+    retry = framelab_grade(course, assignment, "--student", "cheat_and_bomb")
+    # a few seconds after the run (the retry took some of them): what reaches out of the kernel would still run
+    time.sleep(max(0.0, ended + 3 - time.monotonic()))
+    alive = survivors(course)
+    recheck = framelab_grade(course, assignment, "--force", *(a for who in RECHECK for a in ("--student", who)))
+    return Graded(
+        assignment=assignment,
+        out=proc.stdout,
+        returncode=proc.returncode,
+        lines={line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()},
+        scores=scores,
+        totals=totals,
+        solution_max=best,
+        submitted_kept=kept,
+        survivors=alive,
+        leaks=leaks,
+        retry_out=retry.stdout,
+        recheck_returncode=recheck.returncode,
+        recheck_out=recheck.stdout + recheck.stderr,
+        recheck_scores=auto_scores(course, assignment),
+        submitted_kept_after_all=tree_hash(course / "submitted") == before,
+    )
+
+
+@pytest.fixture(scope="session")
+def graded(released_course, bank, tmp_path_factory):
+    """``graded(assignment)``: that module's corpus, written into a copy of the released course and
+    graded, once per worker (each module's tests are in one xdist group, so once in all)."""
+    done: dict[str, Graded] = {}
+    broken: dict[str, str] = {}
+
+    def get(assignment: str) -> Graded:
+        if assignment in broken:  # graded once, whatever happened: the first test shows the whole error
+            pytest.fail(f"grading {assignment}'s corpus failed (see its first test): {broken[assignment]}")
+        if assignment not in done:
+            try:
+                course = copy_shared(released_course, tmp_path_factory.mktemp("adversarial") / assignment)
+                write_corpus(course, assignment, bank)
+                done[assignment] = grade_corpus(course, assignment)
+            except Exception as exc:
+                broken[assignment] = f"{type(exc).__name__}: {str(exc)[:300]}"
+                raise
+        return done[assignment]
+
+    return get
 
 
 def stuffing_ceiling(bank, assignment: str) -> int:
@@ -63,60 +153,75 @@ def stuffing_ceiling(bank, assignment: str) -> int:
     return ceiling
 
 
-@pytest.mark.xdist_group("adversarial")
-@pytest.mark.parametrize("assignment", GRADED)
-def test_no_cheat_beats_a_blank_submission(corpus_courses, bank, assignment):
-    course = corpus_courses[assignment]
-    before = tree_hash(course / "submitted")
-    proc = run([str(BIN / "framelab"), GRADE[0], assignment, *GRADE[1:]], cwd=course, check=False)
-    out = proc.stdout
-    assert tree_hash(course / "submitted") == before, "submitted/ was modified"
-    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
-    scores = auto_scores(course, assignment)
+@pytest.mark.parametrize("assignment", MODULES)
+def test_the_whole_corpus_is_graded_in_one_run(graded, assignment):
+    """First of each module's tests, so that the time its grading takes shows here."""
+    g = graded(assignment)
+    everyone = {"blank", "wrong", "solution", *BY_NAME}
+    assert not everyone - set(g.lines), f"{assignment}: no line for {sorted(everyone - set(g.lines))}:\n{g.out}"
+    counts = re.search(rf"{assignment}: (\d+) graded, (\d+) failed, 0 already graded", g.out)
+    assert counts and int(counts[1]) + int(counts[2]) == len(everyone), g.out
 
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_honest_submissions_are_graded_exactly(graded, assignment):
+    g = graded(assignment)
     # the honest submissions are graded exactly, and the out-of-kernel check leaves them alone
     for honest in ("blank", "wrong", "solution"):
-        assert " graded " in lines[honest] and "out-of-kernel" not in lines[honest], out
-    assert scores["blank"] == 0 and scores["wrong"] == 0 and scores["solution"] > 0
-    # every cheat: graded at no more than blank, or reported failed with a plain reason. The one
-    # exception is honest: ticking every move earns exactly the items whose key *is* every move
-    for cheat in CHEATS:
-        line = lines[cheat.name]  # the cohort was graded to the end: every trainee has a line
-        got = scores.get(cheat.name)
-        allowed = stuffing_ceiling(bank, assignment) if cheat.name == "label_stuffing" else scores["blank"]
-        assert (got or 0) <= allowed, f"{cheat.name} ({cheat.what}) scored {got}:\n{out}"
-        if cheat.fails or " failed " in line:
-            reason = line.split(" failed ", 1)[1].strip()
-            assert " failed " in line and re.search(r"[a-z]{4,} [a-z]{2,} [a-z]{2,}", reason), (
-                f"{cheat.name}: no plain reason:\n{out}"
-            )
-    assert proc.returncode == 1  # some submissions failed, and the command says so
+        line = g.lines.get(honest, "")
+        assert " graded " in line and "out-of-kernel" not in line, f"{assignment}: {honest}\n{g.out}"
+    assert g.scores["blank"] == 0 and g.scores["wrong"] == 0 and (g.scores["solution"] or 0) > 0, g.scores
+    assert g.totals["solution"] == g.solution_max == g.scores["solution"], (g.totals, g.scores)
 
-    # what reaches out of the kernel holds nothing: a second later, no process of theirs is left,
-    # no total (manual scores included) rose, the peers whose files they went for score in full
-    time.sleep(3)
-    assert not survivors(), "a process started by a graded notebook outlived it"
-    totals = total_scores(course, assignment)
-    for cheat in ESCAPES | BAD_FILES:
-        assert (totals.get(cheat) or 0) <= scores["blank"], f"{cheat}: total {totals.get(cheat)}\n{out}"
-    assert totals["solution"] == solution_max(course, assignment) == scores["solution"]
-    for cheat in BAD_FILES:
-        assert re.search(r"symbolic link|nested more than", lines[cheat]), f"{cheat}: {lines[cheat]}"
-    assert_nothing_leaks(course, assignment)
+
+@pytest.mark.parametrize("assignment,cheat", CASES)
+def test_no_cheat_beats_a_blank_submission(graded, bank, assignment, cheat):
+    g = graded(assignment)
+    what = BY_NAME[cheat].what
+    # the cohort was graded to the end: every trainee has a line
+    assert cheat in g.lines, f"{assignment}: {cheat} ({what}) has no line in the summary:\n{g.out}"
+    line = g.lines[cheat]
+    assert g.scores.get("blank") is not None, f"{assignment}: the blank submission was not graded:\n{g.out}"
+    # graded at no more than blank, or reported failed with a plain reason. The one exception is
+    # honest: ticking every move earns exactly the items whose key *is* every move
+    got = g.scores.get(cheat)
+    allowed = stuffing_ceiling(bank, assignment) if cheat == "label_stuffing" else g.scores["blank"]
+    assert (got or 0) <= allowed, f"{assignment}: {cheat} ({what}) scored {got}:\n{g.out}"
+    if BY_NAME[cheat].fails or " failed " in line:
+        assert " failed " in line, f"{assignment}: {cheat} ({what}) was graded, not refused: {line}"
+        reason = line.split(" failed ", 1)[1].strip()
+        assert re.search(r"[a-z]{4,} [a-z]{2,} [a-z]{2,}", reason), f"{assignment}: {cheat}: no plain reason: {line}"
+    # what reaches out of the kernel, or is refused before any code runs, raises no total (manual scores too)
+    if cheat in ESCAPES | BAD_FILES:
+        assert (g.totals.get(cheat) or 0) <= g.scores["blank"], f"{assignment}: {cheat}: total {g.totals.get(cheat)}"
+    if cheat in BAD_FILES:
+        assert re.search(r"symbolic link|nested more than", line), f"{assignment}: {cheat}: {line}"
+
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_grading_the_corpus_leaves_no_trace(graded, assignment):
+    g = graded(assignment)
+    assert g.returncode == 1, g.out  # some submissions failed, and the command says so
+    assert g.submitted_kept, f"{assignment}: submitted/ was modified"
+    # a second later, no process of theirs is left; no graded folder holds what the course did not make
+    assert not g.survivors, f"{assignment}: a process started by a graded notebook outlived it: {g.survivors}"
+    assert not g.leaks, f"{assignment}: " + "; ".join(g.leaks)
+
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_a_failed_pipeline_is_recorded_nowhere_and_tried_again(graded, assignment):
+    g = graded(assignment)
     # a cheat whose pipeline failed was recorded nowhere, so the next run (no --force) tries it again
-    assert "cheat_and_bomb" not in scores
-    again = run(
-        [str(BIN / "framelab"), GRADE[0], assignment, *GRADE[1:], "--student", "cheat_and_bomb"],
-        cwd=course,
-        check=False,
-    )
-    assert "0 graded, 1 failed, 0 already graded" in again.stdout, again.stdout
+    assert "cheat_and_bomb" not in g.scores, g.scores
+    assert "0 graded, 1 failed, 0 already graded" in g.retry_out, g.retry_out
 
-    # grading again gives the same scores
-    again = [a for who in RECHECK for a in ("--student", who)]
-    run([str(BIN / "framelab"), GRADE[0], assignment, *GRADE[1:], "--force", *again], cwd=course)
-    assert {w: auto_scores(course, assignment)[w] for w in RECHECK} == {w: scores[w] for w in RECHECK}
-    assert tree_hash(course / "submitted") == before
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_grading_again_gives_the_same_scores(graded, assignment):
+    g = graded(assignment)
+    assert g.recheck_returncode == 0, g.recheck_out
+    assert {w: g.recheck_scores[w] for w in RECHECK} == {w: g.scores[w] for w in RECHECK}
+    assert g.submitted_kept_after_all, f"{assignment}: submitted/ was modified by the second grading"
 
 
 def solution_max(course: Path, assignment: str) -> float:
@@ -128,34 +233,33 @@ def solution_max(course: Path, assignment: str) -> float:
         return float(sum(g.max_score for nb in sub.notebooks for g in nb.grades if g.cell_type == "code"))
 
 
-def assert_nothing_leaks(course: Path, assignment: str) -> None:
-    """No graded folder holds a file the course did not make, the key, or /etc/passwd."""
+def leaks_in(course: Path, assignment: str) -> list[str]:
+    """What a graded folder holds that the course did not make: a file, the key, or /etc/passwd."""
+    found = []
     allowed = {f"{assignment}.ipynb", "answers.json", "timestamp.txt"} | {
         p.name for p in (course / "release" / assignment).iterdir()
     }
     for folder in (course / "autograded").glob(f"*/{assignment}"):
         names = {p.name for p in folder.iterdir()}
-        assert names <= allowed, f"{folder}: {sorted(names - allowed)}"
+        if names - allowed:
+            found.append(f"{folder.parent.name}: {sorted(names - allowed)}")
         nb = json.loads((folder / f"{assignment}.ipynb").read_text())
         # a failed hidden test's traceback quotes its own cell (as under stock nbgrader); feedback replaces
         # those cells with a verdict, so what counts is every other cell, where trainee code prints
         tests = [c for c in nb["cells"] if (c["metadata"].get("nbgrader") or {}).get("grade")]
         shown = json.dumps([c.get("outputs", []) for c in nb["cells"] if c not in tests])
         for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "root:x:0:0", "rationale:"):
-            assert secret not in shown, f"{folder.parent.name}: '{secret}' in the graded outputs"
+            if secret in shown:
+                found.append(f"{folder.parent.name}: '{secret}' in the graded outputs")
+    return found
 
 
-@pytest.mark.xdist_group("adversarial")
-def test_stock_nbgrader_is_fooled_and_the_audit_flags_every_case(corpus_courses, bank, tmp_path):
+def test_stock_nbgrader_is_fooled_and_the_audit_flags_every_case(released_course, bank, tmp_path):
     assignment = GRADED[0]
-    course = shutil.copytree(corpus_courses[assignment], tmp_path / "stock", symlinks=True)  # links stay links
-    shutil.rmtree(course / "autograded", ignore_errors=True)
-    (course / "gradebook.db").unlink(missing_ok=True)
+    course = copy_shared(released_course, tmp_path / "stock")
     # stalls take minutes each under stock; what reaches out of the kernel would lock or rewrite this very
     # gradebook and the peers' files (stock nbgrader does not stop them: that is the sandbox's job)
-    for name in STALLS | ESCAPES:
-        shutil.rmtree(course / "submitted" / name)
-    nbgrader("generate_assignment", assignment, "--force", cwd=course)
+    write_corpus(course, assignment, bank, [c for c in CHEATS if c.name not in STALLS | ESCAPES])
     nbgrader("autograde", assignment, cwd=course, check=False)
     scores = auto_scores(course, assignment)
     winners = sorted(c.name for c in CHEATS if (scores.get(c.name) or 0) > scores["blank"])

@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, ROOT, nbgrader, run
+from conftest import BIN, ROOT, copy_shared, nbgrader, run
 
-from framelab.cohort import prepare_course
 from framelab.grading import gradebook_rows
 
 pytestmark = pytest.mark.slow
@@ -59,13 +58,14 @@ def rows(course: Path) -> dict:
 
 
 @pytest.fixture
-def cohort_course(tmp_path, monkeypatch) -> Path:
-    """Six simulated trainees submitted through a temporary exchange, one of them a broken notebook."""
+def cohort_course(tmp_path, monkeypatch, cohort_of_six) -> Path:
+    """Six simulated trainees submitted through a temporary exchange, one of them a broken notebook
+    (a private copy of the course the session built once)."""
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")  # nbgrader runs `alembic`
-    course = prepare_course(tmp_path / "base", root=ROOT, trainees=6, assignments=[ASSIGNMENT], say=lambda *_: None)
-    broken = course.course / "submitted" / "trainee003" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    course = copy_shared(cohort_of_six, tmp_path / "base")
+    broken = course / "submitted" / "trainee003" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     broken.write_text('{"cells": [', encoding="utf-8")  # a truncated upload
-    return course.course
+    return course
 
 
 def test_parallel_grading_matches_stock_nbgrader(tmp_path, cohort_course):

@@ -2,7 +2,10 @@
 
 Three simulated trainees: one submits the solutions, one the untouched release, one a
 scripted set of answers with known mistakes. Release, fetch, submit, collect, autograde,
-manual grading, feedback and export all run through nbgrader itself.
+manual grading, feedback and export all run through nbgrader itself: its own applications with
+the command line's arguments and the course's config, in this process (as nbgrader's own tests run
+them), which spares a dozen starts of Python and nbgrader per module. The command line itself is
+driven by the exchange, release, audit and hub tests.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_course, nbgrader
+from conftest import ROOT, copy_course
+from conftest import nbgrader_in_process as nbgrader
 
 from framelab import answers as store
 from framelab.bank import gold
