@@ -170,7 +170,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="autograde an assignment's submissions in parallel through nbgrader (progress, resume, summary)",
     )
     p.add_argument("assignment", help="e.g. m1_double_bind")
-    p.add_argument("--jobs", "-j", type=int, default=None, help=f"worker processes (default: cores, {os.cpu_count()})")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        help=f"worker processes (default: cores + 1, {(os.cpu_count() or 1) + 1})",
+    )
     p.add_argument("--student", action="append", help="grade only this trainee (repeatable)")
     p.add_argument("--force", action="store_true", help="re-grade trainees already graded")
     p.add_argument("--course", default=".", help="the course root (default: .)")
@@ -203,7 +209,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder for grades.csv, report.html and the plots")
     p.add_argument("--trainees", type=int, default=30, help="cohort size (default: 30)")
     p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--jobs", "-j", type=int, default=None, help="grading worker processes (default: cores)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="grading worker processes (default: cores + 1)")
     p.add_argument("--assignment", action="append", help="only this assignment (repeatable; default: all)")
     p.add_argument("--root", default=".", help="the repository / course root to copy the course from (default: .)")
     p.add_argument(

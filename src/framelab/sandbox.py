@@ -309,6 +309,9 @@ def _execute_class() -> type:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["kernel_manager_class"] = SandboxedKernelManager
+            # once the last cell has answered there is nothing left to wait for: a graceful shutdown
+            # sometimes waited seconds for the sandboxed kernel to exit; its control group is emptied anyway
+            kwargs.setdefault("shutdown_kernel", "immediate")
             super().__init__(*args, **kwargs)
 
     return SandboxedExecute

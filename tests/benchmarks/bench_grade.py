@@ -10,7 +10,7 @@ the default), ``framelab grade --no-sandbox`` and stock ``nbgrader autograde`` e
 as their own command (start-up included), one after the other in the same run. Also: the floor
 (start a kernel, run an empty notebook).
 
-    python tests/benchmarks/bench_grade.py [--trainees 2 16 30 100] [--stock-up-to 100] [--jobs 2]
+    python tests/benchmarks/bench_grade.py [--trainees 2 16 30 100] [--stock-up-to 100] [--jobs N]
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def one_size(base: Path, tmp: Path, n: int, args: argparse.Namespace) -> dict[st
     """Grade three copies of one cohort: sandboxed, unsandboxed, stock; check the scores agree."""
     from framelab.grading import gradebook_rows
 
-    grade = [str(BIN / "framelab"), "grade", args.assignment, f"--jobs={args.jobs}", "--no-progress"]
+    jobs = [f"--jobs={args.jobs}"] if args.jobs else []  # default: the command's own (cores + 1)
+    grade = [str(BIN / "framelab"), "grade", args.assignment, *jobs, "--no-progress"]
     runs: dict[str, list[str] | None] = {
         "sandboxed": grade,
         "unsandboxed": [*grade, "--no-sandbox"],
@@ -92,11 +93,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trainees", type=int, nargs="+", default=[2, 16, 30, 100])
     parser.add_argument("--stock-up-to", type=int, default=100, help="run stock nbgrader only up to this cohort size")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=None, help="framelab grade's workers (default: its own, cores + 1)")
     parser.add_argument("--assignment", default="m0_orientation")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; floor (kernel start + empty notebook, median of 3): {floor():.2f} s", flush=True)
-    print(f"{args.assignment}, honest submissions, scores identical in all three (checked)")
+    from framelab.grading import default_jobs
+
+    workers = args.jobs or default_jobs()
+    print(f"{args.assignment}, honest submissions, scores identical in all three (checked); {workers} grading workers")
     print(f"{'trainees':>8}  {'sandboxed':>10}  {'no sandbox':>10}  {'sandbox':>8}  {'stock':>10}  {'speed-up':>5}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.trainees:
