@@ -90,10 +90,9 @@ def response_questions() -> list[Question]:
 
 def repair_questions() -> list[Question]:
     """The same eight labels for a reply to a rupture, named and explained as the repair rubric reads them."""
-    from .repairdetect import MEANINGS as REPAIR_MEANINGS
+    from .repairdetect import menu_options
 
-    rb = RUBRICS["repair"]
-    options = {lab: f"{rb.title(lab)}: {REPAIR_MEANINGS[lab]}" for lab in LABELS}
+    options = menu_options(response_questions()[0].options)
     return [Question("labels", "What does this reply do? Tick every one that applies.", options, True)]
 
 
