@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,26 @@ def nbgrader_in_process(*args: str, cwd: Path) -> str:
     if code:
         raise AssertionError(f"nbgrader {' '.join(args)} (in {cwd}) exited {code}\n{log.getvalue()}")
     return log.getvalue()
+
+
+def data_lines(name: str) -> list[dict]:
+    """A JSON Lines file from tests/data, one object per non-blank line."""
+    import json
+
+    return [json.loads(line) for line in (ROOT / "tests" / "data" / name).read_text().splitlines() if line.strip()]
+
+
+def answered_with_key(det: Any, paraphrases: list[dict], key: dict[str, set[str]]) -> int:
+    """How many paraphrases of graded items a detector answers with exactly the key's labels (refusals count 0)."""
+    import contextlib
+
+    from framelab import detect
+
+    n = 0
+    for p in paraphrases:
+        with contextlib.suppress(detect.Refused):
+            n += set(det.detect(p["text"]).labels) == key[p["of"]]
+    return n
 
 
 def copy_course(dest: Path) -> Path:

@@ -3,7 +3,6 @@ oracle guard, the cache, a quality floor on the held-out assessment split, and t
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, answered_with_key, data_lines
 
 from framelab import detect, roleplay
 from framelab.vocabulary import LABELS
@@ -296,10 +295,6 @@ def test_the_lazy_detector_loads_in_the_background(monkeypatch, detector):
 # --------------------------------------------------------------------------- the course-deployment guard
 
 
-def jsonl(name: str) -> list[dict]:
-    return [json.loads(line) for line in (ROOT / "tests" / "data" / name).read_text().splitlines() if line.strip()]
-
-
 @pytest.fixture(scope="module")
 def deployed() -> detect.Detector:
     return detect.load_detector(deployment=True)
@@ -307,22 +302,15 @@ def deployed() -> detect.Detector:
 
 def test_in_a_course_deployment_paraphrases_of_graded_items_do_not_get_the_key(bank, deployed, detector):
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
-    paraphrases = jsonl("guard_paraphrases.jsonl")
+    paraphrases = data_lines("guard_paraphrases.jsonl")
     assert len(paraphrases) >= 40 and {p["of"] for p in paraphrases} <= set(key)
-
-    def answered(det: detect.Detector) -> int:
-        n = 0
-        for p in paraphrases:
-            with contextlib.suppress(detect.Refused):
-                n += set(det.detect(p["text"]).labels) == key[p["of"]]
-        return n
-
-    assert answered(deployed) <= 0.2 * len(paraphrases)
-    assert answered(detector) > answered(deployed)  # the copy guard alone lets more through
+    in_course = answered_with_key(deployed, paraphrases, key)
+    assert in_course <= 0.2 * len(paraphrases)
+    assert answered_with_key(detector, paraphrases, key) > in_course  # the copy guard alone lets more through
 
 
 def test_in_a_course_deployment_honest_replies_are_still_read(deployed):
-    held = jsonl("heldout_replies.jsonl")
+    held = data_lines("heldout_replies.jsonl")
     refused = 0
     for h in held:
         try:
@@ -348,7 +336,7 @@ def test_the_deployment_switch_is_the_self_check_switch(tmp_path, monkeypatch):
 def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):
     scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][0]
     session = roleplay.start(scenario)
-    paraphrase = next(p["text"] for p in jsonl("guard_paraphrases.jsonl") if p["of"] == "m1-r035")
+    paraphrase = next(p["text"] for p in data_lines("guard_paraphrases.jsonl") if p["of"] == "m1-r035")
     with pytest.raises(roleplay.RolePlayError, match="own words"):
         roleplay.respond(scenario, session, paraphrase, [], deployed)
     assert session.turns == []

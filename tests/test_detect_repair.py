@@ -4,7 +4,6 @@ repair items in a course deployment, and the bank's repair rubric (a marker, men
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import BIN, ROOT
+from conftest import BIN, answered_with_key, data_lines
 
 from framelab import detect, reading, repairdetect, roleplay
 from framelab.bank import validate_bank
@@ -31,10 +30,6 @@ def repair() -> repairdetect.RepairDetector:
 @pytest.fixture(scope="module")
 def deployed() -> repairdetect.RepairDetector:
     return repairdetect.load_repair_detector(deployment=True)
-
-
-def jsonl(name: str) -> list[dict]:
-    return [json.loads(line) for line in (ROOT / "tests" / "data" / name).read_text().splitlines() if line.strip()]
 
 
 def graded_repair_items(bank) -> list:
@@ -194,18 +189,12 @@ def test_graded_repair_items_and_their_paraphrases_are_refused_in_a_course_deplo
             with pytest.raises(detect.Refused, match="graded exercise"):
                 det.detect(it.text)
     key = {it.id: set(it.labels) for it in graded}
-    paraphrases = jsonl("repair_guard_paraphrases.jsonl")
+    paraphrases = data_lines("repair_guard_paraphrases.jsonl")
     assert len(paraphrases) >= 20 and {p["of"] for p in paraphrases} == set(key)
 
-    def answered(det: detect.Detector) -> int:
-        n = 0
-        for p in paraphrases:
-            with contextlib.suppress(detect.Refused):
-                n += set(det.detect(p["text"]).labels) == key[p["of"]]
-        return n
-
-    assert answered(deployed) <= 0.2 * len(paraphrases)
-    assert answered(repair) > answered(deployed)
+    in_course = answered_with_key(deployed, paraphrases, key)
+    assert in_course <= 0.2 * len(paraphrases)
+    assert answered_with_key(repair, paraphrases, key) > in_course
 
 
 def test_in_a_course_deployment_a_rupture_reply_that_paraphrases_a_graded_item_is_not_read(bank, repair, deployed):
@@ -219,7 +208,7 @@ def test_in_a_course_deployment_a_rupture_reply_that_paraphrases_a_graded_item_i
     # a paraphrase the copy check lets through, but the deployment's guard catches
     paraphrase = next(
         p["text"]
-        for p in jsonl("repair_guard_paraphrases.jsonl")
+        for p in data_lines("repair_guard_paraphrases.jsonl")
         if not refused(repair, p["text"]) and refused(deployed, p["text"])
     )
     readers = detect.Detectors({"three_moves": detect.load_detector(deployment=True), "repair": deployed})
