@@ -22,9 +22,9 @@ from typing import Any
 
 import nbformat
 
-from framelab import answers as store
-from framelab.bank import Bank, Module, gold
-from framelab.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS
+from framelab.bank.loader import Bank, Module, gold
+from framelab.core.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS
+from framelab.scoring import answers as store
 
 Nb = nbformat.NotebookNode
 
@@ -330,18 +330,20 @@ CHEATS: list[Cheat] = [
     ),
     Cheat(
         "patch_framelab_checks",
-        "monkeypatches framelab.checks: its helpers and the sorted() it calls",
+        "monkeypatches framelab.scoring.checks: its helpers and the sorted() it calls",
         "wrong",
         first_answer_cell(
-            "import framelab.checks as c\nc._blank = lambda v: False\nc._values = lambda *a: ['x']\n"
+            "import framelab.scoring.checks as c\nc._blank = lambda v: False\nc._values = lambda *a: ['x']\n"
             "c.sorted = lambda *a, **k: []\nc.grade_answer.__globals__['sorted'] = c.sorted"
         ),
     ),
     Cheat(
         "patch_framelab_answers",
-        "monkeypatches framelab.answers.read to hand back the 'right' answers",
+        "monkeypatches framelab.scoring.answers.read to hand back the 'right' answers",
         "blank",
-        first_answer_cell("import framelab.answers as a\na.read = lambda path: {}\nimport framelab.checks as c"),
+        first_answer_cell(
+            "import framelab.scoring.answers as a\na.read = lambda path: {}\nimport framelab.scoring.checks as c"
+        ),
     ),
     Cheat(
         "builtin_sorted",
@@ -375,7 +377,7 @@ CHEATS: list[Cheat] = [
         "wrong",
         first_answer_cell(
             "import builtins\nclass Quiet(BaseException):\n    pass\nbuiltins.AssertionError = Quiet\n"
-            "import framelab.checks as c\nc.AnswerProblem.__bases__ = (Exception,)"
+            "import framelab.scoring.checks as c\nc.AnswerProblem.__bases__ = (Exception,)"
         ),
     ),
     Cheat(
@@ -609,7 +611,7 @@ def main(argv: list[str]) -> None:
     import subprocess
     import tempfile
 
-    from framelab.cohort import prepare_course
+    from framelab.instructor.demo import prepare_course
 
     root = Path(__file__).resolve().parents[1]
     bin_dir = Path(sys.executable).parent

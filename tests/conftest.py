@@ -81,7 +81,7 @@ def answered_with_key(det: Any, paraphrases: list[dict], key: dict[str, set[str]
     """How many paraphrases of graded items a detector answers with exactly the key's labels (refusals count 0)."""
     import contextlib
 
-    from framelab import detect
+    from framelab.detector import core as detect
 
     n = 0
     for p in paraphrases:
@@ -125,7 +125,7 @@ def copy_shared(shared: Path, dest: Path) -> Path:
 
 def _prepared(trainees: int, assignments: list[str] | None, keep_submitted: bool) -> Callable[[Path], object]:
     def build(dest: Path) -> None:
-        from framelab.cohort import prepare_course
+        from framelab.instructor.demo import prepare_course
 
         os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # nbgrader runs `alembic`
         prepare_course(dest, root=ROOT, trainees=trainees, assignments=assignments, say=lambda *_: None)
@@ -154,7 +154,7 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def bank():
-    from framelab.bank import load_bank
+    from framelab.bank.loader import load_bank
 
     return load_bank(ROOT / "modules")
 

@@ -1,4 +1,4 @@
-"""Time spent: stretches of work recorded beside a module notebook (framelab.activity)."""
+"""Time spent: stretches of work recorded beside a module notebook (framelab.learner.activity)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 from conftest import ROOT
 from traitlets.config.loader import PyFileConfigLoader
 
-from framelab import activity
-from framelab.notebook import Lesson
+from framelab.learner import activity
+from framelab.learner.lesson import Lesson
 
 T0 = 1_800_000_000
 
@@ -51,7 +51,7 @@ def test_a_folder_that_cannot_be_written_never_stops_the_work(tmp_path, monkeypa
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    from framelab import files
+    from framelab.core import files
 
     monkeypatch.setattr(files.tempfile, "mkstemp", refuse)  # as in a read-only folder (root ignores modes)
     activity.touch(tmp_path, now=T0)  # no exception
@@ -59,8 +59,8 @@ def test_a_folder_that_cannot_be_written_never_stops_the_work(tmp_path, monkeypa
 
 
 def test_the_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
-    """The write goes through framelab.files (temporary name, then rename): a failure leaves the old record."""
-    from framelab import files
+    """The write goes through framelab.core.files (temporary name, then rename): a failure leaves the old record."""
+    from framelab.core import files
 
     activity.touch(tmp_path, now=T0)
     before = (tmp_path / activity.FILENAME).read_text(encoding="utf-8")

@@ -35,9 +35,9 @@ from adversarial import (
 from conftest import BIN, ROOT, copy_shared, nbgrader, run
 from test_grading import tree_hash
 
-from framelab.audit import audit, render
-from framelab.bank import gold
-from framelab.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS
+from framelab.bank.loader import gold
+from framelab.core.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS
+from framelab.grading.audit import audit, render
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from framelab import agreement
-from framelab.cli import main
+from framelab.bank import agreement
+from framelab.cli.main import main
 
 
 def test_the_packet_asks_every_graded_question_and_carries_no_key(bank, tmp_path):

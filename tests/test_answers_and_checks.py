@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from framelab import answers as store
-from framelab.checks import AnswerProblem, check_answer, grade_answer, status_line
+from framelab.scoring import answers as store
+from framelab.scoring.checks import AnswerProblem, check_answer, grade_answer, status_line
 
 
 def test_write_then_read_round_trip(tmp_path):

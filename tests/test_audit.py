@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, copy_course, nbgrader
 
-from framelab import answers as store
-from framelab.audit import _pick_argument, audit_submission
-from framelab.bank import gold
-from framelab.cli import main
+from framelab.bank.loader import gold
+from framelab.cli.main import main
+from framelab.grading.audit import _pick_argument, audit_submission
+from framelab.scoring import answers as store
 
 pytestmark = pytest.mark.slow
 
@@ -121,8 +121,8 @@ def test_a_missing_or_broken_notebook_is_audited_from_the_saved_answers(tmp_path
 
 
 def test_the_audit_reads_the_snapshot_graded_and_says_when_submitted_changed(tmp_path, bank):
-    from framelab import snapshot
-    from framelab.audit import _audit_one
+    from framelab.grading import snapshot
+    from framelab.grading.audit import _audit_one
 
     module = bank.module(ASSIGNMENT)
     (ex,) = [e for e in module.meta.exercises if e.id == "backfires"]

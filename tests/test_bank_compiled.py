@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from test_bank_validation import GOOD, MODULE, item, make_bank
 
-from framelab import bank as bankmod
-from framelab import bankstore
-from framelab.bank import load_bank, validate_bank
-from framelab.cli import main
+from framelab.bank import loader as bankmod
+from framelab.bank import store as bankstore
+from framelab.bank.loader import load_bank, validate_bank
+from framelab.cli.main import main
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from framelab.bank import counts, validate_bank
-from framelab.vocabulary import LABELS
+from framelab.bank.loader import counts, validate_bank
+from framelab.core.vocabulary import LABELS
 
 MIN_RESPONSES = 400
 MIN_PER_LABEL = 30

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from framelab.bank import BankError, counts, validate_bank
-from framelab.cli import main
+from framelab.bank.loader import BankError, counts, validate_bank
+from framelab.cli.main import main
 
 MODULE = """\
 id: m9

@@ -3,7 +3,7 @@
 Debian's chromium (/usr/bin/chromium), driven by Playwright; npm's axe-core, installed once into
 test-output/node/ (git-ignored). A missing browser or npm fails the test; it is not skipped.
 
-For every module: Run All leaves no error output, no object text (``<framelab.widgets.X at 0x...>``)
+For every module: Run All leaves no error output, no object text (``<framelab.views.widgets.X at 0x...>``)
 and no line printed twice; axe-core, scoped to the notebook's output areas (what the course draws),
 finds no violation of WCAG 2.1 A/AA or axe's best practices, in the light and the dark theme.
 Across the modules, each kind of view is used once: a graded menu (its check line is replaced),

@@ -1,4 +1,4 @@
-"""``framelab.dbretry``: a lost connection is retried within a bound; a real error is not; a real
+"""``framelab.grading.dbretry``: a lost connection is retried within a bound; a real error is not; a real
 PostgreSQL server stopped and started again mid-operation is ridden out."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from framelab import dbretry
+from framelab.grading import dbretry
 
 REFUSED = 'connection failed: connection to server at "127.0.0.1", port 5999 failed: Connection refused'
 SHUTDOWN = "terminating connection due to administrator command"
@@ -173,7 +173,7 @@ def test_a_real_postgres_restart_is_ridden_out():
 
 def test_the_parents_gradebook_steps_ride_out_a_server_restart(monkeypatch):
     """gradebook.patiently (every write framelab grade's parent makes) waits for a server that went away."""
-    from framelab import gradebook
+    from framelab.grading import gradebook
 
     class OperationalError(Exception):
         pass
@@ -195,7 +195,7 @@ def test_the_parents_gradebook_steps_ride_out_a_server_restart(monkeypatch):
 
 
 def test_a_server_that_stays_away_is_one_plain_line(monkeypatch):
-    from framelab import gradebook
+    from framelab.grading import gradebook
 
     def gone(url):
         raise dbretry.GradebookUnavailable("The gradebook's database could not be reached for 90 s while ...")
@@ -209,7 +209,7 @@ def test_a_server_that_stays_away_is_one_plain_line(monkeypatch):
 
 
 def test_a_real_error_is_not_retried():
-    from framelab import gradebook
+    from framelab.grading import gradebook
 
     def step():
         raise ValueError("no such column: score")

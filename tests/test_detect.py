@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from conftest import BIN, ROOT, answered_with_key, data_lines
 
-from framelab import detect, roleplay
-from framelab.vocabulary import LABELS
+from framelab.core.vocabulary import LABELS
+from framelab.detector import core as detect
+from framelab.roleplay import engine as roleplay
 
 GOOD = (
     "I can hear how much this matters to you. I won't be meeting up outside our sessions; "
@@ -127,7 +128,7 @@ def test_training_is_deterministic_and_uses_the_practice_split_only(bank):
 
 def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path):
     env = {"FRAMELAB_CACHE": str(tmp_path), "PATH": str(BIN), "HOME": str(tmp_path)}
-    code = "from framelab import detect; detect.load_detector().detect('Anyway, how was the week?')"
+    code = "from framelab.detector import core as detect; detect.load_detector().detect('Anyway, how was the week?')"
     check = "import sys; " + code + "; print('sklearn' in sys.modules)"
     subprocess.run([str(BIN / "python"), "-c", code], env=env, check=True)  # trains and caches
     out = subprocess.run([str(BIN / "python"), "-c", check], env=env, check=True, capture_output=True, text=True)

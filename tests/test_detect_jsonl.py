@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framelab import detect
-from framelab.detect import Detection, Refused, parse_request, read_lines, run_jsonl
+from framelab.detector import core as detect
+from framelab.detector.core import Detection, Refused, parse_request, read_lines, run_jsonl
 
 BIN = Path(sys.executable).parent
 

@@ -13,11 +13,14 @@ import numpy as np
 import pytest
 from conftest import BIN, answered_with_key, data_lines
 
-from framelab import detect, reading, repairdetect, roleplay
-from framelab.bank import validate_bank
-from framelab.detectlite import LinearModel
-from framelab.practice import category
-from framelab.vocabulary import LABELS
+from framelab.bank.loader import validate_bank
+from framelab.core.vocabulary import LABELS
+from framelab.detector import core as detect
+from framelab.detector import repair as repairdetect
+from framelab.detector.lite import LinearModel
+from framelab.learner.practice import category
+from framelab.roleplay import engine as roleplay
+from framelab.roleplay import reading
 
 GOOD = "Thank you for telling me. I got that wrong, and I'm sorry. What was it like for you when I said it?"
 
@@ -81,7 +84,7 @@ def test_the_repair_model_is_deterministic_cached_and_runs_without_scikit_learn(
     assert len(list((tmp_path / "framelab").glob("repair-*.npz"))) == 1
     assert len(list((tmp_path / "framelab").glob("detect-*.npz"))) == 1
     probe = (
-        "import sys\nfrom framelab import repairdetect\nd = repairdetect.load_repair_detector()\n"
+        "import sys\nfrom framelab.detector import repair as repairdetect\nd = repairdetect.load_repair_detector()\n"
         f"print(d.detect({GOOD!r}).labels, 'sklearn' in sys.modules)"
     )
     shown = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
@@ -277,7 +280,7 @@ def test_an_exercise_that_mixes_rubrics_is_refused_with_a_fix(tmp_path):
 
 
 def test_the_self_check_names_the_repair_moves_for_a_repair_item():
-    from framelab.selfstudy import CheckReport, ItemCheck
+    from framelab.learner.selfcheck import CheckReport, ItemCheck
 
     report = CheckReport("m5_alliance")
     report.items.append(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from framelab import detect
-from framelab.detectlite import LinearModel, char_wb_grams, word_grams
+from framelab.detector import core as detect
+from framelab.detector.lite import LinearModel, char_wb_grams, word_grams
 
 BIN = Path(sys.executable).parent
 
@@ -33,7 +33,7 @@ def test_the_lite_model_gives_the_pipelines_numbers_without_scikit_learn(bank, t
     env = {"FRAMELAB_CACHE": str(tmp_path / "cache"), "PATH": str(BIN), "HOME": str(tmp_path)}
     subprocess.run([str(BIN / "framelab"), "detect", "--train"], env=env, check=True, capture_output=True)
     probe = (
-        "import sys\nfrom framelab import detect\nd = detect.load_detector()\n"
+        "import sys\nfrom framelab.detector import core as detect\nd = detect.load_detector()\n"
         "print(d.detect('I can hear this matters.').labels, 'sklearn' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True).stdout

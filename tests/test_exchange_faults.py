@@ -18,7 +18,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.abc.exchange import ExchangeError
 from traitlets.config import Config
 
-from framelab import exchange
+from framelab.grading import exchange
 
 pytestmark = pytest.mark.slow
 

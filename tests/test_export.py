@@ -1,6 +1,6 @@
 """Grades out of the gradebook: the LMS files' formats, the Canvas roster, and pending hand-grading.
 
-The formats checked here (see ``framelab.export``'s docstring for the sources):
+The formats checked here (see ``framelab.instructor.export``'s docstring for the sources):
 
 * Canvas gradebook import: header ``Student, ID, SIS User ID, SIS Login ID, Section`` then one
   column per assignment; an optional second row ``Points Possible``. Canvas matches a person by
@@ -19,8 +19,8 @@ import shutil
 import pytest
 from conftest import BIN, ROOT, run
 
-from framelab import export
-from framelab.course import CourseError, pending
+from framelab.instructor import export
+from framelab.instructor.course import CourseError, pending
 
 A1, A2 = "m1_double_bind", "m2_transference"
 

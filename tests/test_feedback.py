@@ -33,8 +33,8 @@ TRAINEES = 3
 def graded(tmp_path_factory):
     """A course with Module 1 released, submitted by three simulated trainees and graded; the
     reflections are not hand-graded yet."""
-    from framelab import grading
-    from framelab.cohort import prepare_course
+    from framelab.grading import command as grading
+    from framelab.instructor.demo import prepare_course
 
     course = tmp_path_factory.mktemp("feedback") / "course"
     prepared = prepare_course(course, root=ROOT, trainees=TRAINEES, assignments=[A], say=lambda *_: None)
@@ -63,7 +63,7 @@ def formgrade_html(course: Path, student: str) -> str:
 
 
 def picks_and_items(prepared, student: str):
-    from framelab import answers as store
+    from framelab.scoring import answers as store
 
     picks = store.read(prepared.course / "submitted" / student / A / store.FILENAME)
     module = prepared.bank.module(A)
@@ -71,7 +71,7 @@ def picks_and_items(prepared, student: str):
 
 
 def test_formgrader_shows_response_choice_and_key_for_every_item(graded):
-    from framelab.formgrade import shown
+    from framelab.grading.formgrade import shown
 
     course, prepared = graded
     student = prepared.cohort.trainees[1].id
@@ -119,7 +119,7 @@ def test_early_feedback_says_not_marked_yet_and_names_every_item(graded, tmp_pat
 
 
 def test_parallel_feedback_is_what_nbgrader_writes(graded, tmp_path):
-    from framelab.cohort import hand_grade
+    from framelab.instructor.demo import hand_grade
 
     course, prepared = graded
     ours, stock = tmp_path / "ours", tmp_path / "stock"
@@ -150,7 +150,7 @@ def test_formgrader_in_chromium_shows_the_response_and_the_choice(graded):
     from playwright.sync_api import sync_playwright
     from test_lab import free_port
 
-    from framelab.formgrade import shown
+    from framelab.grading.formgrade import shown
 
     chromium = Path("/usr/bin/chromium")
     assert chromium.exists(), f"{chromium} is missing: install Debian's chromium (apt-get install chromium)"

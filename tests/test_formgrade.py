@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from framelab.formgrade import INSTRUCTOR, VIEW_NOTE, clear_object_reprs, drop_instructor_outputs, shown
+from framelab.grading.formgrade import INSTRUCTOR, VIEW_NOTE, clear_object_reprs, drop_instructor_outputs, shown
 
 
 def result(text: str, **data: str):
@@ -13,7 +13,7 @@ def result(text: str, **data: str):
 
 def test_widget_object_text_becomes_a_plain_note_and_real_results_stay():
     cell = nbformat.v4.new_code_cell("lesson.try_reply('coffee')")
-    cell.outputs = [result("<framelab.widgets.ReplyPicker at 0x7fd69d922150>")]
+    cell.outputs = [result("<framelab.views.widgets.ReplyPicker at 0x7fd69d922150>")]
     assert clear_object_reprs(cell)
     assert [o["output_type"] for o in cell.outputs] == ["stream"] and VIEW_NOTE in cell.outputs[0]["text"]
     kept = nbformat.v4.new_code_cell("1 + 1")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from framelab import gradebookcheck
-from framelab.cli import main
-from framelab.gradebookcheck import course_root_problem, gradebook_problem
+from framelab.cli.main import main
+from framelab.grading import gradebookcheck
+from framelab.grading.gradebookcheck import course_root_problem, gradebook_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 

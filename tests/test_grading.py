@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import BIN, ROOT, copy_shared, nbgrader, run
 
-from framelab.grading import gradebook_rows
+from framelab.grading.command import gradebook_rows
 
 pytestmark = pytest.mark.slow
 

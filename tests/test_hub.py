@@ -34,7 +34,7 @@ from conftest import BIN, ROOT, copy_course
 from hubkit import SYSTEM_PYTHON, problems, sh
 from pgserver import free_port, postgres
 
-from framelab.bank import gold, load_bank
+from framelab.bank.loader import gold, load_bank
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub, pytest.mark.xdist_group("hub")]
 

@@ -65,11 +65,12 @@ from hubkit import (
 )
 from labclient import Trainee, roleplay_turn_code, save_choices_code, setup_cell
 
-from framelab import answers as store
-from framelab import dbretry, exchange, safejson
-from framelab.audit import score_picks
-from framelab.bank import gold, load_bank
-from framelab.files import write_text_atomically
+from framelab.bank.loader import gold, load_bank
+from framelab.core import safejson
+from framelab.core.files import write_text_atomically
+from framelab.grading import dbretry, exchange
+from framelab.grading.audit import score_picks
+from framelab.scoring import answers as store
 
 pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.xdist_group("load")]
 

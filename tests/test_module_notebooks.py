@@ -10,7 +10,7 @@ import re
 import pytest
 from conftest import ROOT
 
-from framelab.bank import load_bank
+from framelab.bank.loader import load_bank
 
 BANK = load_bank(ROOT / "modules")
 MODULES = sorted(BANK.modules.values(), key=lambda m: m.folder)

@@ -21,9 +21,9 @@ import pytest
 from conftest import ROOT, copy_course
 from conftest import nbgrader_in_process as nbgrader
 
-from framelab import answers as store
-from framelab.bank import gold
-from framelab.vocabulary import OPTION_SETS, THREE_MOVES
+from framelab.bank.loader import gold
+from framelab.core.vocabulary import OPTION_SETS, THREE_MOVES
+from framelab.scoring import answers as store
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import BIN, ROOT, nbgrader, run
 from pgserver import postgres
 
-from framelab.cohort import prepare_course
-from framelab.grading import gradebook_rows
+from framelab.grading.command import gradebook_rows
+from framelab.instructor.demo import prepare_course
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from framelab import practice
-from framelab.notebook import Lesson
-from framelab.vocabulary import LABELS
+from framelab.core.vocabulary import LABELS
+from framelab.learner import practice
+from framelab.learner.lesson import Lesson
 
 SCENARIO = {
     "id": "door",
@@ -89,7 +89,7 @@ def test_category_needs_a_label():
 
 
 def test_practice_deck_checks_and_explains():
-    from framelab.widgets import PracticeDeck
+    from framelab.views.widgets import PracticeDeck
 
     deck = PracticeDeck(PRACTICE)
     assert "Busy, sorry." in deck.prompt.value and deck.previous.disabled
@@ -105,7 +105,7 @@ def test_practice_deck_checks_and_explains():
 
 
 def test_reply_picker_shows_the_reaction():
-    from framelab.widgets import ReplyPicker
+    from framelab.views.widgets import ReplyPicker
 
     picker = ReplyPicker(SCENARIO)
     picker.say.click()
@@ -190,7 +190,7 @@ def test_under_grading_nothing_is_displayed_and_files_are_left_alone(tmp_path, m
 
 
 def test_missing_content_file_says_what_to_do(tmp_path):
-    from framelab.notebook import ContentError
+    from framelab.learner.lesson import ContentError
 
     with pytest.raises(ContentError, match=r"content\.json is missing"):
         Lesson.here(tmp_path)
@@ -205,7 +205,7 @@ def test_unknown_exercise_and_scenario_name_the_choices(tmp_path):
 
 
 def test_tick_box_exercise_saves_sets(tmp_path, monkeypatch):
-    from framelab.vocabulary import OPTION_SETS
+    from framelab.core.vocabulary import OPTION_SETS
 
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     lesson = make_lesson(tmp_path)
@@ -304,8 +304,8 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
 
 def test_a_choice_replaces_the_items_check_line(tmp_path, monkeypatch):
     """The check cell's 'not answered yet' line is replaced (same display id), not left stale."""
-    import framelab.notebook as nbmod
-    from framelab.checks import display_id
+    import framelab.learner.lesson as nbmod
+    from framelab.scoring.checks import display_id
 
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     shown: list[tuple[str, str, str]] = []
@@ -324,8 +324,8 @@ def test_a_choice_replaces_the_items_check_line(tmp_path, monkeypatch):
 def test_views_are_accessible_by_construction(tmp_path, monkeypatch):
     """Headings one level below the notebook's sections, feedback announced, one choice as a radio group,
     menus that read as instructions, and one shared style sheet in JupyterLab's type scale."""
-    from framelab.choice import ChoiceGroup
-    from framelab.widgets import PLACEHOLDER, STYLE, PracticeDeck, ReplyPicker
+    from framelab.views.choice import ChoiceGroup
+    from framelab.views.widgets import PLACEHOLDER, STYLE, PracticeDeck, ReplyPicker
 
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     ex = make_lesson(tmp_path).exercise("quiz")
@@ -374,8 +374,8 @@ def test_each_modules_time_has_one_source():
 
 
 def test_a_choice_group_reads_like_radio_buttons_and_refuses_other_values():
-    from framelab import choice
-    from framelab.choice import ChoiceGroup
+    from framelab.views import choice
+    from framelab.views.choice import ChoiceGroup
 
     group = ChoiceGroup([("A", 2), ("B", 0)], "Your reply", horizontal=True)
     assert group.value is None and group.index == -1 and group.options == [("A", 2), ("B", 0)]
@@ -395,8 +395,9 @@ def test_a_choice_group_reads_like_radio_buttons_and_refuses_other_values():
 
 
 def test_quotes_and_notes_come_from_one_place_and_keep_the_trainees_words():
-    from framelab import roleplay_view, widgets
-    from framelab.viewparts import note, quote
+    from framelab.views import roleplay_html as roleplay_view
+    from framelab.views import widgets
+    from framelab.views.parts import note, quote
 
     assert widgets.quote is quote and roleplay_view.quote is quote and roleplay_view.note is note
     assert "“Collapse the frame”" in quote("Client", "that would be collapse_frame")  # course text: names
@@ -410,9 +411,9 @@ def test_the_installed_jupyterlab_extension_is_the_one_in_the_source_tree():
     """make install copies src/framelab/labextension into the environment, where JupyterLab finds it."""
     import sys
 
-    from framelab import widgets
+    import framelab
 
-    source = Path(widgets.__file__).parent / "labextension"
+    source = Path(framelab.__file__).parent / "labextension"
     installed = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "framelab"
     for name in ("package.json", "static/remoteEntry.js"):
         assert (installed / name).read_bytes() == (source / name).read_bytes(), f"run make install again ({name})"
@@ -423,7 +424,7 @@ def test_the_installed_jupyterlab_extension_is_the_one_in_the_source_tree():
 def test_busy_disables_the_button_at_once_and_restores_it():
     import ipywidgets as w
 
-    from framelab.widgets import busy
+    from framelab.views.widgets import busy
 
     button, status = w.Button(description="Check"), w.HTML()
     with pytest.raises(RuntimeError), busy(button, "Checking...", status):

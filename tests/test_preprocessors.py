@@ -10,10 +10,10 @@ from pathlib import Path
 import nbformat
 from conftest import ROOT
 
-from framelab import answers as store
-from framelab.bank import gold
-from framelab.grading import plain_reason, preflight
-from framelab.preprocessors import LimitOutputChars, TeachingFeedback
+from framelab.bank.loader import gold
+from framelab.grading.command import plain_reason, preflight
+from framelab.grading.preprocessors import LimitOutputChars, TeachingFeedback
+from framelab.scoring import answers as store
 
 ASSIGNMENT = "m1_double_bind"
 
@@ -90,12 +90,13 @@ def test_a_kernel_that_fails_to_start_is_retried(tmp_path, monkeypatch):
     import nbgrader.converters
     from nbgrader.converters.base import NbGraderException
 
-    from framelab import gradeworker, grading
+    from framelab.grading import command as grading
+    from framelab.grading import worker as gradeworker
 
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     monkeypatch.setenv("PATH", f"{Path(grading.sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     app = grading.load_app(tmp_path, ASSIGNMENT)
-    monkeypatch.setattr(gradeworker, "_APP", app)  # the worker side's state (framelab.gradeworker)
+    monkeypatch.setattr(gradeworker, "_APP", app)  # the worker side's state (framelab.grading.worker)
     monkeypatch.setattr(gradeworker, "_JOB", {"course": str(tmp_path), "assignment": ASSIGNMENT, "notebook_timeout": 0})
     starts: list[int] = []
 

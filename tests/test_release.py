@@ -139,7 +139,7 @@ def quoted_passages(notebook: Path) -> list[str]:
 
 def test_narrative_does_not_analyse_assessment_items(bank):
     """A worked example that paraphrases an assessment item would give its answer away."""
-    from framelab.bank import jaccard, tokens
+    from framelab.bank.loader import jaccard, tokens
 
     held_out = [(i.id, tokens(i.text)) for i in [*bank.responses, *bank.vignettes] if i.split == "assessment"]
     notebooks = sorted((ROOT / "source").glob("*/*.ipynb"))

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from conftest import BIN, ROOT, run
 
-from framelab import report
-from framelab.report import RESPONSE_COLUMNS, canonical, confusion, confusions, item_stats, progress
-from framelab.report_page import build_report
+from framelab.instructor import report
+from framelab.instructor.report import RESPONSE_COLUMNS, canonical, confusion, confusions, item_stats, progress
+from framelab.instructor.report_page import build_report
 
 # --------------------------------------------------------------------------- a hand-computed cohort
 #
@@ -137,7 +137,7 @@ def test_progress_and_canonical():
 
 @pytest.fixture(scope="module")
 def simulated(bank):
-    from framelab.cohort import simulated_data
+    from framelab.instructor.demo import simulated_data
 
     return simulated_data(bank, trainees=30, seed=7)
 
@@ -190,8 +190,8 @@ def test_misconceptions_are_ranked_by_rate_with_a_minimum_count():
 
 
 def test_every_plot_keeps_its_text_inside_and_apart(simulated):
-    from framelab import plots
-    from framelab.report import _short
+    from framelab.instructor import plots
+    from framelab.instructor.report import _short
 
     stats = item_stats(simulated.responses)
     figures = {
@@ -210,7 +210,7 @@ def test_every_plot_keeps_its_text_inside_and_apart(simulated):
 
 
 def test_the_layout_check_finds_overlap_and_overflow():
-    from framelab import plots
+    from framelab.instructor import plots
 
     plt = plots._plt()
     fig, ax = plt.subplots(figsize=(3, 2))
@@ -252,8 +252,8 @@ def test_report_notebook_runs_under_nbval(tmp_path):
 
 @pytest.mark.slow
 def test_demo_produces_grades_report_and_plots(tmp_path):
-    from framelab.bank import load_bank
-    from framelab.cohort import simulated_data
+    from framelab.bank.loader import load_bank
+    from framelab.instructor.demo import simulated_data
 
     out = tmp_path / "demo"
     proc = run(

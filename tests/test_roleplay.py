@@ -9,10 +9,10 @@ import re
 import pytest
 from conftest import ROOT
 
-from framelab import roleplay
-from framelab.cli import main
-from framelab.practice import UNCLEAR
-from framelab.vocabulary import LABELS
+from framelab.cli.main import main
+from framelab.core.vocabulary import LABELS
+from framelab.learner.practice import UNCLEAR
+from framelab.roleplay import engine as roleplay
 
 
 def words(*labels):
@@ -165,7 +165,7 @@ def test_an_unsure_reading_makes_the_client_ask_and_hides_the_label(bank):
 
 
 def test_a_reply_the_guard_refuses_is_not_taken(bank):
-    from framelab.detect import Refused
+    from framelab.detector.core import Refused
 
     def refusing(text, client):
         raise Refused("This text is very close (91%) to a response in a graded exercise (m1-a01).")
@@ -234,7 +234,7 @@ def test_transcript_export_writes_markdown(bank, tmp_path, capsys):
 
 
 def test_the_view_drives_a_whole_conversation(bank, tmp_path):
-    from framelab.widgets import RolePlayView
+    from framelab.views.widgets import RolePlayView
 
     sc = scenarios(bank)[0]
     view = RolePlayView(sc, tmp_path)
@@ -266,7 +266,7 @@ def test_the_view_drives_a_whole_conversation(bank, tmp_path):
 
 
 def test_a_damaged_saved_conversation_is_kept_and_restarted(bank, tmp_path):
-    from framelab.widgets import RolePlayView
+    from framelab.views.widgets import RolePlayView
 
     sc = scenarios(bank)[0]
     roleplay.transcript_path(tmp_path, sc["id"]).write_text("{broken")
@@ -299,7 +299,7 @@ def test_every_reading_link_names_a_section_of_its_module_notebook(bank):
 
 
 def test_the_view_reads_in_order_and_closes_when_it_ends(bank, tmp_path):
-    from framelab.widgets import RolePlayView
+    from framelab.views.widgets import RolePlayView
 
     sc = scenarios(bank)[0]
     start = sc["nodes"][sc["start"]]
@@ -330,7 +330,7 @@ def test_the_view_reads_in_order_and_closes_when_it_ends(bank, tmp_path):
 
 
 class SlowDetector:
-    """A detector that loads in the background, as framelab.detect.LazyDetector does."""
+    """A detector that loads in the background, as framelab.detector.core.LazyDetector does."""
 
     def __init__(self):
         self.ready, self.started = False, []
@@ -347,7 +347,7 @@ class SlowDetector:
 
 
 def test_the_view_starts_loading_the_detector_at_once_and_shows_it_is_busy(bank, tmp_path):
-    from framelab.widgets import RolePlayView
+    from framelab.views.widgets import RolePlayView
 
     detector = SlowDetector()
     view = RolePlayView(scenarios(bank)[0], tmp_path, detector)
@@ -431,7 +431,7 @@ def test_roleplay_outside_a_course_says_where_to_run_it(tmp_path, capsys):
 
 
 def test_roleplay_interactive_plays_to_a_debrief(monkeypatch, capsys):
-    from framelab import terminal
+    from framelab.roleplay import terminal
 
     answers = iter(["Sure, Saturday at ten sounds lovely, count me in!", "1 2 3"])
     code = terminal.play_interactive(
@@ -518,7 +518,7 @@ def by_id(bank, sid):
 
 
 def test_a_rupture_scenario_is_read_and_debriefed_with_the_repair_rubric(bank, tmp_path):
-    from framelab.widgets import RolePlayView
+    from framelab.views.widgets import RolePlayView
 
     sc = by_id(bank, "you-misunderstood-me")
     assert sc["rubric"] == "repair"
@@ -548,7 +548,7 @@ def test_a_rupture_scenario_is_read_and_debriefed_with_the_repair_rubric(bank, t
     ],
 )
 def test_the_repair_cues_hear_the_backfires(reply, category):
-    from framelab.reading import by_repair_cues
+    from framelab.roleplay.reading import by_repair_cues
 
     assert by_repair_cues(reply).category == category
 
@@ -583,7 +583,7 @@ def test_good_moves_earn_trust_but_the_client_tests_again(bank):
 
 
 def test_the_view_does_not_name_a_label_when_the_reading_was_unsure(bank, tmp_path):
-    from framelab.widgets import RolePlayView
+    from framelab.views.widgets import RolePlayView
 
     sc = scenarios(bank)[0]
     view = RolePlayView(sc, tmp_path, lambda t, c: Unsure())
@@ -666,7 +666,7 @@ def test_any_replies_file_is_read_or_named_line_by_line(tmp_path):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from framelab import terminal
+    from framelab.roleplay import terminal
 
     path = tmp_path / "replies.jsonl"
     line = st.text(max_size=30) | _json_values().map(json.dumps)

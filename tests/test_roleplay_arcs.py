@@ -11,10 +11,10 @@ import typing
 import pytest
 from conftest import ROOT
 
-from framelab import roleplay
-from framelab.cli import main
-from framelab.practice import rubric
-from framelab.vocabulary import LABELS
+from framelab.cli.main import main
+from framelab.core.vocabulary import LABELS
+from framelab.learner.practice import rubric
+from framelab.roleplay import engine as roleplay
 
 FULL = ("validate", "state_boundary", "recenter")  # a reply that makes all three moves (read as recenter)
 
@@ -182,7 +182,7 @@ def test_a_conversation_still_going_has_no_ending(bank):
 
 
 def test_the_ending_kinds_are_the_banks():
-    from framelab.bankmodels import EndingKind
+    from framelab.bank.models import EndingKind
 
     assert typing.get_args(EndingKind) == roleplay.ENDING_KINDS
     assert set(roleplay.DEFAULT_ENDING) == set(LABELS) and set(roleplay.DEFAULT_ENDING.values()) <= set(
@@ -193,8 +193,8 @@ def test_the_ending_kinds_are_the_banks():
 
 
 def test_an_ending_on_a_branch_that_goes_on_is_a_bank_problem(bank):
-    from framelab.bankchecks import check_item
-    from framelab.bankmodels import Scenario
+    from framelab.bank.checks import check_item
+    from framelab.bank.models import Scenario
 
     raw = by_id(bank, "coffee-at-the-door")
     raw["nodes"]["bid"]["branches"]["recenter"]["ending"] = "opened"  # but it goes on to 'explore'
@@ -245,7 +245,7 @@ def test_a_transcript_saved_before_the_arc_grew_still_ends_plainly(bank, tmp_pat
 def test_the_model_responses_read_by_the_real_reader_walk_the_best_path(bank):
     """Not a stand-in: the scenario's own model responses, read as the role-play reads them (the detector,
     or for a rupture the repair reader), earn the full arc and its best ending in every scenario."""
-    from framelab import detect
+    from framelab.detector import core as detect
 
     reader = detect.load_detector()
     for sc in scenarios(bank):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from framelab import safejson
-from framelab.safejson import UnsafeJSON
+from framelab.core import safejson
+from framelab.core.safejson import UnsafeJSON
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

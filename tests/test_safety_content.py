@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from framelab import roleplay
-from framelab.vocabulary import LABELS, THREE_MOVES
+from framelab.core.vocabulary import LABELS, THREE_MOVES
+from framelab.roleplay import engine as roleplay
 
 SCENARIO = "a-bad-night-ahead"
 #: words a rationale uses when it says whether a reply checks safety

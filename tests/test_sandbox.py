@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from framelab import sandbox, snapshot
-from framelab.gradebook import GradebookLocked, copy_sqlite
+from framelab.grading import sandbox, snapshot
+from framelab.grading.gradebook import GradebookLocked, copy_sqlite
 
 
 def run_cells(workdir: Path, *sources: str) -> list[str]:
@@ -78,7 +78,7 @@ def test_a_notebook_in_the_sandbox_sees_only_its_own_folder(tmp_path):
 
 
 def test_no_sandbox_means_no_grading_with_a_plain_line(tmp_path, monkeypatch):
-    from framelab.grading import GradingError, setup
+    from framelab.grading.command import GradingError, setup
 
     (tmp_path / "nbgrader_config.py").write_text("")
     monkeypatch.setattr(sandbox, "BWRAP", str(tmp_path / "no-bwrap"))
@@ -159,7 +159,10 @@ def test_the_snapshot_of_record_replaces_the_last_and_keeps_its_digest(tmp_path)
 
 def test_the_sandbox_replaces_nbgraders_execute_and_nothing_else():
     course = ["nbgrader.preprocessors.Execute", "nbgrader.preprocessors.LimitOutput"]
-    assert sandbox.sandboxed(course) == ["framelab.sandbox.SandboxedExecute", "nbgrader.preprocessors.LimitOutput"]
+    assert sandbox.sandboxed(course) == [
+        "framelab.grading.sandbox.SandboxedExecute",
+        "nbgrader.preprocessors.LimitOutput",
+    ]
     with pytest.raises(ValueError):
         sandbox.sandboxed(["nbgrader.preprocessors.LimitOutput"])
     assert sandbox.SandboxedExecute.__mro__[1].__name__ == "Execute"

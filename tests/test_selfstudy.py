@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import BIN, ROOT, copy_course, run
 
-from framelab import activity, selfstudy
-from framelab import answers as store
-from framelab.bank import gold
-from framelab.vocabulary import TITLES
-from framelab.workspace import populate
+from framelab.bank.loader import gold
+from framelab.core.vocabulary import TITLES
+from framelab.learner import activity
+from framelab.learner import selfcheck as selfstudy
+from framelab.learner.workspace import populate
+from framelab.scoring import answers as store
 
 ASSIGNMENT = "m1_double_bind"
 
@@ -127,7 +128,7 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     assert "started" in line and "2/16" in line and "1/16" in line and "17 min" in line and "1/2" in line
 
     # the notebook cell shows the same figures; with checking switched off, no score
-    from framelab.widgets import ProgressView
+    from framelab.views.widgets import ProgressView
 
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
     view = ProgressView(course / "workspace")
@@ -141,7 +142,7 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     )  # refreshed: nothing answered, no score
 
     # saying a reply in the one-turn exercise finishes it
-    from framelab.widgets import ReplyPicker
+    from framelab.views.widgets import ReplyPicker
 
     content = json.loads((folder / "content.json").read_text())
     picker = ReplyPicker(next(s for s in content["scenarios"] if s["id"] == "coffee-at-the-door"), folder)
@@ -167,7 +168,7 @@ def test_a_new_release_merges_without_touching_the_learners_answers(course, bank
 
 
 def test_the_notebook_button_shows_the_same_check(course, bank, monkeypatch):
-    from framelab.notebook import Lesson
+    from framelab.learner.lesson import Lesson
 
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     answer_some(course, bank)

@@ -1,4 +1,4 @@
-from framelab.vocabulary import BACKFIRES, LABELS, MEANINGS, THREE_MOVES, TITLES, is_label, nearest_label
+from framelab.core.vocabulary import BACKFIRES, LABELS, MEANINGS, THREE_MOVES, TITLES, is_label, nearest_label
 
 
 def test_the_eight_labels_are_fixed():

@@ -36,9 +36,9 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from framelab import detect
-from framelab.bank import load_bank
-from framelab.vocabulary import LABELS
+from framelab.bank.loader import load_bank
+from framelab.core.vocabulary import LABELS
+from framelab.detector import core as detect
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -254,7 +254,7 @@ def deployment_guard() -> None:
 def readings_right(readings: list, items: list[dict]) -> tuple[int, int]:
     """How often the client reacts to the right move (sure, and the dominant label is the gold one's),
     and how often it is unsure and asks what the therapist means."""
-    from framelab.practice import category
+    from framelab.learner.practice import category
 
     right = sum(
         bool(r.labels) and not r.unsure and r.category == category(it["labels"])
@@ -268,8 +268,8 @@ def repair_detector(repeats: int) -> None:
     assessment items and on 40 trainee-style replies to new objections written before it existed
     (``tests/data/repair_heldout.jsonl``, never trained or tuned on), against the repair cue rules that
     read ruptures before it (and still do where it cannot load)."""
-    from framelab import repairdetect
-    from framelab.reading import by_repair_cues, from_detection
+    from framelab.detector import repair as repairdetect
+    from framelab.roleplay.reading import by_repair_cues, from_detection
 
     data = detect.load_data()
     practice = list(data.repair)
@@ -328,7 +328,7 @@ def repair_detector(repeats: int) -> None:
 
 
 def cue_rules(texts: list[str]) -> np.ndarray:
-    from framelab.reading import by_repair_cues
+    from framelab.roleplay.reading import by_repair_cues
 
     return as_matrix([by_repair_cues(t).labels or ["ignore_redirect"] for t in texts])
 
@@ -337,9 +337,9 @@ def repair_guard_and_timing() -> None:
     """The guard in a course deployment for the repair exercise, and the role-play's first reply to a rupture."""
     import threading
 
-    from framelab import repairdetect
-    from framelab.detect import LazyDetector
-    from framelab.reading import read
+    from framelab.detector import repair as repairdetect
+    from framelab.detector.core import LazyDetector
+    from framelab.roleplay.reading import read
 
     bank = load_bank(ROOT / "modules")
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}

@@ -40,8 +40,8 @@ def files(folder: Path) -> dict[Path, bytes]:
 
 
 def main() -> None:
-    from framelab import grading
-    from framelab.cohort import hand_grade, prepare_course
+    from framelab.grading import command as grading
+    from framelab.instructor.demo import hand_grade, prepare_course
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trainees", type=int, nargs="+", default=[10, 30])

@@ -45,7 +45,7 @@ def timed(cmd: list[str], cwd: Path) -> float | None:
 
 def one_size(base: Path, tmp: Path, n: int, args: argparse.Namespace) -> dict[str, float | None]:
     """Grade three copies of one cohort: sandboxed, unsandboxed, stock; check the scores agree."""
-    from framelab.grading import gradebook_rows
+    from framelab.grading.command import gradebook_rows
 
     jobs = [f"--jobs={args.jobs}"] if args.jobs else []  # default: the command's own (cores + 1)
     grade = [str(BIN / "framelab"), "grade", args.assignment, *jobs, "--no-progress"]
@@ -88,7 +88,7 @@ def show(n: int, row: dict[str, float | None]) -> str:
 
 
 def main() -> None:
-    from framelab.cohort import prepare_course
+    from framelab.instructor.demo import prepare_course
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trainees", type=int, nargs="+", default=[2, 16, 30, 100])
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--assignment", default="m0_orientation")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; floor (kernel start + empty notebook, median of 3): {floor():.2f} s", flush=True)
-    from framelab.grading import default_jobs
+    from framelab.grading.command import default_jobs
 
     workers = args.jobs or default_jobs()
     print(f"{args.assignment}, honest submissions, scores identical in all three (checked); {workers} grading workers")

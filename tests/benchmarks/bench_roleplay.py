@@ -1,5 +1,5 @@
 """Benchmarks for the role-play: one reply's handling, the first reply in a fresh kernel, and the
-measurement behind the client's "unsure" threshold (``framelab.practice.UNSURE_BELOW``).
+measurement behind the client's "unsure" threshold (``framelab.learner.practice.UNSURE_BELOW``).
 
 Targets (issues): a reply under 100 ms at the 95th percentile once the reader is loaded; the first
 reply under 1 s. Prints figures; asserts nothing.
@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from framelab import roleplay
-from framelab.bank import load_bank
-from framelab.vocabulary import LABELS
+from framelab.bank.loader import load_bank
+from framelab.core.vocabulary import LABELS
+from framelab.roleplay import engine as roleplay
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLY = "I can hear this matters to you. I won't meet up outside our sessions; what made you ask today?"
@@ -25,8 +25,8 @@ REPLY = "I can hear this matters to you. I won't meet up outside our sessions; w
 FIRST_REPLY = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from framelab.detect import LazyDetector
-from framelab.widgets import RolePlayView
+from framelab.detector.core import LazyDetector
+from framelab.views.widgets import RolePlayView
 scenario = json.loads(open(sys.argv[1]).read())
 view = RolePlayView(scenario, sys.argv[2], LazyDetector())
 view.widget._repr_mimebundle_()          # the view appears: the reader starts loading
@@ -93,8 +93,8 @@ def unsure_threshold() -> None:
     import numpy as np
     from sklearn.model_selection import KFold
 
-    from framelab import detect
-    from framelab.practice import UNSURE_BELOW, category, category_confidence
+    from framelab.detector import core as detect
+    from framelab.learner.practice import UNSURE_BELOW, category, category_confidence
 
     examples = list(detect.load_data().practice)
     probs = np.zeros((len(examples), len(LABELS)))
@@ -120,8 +120,8 @@ def unsure_threshold() -> None:
 def repair_cues() -> None:
     """The rupture reader (repair cue rules) on 40 replies to new client objections, written and labelled
     after the cues were (``tests/data/repair_heldout.jsonl``), never used to tune them."""
-    from framelab.practice import category
-    from framelab.reading import by_repair_cues
+    from framelab.learner.practice import category
+    from framelab.roleplay.reading import by_repair_cues
 
     items = [json.loads(line) for line in (ROOT / "tests" / "data" / "repair_heldout.jsonl").read_text().splitlines()]
     readings = [by_repair_cues(it["text"]) for it in items]
@@ -137,9 +137,9 @@ def repair_cues() -> None:
 def heldout_reactions() -> None:
     """On the held-out trainee-style replies (``tests/data/heldout_replies.jsonl``), how often the client
     is unsure, and how often it reacts to the right move when it is sure."""
-    from framelab.detect import load_detector
-    from framelab.practice import category
-    from framelab.reading import from_detection
+    from framelab.detector.core import load_detector
+    from framelab.learner.practice import category
+    from framelab.roleplay.reading import from_detection
 
     det = load_detector(deployment=False)
     items = [json.loads(line) for line in (ROOT / "tests" / "data" / "heldout_replies.jsonl").read_text().splitlines()]
@@ -153,7 +153,7 @@ def heldout_reactions() -> None:
 
 
 def main() -> None:
-    from framelab.detect import load_detector
+    from framelab.detector.core import load_detector
 
     load_detector()  # the cache `make install` warms: the first reply is timed from it
     scenarios = [s.model_dump() for s in load_bank(ROOT / "modules").scenarios]

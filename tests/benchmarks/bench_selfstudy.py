@@ -17,9 +17,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import copy_course  # noqa: E402
 
-from framelab import selfstudy  # noqa: E402
-from framelab.widgets import ProgressView, SelfCheckView  # noqa: E402
-from framelab.workspace import populate  # noqa: E402
+from framelab.learner import selfcheck as selfstudy  # noqa: E402
+from framelab.learner.workspace import populate  # noqa: E402
+from framelab.views.widgets import ProgressView, SelfCheckView  # noqa: E402
 
 
 def timed(fn) -> float:

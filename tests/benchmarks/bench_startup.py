@@ -2,7 +2,7 @@
 
 * The content bank: ``load_bank`` in a fresh process with an empty cache (cold: the bank is read from
   ``modules/`` and compiled) and again with the cache filled (warm), each split into the import of
-  ``framelab.bank`` and the load itself; the full validation (``framelab validate``'s checks) for
+  ``framelab.bank.loader`` and the load itself; the full validation (``framelab validate``'s checks) for
   comparison.
 * Python's bytecode is compiled once (as on the first use after installing) into a folder of the run's
   own, then every figure is taken with it, as an installed copy runs.
@@ -40,7 +40,7 @@ PYTHON = sys.executable
 LOAD = """
 import json, sys, time
 t0 = time.perf_counter()
-from framelab.bank import load_bank
+from framelab.bank.loader import load_bank
 t1, c1 = time.perf_counter(), time.process_time()
 bank = load_bank(sys.argv[1], **json.loads(sys.argv[2]))
 t2, c2 = time.perf_counter(), time.process_time()
@@ -113,7 +113,7 @@ def first_line(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str = "") 
 
 def answer_half(workspace: Path) -> None:
     """A learner halfway through every module: the first option picked for every other graded item."""
-    from framelab import answers
+    from framelab.scoring import answers
 
     for content_path in sorted(workspace.glob("*/content.json")):
         content = json.loads(content_path.read_text(encoding="utf-8"))

@@ -1,0 +1,333 @@
+"""Checks of the content bank beyond each item's own fields: scenarios that can be played to the end,
+vignettes of exactly one family, exercises that point at suitable assessment items, and (for
+``framelab validate`` only, being slow) the same text in both splits and templated near-duplicates.
+
+Each check returns :class:`~framelab.bank.models.Problem` objects naming the file, line, item and fix.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from framelab.bank.models import (
+    END,
+    NEAR_DUPLICATE_JACCARD,
+    Bank,
+    Exercise,
+    Problem,
+    Response,
+    Scenario,
+    Vignette,
+    jaccard,
+    near_duplicate,
+    normalise,
+    unsuitable,
+)
+from framelab.core.vocabulary import LABELS
+
+
+def check_item(obj: BaseModel, module_id: str, rel: str, line: int | None) -> list[Problem]:
+    out: list[Problem] = []
+    oid = obj.id
+    if isinstance(obj, (Response, Vignette)) and not oid.startswith(module_id + "-"):
+        out.append(
+            Problem(
+                rel,
+                line,
+                oid,
+                "id",
+                f"id does not start with the module id '{module_id}-'",
+                f"rename it '{module_id}-...'",
+            )
+        )
+    if isinstance(obj, Vignette):
+        rel_set = obj.relation is not None or obj.next_action is not None
+        kind_set = obj.boundary_kind is not None or obj.crossing_or_violation is not None
+        if rel_set + kind_set + (obj.alliance_effect is not None) != 1:
+            out.append(
+                Problem(
+                    rel,
+                    line,
+                    oid,
+                    "relation",
+                    "a vignette needs exactly one of: relation and next_action; boundary_kind and "
+                    "crossing_or_violation; or alliance_effect",
+                    "give exactly one of the three",
+                )
+            )
+        elif rel_set and (obj.relation is None or obj.next_action is None):
+            out.append(
+                Problem(
+                    rel,
+                    line,
+                    oid,
+                    "next_action" if obj.relation else "relation",
+                    "relation and next_action go together",
+                    "give both",
+                )
+            )
+        elif kind_set and (obj.boundary_kind is None or obj.crossing_or_violation is None):
+            out.append(
+                Problem(
+                    rel,
+                    line,
+                    oid,
+                    "crossing_or_violation" if obj.boundary_kind else "boundary_kind",
+                    "boundary_kind and crossing_or_violation go together",
+                    "give both",
+                )
+            )
+    if isinstance(obj, Scenario):
+        out.extend(_check_scenario(obj, rel, line))
+    return out
+
+
+def _check_scenario(sc: Scenario, rel: str, line: int | None) -> list[Problem]:
+    out: list[Problem] = []
+    if sc.start not in sc.nodes:
+        out.append(
+            Problem(
+                rel,
+                line,
+                sc.id,
+                "start",
+                f"start node '{sc.start}' does not exist",
+                f"use one of: {', '.join(sc.nodes)}",
+            )
+        )
+        return out
+    for name, node in sc.nodes.items():
+        if any(lab not in LABELS for lab in node.remember):
+            out.append(Problem(rel, line, sc.id, f"nodes.{name}.remember", "an unknown label", "key it by labels"))
+        missing = [lab for lab in LABELS if lab not in node.branches]
+        extra = [lab for lab in node.branches if lab not in LABELS]
+        if missing:
+            out.append(
+                Problem(
+                    rel,
+                    line,
+                    sc.id,
+                    f"nodes.{name}.branches",
+                    f"no branch for {', '.join(missing)}",
+                    "define a reaction for every one of the eight labels",
+                )
+            )
+        if extra:
+            out.append(
+                Problem(
+                    rel,
+                    line,
+                    sc.id,
+                    f"nodes.{name}.branches",
+                    f"unknown label(s) {', '.join(extra)}",
+                    f"branches must be keyed by: {', '.join(LABELS)}",
+                )
+            )
+        for lab, br in node.branches.items():
+            if br.ending and br.next != END:
+                out.append(
+                    Problem(rel, line, sc.id, f"nodes.{name}.branches.{lab}.ending", "is set on a branch that "
+                            "does not end the conversation", "remove it, or make the branch's next END")
+                )  # fmt: skip
+            if br.next != END and br.next not in sc.nodes:
+                out.append(
+                    Problem(
+                        rel,
+                        line,
+                        sc.id,
+                        f"nodes.{name}.branches.{lab}.next",
+                        f"leads to '{br.next}', which is not a node",
+                        f"use END or one of: {', '.join(sc.nodes)}",
+                    )
+                )
+    # reachability and guaranteed ending (no cycle reachable from start)
+    seen: set[str] = set()
+    stack = [sc.start]
+    while stack:
+        n = stack.pop()
+        if n in seen or n not in sc.nodes:
+            continue
+        seen.add(n)
+        stack.extend(b.next for b in sc.nodes[n].branches.values() if b.next != END)
+    for name in sc.nodes:
+        if name not in seen:
+            out.append(
+                Problem(
+                    rel,
+                    line,
+                    sc.id,
+                    f"nodes.{name}",
+                    "is never reached from the start node",
+                    "point a branch at it, or remove it",
+                )
+            )
+    if _has_cycle(sc):
+        out.append(
+            Problem(
+                rel,
+                line,
+                sc.id,
+                "nodes",
+                "a path can loop for ever without reaching the debrief",
+                "make every path end with next: END",
+            )
+        )
+    for i, reply in enumerate(sc.sample_replies):
+        bad = [lab for lab in reply.labels if lab not in LABELS]
+        if bad:
+            out.append(
+                Problem(
+                    rel,
+                    line,
+                    sc.id,
+                    f"sample_replies.{i}.labels",
+                    f"unknown label(s) {', '.join(bad)}",
+                    f"use labels from: {', '.join(LABELS)}",
+                )
+            )
+    return out
+
+
+def _has_cycle(sc: Scenario) -> bool:
+    state: dict[str, int] = {}
+
+    def visit(n: str) -> bool:
+        state[n] = 1
+        for b in sc.nodes[n].branches.values():
+            if b.next == END or b.next not in sc.nodes:
+                continue
+            if state.get(b.next) == 1 or (b.next not in state and visit(b.next)):
+                return True
+        state[n] = 2
+        return False
+
+    return sc.start in sc.nodes and visit(sc.start)
+
+
+def content_checks(bank: Bank, where: dict[str, tuple[str, int | None]]) -> list[Problem]:
+    """The checks of the whole collection, for ``framelab validate``: the same text in both splits,
+    and templated near-duplicates."""
+    items = list(bank.items().values())
+    norm = [normalise(it.text) for it in items]
+    out: list[Problem] = []
+    # the same text in both splits would let practice reveal an assessment answer
+    texts: dict[str, list[Response | Vignette]] = {}
+    for it, text in zip(items, norm, strict=True):
+        texts.setdefault(text, []).append(it)
+    for group in texts.values():
+        if len({i.split for i in group}) > 1:
+            for it in group:
+                if it.split == "assessment":
+                    others = ", ".join(o.id for o in group if o.split == "practice")
+                    f, line = where[it.id]
+                    out.append(
+                        Problem(
+                            f,
+                            line,
+                            it.id,
+                            "text",
+                            f"the same text is also a practice item ({others})",
+                            "rewrite one of them, or move both to one split",
+                        )
+                    )
+    # templated near-duplicates
+    toks = [frozenset(text.split()) for text in norm]
+    for i, j in _near_duplicate_pairs(toks):
+        a, b = items[i], items[j]
+        if norm[i] == norm[j] and a.split != b.split:
+            continue  # already reported above
+        f, line = where[b.id]
+        out.append(
+            Problem(
+                f,
+                line,
+                b.id,
+                "text",
+                f"is a near-duplicate of {a.id} ({jaccard(toks[i], toks[j]):.0%} of words shared)",
+                "rewrite it so it differs in more than a word or two",
+            )
+        )
+    return out
+
+
+def _near_duplicate_pairs(toks: list[frozenset[str]]) -> list[tuple[int, int]]:
+    """Every pair ``i < j`` of :func:`near_duplicate` word sets, in order. Only sets of similar size
+    can qualify (Jaccard is at most the smaller size over the larger; a swap of one word or two
+    changes the size by two at most), so each set is compared with its neighbours by size."""
+    order = sorted(range(len(toks)), key=lambda k: len(toks[k]))
+    pairs = []
+    for pos, i in enumerate(order):
+        small = len(toks[i])
+        for j in order[pos + 1 :]:
+            big = len(toks[j])
+            if big - small > 2 and small < NEAR_DUPLICATE_JACCARD * big - 1e-9:
+                break
+            if near_duplicate(toks[i], toks[j]):
+                pairs.append((min(i, j), max(i, j)))
+    return sorted(pairs)
+
+
+#: The exercise kinds that ask about labelled responses (and so may carry a rubric).
+RESPONSE_KINDS = ("single_label", "moves", "missing_move")
+
+
+def _other_rubric(it: Response | Vignette, ex: Exercise) -> tuple[str, str] | None:
+    """Why a response does not belong in this exercise's rubric (message, fix), or None."""
+    if isinstance(it, Response) and it.rubric != ex.rubric:
+        return (
+            f"is a '{it.rubric}' response in a '{ex.rubric}' exercise",
+            f"use '{ex.rubric}' responses only, or set the exercise's 'rubric:' to '{it.rubric}'",
+        )
+    return None
+
+
+def reference_checks(bank: Bank, root: Path, *, check_references: bool = True) -> list[Problem]:
+    """Every exercise points at existing, suitable, assessment items, each listed once."""
+    out: list[Problem] = []
+    items = bank.items()
+    # exercises point at suitable items
+    for mod in bank.modules.values():
+        rel = f"{root.name}/{mod.folder}/module.yaml"
+        for ex in mod.meta.exercises:
+            if ex.rubric != "three_moves" and ex.kind not in RESPONSE_KINDS:
+                fix = f"use a response kind ({', '.join(RESPONSE_KINDS)}) or remove 'rubric: {ex.rubric}'"
+                out.append(
+                    Problem(rel, None, None, f"exercises.{ex.id}.rubric", "only response exercises have a rubric", fix)
+                )
+            for iid in ex.items:
+                it = items.get(iid)
+                if it is None and not check_references:
+                    continue  # the item may be in the file that could not be read
+                if it is None:
+                    out.append(
+                        Problem(
+                            rel,
+                            None,
+                            iid,
+                            f"exercises.{ex.id}.items",
+                            "no such item in the bank",
+                            "check the id, or add the item",
+                        )
+                    )
+                    continue
+                if it.split != "assessment":
+                    out.append(
+                        Problem(
+                            rel,
+                            None,
+                            iid,
+                            f"exercises.{ex.id}.items",
+                            "graded exercises may use only assessment items",
+                            "use an assessment item, or change this item's split",
+                        )
+                    )
+                problem = unsuitable(it, ex.kind) or _other_rubric(it, ex)
+                if problem:
+                    out.append(Problem(rel, None, iid, f"exercises.{ex.id}.items", problem[0], problem[1]))
+            dup = [k for k, n in Counter(ex.items).items() if n > 1]
+            if dup:
+                out.append(Problem(rel, None, dup[0], f"exercises.{ex.id}.items", "is listed twice", "list it once"))
+    return out

@@ -1,0 +1,304 @@
+"""The ``framelab`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from framelab import __version__
+
+
+def _bank(args: argparse.Namespace, *, validate: bool = False):
+    from framelab.bank.loader import load_bank
+
+    return load_bank(args.modules, validate=validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bank = _bank(args, validate=True)
+    for problem in bank.problems:
+        print(problem)
+    n_items = len(bank.responses) + len(bank.vignettes)
+    if bank.problems:
+        print(f"{len(bank.problems)} problem(s) found in {args.modules}/ ({n_items} items read).", file=sys.stderr)
+        return 1
+    print(
+        f"{args.modules}/ is valid: {len(bank.modules)} modules, {len(bank.responses)} responses, "
+        f"{len(bank.vignettes)} vignettes, {len(bank.scenarios)} scenarios."
+    )
+    return 0
+
+
+def cmd_bank(args: argparse.Namespace) -> int:
+    from framelab.bank.loader import counts
+
+    bank = _bank(args, validate=True)
+    data = counts(bank)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        r = data["responses"]
+        print(
+            f"responses: {r['total']} ({r['by_split']['practice']} practice, {r['by_split']['assessment']} assessment,"
+            f" {r['overlap']} in both)"
+        )
+        for label, n in r["by_label"].items():
+            print(f"  {label:<16} {n}")
+        print("vignettes: " + ", ".join(f"{k} {v}" for k, v in data["vignettes"].items()))
+    if bank.problems:
+        print(f"warning: the bank has {len(bank.problems)} problem(s); run 'framelab validate'", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from framelab.bank.build import build
+
+    bank = _bank(args, validate=True)
+    if bank.problems:
+        for problem in bank.problems:
+            print(problem, file=sys.stderr)
+        print("Fix the bank first ('framelab validate').", file=sys.stderr)
+        return 1
+    detect_data = Path(args.detect_data) if args.detect_data else None
+    result = build(bank, Path(args.source), check=args.check, detect_data=detect_data)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    for path in result.changed:
+        print(f"{'out of date' if args.check else 'wrote'}: {path}")
+    if args.check and result.changed:
+        print("source/ is out of date with modules/: run 'make release'.", file=sys.stderr)
+        return 1
+    return 1 if result.problems else 0
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from framelab.learner.workspace import populate
+
+    try:
+        report = populate(Path(args.release), Path(args.to))
+    except OSError as exc:
+        print(f"framelab workspace: {exc}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(line)
+    if not report.ok:
+        print(f"Workspace partly ready: {len(report.failed)} file(s) could not be copied (see above).", file=sys.stderr)
+        return 1
+    print(f"Workspace ready: {Path(args.to).resolve()}")
+    return 0
+
+
+def cmd_transcript_export(args: argparse.Namespace) -> int:
+    from framelab.roleplay.terminal import export_transcript
+
+    content = Path(args.content) if args.content else None
+    return export_transcript(Path(args.transcript), content, Path(args.out) if args.out else None, args.force)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from framelab.grading.audit import audit, render
+    from framelab.grading.gradebookcheck import gradebook_problem
+
+    problem = gradebook_problem(Path(args.course), args.db)
+    if problem:
+        print(f"framelab audit: {problem}", file=sys.stderr)
+        return 2
+    bank = _bank(args)
+    if bank.problems:
+        print(f"{args.modules}/ has problems; run `framelab validate` first.", file=sys.stderr)
+        return 2
+    try:
+        report = audit(Path(args.course), args.assignment, bank, args.db)
+    except ValueError as exc:
+        print(f"framelab audit: {exc}", file=sys.stderr)
+        return 2
+    print(render(report))
+    return 0 if report.ok else 1
+
+
+def _train_detectors(no_cache: bool) -> int:
+    """Train (or load) both detectors and cache them, as ``make install`` does."""
+    import time
+
+    from framelab.detector import core as detect
+    from framelab.detector import repair as repairdetect
+
+    start = time.perf_counter()
+    try:
+        detector = detect.load_detector(use_cache=not no_cache)
+    except detect.DetectError as exc:
+        print(f"framelab detect: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"Detector ready in {time.perf_counter() - start:.2f} s: learned from "
+        f"{len(detect.load_data().practice)} practice responses (bank data {detector.digest[:12]}); "
+        f"cache in {detect.cache_dir()}"
+    )
+    start = time.perf_counter()
+    try:
+        repairdetect.load_repair_detector(use_cache=not no_cache)
+    except detect.DetectError as exc:
+        print(f"Repair detector not trained ({exc}); rupture role-plays will be read by the repair cue rules.")
+        return 0
+    print(
+        f"Repair detector ready in {time.perf_counter() - start:.2f} s: learned from "
+        f"{len(detect.load_data().repair)} practice replies to ruptures"
+    )
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from framelab.detector import core as detect
+    from framelab.detector import repair as repairdetect
+
+    if args.train:
+        return _train_detectors(args.no_cache)
+    load = repairdetect.load_repair_detector if args.rubric == "repair" else detect.load_detector
+    try:
+        detector = load(use_cache=not args.no_cache)
+    except detect.DetectError as exc:
+        print(f"framelab detect: {exc}", file=sys.stderr)
+        return 2
+    replies, failed = detect.run_jsonl(detect.read_lines(sys.stdin.buffer), detector)
+    for reply in replies:
+        sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+    if failed:
+        print(f"framelab detect: {failed} line(s) could not be labelled; see their 'error'.", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from framelab.learner.selfcheck import SelfCheckError, check_notebook, validate
+
+    notebook = Path(args.notebook).absolute()  # the same file whatever folder a step runs in
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # nbgrader's validate runs the notebook (seconds): start it now, show the score first
+        checking = None if args.no_validate or not notebook.is_file() else pool.submit(validate, notebook)
+        try:
+            report = check_notebook(notebook, Path(args.modules) if args.modules else None)
+        except SelfCheckError as exc:
+            print(f"framelab check: {exc}", file=sys.stderr)
+            if checking is not None:
+                checking.cancel()
+            return 2
+        print(report.render(), flush=True)
+        if checking is not None:
+            problems = checking.result()
+            print("nbgrader validate: " + ("passed" if not problems else "problems found:\n" + problems))
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from framelab.learner.selfcheck import progress, render_progress
+
+    workspace = Path(args.workspace)
+    if not workspace.is_dir():
+        print(
+            f"framelab progress: {workspace} is not a folder (run 'make lab' to create your workspace)", file=sys.stderr
+        )
+        return 2
+    print(render_progress(progress(workspace)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="framelab", description="Frame Lab course tools.")
+    parser.add_argument("--version", action="version", version=f"framelab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_modules(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
+        return p
+
+    p = with_modules(sub.add_parser("validate", help="check every content file; list each problem with its fix"))
+    p.set_defaults(func=cmd_validate)
+    p = with_modules(sub.add_parser("bank", help="counts of labelled items"))
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(func=cmd_bank)
+    p = with_modules(sub.add_parser("build", help="regenerate source/ content files and exercise cells"))
+    p.add_argument("--source", default="source")
+    p.add_argument(
+        "--detect-data",
+        default="src/framelab/data/detect.json" if Path("src/framelab").is_dir() else None,
+        help="where to write the detector's training data (default: the package's, when run in the repository)",
+    )
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("workspace", help="copy the release into a workspace, never overwriting a file")
+    p.add_argument("--release", default="release")
+    p.add_argument("--to", default="workspace")
+    p.set_defaults(func=cmd_workspace)
+    p = with_modules(
+        sub.add_parser(
+            "audit", help="re-score classification answers without running trainee code; list mismatches with nbgrader"
+        )
+    )
+    p.add_argument("assignment", help="e.g. m1_double_bind")
+    p.add_argument("--course", default=".", help="the course root, holding submitted/ and gradebook.db (default: .)")
+    p.add_argument("--db", help="the gradebook's database URL (default: sqlite:///COURSE/gradebook.db)")
+    p.set_defaults(func=cmd_audit)
+    p = sub.add_parser("transcript", help="role-play transcripts")
+    tsub = p.add_subparsers(dest="action", required=True)
+    e = tsub.add_parser("export", help="write a saved role-play as Markdown, for supervision")
+    e.add_argument("transcript", help="a roleplay-<scenario>.json file saved beside a notebook")
+    e.add_argument("--content", help="the module's content.json (default: the one beside the transcript)")
+    e.add_argument("--out", help="write here instead of printing (never over the transcript itself)")
+    e.add_argument("--force", action="store_true", help="replace --out if it already exists")
+    e.set_defaults(func=cmd_transcript_export)
+    p = sub.add_parser(
+        "detect",
+        help="label replies with the three moves and backfiring patterns: JSON Lines in on stdin, out on stdout",
+        description='Reads lines like {"id": 1, "text": "..."} on stdin and writes, for each, '
+        '{"id", "labels", "scores", "cues"} (or {"id", "error"}) on stdout. Exits 1 if any line failed.',
+    )
+    p.add_argument(
+        "--rubric",
+        choices=["three_moves", "repair"],
+        default="three_moves",
+        help="which detector labels the lines: replies to boundary bids (default) or to ruptures (repair)",
+    )
+    p.add_argument("--train", action="store_true", help="only train (or load) both models and cache them, then exit")
+    p.add_argument("--no-cache", action="store_true", help="train afresh and do not read or write the cache")
+    p.set_defaults(func=cmd_detect)
+    p = sub.add_parser("check", help="self-study: score your own graded answers in a notebook, with the reasons")
+    p.add_argument("notebook", help="e.g. workspace/m1_double_bind/m1_double_bind.ipynb")
+    p.add_argument("--modules", help="the course's modules/ folder (default: found above the notebook)")
+    p.add_argument("--no-validate", action="store_true", help="skip 'nbgrader validate'")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("progress", help="self-study: what you have done in each module of your workspace")
+    p.add_argument("workspace", nargs="?", default="workspace")
+    p.set_defaults(func=cmd_progress)
+    from framelab.roleplay.terminal import add_command as add_roleplay
+
+    add_roleplay(sub)
+    from framelab.instructor.commands import add_commands  # grade, demo, report, export
+
+    add_commands(sub)
+    from framelab.bank import agreement
+
+    agreement.add_commands(sub)
+    return parser
+
+
+def _skip_slow_optional_imports() -> None:
+    """jsonschema (under nbformat and nbgrader) imports ``rfc3987_syntax`` if it is installed, for its
+    optional "iri" format check, and that module builds a grammar at import: 1-2 s on every command
+    that reads a notebook (jsonschema issue #1428). Notebook schemas use no such format, so a command
+    started here goes without it: jsonschema then simply does not check "iri" formats."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    _skip_slow_optional_imports()
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

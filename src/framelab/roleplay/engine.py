@@ -1,0 +1,528 @@
+"""The role-play engine: a branching simulated client, as plain functions over plain data.
+
+A scenario (from the bank, via ``content.json``) is a small graph: each node is something the
+client says, with one branch per response label saying how the client reacts and where the
+conversation goes next (another node, or ``END`` and the debrief).
+
+The trainee types a reply and ticks the moves they *meant* it to make. The client reacts to what
+the words did (:mod:`framelab.roleplay.reading`: the detector, or its cue patterns as rules when it cannot
+load), never to the ticks; the ticks are the trainee's self-assessment, set beside the reading in
+the debrief. Where the reading is unsure, the client asks what the therapist means, as a person
+would, and the trainee is not told a label. A session is saved as JSON after every turn, so a
+kernel restart resumes where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from framelab.core.files import write_text_atomically
+from framelab.core.vocabulary import LABELS
+from framelab.learner.practice import UNCLEAR, Rubric, rubric
+from framelab.roleplay import reading
+from framelab.roleplay.reading import Detector
+
+END = "END"
+FORMAT = "framelab-transcript/1"
+MAX_REPLY_CHARS = 5000
+MAX_TRANSCRIPT_BYTES = 2_000_000
+MAX_TURN_COUNT = 40  # a saved transcript with more turns than this is not one the course wrote
+#: What a client says when they cannot tell what the reply meant, where the scenario has no line of its own.
+UNCLEAR_REACTION = "(looks at you, unsure) Sorry... I'm not sure what you mean. Can you say that another way?"
+
+
+class RolePlayError(ValueError):
+    """Something the trainee can fix: the message says what."""
+
+
+@dataclass
+class Turn:
+    node: str
+    client: str
+    reply: str
+    ticked: list[str]  # what the trainee meant (their self-assessment)
+    detected: list[str] | None  # what the words did (the reading's labels)
+    category: str  # what the client reacted to: a label, or "unclear"
+    reaction: str
+    next: str
+    #: per label the words carried: {"confidence": 0-1 or None, "cues": [phrases]}
+    evidence: dict[str, dict[str, Any]] | None = None
+    #: True when the reading was unsure (the client asked what the trainee meant; no label is shown)
+    unsure: bool = False
+    #: the chance that the dominant label is right, where the reader can say
+    confidence: float | None = None
+    #: which reader read the words: "detector", "cue rules", "repair cues" or "given"
+    source: str = "given"
+
+
+_TURN_FIELDS = {f.name for f in fields(Turn)}
+
+
+def _turn_from_json(raw: Any) -> Turn:
+    if type(raw) is not dict or not set(raw) <= _TURN_FIELDS:
+        raise RolePlayError("a turn in the transcript is damaged")
+    try:
+        turn = Turn(**raw)
+    except TypeError:
+        raise RolePlayError("a turn in the transcript is damaged") from None
+    texts = (turn.node, turn.client, turn.reply, turn.category, turn.reaction, turn.next, turn.source)
+    if not all(isinstance(x, str) for x in texts) or type(turn.ticked) is not list:
+        raise RolePlayError("a turn in the transcript is damaged")
+    if type(turn.unsure) is not bool or (turn.confidence is not None and type(turn.confidence) not in (int, float)):
+        raise RolePlayError("a turn in the transcript is damaged")
+    if turn.detected is not None and type(turn.detected) is not list:
+        raise RolePlayError("a turn in the transcript is damaged")
+    if not all(lab in LABELS for lab in [*turn.ticked, *(turn.detected or []), turn.category] if lab != UNCLEAR):
+        raise RolePlayError("a turn in the transcript has an unknown label")
+    if turn.evidence is not None and not _evidence_ok(turn.evidence):
+        raise RolePlayError("a turn in the transcript is damaged")
+    return turn
+
+
+def _evidence_ok(evidence: Any) -> bool:
+    if type(evidence) is not dict:
+        return False
+    for ev in evidence.values():
+        if type(ev) is not dict or type(ev.get("cues", [])) is not list:
+            return False
+        if not all(isinstance(c, str) for c in ev.get("cues", [])):
+            return False
+        conf = ev.get("confidence")
+        if conf is not None and (type(conf) not in (int, float) or not 0 <= conf <= 1):
+            return False
+    return True
+
+
+@dataclass
+class Session:
+    scenario_id: str
+    title: str
+    node: str
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.node == END
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: Any, scenario: dict[str, Any]) -> Session:
+        """Rebuild a saved session, checking it still fits the scenario."""
+        if type(data) is not dict or data.get("format") != FORMAT:
+            raise RolePlayError("not a Frame Lab transcript")
+        if data.get("scenario_id") != scenario["id"]:
+            raise RolePlayError(f"the transcript is for scenario '{data.get('scenario_id')}'")
+        node = data.get("node")
+        if type(node) is not str or (node != END and node not in scenario["nodes"]):
+            raise RolePlayError(f"the transcript stops at '{node}', which this scenario no longer has")
+        raw_turns = data.get("turns", [])
+        if type(raw_turns) is not list or len(raw_turns) > MAX_TURN_COUNT:
+            raise RolePlayError("the transcript's list of turns is damaged")
+        return cls(scenario["id"], scenario["title"], node, [_turn_from_json(raw) for raw in raw_turns])
+
+
+def start(scenario: dict[str, Any]) -> Session:
+    return Session(scenario["id"], scenario["title"], scenario["start"])
+
+
+def client_line(scenario: dict[str, Any], session: Session) -> str | None:
+    """What the client is saying now, or None when the conversation has ended. A node may recall an
+    earlier turn (``remember``: label -> words said first, such as "Last time you said maybe..."); a
+    ``{said}`` in those words is filled with the trainee's own words from that turn (:func:`quoted`)."""
+    if session.done:
+        return None
+    node = scenario["nodes"][session.node]
+    said, memory = node["client"], recall(node.get("remember") or {}, session.turns)[:1]
+    if not memory:
+        return said
+    stage = _STAGE.match(said)  # "(the next week, she sits down) ...": the memory comes after the stage direction
+    if stage:
+        return f"{stage.group(0).rstrip()} {memory[0]} {said[stage.end() :]}"
+    return f"{memory[0]} {said}"
+
+
+def recall(remember: Mapping[str, str], turns: Sequence[Turn]) -> list[str]:
+    """What the client remembers of earlier turns, in the node's order: one line per label they heard."""
+    out = []
+    for lab, text in remember.items():
+        said = next((t for t in reversed(turns) if t.category == lab), None)
+        if said is not None:
+            out.append(text.replace("{said}", quoted(said, lab)))
+    return out
+
+
+_STAGE = re.compile(r"^\([^()]*\)\s+(?=\S)")
+_SENTENCE = re.compile(r"[^.!?\u2026]+[.!?\u2026]*")
+_CLAUSE = re.compile(r"[^,;:\u2013\u2014]+[,;:\u2013\u2014]*")
+QUOTE_WORDS = 12  # the most of a reply the client quotes back
+
+
+def quoted(turn: Turn, label: str) -> str:
+    """The trainee's own words that carried ``label`` in ``turn``, short enough to quote back: the
+    clause holding the longest phrase the reading found (with the clause before it, where it is only a
+    few words), or, where the reading named no phrase, the reply's first sentence."""
+    sentences = [s.strip() for s in _SENTENCE.findall(turn.reply) if s.strip(" .!?,\u2026")] or [turn.reply]
+    cues = sorted(((turn.evidence or {}).get(label) or {}).get("cues", []), key=len, reverse=True)
+    for cue in cues:
+        for sentence in sentences:
+            at = sentence.lower().replace("\u2019", "'").find(cue.lower())
+            if at >= 0:
+                return _clause(sentence, at)
+    return _clip(sentences[0], 0)
+
+
+def _clause(sentence: str, at: int) -> str:
+    spans = [m.span() for m in _CLAUSE.finditer(sentence)]
+    k = next((i for i, (a, b) in enumerate(spans) if a <= at < b), 0)
+    first = k - 1 if k > 0 and len(sentence[spans[k][0] : spans[k][1]].split()) < 4 else k
+    text = sentence[spans[first][0] : spans[k][1]].strip()
+    return _clip(text, len(sentence[spans[first][0] : at].split()))
+
+
+def _clip(sentence: str, word: int) -> str:
+    words = sentence.split()
+    start = max(0, min(word - 4, len(words) - QUOTE_WORDS))
+    end = start + QUOTE_WORDS
+    text = " ".join(words[start:end]).strip(" ,;:.!?\u2026")
+    return ("\u2026" if start > 0 else "") + text + ("\u2026" if end < len(words) else "")
+
+
+def _check_reply(reply: Any, ticked: Sequence[str]) -> list[str]:
+    if type(reply) is not str or not reply.strip():
+        raise RolePlayError("type your reply to the client first")
+    if len(reply) > MAX_REPLY_CHARS:
+        raise RolePlayError(f"your reply is {len(reply):,} characters; keep it under {MAX_REPLY_CHARS:,}")
+    unknown = [t for t in ticked if t not in LABELS]
+    if unknown:
+        raise RolePlayError(f"unknown label(s): {', '.join(map(str, unknown))}")
+    return [lab for lab in LABELS if lab in set(ticked)]
+
+
+def read_reply(scenario: dict[str, Any], reply: str, client: str, detector: Detector | None) -> reading.Reading:
+    """What the words did. A reply the detector refuses (it copies a graded item) is not taken."""
+    from framelab.detector.core import Refused
+
+    try:
+        return reading.read(reply, client, detector, rubric(scenario).name)
+    except Refused as exc:
+        raise RolePlayError(str(exc).rstrip(".")) from None
+
+
+def _evidence(r: reading.Reading) -> dict[str, dict[str, Any]]:
+    return {
+        lab: {"confidence": round(r.scores[lab], 3) if lab in r.scores else None, "cues": list(r.cues.get(lab, []))}
+        for lab in r.labels
+    }
+
+
+def respond(
+    scenario: dict[str, Any],
+    session: Session,
+    reply: str,
+    ticked: Sequence[str],
+    detector: Detector | None = None,
+) -> Turn:
+    """Take the trainee's reply; move the session on; return the turn (with the client's reaction).
+
+    The client reacts to the reading of the words. When the reading is unsure, the client asks what
+    the trainee means and the conversation stays where it is; asked twice in a row at the same point,
+    the client goes with the likeliest reading, as a person would."""
+    if session.done:
+        raise RolePlayError("this conversation has ended: read the debrief, or restart")
+    ticks = _check_reply(reply, ticked)
+    node = scenario["nodes"][session.node]
+    said = client_line(scenario, session) or node["client"]
+    r = read_reply(scenario, reply, said, detector)
+    asked_already = bool(session.turns) and session.turns[-1].category == UNCLEAR
+    if r.unsure and not asked_already:
+        cat, reaction, nxt = UNCLEAR, node.get("unclear") or UNCLEAR_REACTION, session.node
+    else:
+        branch = node["branches"][r.category]
+        cat, reaction, nxt = r.category, branch["reaction"], branch["next"]
+    turn = Turn(
+        session.node, said, reply.strip(), ticks, r.labels, cat, reaction, nxt, _evidence(r), r.unsure,
+        r.confidence, r.source,
+    )  # fmt: skip
+    session.turns.append(turn)
+    session.node = nxt
+    return turn
+
+
+# --------------------------------------------------------------------------- debrief
+
+
+@dataclass(frozen=True)
+class TurnReview:
+    turn: Turn
+    meant: str  # what you meant (your ticks)
+    words_did: str  # what your words did (the reading, with the phrases that decided it)
+    reacted_to: str  # what the client reacted to
+    disagreement: str | None  # where what you meant and what your words did differ
+
+    @property
+    def what_it_did(self) -> str:
+        return f"{self.meant} {self.words_did} {self.reacted_to}"
+
+
+@dataclass(frozen=True)
+class Debrief:
+    title: str
+    rubric: Rubric
+    reviews: list[TurnReview]
+    moves_seen: dict[str, bool]  # across the whole conversation, by what the words did
+    moves_meant: dict[str, bool]  # across the whole conversation, by the trainee's own ticks
+    model_responses: list[dict[str, Any]]
+    prompts: list[str]
+    see: list[str]  # module sections to read again
+    ending: Ending | None = None  # how the conversation ended (None while it is still going)
+
+
+# --------------------------------------------------------------------------- endings
+
+#: How a conversation can end, from the best for the work to the worst. The scenario's branch that
+#: ends it may say which (``ending``); where it does not, the kind of reply it ended on decides.
+ENDING_KINDS: tuple[str, ...] = ("opened", "held", "hoping", "withdrawn", "collapsed")
+DEFAULT_ENDING: dict[str, str] = {
+    "recenter": "opened",
+    "state_boundary": "held",
+    "validate": "hoping",
+    "gentle_dodge": "hoping",
+    "mixed_message": "hoping",
+    "vague_rule": "withdrawn",
+    "ignore_redirect": "withdrawn",
+    "collapse_frame": "collapsed",
+}
+
+#: rubric -> kind -> (title, what it means, a question to take away)
+ENDINGS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "three_moves": {
+        "opened": (
+            "the request became part of the work",
+            "The client turned towards what was under the request, so it is now something the two of you can explore.",
+            "What in your replies made it safe enough for the client to look at that?",
+        ),
+        "held": (
+            "the boundary held",
+            "The client heard a clear limit and could live with it; what was under the request is not yet explored.",
+            "Where could curiosity about the request have come in?",
+        ),
+        "hoping": (
+            "the door was left ajar",
+            "The client left still hoping, so the request will come back, and a later no will cost more.",
+            "Which reply left room for a later yes, and what would have closed it kindly?",
+        ),
+        "withdrawn": (
+            "the client pulled back",
+            "The client felt turned away or ashamed and closed up; the next session starts with a strain to repair.",
+            "Where did the client start to pull back, and what might have helped them feel seen as well as answered?",
+        ),
+        "collapsed": (
+            "the frame gave way",
+            "The relationship stepped outside the therapy, and that puts the work, and the client's safety, at risk.",
+            "Which reply stepped outside the frame, and what would you take to supervision about it?",
+        ),
+    },
+    "repair": {
+        "opened": (
+            "the rupture was repaired",
+            "The client felt heard, and the strain became something the two of you can work with.",
+            "What in your replies made it safe for the client to say more?",
+        ),
+        "held": (
+            "your part was owned, not yet explored",
+            "The client could accept what you owned; what the rupture touched for them is still to be explored.",
+            "Where could you have asked what it was like for them?",
+        ),
+        "hoping": (
+            "the strain was left unresolved",
+            "It was put off or only half answered, so it has not gone away.",
+            "What would it have taken to stay with the strain now, rather than later?",
+        ),
+        "withdrawn": (
+            "the client pulled back",
+            "The client felt defended against or brushed aside and closed up; they may not come back.",
+            "Where did the client start to pull back, and what might have helped them feel heard?",
+        ),
+        "collapsed": (
+            "the roles reversed",
+            "Your apology took the centre, and the client ended up looking after you.",
+            "How could you own your part without making your own feelings the subject?",
+        ),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Ending:
+    kind: str  # one of ENDING_KINDS
+    title: str
+    note: str
+    question: str
+
+    @property
+    def line(self) -> str:
+        return f"How it ended: {self.title}. {self.note}"
+
+
+def ending_kind(scenario: Mapping[str, Any], node: str, category: str) -> str | None:
+    """The kind of ending a reply read as ``category`` at ``node`` leads to, or None if it does not end there."""
+    branch = ((scenario.get("nodes") or {}).get(node) or {}).get("branches", {}).get(category)
+    if not isinstance(branch, Mapping) or branch.get("next") != END:
+        return None
+    kind = branch.get("ending") or DEFAULT_ENDING.get(category)
+    return kind if kind in ENDING_KINDS else None
+
+
+def ending(scenario: Mapping[str, Any], session: Session) -> Ending | None:
+    """How the conversation ended, in the scenario's rubric's words; None while it is still going."""
+    if not session.done or not session.turns:
+        return None
+    last = session.turns[-1]
+    kind = ending_kind(scenario, last.node, last.category)
+    if kind is None:
+        return None
+    title, note, question = ENDINGS[rubric(scenario).name][kind]
+    return Ending(kind, title, note, question)
+
+
+def _names(labels: Sequence[str], rb: Rubric | None = None) -> str:
+    rb = rb or rubric({})
+    return ", ".join(rb.title(lab) for lab in labels) or "nothing ticked"
+
+
+def heard(turn: Turn, labels: Sequence[str] | None = None, rb: Rubric | None = None) -> str:
+    """What the words did, in words: each label with its confidence (where known) and the phrases that decided it."""
+    rb = rb or rubric({})
+    labels = turn.detected if labels is None else labels
+    if not labels:
+        return "nothing it could name"
+    parts = []
+    for lab in labels:
+        ev = (turn.evidence or {}).get(lab) or {}
+        cues = ", ".join(f"\u201c{c}\u201d" for c in ev.get("cues", [])[:3])
+        conf = ev.get("confidence")
+        detail = "; ".join(x for x in [f"{conf:.0%}" if isinstance(conf, (int, float)) else "", cues] if x)
+        parts.append(f"{rb.title(lab)} ({detail})" if detail else rb.title(lab))
+    return "; ".join(parts)
+
+
+def review(turn: Turn, rb: Rubric | None = None) -> TurnReview:
+    rb = rb or rubric({})
+    meant = f"What you meant: {_names(turn.ticked, rb)}."
+    if turn.category == UNCLEAR:
+        words = "What your words did: they could be heard more than one way, so the client was not sure what you meant."
+        return TurnReview(turn, meant, words, "The client asked you to say it another way.", None)
+    if turn.unsure:
+        words = "What your words did: they could be heard more than one way; the client went with the likeliest."
+    else:
+        words = f"What your words did: {heard(turn, rb=rb)}."
+    reacted = f"The client reacted to: {rb.title(turn.category)}."
+    disagreement = None
+    if not turn.unsure and turn.detected is not None and set(turn.detected) != set(turn.ticked):
+        only_you = [lab for lab in turn.ticked if lab not in turn.detected]
+        only_words = [lab for lab in turn.detected if lab not in turn.ticked]
+        parts = []
+        if only_words:
+            parts.append(f"your words also carried {_names(only_words, rb)}")
+        if only_you:
+            parts.append(f"they did not carry {_names(only_you, rb)}")
+        disagreement = (
+            "What you meant and what your words did differ: "
+            + "; ".join(parts)
+            + ". Read your reply again with the phrases above in mind: the reading can be wrong, and so can we."
+        )
+    return TurnReview(turn, meant, words, reacted, disagreement)
+
+
+def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
+    rb = rubric(scenario)
+    read_turns = [t for t in session.turns if t.category != UNCLEAR and not t.unsure]
+    did = {lab for t in read_turns for lab in (t.detected or [])}
+    meant = {lab for t in session.turns for lab in t.ticked}
+    seen = {m: m in did for m in rb.moves}
+    missing = [rb.title(m).lower() for m, ok in seen.items() if not ok]
+    end = ending(scenario, session)
+    prompts = [f"{end.line} {end.question}"] if end else []
+    prompts.append("Which reply would you keep, and which would you change first?")
+    if missing:
+        them = "it" if len(missing) == 1 else "them"
+        prompts.append(f"Your words did not yet carry: {'; '.join(missing)}. How could you add {them} next time?")
+    ajar = [t for t in session.turns[:-1] if t.category in ("gentle_dodge", "mixed_message")]
+    if ajar and (end is None or end.kind != "hoping"):
+        prompts.append("The client came back to it after a reply that left the door ajar. What closed it?")
+    if any(t.category == UNCLEAR for t in session.turns):
+        prompts.append("At least once the client could not tell what you meant. What would make it plain?")
+    return Debrief(
+        scenario["title"],
+        rb,
+        [review(t, rb) for t in session.turns],
+        seen,
+        {m: m in meant for m in rb.moves},
+        sorted(scenario.get("model_responses", []), key=lambda m: m["level"]),
+        prompts,
+        list(scenario.get("see", [])),
+        end,
+    )
+
+
+def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None) -> str:
+    """A transcript for supervision: what was said, what you meant, what the words did, and the model responses."""
+    rb = rubric(scenario or {})
+    lines = [f"# Role-play: {session.title}", ""]
+    if scenario:
+        ctx = scenario.get("context", {})
+        lines += [f"*{ctx.get('stage', '')}* {ctx.get('background', '')}".strip(), ""]
+    for n, turn in enumerate(session.turns, 1):
+        rv = review(turn, rb)
+        lines += [f"## Turn {n}", "", f"**Client:** {turn.client}", "", f"**Me:** {turn.reply}", ""]
+        lines += [f"*{rv.meant}*", f"*{rv.words_did}*"]
+        if rv.disagreement:
+            lines.append(f"*{rv.disagreement}*")
+        lines += ["", f"**Client's reaction:** {turn.reaction}", ""]
+    end = ending(scenario, session) if scenario else None
+    if end:
+        lines.append(f"*{end.line}*")
+    else:
+        lines.append("*The conversation ended.*" if session.done else "*The conversation was still going.*")
+    if scenario and scenario.get("model_responses"):
+        lines += ["", "## Model responses", ""]
+        for m in sorted(scenario["model_responses"], key=lambda m: m["level"]):
+            lines += [f"**Level {m['level']}.** {m['text']}", "", f"*Why it works:* {m['commentary']}", ""]
+    if scenario and scenario.get("see"):
+        lines += ["", "Read again in the module: " + "; ".join(f"*{s}*" for s in scenario["see"]) + "."]
+    lines += ["", "## For supervision", "", "- What did I feel as the client pressed?", "- What would I say next time?"]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def transcript_path(folder: Path, scenario_id: str) -> Path:
+    return folder / f"roleplay-{scenario_id}.json"
+
+
+def save(session: Session, path: Path) -> None:
+    """Write the transcript atomically."""
+    payload = json.dumps(session.to_json(), indent=1, ensure_ascii=False) + "\n"
+    write_text_atomically(path, payload)
+
+
+def load(path: Path, scenario: dict[str, Any]) -> Session | None:
+    """A saved session, or None when there is none. A damaged file raises RolePlayError."""
+    from framelab.core.safejson import UnsafeJSON
+    from framelab.core.safejson import load as load_json
+
+    if not path.exists():
+        return None
+    try:
+        data = load_json(path, max_bytes=MAX_TRANSCRIPT_BYTES, what=path.name)
+    except UnsafeJSON as exc:
+        raise RolePlayError(f"{path.name} is damaged ({str(exc).rstrip('.')})") from None
+    return Session.from_json(data, scenario)
