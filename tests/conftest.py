@@ -81,11 +81,11 @@ def answered_with_key(det: Any, paraphrases: list[dict], key: dict[str, set[str]
     """How many paraphrases of graded items a detector answers with exactly the key's labels (refusals count 0)."""
     import contextlib
 
-    from framelab.detector import core as detect
+    from framelab.detector.boundary import Refused
 
     n = 0
     for p in paraphrases:
-        with contextlib.suppress(detect.Refused):
+        with contextlib.suppress(Refused):
             n += set(det.detect(p["text"]).labels) == key[p["of"]]
     return n
 

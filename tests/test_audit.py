@@ -17,8 +17,8 @@ from conftest import ROOT, copy_course, nbgrader
 
 from framelab.bank.loader import gold
 from framelab.cli.main import main
-from framelab.grading.audit import _pick_argument, audit_submission
 from framelab.scoring import answers as store
+from framelab.scoring.record import _pick_argument, score_submission
 
 pytestmark = pytest.mark.slow
 
@@ -112,11 +112,11 @@ def test_a_missing_or_broken_notebook_is_audited_from_the_saved_answers(tmp_path
     folder = tmp_path / "sub"
     folder.mkdir()
     store.write(folder / store.FILENAME, "backfires", {first: gold(bank.items()[first], ex.kind)})
-    scores, notes = audit_submission(folder, module, bank)
+    scores, notes = score_submission(folder, module, bank)
     assert scores[f"backfires__{first}"] == 1 and sum(scores.values()) == 1
     assert "is missing" in notes[0]
     (folder / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [')  # truncated
-    scores, notes = audit_submission(folder, module, bank)
+    scores, notes = score_submission(folder, module, bank)
     assert sum(scores.values()) == 1 and "could not be read" in notes[0]
 
 
@@ -157,11 +157,11 @@ def test_bombs_and_links_in_a_submission_are_audited_as_unanswered_with_a_note(t
         '{"format": "framelab-answers/1", "exercises": ' + "[" * 50_000 + "]" * 50_000 + "}"
     )
     (folder / f"{ASSIGNMENT}.ipynb").write_text('{"cells": ' + "[" * 50_000 + "]" * 50_000 + "}")
-    scores, notes = audit_submission(folder, module, bank)
+    scores, notes = score_submission(folder, module, bank)
     assert sum(scores.values()) == 0
     assert any("nested more than" in n and ASSIGNMENT in n for n in notes), notes
     assert any("nested more than" in n and store.FILENAME in n for n in notes), notes
     (folder / store.FILENAME).unlink()
     (folder / store.FILENAME).symlink_to("/etc/passwd")
-    scores, notes = audit_submission(folder, module, bank)
+    scores, notes = score_submission(folder, module, bank)
     assert sum(scores.values()) == 0 and any("symbolic link" in n for n in notes), notes

@@ -12,8 +12,14 @@ import numpy as np
 import pytest
 from conftest import BIN, ROOT, answered_with_key, data_lines
 
+from framelab.core.settings import course_deployment
 from framelab.core.vocabulary import LABELS
-from framelab.detector import core as detect
+from framelab.detector import readers
+from framelab.detector.boundary import MAX_CHARS, Detector, Refused, describe, load_detector
+from framelab.detector.cues import cue_matches
+from framelab.detector.data import DATA_FILE, DetectError, load_data
+from framelab.detector.model import fit
+from framelab.detector.readers import LazyDetector
 from framelab.roleplay import engine as roleplay
 
 GOOD = (
@@ -23,8 +29,8 @@ GOOD = (
 
 
 @pytest.fixture(scope="module")
-def detector() -> detect.Detector:
-    return detect.load_detector(use_cache=False)
+def detector() -> Detector:
+    return load_detector(use_cache=False)
 
 
 def run_detect(lines: list[str], tmp_path) -> subprocess.CompletedProcess:
@@ -102,33 +108,33 @@ def test_cli_reports_each_bad_line_and_labels_the_rest(tmp_path):
 
 
 def test_api_checks_input_like_the_command(detector):
-    for bad in ("", "  ", "x" * (detect.MAX_CHARS + 1), 3, None):
-        with pytest.raises(detect.Refused):
+    for bad in ("", "  ", "x" * (MAX_CHARS + 1), 3, None):
+        with pytest.raises(Refused):
             detector.detect(bad)
     found = detector.detect(GOOD)
     assert found.labels == ["validate", "state_boundary", "recenter"]
     assert found.scores["validate"] > 0.8 and found.scores["collapse_frame"] < 0.2
-    assert detect.describe(found).startswith("Validate the feeling (")
+    assert describe(found).startswith("Validate the feeling (")
 
 
 # --------------------------------------------------------------------------- learning
 
 
 def test_training_is_deterministic_and_uses_the_practice_split_only(bank):
-    data = detect.load_data()
+    data = load_data()
     practice_ids = {r.id for r in bank.responses if r.split == "practice" and r.rubric == "three_moves"}
     assert {e.id for e in data.practice} == practice_ids
     texts = [r.text for r in bank.responses]
-    pipe = detect.fit(data.practice)
+    pipe = fit(data.practice)
     a = pipe.predict_proba(texts)
-    b = detect.fit(data.practice).predict_proba(texts)
+    b = fit(data.practice).predict_proba(texts)
     assert np.array_equal(a, b)
     # the model the detector runs without scikit-learn is checked against the pipeline in test_detectlite
 
 
 def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path):
     env = {"FRAMELAB_CACHE": str(tmp_path), "PATH": str(BIN), "HOME": str(tmp_path)}
-    code = "from framelab.detector import core as detect; detect.load_detector().detect('Anyway, how was the week?')"
+    code = "from framelab.detector.boundary import load_detector; load_detector().detect('Anyway, how was the week?')"
     check = "import sys; " + code + "; print('sklearn' in sys.modules)"
     subprocess.run([str(BIN / "python"), "-c", code], env=env, check=True)  # trains and caches
     out = subprocess.run([str(BIN / "python"), "-c", check], env=env, check=True, capture_output=True, text=True)
@@ -136,7 +142,7 @@ def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path):
 
 
 def test_the_data_file_carries_no_assessment_label(bank):
-    raw = json.loads(detect.DATA_FILE.read_text(encoding="utf-8"))
+    raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     assessment = {r.id for r in bank.responses if r.split == "assessment"}
     assert {g["id"] for g in raw["guard"]} == assessment
     assert all(set(g) == {"id", "text"} for g in raw["guard"])
@@ -145,33 +151,33 @@ def test_the_data_file_carries_no_assessment_label(bank):
 
 def test_cache_is_keyed_by_the_bank_and_survives_damage(tmp_path, monkeypatch):
     monkeypatch.setenv("FRAMELAB_CACHE", str(tmp_path))
-    data = json.loads(detect.DATA_FILE.read_text(encoding="utf-8"))
+    data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     first = tmp_path / "a.json"
     first.write_text(json.dumps(data), encoding="utf-8")
-    detect.load_detector(first)
+    load_detector(first)
     (cached,) = (tmp_path / "framelab").glob("detect-*.npz")
     stamp = cached.stat().st_mtime_ns
-    detect.load_detector(first)
+    load_detector(first)
     assert cached.stat().st_mtime_ns == stamp, "the cached model was not reused"
 
     data["practice"] = data["practice"][:-1]  # a changed bank: a new key, a new model
     second = tmp_path / "b.json"
     second.write_text(json.dumps(data), encoding="utf-8")
-    detect.load_detector(second)
+    load_detector(second)
     assert len(list((tmp_path / "framelab").glob("detect-*.npz"))) == 2
 
     cached.write_bytes(b"not a model")  # a damaged cache is retrained, not an error
-    assert detect.load_detector(first).detect(GOOD).labels
+    assert load_detector(first).detect(GOOD).labels
     assert cached.read_bytes() != b"not a model"
 
 
 def test_a_missing_or_broken_data_file_says_what_to_do(tmp_path):
-    with pytest.raises(detect.DetectError, match="framelab build"):
-        detect.load_data(tmp_path / "nothing.json")
+    with pytest.raises(DetectError, match="framelab build"):
+        load_data(tmp_path / "nothing.json")
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "framelab-detect-data/1",\n "practice": [', encoding="utf-8")
-    with pytest.raises(detect.DetectError, match=r"line 2"):
-        detect.load_data(bad)
+    with pytest.raises(DetectError, match=r"line 2"):
+        load_data(bad)
 
 
 # --------------------------------------------------------------------------- the oracle guard
@@ -195,7 +201,7 @@ def test_the_guard_refuses_every_assessment_item_and_light_edits(bank, detector)
     items = [r for r in bank.responses if r.split == "assessment"]
     assert len(items) > 100
     for r in items:
-        with pytest.raises(detect.Refused, match="graded exercise"):
+        with pytest.raises(Refused, match="graded exercise"):
             detector.detect(r.text)
         for edited in light_edits(r.text):
             if len(edited.split()) >= 4:
@@ -230,7 +236,7 @@ def macro_f1(gold: list[tuple[str, ...]], pred: list[list[str]]) -> float:
 
 
 def keyword_baseline(text: str) -> list[str]:
-    return list(detect.cue_matches(text)) or ["validate"]
+    return list(cue_matches(text)) or ["validate"]
 
 
 def test_assessment_macro_f1_stays_well_above_the_keyword_baseline(bank, detector):
@@ -275,21 +281,21 @@ def test_the_issue_reply_is_heard_as_a_mixed_message_whatever_was_ticked(detecto
 
 def test_the_roleplay_hook_refuses_graded_items(bank, detector):
     item = next(r for r in bank.responses if r.split == "assessment")
-    with pytest.raises(detect.Refused):
+    with pytest.raises(Refused):
         detector(item.text, "")
 
 
 def test_the_lazy_detector_loads_in_the_background(monkeypatch, detector):
     loads, ready = [], []
-    monkeypatch.setattr(detect, "for_roleplay", lambda: loads.append(1) or detector)
-    lazy = detect.LazyDetector()
+    monkeypatch.setattr(readers, "for_roleplay", lambda: loads.append(1) or detector)
+    lazy = LazyDetector()
     assert loads == [] and not lazy.ready
     lazy.start(on_ready=lambda: ready.append(1))
     found = lazy("Anyway, how did the interview go?", "Can we be friends?")
     assert lazy.ready and ready == [1] and "ignore_redirect" in found.labels
     lazy.start()  # once only
     assert len(loads) == 2  # the loading thread, then the reply's own (cached) look-up
-    monkeypatch.setattr(detect, "for_roleplay", lambda: None)
+    monkeypatch.setattr(readers, "for_roleplay", lambda: None)
     assert lazy("Anything", "") is None
 
 
@@ -297,8 +303,8 @@ def test_the_lazy_detector_loads_in_the_background(monkeypatch, detector):
 
 
 @pytest.fixture(scope="module")
-def deployed() -> detect.Detector:
-    return detect.load_detector(deployment=True)
+def deployed() -> Detector:
+    return load_detector(deployment=True)
 
 
 def test_in_a_course_deployment_paraphrases_of_graded_items_do_not_get_the_key(bank, deployed, detector):
@@ -316,7 +322,7 @@ def test_in_a_course_deployment_honest_replies_are_still_read(deployed):
     for h in held:
         try:
             deployed.check(h["text"])
-        except detect.Refused as exc:
+        except Refused as exc:
             refused += 1
             assert "own words" in str(exc) and "m1-" not in str(exc)  # no item id to search for
     assert refused <= 0.05 * len(held)
@@ -324,14 +330,14 @@ def test_in_a_course_deployment_honest_replies_are_still_read(deployed):
 
 def test_the_deployment_switch_is_the_self_check_switch(tmp_path, monkeypatch):
     monkeypatch.delenv("FRAMELAB_SELF_CHECK", raising=False)
-    assert detect.course_deployment(tmp_path) is False
+    assert course_deployment(tmp_path) is False
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.FrameLab.self_check = False\n")
     (tmp_path / "m1").mkdir()
-    assert detect.course_deployment(tmp_path / "m1") is True
+    assert course_deployment(tmp_path / "m1") is True
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "1")
-    assert detect.course_deployment(tmp_path) is False
+    assert course_deployment(tmp_path) is False
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
-    assert detect.course_deployment(Path("/")) is True
+    assert course_deployment(Path("/")) is True
 
 
 def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):

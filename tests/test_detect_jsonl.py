@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framelab.detector import core as detect
-from framelab.detector.core import Detection, Refused, parse_request, read_lines, run_jsonl
+from framelab.detector.boundary import Detection, Refused
+from framelab.detector.jsonl import MAX_LINE_BYTES, parse_request, read_lines, run_jsonl
 
 BIN = Path(sys.executable).parent
 
@@ -102,9 +102,9 @@ def _utf8(data: bytes) -> bool:
 
 
 def test_an_over_long_line_is_cut_unread_and_the_next_line_still_answered():
-    long = b'{"id": 1, "text": "' + b"a" * (detect.MAX_LINE_BYTES * 3) + b'"}'
+    long = b'{"id": 1, "text": "' + b"a" * (MAX_LINE_BYTES * 3) + b'"}'
     lines = list(read_lines(io.BytesIO(long + b"\n" + GOOD + b"\n")))
-    assert len(lines) == 2 and len(lines[0]) == detect.MAX_LINE_BYTES + 1 and lines[1] == GOOD + b"\n"
+    assert len(lines) == 2 and len(lines[0]) == MAX_LINE_BYTES + 1 and lines[1] == GOOD + b"\n"
     replies, failed = run(long + b"\n" + GOOD + b"\n")
     assert failed == 1 and "longer than" in replies[0]["error"] and replies[1]["id"] == "ok"
 

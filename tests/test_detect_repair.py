@@ -15,12 +15,17 @@ from conftest import BIN, answered_with_key, data_lines
 
 from framelab.bank.loader import validate_bank
 from framelab.core.vocabulary import LABELS
-from framelab.detector import core as detect
+from framelab.detector import readers
 from framelab.detector import repair as repairdetect
+from framelab.detector.boundary import Detector, Refused, load_detector
+from framelab.detector.cues import normalise
+from framelab.detector.data import DATA_FILE, DetectError, load_data
 from framelab.detector.lite import LinearModel
-from framelab.learner.practice import category
+from framelab.detector.model import _stop_words
+from framelab.detector.readers import Detectors, LazyDetector
 from framelab.roleplay import engine as roleplay
 from framelab.roleplay import reading
+from framelab.roleplay.reactions import category
 
 GOOD = "Thank you for telling me. I got that wrong, and I'm sorry. What was it like for you when I said it?"
 
@@ -59,23 +64,23 @@ def test_the_bank_holds_at_least_150_repair_replies_in_both_splits(bank):
 
 
 def test_each_detector_learns_only_from_its_own_practice_items(bank):
-    data = detect.load_data()
+    data = load_data()
     boundary = {r.id for r in bank.responses if r.split == "practice" and r.rubric == "three_moves"}
     ruptures = {r.id for r in bank.responses if r.split == "practice" and r.rubric == "repair"}
     assert {e.id for e in data.practice} == boundary and {e.id for e in data.repair} == ruptures
     assert not boundary & ruptures
-    raw = json.loads(detect.DATA_FILE.read_text(encoding="utf-8"))
+    raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     assert {g["id"] for g in raw["guard"]} == {r.id for r in bank.responses if r.split == "assessment"}
     assert all(set(g) == {"id", "text"} for g in raw["guard"])  # no label of an assessment item
 
 
 def test_the_repair_model_is_deterministic_cached_and_runs_without_scikit_learn(tmp_path):
-    data = detect.load_data()
+    data = load_data()
     pipe = repairdetect.fit(data.repair)
     texts = [e.text for e in data.repair[:40]] + [GOOD, "Anyway, how was the week?"]
     assert np.array_equal(pipe.predict_proba(texts), repairdetect.fit(data.repair).predict_proba(texts))
-    lite = LinearModel.from_bytes(LinearModel.from_pipeline(pipe, detect._stop_words()).to_bytes())
-    got = lite.predict_proba(texts, detect.normalise, repairdetect.cue_features)
+    lite = LinearModel.from_bytes(LinearModel.from_pipeline(pipe, _stop_words()).to_bytes())
+    got = lite.predict_proba(texts, normalise, repairdetect.cue_features)
     assert np.abs(got - pipe.predict_proba(texts)).max() < 1e-9
 
     env = {"FRAMELAB_CACHE": str(tmp_path), "PATH": str(BIN), "HOME": str(tmp_path)}
@@ -135,7 +140,7 @@ def test_it_beats_the_repair_cue_rules_on_its_held_out_assessment_items(bank, re
     """A regression guard on items it never trained on: not a tuning target."""
     items = [r for r in bank.responses if r.split == "assessment" and r.rubric == "repair"]
     texts = [r.text for r in items]
-    probs = repair.model.predict_proba(texts, detect.normalise, repair.cue_features)
+    probs = repair.model.predict_proba(texts, normalise, repair.cue_features)
     ours = [repairdetect.decide(list(row)) for row in probs]
     rules = [reading.by_repair_cues(t).labels for t in texts]
 
@@ -154,7 +159,7 @@ def rupture_scenario(bank) -> dict:
 
 
 def test_a_rupture_is_read_by_the_repair_detector_and_a_bid_by_the_boundary_detector(bank, repair):
-    readers = detect.Detectors({"three_moves": detect.load_detector(deployment=False), "repair": repair})
+    readers = Detectors({"three_moves": load_detector(deployment=False), "repair": repair})
     assert readers.rubrics == {"three_moves", "repair"} and readers.for_rubric("repair") is repair
     got = reading.read(GOOD, "You got me wrong.", readers, "repair")
     assert got.source == "detector" and set(got.labels) == {"validate", "state_boundary", "recenter"}
@@ -162,7 +167,7 @@ def test_a_rupture_is_read_by_the_repair_detector_and_a_bid_by_the_boundary_dete
     bid = reading.read("Sure, here's my number, text me any time!", "Can we be friends?", readers)
     assert bid.category == "collapse_frame" and bid.source == "detector"
     # without a repair reader, ruptures fall back to the repair cues, never to the boundary detector
-    alone = detect.Detectors({"three_moves": readers.for_rubric("three_moves")})
+    alone = Detectors({"three_moves": readers.for_rubric("three_moves")})
     assert reading.read(GOOD, "", alone, "repair").source == "repair cues"
 
     scenario = rupture_scenario(bank)
@@ -172,10 +177,10 @@ def test_a_rupture_is_read_by_the_repair_detector_and_a_bid_by_the_boundary_dete
 
 
 def test_the_lazy_readers_load_both_models_in_the_background(monkeypatch, repair):
-    boundary = detect.load_detector(deployment=False)
-    monkeypatch.setattr(detect, "default_detector", lambda: boundary)
+    boundary = load_detector(deployment=False)
+    monkeypatch.setattr(readers, "default_detector", lambda: boundary)
     monkeypatch.setattr(repairdetect, "default_repair_detector", lambda: repair)
-    lazy = detect.LazyDetector()
+    lazy = LazyDetector()
     lazy.start()
     assert lazy.for_rubric("repair") is repair and lazy.for_rubric("three_moves") is boundary
     assert reading.read(GOOD, "", lazy, "repair").source == "detector"
@@ -189,7 +194,7 @@ def test_graded_repair_items_and_their_paraphrases_are_refused_in_a_course_deplo
     assert 8 <= len(graded) <= 12
     for it in graded:
         for det in (repair, deployed):
-            with pytest.raises(detect.Refused, match="graded exercise"):
+            with pytest.raises(Refused, match="graded exercise"):
                 det.detect(it.text)
     key = {it.id: set(it.labels) for it in graded}
     paraphrases = data_lines("repair_guard_paraphrases.jsonl")
@@ -201,10 +206,10 @@ def test_graded_repair_items_and_their_paraphrases_are_refused_in_a_course_deplo
 
 
 def test_in_a_course_deployment_a_rupture_reply_that_paraphrases_a_graded_item_is_not_read(bank, repair, deployed):
-    def refused(det: detect.Detector, text: str) -> bool:
+    def refused(det: Detector, text: str) -> bool:
         try:
             det.check(text)
-        except detect.Refused:
+        except Refused:
             return True
         return False
 
@@ -214,13 +219,13 @@ def test_in_a_course_deployment_a_rupture_reply_that_paraphrases_a_graded_item_i
         for p in data_lines("repair_guard_paraphrases.jsonl")
         if not refused(repair, p["text"]) and refused(deployed, p["text"])
     )
-    readers = detect.Detectors({"three_moves": detect.load_detector(deployment=True), "repair": deployed})
+    readers = Detectors({"three_moves": load_detector(deployment=True), "repair": deployed})
     scenario = rupture_scenario(bank)
     session = roleplay.start(scenario)
     with pytest.raises(roleplay.RolePlayError, match="own words"):
         roleplay.respond(scenario, session, paraphrase, [], readers)
     assert session.turns == []
-    self_study = detect.Detectors({"three_moves": detect.load_detector(deployment=False), "repair": repair})
+    self_study = Detectors({"three_moves": load_detector(deployment=False), "repair": repair})
     assert roleplay.respond(scenario, session, paraphrase, [], self_study).source == "detector"
 
 
@@ -293,10 +298,10 @@ def test_the_self_check_names_the_repair_moves_for_a_repair_item():
 
 
 def test_a_bank_without_repair_replies_says_what_to_do(tmp_path):
-    data = json.loads(detect.DATA_FILE.read_text(encoding="utf-8"))
+    data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     del data["repair"]  # a data file written before the repair rubric
     path = tmp_path / "detect.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    assert detect.load_data(path).repair == () and detect.load_data(path).practice
-    with pytest.raises(detect.DetectError, match=r"no repair responses.*framelab build"):
+    assert load_data(path).repair == () and load_data(path).practice
+    with pytest.raises(DetectError, match=r"no repair responses.*framelab build"):
         repairdetect.load_repair_detector(path, use_cache=False)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from framelab.detector import core as detect
+from framelab.detector.cues import normalise
+from framelab.detector.data import load_data
 from framelab.detector.lite import LinearModel, char_wb_grams, word_grams
+from framelab.detector.model import _cue_features, _stop_words, fit
 
 BIN = Path(sys.executable).parent
 
@@ -21,10 +23,10 @@ def test_the_grams_are_the_vectorisers():
 
 def test_the_lite_model_gives_the_pipelines_numbers_without_scikit_learn(bank, tmp_path):
     """The saved arrays label exactly as the trained pipeline does, and loading them imports no scikit-learn."""
-    pipe = detect.fit(detect.load_data().practice)
-    model = LinearModel.from_bytes(LinearModel.from_pipeline(pipe, detect._stop_words()).to_bytes())
+    pipe = fit(load_data().practice)
+    model = LinearModel.from_bytes(LinearModel.from_pipeline(pipe, _stop_words()).to_bytes())
     texts = [r.text for r in bank.responses] + ["", "Ünïcode   ça va?\tnaïve", "I  hear you"]
-    got = model.predict_proba(texts, detect.normalise, detect._cue_features)
+    got = model.predict_proba(texts, normalise, _cue_features)
     assert np.abs(got - pipe.predict_proba(texts)).max() < 1e-9
     words = pipe.named_steps["features"].transformer_list[0][1]
     for i, estimator in enumerate(pipe.named_steps["model"].estimators_):
@@ -33,7 +35,7 @@ def test_the_lite_model_gives_the_pipelines_numbers_without_scikit_learn(bank, t
     env = {"FRAMELAB_CACHE": str(tmp_path / "cache"), "PATH": str(BIN), "HOME": str(tmp_path)}
     subprocess.run([str(BIN / "framelab"), "detect", "--train"], env=env, check=True, capture_output=True)
     probe = (
-        "import sys\nfrom framelab.detector import core as detect\nd = detect.load_detector()\n"
+        "import sys\nfrom framelab.detector.boundary import load_detector\nd = load_detector()\n"
         "print(d.detect('I can hear this matters.').labels, 'sklearn' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True).stdout

@@ -71,7 +71,7 @@ def picks_and_items(prepared, student: str):
 
 
 def test_formgrader_shows_response_choice_and_key_for_every_item(graded):
-    from framelab.grading.formgrade import shown
+    from framelab.scoring.display import show as shown
 
     course, prepared = graded
     student = prepared.cohort.trainees[1].id
@@ -150,7 +150,7 @@ def test_formgrader_in_chromium_shows_the_response_and_the_choice(graded):
     from playwright.sync_api import sync_playwright
     from test_lab import free_port
 
-    from framelab.grading.formgrade import shown
+    from framelab.scoring.display import show as shown
 
     chromium = Path("/usr/bin/chromium")
     assert chromium.exists(), f"{chromium} is missing: install Debian's chromium (apt-get install chromium)"

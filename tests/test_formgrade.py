@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import nbformat
 
-from framelab.grading.formgrade import INSTRUCTOR, VIEW_NOTE, clear_object_reprs, drop_instructor_outputs, shown
+from framelab.grading.formgrade import INSTRUCTOR, VIEW_NOTE, clear_object_reprs, drop_instructor_outputs
+from framelab.scoring.display import show as shown
 
 
 def result(text: str, **data: str):

@@ -69,8 +69,8 @@ from framelab.bank.loader import gold, load_bank
 from framelab.core import safejson
 from framelab.core.files import write_text_atomically
 from framelab.grading import dbretry, exchange
-from framelab.grading.audit import score_picks
 from framelab.scoring import answers as store
+from framelab.scoring.record import score_picks
 
 pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.xdist_group("load")]
 

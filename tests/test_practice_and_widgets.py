@@ -10,6 +10,7 @@ import pytest
 from framelab.core.vocabulary import LABELS
 from framelab.learner import practice
 from framelab.learner.lesson import Lesson
+from framelab.roleplay import reactions
 
 SCENARIO = {
     "id": "door",
@@ -79,13 +80,13 @@ def test_assess_reports_found_missed_and_extra():
     ],
 )
 def test_the_dominant_label_decides_the_reaction(labels, expected):
-    assert practice.category(labels) == expected
-    assert practice.react(SCENARIO, "bid", labels).reaction == f"reacts to {expected}"
+    assert reactions.category(labels) == expected
+    assert reactions.react(SCENARIO, "bid", labels).reaction == f"reacts to {expected}"
 
 
 def test_category_needs_a_label():
     with pytest.raises(ValueError, match="at least one label"):
-        practice.category([])
+        reactions.category([])
 
 
 def test_practice_deck_checks_and_explains():

@@ -11,8 +11,8 @@ from conftest import ROOT
 
 from framelab.cli.main import main
 from framelab.core.vocabulary import LABELS
-from framelab.learner.practice import UNCLEAR
 from framelab.roleplay import engine as roleplay
+from framelab.roleplay.reactions import UNCLEAR
 
 
 def words(*labels):
@@ -165,7 +165,7 @@ def test_an_unsure_reading_makes_the_client_ask_and_hides_the_label(bank):
 
 
 def test_a_reply_the_guard_refuses_is_not_taken(bank):
-    from framelab.detector.core import Refused
+    from framelab.detector.boundary import Refused
 
     def refusing(text, client):
         raise Refused("This text is very close (91%) to a response in a graded exercise (m1-a01).")
@@ -330,7 +330,7 @@ def test_the_view_reads_in_order_and_closes_when_it_ends(bank, tmp_path):
 
 
 class SlowDetector:
-    """A detector that loads in the background, as framelab.detector.core.LazyDetector does."""
+    """A detector that loads in the background, as framelab.detector.boundary.LazyDetector does."""
 
     def __init__(self):
         self.ready, self.started = False, []

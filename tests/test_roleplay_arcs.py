@@ -12,8 +12,8 @@ import pytest
 from conftest import ROOT
 
 from framelab.cli.main import main
+from framelab.core.rubrics import rubric
 from framelab.core.vocabulary import LABELS
-from framelab.learner.practice import rubric
 from framelab.roleplay import engine as roleplay
 
 FULL = ("validate", "state_boundary", "recenter")  # a reply that makes all three moves (read as recenter)
@@ -245,9 +245,9 @@ def test_a_transcript_saved_before_the_arc_grew_still_ends_plainly(bank, tmp_pat
 def test_the_model_responses_read_by_the_real_reader_walk_the_best_path(bank):
     """Not a stand-in: the scenario's own model responses, read as the role-play reads them (the detector,
     or for a rupture the repair reader), earn the full arc and its best ending in every scenario."""
-    from framelab.detector import core as detect
+    from framelab.detector.boundary import load_detector
 
-    reader = detect.load_detector()
+    reader = load_detector()
     for sc in scenarios(bank):
         replies = [m["text"] for m in sorted(sc["model_responses"], key=lambda m: m["level"])]
         session = roleplay.start(sc)

@@ -13,7 +13,7 @@ from conftest import BIN, ROOT, copy_course, run
 
 from framelab.bank.loader import gold
 from framelab.core.vocabulary import TITLES
-from framelab.learner import activity
+from framelab.learner import activity, progress
 from framelab.learner import selfcheck as selfstudy
 from framelab.learner.workspace import populate
 from framelab.scoring import answers as store
@@ -77,7 +77,7 @@ def test_a_deeply_nested_answers_file_gets_one_plain_line(course):
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "answers.json" in proc.stderr, proc.stderr
-    rows = selfstudy.progress(course / "workspace", scores=False)  # the rest of the workspace still reads
+    rows = progress.progress(course / "workspace", scores=False)  # the rest of the workspace still reads
     assert next(r for r in rows if r.folder == ASSIGNMENT).answered == 0
 
 
@@ -110,7 +110,7 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     for minute in (0, 4, 9, 15, 60, 62):  # two stretches: 15 minutes, then 2 (the 45-minute pause is not counted)
         activity.touch(folder, now=t0 + 60 * minute)
     activity.touch(course / "workspace" / "m3_three_moves", now=t0)  # opened a practice item, nothing saved
-    rows = {r.folder: r for r in selfstudy.progress(course / "workspace")}
+    rows = {r.folder: r for r in progress.progress(course / "workspace")}
     m1 = rows[ASSIGNMENT]
     assert (m1.started, m1.answered, m1.items, m1.roleplays_done, m1.roleplays) == (True, 2, 16, 1, 2)
     assert rows["m3_three_moves"].roleplays == 1 and rows["m5_alliance"].roleplays == 3
@@ -148,7 +148,7 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     picker = ReplyPicker(next(s for s in content["scenarios"] if s["id"] == "coffee-at-the-door"), folder)
     picker.choice.value = picker.order[0]
     picker.on_say()
-    m1 = next(r for r in selfstudy.progress(course / "workspace", scores=False) if r.folder == ASSIGNMENT)
+    m1 = next(r for r in progress.progress(course / "workspace", scores=False) if r.folder == ASSIGNMENT)
     assert (m1.roleplays_done, m1.roleplays, m1.seconds) == (2, 2, 17 * 60)  # and the time records are kept
 
 

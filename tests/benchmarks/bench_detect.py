@@ -38,14 +38,19 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from framelab.bank.loader import load_bank
 from framelab.core.vocabulary import LABELS
-from framelab.detector import core as detect
+from framelab.detector.boundary import Detector, Refused, default_detector, load_detector
+from framelab.detector.cues import cue_matches, normalise
+from framelab.detector.data import load_data
+from framelab.detector.guard import MEANING_THRESHOLD
+from framelab.detector.jsonl import run_jsonl
+from framelab.detector.model import decide, fit, label_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
 def as_matrix(label_sets) -> np.ndarray:
-    return detect.label_matrix(label_sets)
+    return label_matrix(label_sets)
 
 
 def scores(gold: np.ndarray, pred: np.ndarray) -> dict:
@@ -59,12 +64,12 @@ def scores(gold: np.ndarray, pred: np.ndarray) -> dict:
     }
 
 
-def decide_all(probs: np.ndarray, decide=detect.decide) -> np.ndarray:
+def decide_all(probs: np.ndarray, decide=decide) -> np.ndarray:
     return as_matrix([decide(list(row)) for row in probs])
 
 
 def keyword(texts) -> np.ndarray:
-    return as_matrix([list(detect.cue_matches(t)) or ["validate"] for t in texts])
+    return as_matrix([list(cue_matches(t)) or ["validate"] for t in texts])
 
 
 def table(title: str, rows: dict[str, dict]) -> None:
@@ -93,7 +98,7 @@ def main() -> None:
         repair_detector(args.repeats)
         return
 
-    data = detect.load_data()
+    data = load_data()
     practice = list(data.practice)
     y = as_matrix([e.labels for e in practice])
     prevalence = y.mean(axis=0)
@@ -108,7 +113,7 @@ def main() -> None:
     oof_probs, oof_gold, per_repeat = [], [], []
     rep_gold, rep_pred = [], []
     for fold, (train, test) in enumerate(cv.split(practice, strata)):
-        model = detect.fit([practice[i] for i in train])
+        model = fit([practice[i] for i in train])
         probs = model.predict_proba([practice[i].text for i in test])
         oof_probs.append(probs)
         oof_gold.append(y[test])
@@ -134,7 +139,7 @@ def main() -> None:
     bank = load_bank(ROOT / "modules")
     held = [r for r in bank.responses if r.split == "assessment" and r.rubric == "three_moves"]
     gold = as_matrix([r.labels for r in held])
-    model = detect.fit(practice)
+    model = fit(practice)
     pred = decide_all(model.predict_proba([r.text for r in held]))
     print(f"\n(the most frequent label set in the practice split: {' + '.join(common)})")
     table(
@@ -170,7 +175,7 @@ def main() -> None:
         f"{statistics.median(cold):.2f} s"
     )
     start = time.perf_counter()
-    det = detect.load_detector(use_cache=False)
+    det = load_detector(use_cache=False)
     print(f"  training afresh (in process, imports already done): {time.perf_counter() - start:.2f} s")
     rng = random.Random(0)
     pool = [e.text for e in practice] + [
@@ -189,7 +194,7 @@ def main() -> None:
     )
     batch = [json_line(i, rng.choice(pool)) for i in range(1000)]
     start = time.perf_counter()
-    _, failed = detect.run_jsonl(batch, det)
+    _, failed = run_jsonl(batch, det)
     took = time.perf_counter() - start
     print(f"  1,000 responses as JSON Lines (guard, model, cues): {took:.2f} s ({failed} refused)")
 
@@ -220,15 +225,15 @@ def deployment_guard() -> None:
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
     paraphrases, held = read_jsonl("guard_paraphrases.jsonl"), read_jsonl("heldout_replies.jsonl")
     practice = [r.text for r in bank.responses if r.split == "practice"]
-    print(f"\nDeployment guard (threshold {detect.MEANING_THRESHOLD}; chosen on these same sets, so read with care)")
+    print(f"\nDeployment guard (threshold {MEANING_THRESHOLD}; chosen on these same sets, so read with care)")
     for name, deployment in (("self-study (copy guard only)", False), ("course deployment", True)):
-        det = detect.load_detector(deployment=deployment)
+        det = load_detector(deployment=deployment)
 
-        def refused(text: str, det: detect.Detector = det) -> bool:
+        def refused(text: str, det: Detector = det) -> bool:
             try:
                 det.check(text)
                 return False
-            except detect.Refused:
+            except Refused:
                 return True
 
         answered = sum(
@@ -242,7 +247,7 @@ def deployment_guard() -> None:
             f"{len(held)} ({n_ref / len(held):.0%}; target at most 5%); "
             f"practice items refused {wrong} of {len(practice)}"
         )
-    det = detect.load_detector(deployment=False)
+    det = load_detector(deployment=False)
     gold = as_matrix([h["labels"] for h in held])
     pred = as_matrix([det.detect(h["text"]).labels for h in held])
     table(
@@ -254,7 +259,7 @@ def deployment_guard() -> None:
 def readings_right(readings: list, items: list[dict]) -> tuple[int, int]:
     """How often the client reacts to the right move (sure, and the dominant label is the gold one's),
     and how often it is unsure and asks what the therapist means."""
-    from framelab.learner.practice import category
+    from framelab.roleplay.reactions import category
 
     right = sum(
         bool(r.labels) and not r.unsure and r.category == category(it["labels"])
@@ -271,7 +276,7 @@ def repair_detector(repeats: int) -> None:
     from framelab.detector import repair as repairdetect
     from framelab.roleplay.reading import by_repair_cues, from_detection
 
-    data = detect.load_data()
+    data = load_data()
     practice = list(data.repair)
     y = as_matrix([e.labels for e in practice])
     prevalence = y.mean(axis=0)
@@ -299,9 +304,7 @@ def repair_detector(repeats: int) -> None:
     bank = load_bank(ROOT / "modules")
     held = [r for r in bank.responses if r.split == "assessment" and r.rubric == "repair"]
     gold = as_matrix([r.labels for r in held])
-    pred = decide_all(
-        det.model.predict_proba([r.text for r in held], detect.normalise, det.cue_features), repairdetect.decide
-    )
+    pred = decide_all(det.model.predict_proba([r.text for r in held], normalise, det.cue_features), repairdetect.decide)
     table(
         f"Held-out repair assessment items ({len(held)}, never trained on)",
         {"repair detector": scores(gold, pred), "repair cue rules": scores(gold, cue_rules([r.text for r in held]))},
@@ -338,7 +341,7 @@ def repair_guard_and_timing() -> None:
     import threading
 
     from framelab.detector import repair as repairdetect
-    from framelab.detector.core import LazyDetector
+    from framelab.detector.readers import LazyDetector
     from framelab.roleplay.reading import read
 
     bank = load_bank(ROOT / "modules")
@@ -352,7 +355,7 @@ def repair_guard_and_timing() -> None:
         for p in paraphrases:
             try:
                 found = set(det.detect(p["text"]).labels)
-            except detect.Refused:
+            except Refused:
                 refused_para += 1
                 continue
             answered += found == key[p["of"]]
@@ -361,7 +364,7 @@ def repair_guard_and_timing() -> None:
         for h in held:
             try:
                 det.check(h["text"])
-            except detect.Refused:
+            except Refused:
                 n_ref += 1
         print(
             f"  {name}: paraphrases of graded repair items ({len(paraphrases)}) answered with the key's labels "
@@ -371,7 +374,7 @@ def repair_guard_and_timing() -> None:
     reply = "You're right, I got that wrong and I'm sorry. What was it like for you to hear it?"
     for wait in (True, False):
         repairdetect.default_repair_detector.cache_clear()
-        detect.default_detector.cache_clear()
+        default_detector.cache_clear()
         lazy = LazyDetector()
         ready = threading.Event()
         lazy.start(on_ready=ready.set)

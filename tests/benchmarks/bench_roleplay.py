@@ -1,5 +1,5 @@
 """Benchmarks for the role-play: one reply's handling, the first reply in a fresh kernel, and the
-measurement behind the client's "unsure" threshold (``framelab.learner.practice.UNSURE_BELOW``).
+measurement behind the client's "unsure" threshold (``framelab.roleplay.reactions.UNSURE_BELOW``).
 
 Targets (issues): a reply under 100 ms at the 95th percentile once the reader is loaded; the first
 reply under 1 s. Prints figures; asserts nothing.
@@ -25,7 +25,7 @@ REPLY = "I can hear this matters to you. I won't meet up outside our sessions; w
 FIRST_REPLY = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from framelab.detector.core import LazyDetector
+from framelab.detector.readers import LazyDetector
 from framelab.views.widgets import RolePlayView
 scenario = json.loads(open(sys.argv[1]).read())
 view = RolePlayView(scenario, sys.argv[2], LazyDetector())
@@ -93,18 +93,19 @@ def unsure_threshold() -> None:
     import numpy as np
     from sklearn.model_selection import KFold
 
-    from framelab.detector import core as detect
-    from framelab.learner.practice import UNSURE_BELOW, category, category_confidence
+    from framelab.detector.data import load_data
+    from framelab.detector.model import decide, fit
+    from framelab.roleplay.reactions import UNSURE_BELOW, category, category_confidence
 
-    examples = list(detect.load_data().practice)
+    examples = list(load_data().practice)
     probs = np.zeros((len(examples), len(LABELS)))
     for rep in range(2):
         for train, test in KFold(5, shuffle=True, random_state=rep).split(examples):
-            pipe = detect.fit([examples[i] for i in train])
+            pipe = fit([examples[i] for i in train])
             probs[test] += pipe.predict_proba([examples[i].text for i in test]) / 2
     rows = []
     for ex, p in zip(examples, probs, strict=True):
-        cat = category(detect.decide(list(p)))
+        cat = category(decide(list(p)))
         rows.append((category_confidence(dict(zip(LABELS, p, strict=True)), cat), cat == category(ex.labels)))
     print(f"client's category out of fold ({len(rows)} practice replies): right {np.mean([ok for _, ok in rows]):.0%}")
     for t in (0.3, 0.4, 0.5, 0.6):
@@ -120,7 +121,7 @@ def unsure_threshold() -> None:
 def repair_cues() -> None:
     """The rupture reader (repair cue rules) on 40 replies to new client objections, written and labelled
     after the cues were (``tests/data/repair_heldout.jsonl``), never used to tune them."""
-    from framelab.learner.practice import category
+    from framelab.roleplay.reactions import category
     from framelab.roleplay.reading import by_repair_cues
 
     items = [json.loads(line) for line in (ROOT / "tests" / "data" / "repair_heldout.jsonl").read_text().splitlines()]
@@ -137,8 +138,8 @@ def repair_cues() -> None:
 def heldout_reactions() -> None:
     """On the held-out trainee-style replies (``tests/data/heldout_replies.jsonl``), how often the client
     is unsure, and how often it reacts to the right move when it is sure."""
-    from framelab.detector.core import load_detector
-    from framelab.learner.practice import category
+    from framelab.detector.boundary import load_detector
+    from framelab.roleplay.reactions import category
     from framelab.roleplay.reading import from_detection
 
     det = load_detector(deployment=False)
@@ -153,7 +154,7 @@ def heldout_reactions() -> None:
 
 
 def main() -> None:
-    from framelab.detector.core import load_detector
+    from framelab.detector.boundary import load_detector
 
     load_detector()  # the cache `make install` warms: the first reply is timed from it
     scenarios = [s.model_dump() for s in load_bank(ROOT / "modules").scenarios]

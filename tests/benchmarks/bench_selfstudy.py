@@ -17,7 +17,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import copy_course  # noqa: E402
 
-from framelab.learner import selfcheck as selfstudy  # noqa: E402
 from framelab.learner.workspace import populate  # noqa: E402
 from framelab.views.widgets import ProgressView, SelfCheckView  # noqa: E402
 
@@ -38,7 +37,7 @@ def main() -> None:
         warm = sorted(timed(view.on_check) for _ in range(5))[2]
         progress = ProgressView(course / "workspace")
         refresh = sorted(timed(progress.button.click) for _ in range(5))[2]
-        quick = sorted(timed(lambda: selfstudy.progress(course / "workspace", scores=False)) for _ in range(5))[2]
+        quick = sorted(timed(lambda: progress.progress(course / "workspace", scores=False)) for _ in range(5))[2]
     print(f"Check my graded answers: {warm * 1000:.0f} ms (median of 5, bank loaded); first press, cold: {cold:.2f} s")
     print(
         f"Progress Refresh (7 modules, with scores): {refresh * 1000:.0f} ms; "

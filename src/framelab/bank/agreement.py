@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from framelab.bank.loader import Bank, Response, Vignette, gold
-from framelab.core import safejson
+from framelab.core import rubrics, safejson
 from framelab.core.vocabulary import LABELS, OPTION_SETS, THREE_MOVES
 
 QUESTIONS = {
@@ -48,12 +48,10 @@ def graded_questions(bank: Bank) -> list[dict[str, Any]]:
     out = []
     for module in bank.modules.values():
         for ex in module.meta.exercises:
-            options, multi = OPTION_SETS[ex.kind]
+            options, multi = rubrics.options(ex.kind, ex.rubric)  # replies to ruptures: the repair rubric's names
             question = QUESTIONS[ex.kind]
-            if ex.rubric == "repair":  # replies to ruptures: the repair rubric's names for the moves
-                from framelab.detector.repair import menu_options
-
-                options, question = menu_options(options), question.replace("three moves", "three repair moves")
+            if ex.rubric == rubrics.REPAIR:
+                question = question.replace("three moves", "three repair moves")
             for iid in ex.items:
                 qid = f"{ex.id}:{iid}"
                 q = {"qid": qid, "kind": ex.kind, "question": question, **_item_text(items[iid])}

@@ -24,7 +24,7 @@ from typing import Any
 import nbformat
 
 from framelab.bank.loader import Bank, Exercise, Module, Response, gold
-from framelab.core.vocabulary import OPTION_SETS
+from framelab.core import rubrics
 
 CONTENT_FORMAT = "framelab-content/1"
 CONTENT_FILE = "content.json"
@@ -44,11 +44,7 @@ def public_content(bank: Bank, mod: Module) -> dict[str, Any]:
             if isinstance(it, Response):
                 row["client"] = it.client
             rows.append(row)
-        options, multi = OPTION_SETS[ex.kind]
-        if ex.rubric == "repair":
-            from framelab.detector.repair import menu_options
-
-            options = menu_options(options)
+        options, multi = rubrics.options(ex.kind, ex.rubric)
         exercises[ex.id] = {
             "kind": ex.kind,
             "title": ex.title,
@@ -212,7 +208,7 @@ def build(bank: Bank, source: Path, *, check: bool = False, detect_data: Path | 
     changed: list[Path] = []
     problems: list[str] = []
     if detect_data is not None:
-        from framelab.detector.core import data_from_bank
+        from framelab.detector.data import data_from_bank
 
         _write_if_changed(detect_data, dumps(data_from_bank(bank)), changed, check)
     for mod in bank.modules.values():

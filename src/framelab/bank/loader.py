@@ -17,6 +17,7 @@ The shapes are in :mod:`framelab.bank.models`, the checks in :mod:`framelab.bank
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -434,3 +435,30 @@ def _rel(path: Path, root: Path) -> str:
         return str(path.relative_to(root.parent)) if root.parent != Path() else str(path)
     except ValueError:
         return str(path)
+
+
+# --------------------------------------------------------------------------- the bank, kept per process
+
+_BANKS: dict[Path, tuple[tuple[tuple[str, int, int], ...], Any]] = {}
+_BANK_LOCK = threading.Lock()
+
+
+def _stamp(modules: Path) -> tuple[tuple[str, int, int], ...]:
+    """What the bank was read from: every file's name, size and modification time (cheap to take)."""
+    out = []
+    for path in sorted(modules.rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            out.append((str(path.relative_to(modules)), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def cached_bank(modules: Path) -> Any:
+    """The bank in ``modules/``, loaded once per process and again only when a file there changes."""
+    modules = modules.resolve()
+    stamp = _stamp(modules)
+    with _BANK_LOCK:
+        hit = _BANKS.get(modules)
+        if hit is None or hit[0] != stamp:
+            _BANKS[modules] = hit = (stamp, load_bank(modules))
+        return hit[1]

@@ -32,7 +32,7 @@ BoundaryKind = Literal[
 ]
 Severity = Literal["crossing", "violation"]
 AllianceEffect = Literal["strengthens", "strains"]
-#: What a labelled response, an exercise or a scenario practises (framelab.learner.practice.RUBRICS): replies to a
+#: What a labelled response, an exercise or a scenario practises (framelab.core.rubrics.RUBRICS): replies to a
 #: boundary bid (the three moves), or replies to a client who objects to something the therapist did (repair).
 RubricName = Literal["three_moves", "repair"]
 
@@ -232,7 +232,7 @@ class Scenario(_Strict):
     #: headings of the module notebook's sections that this scenario practises ("3. Four responses
     #: that backfire"); the debrief points the trainee back to them
     see: tuple[str, ...] = ()
-    #: the moves it practises (framelab.learner.practice.RUBRICS): the three moves, or the three repair moves
+    #: the moves it practises (framelab.core.rubrics.RUBRICS): the three moves, or the three repair moves
     #: (thank, own your part, get curious) for a client who objects to something the therapist did
     rubric: RubricName = "three_moves"
 

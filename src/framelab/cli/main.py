@@ -123,46 +123,50 @@ def _train_detectors(no_cache: bool) -> int:
     """Train (or load) both detectors and cache them, as ``make install`` does."""
     import time
 
-    from framelab.detector import core as detect
     from framelab.detector import repair as repairdetect
+    from framelab.detector.boundary import load_detector
+    from framelab.detector.data import DetectError, load_data
+    from framelab.detector.model import cache_dir
 
     start = time.perf_counter()
     try:
-        detector = detect.load_detector(use_cache=not no_cache)
-    except detect.DetectError as exc:
+        detector = load_detector(use_cache=not no_cache)
+    except DetectError as exc:
         print(f"framelab detect: {exc}", file=sys.stderr)
         return 2
     print(
         f"Detector ready in {time.perf_counter() - start:.2f} s: learned from "
-        f"{len(detect.load_data().practice)} practice responses (bank data {detector.digest[:12]}); "
-        f"cache in {detect.cache_dir()}"
+        f"{len(load_data().practice)} practice responses (bank data {detector.digest[:12]}); "
+        f"cache in {cache_dir()}"
     )
     start = time.perf_counter()
     try:
         repairdetect.load_repair_detector(use_cache=not no_cache)
-    except detect.DetectError as exc:
+    except DetectError as exc:
         print(f"Repair detector not trained ({exc}); rupture role-plays will be read by the repair cue rules.")
         return 0
     print(
         f"Repair detector ready in {time.perf_counter() - start:.2f} s: learned from "
-        f"{len(detect.load_data().repair)} practice replies to ruptures"
+        f"{len(load_data().repair)} practice replies to ruptures"
     )
     return 0
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from framelab.detector import core as detect
     from framelab.detector import repair as repairdetect
+    from framelab.detector.boundary import load_detector
+    from framelab.detector.data import DetectError
+    from framelab.detector.jsonl import read_lines, run_jsonl
 
     if args.train:
         return _train_detectors(args.no_cache)
-    load = repairdetect.load_repair_detector if args.rubric == "repair" else detect.load_detector
+    load = repairdetect.load_repair_detector if args.rubric == "repair" else load_detector
     try:
         detector = load(use_cache=not args.no_cache)
-    except detect.DetectError as exc:
+    except DetectError as exc:
         print(f"framelab detect: {exc}", file=sys.stderr)
         return 2
-    replies, failed = detect.run_jsonl(detect.read_lines(sys.stdin.buffer), detector)
+    replies, failed = run_jsonl(read_lines(sys.stdin.buffer), detector)
     for reply in replies:
         sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
     if failed:
@@ -194,7 +198,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    from framelab.learner.selfcheck import progress, render_progress
+    from framelab.learner.progress import progress, render_progress
 
     workspace = Path(args.workspace)
     if not workspace.is_dir():

@@ -1,7 +1,7 @@
 """The detector's trained model in a form that runs without scikit-learn: plain arrays and vocabularies.
 
 scikit-learn takes over a second of CPU just to import, which ``framelab detect`` and the role-play
-would pay on every start. Training still uses it (:func:`framelab.detector.core.fit`); the fitted pipeline
+would pay on every start. Training still uses it (:func:`framelab.detector.boundary.fit`); the fitted pipeline
 is then turned into a :class:`LinearModel`, which computes the same numbers with numpy alone:
 
 * word 1-2-grams and character 2-5-grams within words (``char_wb``), each with sublinear TF times the

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
 from traitlets import Unicode
 
-from framelab.core.vocabulary import OPTION_SETS, TITLES
+from framelab.bank.loader import cached_bank
+from framelab.scoring.display import show
 
 #: grade id of a classification test cell: ``<exercise>__<item>``
 TEST_ID = re.compile(r"^(?P<exercise>[a-z][a-z0-9_]*)__(?P<item>[a-z0-9-]+)$")
@@ -40,32 +40,6 @@ TEST_ID = re.compile(r"^(?P<exercise>[a-z][a-z0-9_]*)__(?P<item>[a-z0-9-]+)$")
 OBJECT_REPR = re.compile(r"^<framelab\.[\w.]+(?: object)? at 0x[0-9a-fA-F]+>$")
 INSTRUCTOR = {"framelab": "instructor"}
 VIEW_NOTE = "(An interactive view: it shows in JupyterLab, not on this page.)"
-
-
-@lru_cache(maxsize=4)
-def cached_bank(modules: str) -> Any:
-    """The bank at ``modules``, loaded once per process (it takes seconds; feedback and
-    autograde run this for every notebook)."""
-    from framelab.bank.loader import load_bank
-
-    return load_bank(Path(modules))
-
-
-def shown(value: Any, kind: str, limit: int = 80) -> str:
-    """A choice by its short name (plain, unescaped); anything else as a short note."""
-    if value in (None, "", []):
-        return "(no answer)"
-    options = OPTION_SETS[kind][0]
-    values = value if isinstance(value, list) else [value]
-    names = []
-    for v in values:
-        if isinstance(v, str) and v in options:
-            names.append(TITLES.get(v) or options[v].split(":")[0])
-        elif isinstance(v, str):
-            names.append(f"'{v[:limit]}' (not a choice)")
-        else:
-            names.append("(not a choice)")
-    return ", ".join(names)
 
 
 def is_object_repr(output: Any) -> bool:
@@ -100,7 +74,7 @@ def drop_instructor_outputs(cell: Any) -> None:
         cell["outputs"] = [o for o in cell.get("outputs", []) if (o.get("metadata") or {}).get("framelab") is None]
 
 
-def _row(n: int, item: Any, kind: str, picked: Any, right: Any) -> str:
+def _row(n: int, item: Any, kind: str, rubric: str, picked: Any, right: Any) -> str:
     ok = picked not in (None, "", []) and _same(picked, right)
     mark = "<span style='color:#1a7f37'>right</span>" if ok else "<span style='color:#b42318'>wrong</span>"
     if picked in (None, "", []):
@@ -109,8 +83,8 @@ def _row(n: int, item: Any, kind: str, picked: Any, right: Any) -> str:
     client_html = f"<i>{html.escape(client)}</i>" if client else ""
     return (
         f"<tr><td>{n}</td><td><code>{html.escape(item.id)}</code></td><td>{client_html}</td>"
-        f"<td>{html.escape(item.text)}</td><td><b>{html.escape(shown(picked, kind))}</b></td>"
-        f"<td>{html.escape(shown(right, kind))}</td><td>{mark}</td></tr>"
+        f"<td>{html.escape(item.text)}</td><td><b>{html.escape(show(picked, kind, rubric))}</b></td>"
+        f"<td>{html.escape(show(right, kind, rubric))}</td><td>{mark}</td></tr>"
     )
 
 
@@ -161,7 +135,7 @@ class FormgraderView(Preprocessor):
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         from framelab.bank.loader import gold
-        from framelab.grading.audit import submission_picks
+        from framelab.scoring.record import submission_picks
 
         for cell in nb.cells:
             if not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
@@ -170,7 +144,7 @@ class FormgraderView(Preprocessor):
         modules = Path(self.modules).resolve()
         if not modules.is_dir():
             return nb, resources
-        bank = cached_bank(str(modules))
+        bank = cached_bank(modules)
         try:
             module = bank.module(info.get("assignment", ""))
         except KeyError:
@@ -186,13 +160,13 @@ class FormgraderView(Preprocessor):
             if gid in exercises:
                 ex = exercises[gid]
                 rows = [
-                    _row(n, items[i], ex.kind, picks.get(ex.id, {}).get(i), gold(items[i], ex.kind))
+                    _row(n, items[i], ex.kind, ex.rubric, picks.get(ex.id, {}).get(i), gold(items[i], ex.kind))
                     for n, i in enumerate(ex.items, 1)
                 ]
                 caption = f"{ex.title}: what this trainee chose in the menus ({len(ex.items)} items)"
                 plain = "\n".join(
-                    f"{n}. {i}: chose {shown(picks.get(ex.id, {}).get(i), ex.kind)}; key "
-                    f"{shown(gold(items[i], ex.kind), ex.kind)}"
+                    f"{n}. {i}: chose {show(picks.get(ex.id, {}).get(i), ex.kind, ex.rubric)}; key "
+                    f"{show(gold(items[i], ex.kind), ex.kind, ex.rubric)}"
                     for n, i in enumerate(ex.items, 1)
                 )
                 if notes:
@@ -204,7 +178,9 @@ class FormgraderView(Preprocessor):
                     continue
                 n = ex.items.index(iid) + 1
                 picked, right = picks.get(ex.id, {}).get(iid), gold(items[iid], ex.kind)
-                plain = f"Item {n}: chose {shown(picked, ex.kind)}; key {shown(right, ex.kind)}"
-                table = item_table([_row(n, items[iid], ex.kind, picked, right)], f"Item {n} of {len(ex.items)}")
+                plain = f"Item {n}: chose {show(picked, ex.kind, ex.rubric)}; key {show(right, ex.kind, ex.rubric)}"
+                table = item_table(
+                    [_row(n, items[iid], ex.kind, ex.rubric, picked, right)], f"Item {n} of {len(ex.items)}"
+                )
                 cell.outputs.append(_display(table, plain))
         return nb, resources

@@ -22,23 +22,19 @@ from typing import Any
 from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
 from traitlets import Bool, Integer, Unicode
 
-from framelab.core.vocabulary import OPTION_SETS
+from framelab.scoring.display import show
 
 #: grade id of a classification test cell: ``<exercise>__<item>``
 _TEST_ID = re.compile(r"^(?P<exercise>[a-z][a-z0-9_]*)__(?P<item>[a-z0-9-]+)$")
 
 
-def _shown(value: Any, kind: str) -> str:
-    options = OPTION_SETS[kind][0]
-    values = value if isinstance(value, list) else [value]
-    names = [options.get(v, str(v)) if isinstance(v, str) else "(not a choice)" for v in values]
-    return ", ".join(names)
+def verdict(item: Any, ex: Any, picked: Any, right: Any, score: float | None, points: float, n: int, total: int) -> str:
+    """The markdown that replaces one test cell in the feedback: the choices named as the exercise's
+    menu named them (its kind, and its rubric: a reply to a rupture in the repair rubric's words)."""
 
+    def _shown(value: Any) -> str:
+        return show(value, ex.kind, ex.rubric, meaning=True)
 
-def verdict(
-    item: Any, kind: str, picked: Any, right: Any, score: float | None, points: float, n: int, total: int
-) -> str:
-    """The markdown that replaces one test cell in the feedback."""
     text = getattr(item, "text", "")
     client = getattr(item, "client", None)
     lines = [f"**Item {n} of {total}** ({score if score is not None else 0:g} of {points:g} point)"]
@@ -47,13 +43,13 @@ def verdict(
     else:
         lines.append(f"> {html.escape(text)}")
     answered = picked not in (None, "", [])
-    answer = html.escape(_shown(right, kind))
+    answer = html.escape(_shown(right))
     if score and score >= points:
-        lines.append(f"You chose **{html.escape(_shown(picked, kind))}**: right.")
+        lines.append(f"You chose **{html.escape(_shown(picked))}**: right.")
     elif not answered:
         lines.append(f"You did not answer this item. The answer is **{answer}**.")
     else:
-        lines.append(f"You chose **{html.escape(_shown(picked, kind))}**. The answer is **{answer}**.")
+        lines.append(f"You chose **{html.escape(_shown(picked))}**. The answer is **{answer}**.")
     lines.append(f"*Why:* {html.escape(item.rationale)}")
     return "\n\n".join(lines)
 
@@ -164,14 +160,14 @@ class TeachingFeedback(Preprocessor):
 
     def _context(self, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
         """The module's exercises, the bank's items and the trainee's picks (read as data)."""
-        from framelab.grading.audit import submission_picks
-        from framelab.grading.formgrade import cached_bank
+        from framelab.bank.loader import cached_bank
+        from framelab.scoring.record import submission_picks
 
         modules = Path(self.modules)
         if not modules.is_dir():
             self.log.warning("framelab feedback: no bank at %s; hidden tests are blanked without a verdict", modules)
             return {}, {}, {}
-        bank = cached_bank(str(modules.resolve()))
+        bank = cached_bank(modules)
         try:
             module = bank.module(info.get("assignment", ""))
         except KeyError:
@@ -191,7 +187,7 @@ def _verdict_cell(cell: Any, meta: dict[str, Any], ex: Any, iid: str, items: dic
         title = _title(items[iid], n, len(ex.items))
         points = float(meta.get("points", 1))
         picked, right = picks.get(ex.id, {}).get(iid), gold(items[iid], ex.kind)
-        source = verdict(items[iid], ex.kind, picked, right, meta.get("score"), points, n, len(ex.items))
+        source = verdict(items[iid], ex, picked, right, meta.get("score"), points, n, len(ex.items))
     else:
         source = f"Item {iid}: {meta.get('score', 0)} of {meta.get('points', 1)} point."
     new = cell.copy()

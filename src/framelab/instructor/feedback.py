@@ -256,10 +256,10 @@ def _run_pool(
     progress: bool,
     run: FeedbackRun,
 ) -> None:
-    from framelab.grading.formgrade import cached_bank
+    from framelab.bank.loader import cached_bank
 
     if (course / "modules").is_dir():
-        cached_bank(str((course / "modules").resolve()))  # loaded once here; forked workers inherit it
+        cached_bank(course / "modules")  # loaded once here; forked workers inherit it
     from framelab.grading.command import env_path
 
     env_path()

@@ -34,6 +34,7 @@ from typing import Any
 
 from framelab.core.vocabulary import BACKFIRES, MEANINGS, NONE_OF_THE_MOVES, THREE_MOVES, TITLES
 from framelab.scoring import answers as store
+from framelab.scoring import display
 
 BLANK = ""
 MIN_N = 10  # fewer answers than this: statistics are shown, never flagged
@@ -70,30 +71,14 @@ MEANS: dict[tuple[str, str], str] = {
 }
 
 
-def _option_text(value: str) -> str:
-    """The menu text of any answer value ("Crossing: a departure from ..."), or ""."""
-    from framelab.core.vocabulary import OPTION_SETS
-
-    for options, _ in OPTION_SETS.values():
-        if value in options and value not in TITLES:
-            return options[value]
-    return ""
-
-
 def _short(value: str) -> str:
-    """A value's plain name: the label title, or the option text up to its colon."""
-    if value in TITLES:
-        return TITLES[value]
-    text = _option_text(value) or value.replace("_", " ")
-    return text.split(":")[0]
+    """A value's plain name (:func:`framelab.scoring.display.name`)."""
+    return display.name(value)
 
 
 def _meaning(value: str) -> str:
     """What a value means, in the curriculum's words ("" when the vocabulary does not say)."""
-    if value in MEANINGS:
-        return MEANINGS[value]
-    text = _option_text(value)
-    return text.split(":", 1)[1].strip() if ":" in text else ""
+    return display.meaning(value)
 
 
 def canonical(answer: Any) -> str:

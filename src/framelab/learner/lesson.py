@@ -119,11 +119,12 @@ class Lesson:
 
     def practice_repair(self, max_difficulty: int = 3) -> None:
         """Show the practice deck of replies to ruptures, read with the repair rubric's names (easiest first)."""
-        from framelab.learner.practice import RUBRICS, repair_questions
+        from framelab.core.rubrics import REPAIR, RUBRICS
+        from framelab.learner.practice import repair_questions
         from framelab.views.widgets import PracticeDeck
 
         items = [it for it in self.practice_items(max_difficulty=max_difficulty) if it.get("rubric") == "repair"]
-        self._show(PracticeDeck(items, repair_questions(), on_check=self._worked, titles=RUBRICS["repair"].titles))
+        self._show(PracticeDeck(items, repair_questions(), on_check=self._worked, titles=RUBRICS[REPAIR].titles))
 
     def _vignette_deck(self, family: str, max_difficulty: int) -> None:
         from framelab.learner.practice import VIGNETTE_QUESTIONS
@@ -160,12 +161,12 @@ class Lesson:
     def roleplay(self, scenario_id: str, detector: Any = "auto") -> None:
         """Show the role-play for a scenario, resuming a saved conversation. The view is kept as ``lesson.view``.
 
-        ``detector="auto"`` proposes labels for each reply with :mod:`framelab.detector.core`, loaded on
+        ``detector="auto"`` proposes labels for each reply with :mod:`framelab.detector`, loaded on
         the first reply (not when the cell runs); ``None`` turns it off."""
         from framelab.views.widgets import RolePlayView
 
         if detector == "auto":
-            from framelab.detector.core import LazyDetector
+            from framelab.detector.readers import LazyDetector
 
             detector = LazyDetector()
         view = RolePlayView(self.scenario(scenario_id), self.folder, detector)

@@ -1,30 +1,16 @@
-"""Formative practice, as plain functions: checking a label set, and a client's reaction.
+"""Formative practice, as plain functions: the questions a practice item asks, and checking an answer.
 
-The widgets in :mod:`framelab.views.widgets` only display what these return.
+The widgets in :mod:`framelab.views.widgets` only display what these return; how the simulated client
+reacts to a reply is :mod:`framelab.roleplay.reactions`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from framelab.core.vocabulary import LABELS, THREE_MOVES, TITLES
-
-#: When a reply carries several labels, the client reacts to the one that dominates it:
-#: a backfire outweighs a good move (a warm dodge is still a dodge); among the good moves,
-#: the fullest one leads.
-CATEGORY_ORDER: tuple[str, ...] = (
-    "collapse_frame",
-    "mixed_message",
-    "gentle_dodge",
-    "vague_rule",
-    "ignore_redirect",
-    "recenter",
-    "state_boundary",
-    "validate",
-)
-assert sorted(CATEGORY_ORDER) == sorted(LABELS)
+from framelab.core import rubrics
+from framelab.core.vocabulary import LABELS, TITLES, menu_text
 
 
 @dataclass(frozen=True)
@@ -82,17 +68,13 @@ class Question:
 
 
 def response_questions() -> list[Question]:
-    from framelab.core.vocabulary import MEANINGS
-
-    options = {lab: f"{TITLES[lab]}: {MEANINGS[lab]}" for lab in LABELS}
+    options = {lab: menu_text(lab) for lab in LABELS}
     return [Question("labels", "Which labels fit this response? Tick every one that applies.", options, True)]
 
 
 def repair_questions() -> list[Question]:
     """The same eight labels for a reply to a rupture, named and explained as the repair rubric reads them."""
-    from framelab.detector.repair import menu_options
-
-    options = menu_options(response_questions()[0].options)
+    options = rubrics.get(rubrics.REPAIR).menu(response_questions()[0].options)
     return [Question("labels", "What does this reply do? Tick every one that applies.", options, True)]
 
 
@@ -135,90 +117,3 @@ def check_single(chosen: str | None, gold: str, options: Mapping[str, str]) -> t
     if chosen == gold:
         return True, f"Right: {options[gold]}."
     return False, f"Not quite. You chose: {options[chosen]}. The answer is: {options[gold]}."
-
-
-def moves_made(labels: Iterable[str]) -> list[str]:
-    """Which of the three moves a label set contains, in order."""
-    got = set(labels)
-    return [m for m in THREE_MOVES if m in got]
-
-
-def category(labels: Iterable[str]) -> str:
-    """The one label that decides how the client reacts to a reply."""
-    got = set(labels)
-    for lab in CATEGORY_ORDER:
-        if lab in got:
-            return lab
-    raise ValueError("a reply needs at least one label to be categorised")
-
-
-@dataclass(frozen=True)
-class Reaction:
-    category: str
-    reaction: str
-    next: str  # a node id, or "END"
-
-
-def react(scenario: Mapping[str, Any], node: str, labels: Iterable[str]) -> Reaction:
-    """How the client in ``scenario`` reacts, at ``node``, to a reply with these labels."""
-    cat = category(labels)
-    branch = scenario["nodes"][node]["branches"][cat]
-    return Reaction(cat, branch["reaction"], branch["next"])
-
-
-# --------------------------------------------------------------------------- reading a reply
-
-#: What the client reacts to when it cannot tell what the reply meant: it asks, as a person would.
-UNCLEAR = "unclear"
-#: The client is unsure when the chance that the dominant label is the right one falls below this.
-#: Chosen by measurement (``tests/benchmarks/bench_roleplay.py``, 5-fold out of fold on the practice
-#: split): about one reply in six falls below it, and there the dominant label is right only about 40%
-#: of the time; at or above it, about 80%. A higher bar would leave the client confused by one reply in three.
-UNSURE_BELOW = 0.4
-
-
-def category_confidence(scores: Mapping[str, float], cat: str) -> float:
-    """How likely it is that ``cat`` really is the dominant label: the label is present and no label
-    that outranks it (:data:`CATEGORY_ORDER`) is, treating the per-label probabilities as independent."""
-    p = float(scores.get(cat, 0.0))
-    for lab in CATEGORY_ORDER[: CATEGORY_ORDER.index(cat)]:
-        p *= 1.0 - float(scores.get(lab, 0.0))
-    return p
-
-
-@dataclass(frozen=True)
-class Rubric:
-    """What a scenario practises: the three moves a good reply makes, and what each label is called there."""
-
-    name: str
-    heading: str  # "The three moves", "The three repair moves"
-    moves: tuple[str, ...]  # the labels that are good moves here
-    titles: Mapping[str, str]  # label -> what it is called in this rubric
-
-    def title(self, label: str) -> str:
-        return self.titles.get(label, TITLES.get(label, label))
-
-
-RUBRICS: dict[str, Rubric] = {
-    "three_moves": Rubric("three_moves", "The three moves", tuple(THREE_MOVES), dict(TITLES)),
-    # Rupture and repair: the same eight readings, named for what they do when a client objects.
-    "repair": Rubric(
-        "repair",
-        "The three repair moves",
-        ("validate", "state_boundary", "recenter"),
-        {
-            "validate": "Thank them for saying it",
-            "state_boundary": "Own your part",
-            "recenter": "Get curious about it",
-            "gentle_dodge": "Dismiss it for later",
-            "vague_rule": "Defend yourself",
-            "ignore_redirect": "Dismiss it and move on",
-            "mixed_message": "Apologise, then justify",
-            "collapse_frame": "Over-apologise",
-        },
-    ),
-}
-
-
-def rubric(scenario: Mapping[str, Any]) -> Rubric:
-    return RUBRICS.get(str(scenario.get("rubric") or "three_moves"), RUBRICS["three_moves"])

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from framelab.core.files import write_text_atomically
+from framelab.core.rubrics import Rubric, rubric
 from framelab.core.vocabulary import LABELS
-from framelab.learner.practice import UNCLEAR, Rubric, rubric
 from framelab.roleplay import reading
+from framelab.roleplay.reactions import UNCLEAR
 from framelab.roleplay.reading import Detector
 
 END = "END"
@@ -207,7 +208,7 @@ def _check_reply(reply: Any, ticked: Sequence[str]) -> list[str]:
 
 def read_reply(scenario: dict[str, Any], reply: str, client: str, detector: Detector | None) -> reading.Reading:
     """What the words did. A reply the detector refuses (it copies a graded item) is not taken."""
-    from framelab.detector.core import Refused
+    from framelab.detector.boundary import Refused
 
     try:
         return reading.read(reply, client, detector, rubric(scenario).name)

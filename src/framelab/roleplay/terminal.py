@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from framelab.core.files import write_text_atomically
+from framelab.core.rubrics import rubric
 from framelab.core.safejson import UnsafeJSON
 from framelab.core.safejson import load as load_json
 from framelab.core.safejson import loads as loads_json
 from framelab.core.vocabulary import LABELS
-from framelab.learner.practice import UNCLEAR, rubric
 from framelab.roleplay import engine as roleplay
+from framelab.roleplay.reactions import UNCLEAR
 
 MAX_CONTENT_BYTES = 20_000_000
 MAX_REPLIES_BYTES = 2_000_000
@@ -158,7 +159,7 @@ def turn_json(n: int, turn: roleplay.Turn, scenario: dict[str, Any] | None = Non
 
 
 def _detector() -> Any:
-    from framelab.detector.core import for_roleplay
+    from framelab.detector.readers import for_roleplay
 
     return for_roleplay()
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from framelab.learner.practice import UNCLEAR, rubric
+from framelab.core.rubrics import rubric
 from framelab.roleplay import engine as roleplay
+from framelab.roleplay.reactions import UNCLEAR
 from framelab.views.parts import note, quote
 
 

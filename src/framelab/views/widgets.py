@@ -19,6 +19,7 @@ import ipywidgets as w
 
 from framelab.core.vocabulary import LABELS, TITLES, menu_text, readable
 from framelab.learner import activity, practice
+from framelab.roleplay import reactions
 from framelab.views.choice import ChoiceGroup
 from framelab.views.parts import STYLE, heading, note, quote
 
@@ -130,7 +131,7 @@ class PracticeDeck:
         items: Sequence[dict[str, Any]],
         questions: Sequence[practice.Question] | None = None,
         on_check: Callable[[], None] | None = None,
-        titles: Mapping[str, str] = practice.TITLES,
+        titles: Mapping[str, str] = TITLES,
     ):
         if not items:
             raise ValueError("there are no practice items to show")
@@ -261,13 +262,13 @@ class ReplyPicker:
         self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-reply-picker")
 
-    def on_say(self) -> practice.Reaction | None:
+    def on_say(self) -> reactions.Reaction | None:
         if self.choice.value is None:
             self.reaction.value = note(["Choose a reply first."], announce=True)
             return None
         reply = self.scenario["sample_replies"][self.choice.value]
-        result = practice.react(self.scenario, self.scenario["start"], reply["labels"])
-        moves = practice.moves_made(reply["labels"])
+        result = reactions.react(self.scenario, self.scenario["start"], reply["labels"])
+        moves = reactions.moves_made(reply["labels"])
         lines = [
             "What that reply did: " + ", ".join(TITLES[x] for x in reply["labels"]) + ".",
             reply["note"],
@@ -510,7 +511,7 @@ class ProgressView:
         self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-progress")
         if background:
-            from framelab.learner.selfcheck import progress, scoring_possible
+            from framelab.learner.progress import progress, scoring_possible
 
             pending = scoring_possible(self.workspace)
             self.show(progress(self.workspace, scores=False), pending=pending)
@@ -520,14 +521,15 @@ class ProgressView:
 
     def _bank(self) -> None:
         """Load the course's bank now, so that a later Refresh with new answers is quick too."""
-        from framelab.learner.selfcheck import course_bank, course_root
+        from framelab.bank.loader import cached_bank
+        from framelab.core.settings import course_root
 
         root = course_root(self.workspace.resolve())
         if root is not None:
-            course_bank(root / "modules")
+            cached_bank(root / "modules")
 
     def refresh(self) -> list[Any]:
-        from framelab.learner.selfcheck import progress
+        from framelab.learner.progress import progress
 
         with busy(self.button, "Reading your workspace..."):
             rows = progress(self.workspace)
