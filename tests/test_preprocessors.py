@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -94,7 +95,7 @@ def test_a_kernel_that_fails_to_start_is_retried(tmp_path, monkeypatch):
     from framelab.grading import worker as gradeworker
 
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    monkeypatch.setenv("PATH", f"{Path(grading.sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     app = grading.load_app(tmp_path, ASSIGNMENT)
     monkeypatch.setattr(gradeworker, "_APP", app)  # the worker side's state (framelab.grading.worker)
     monkeypatch.setattr(gradeworker, "_JOB", {"course": str(tmp_path), "assignment": ASSIGNMENT, "notebook_timeout": 0})

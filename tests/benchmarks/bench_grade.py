@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--assignment", default="m0_orientation")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; floor (kernel start + empty notebook, median of 3): {floor():.2f} s", flush=True)
-    from framelab.grading.command import default_jobs
+    from framelab.grading.pool import default_jobs
 
     workers = args.jobs or default_jobs()
     print(f"{args.assignment}, honest submissions, scores identical in all three (checked); {workers} grading workers")

@@ -30,14 +30,10 @@ import contextlib
 import glob
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +50,7 @@ from framelab.grading.gradebook import (
     patiently,
     tally,
 )
+from framelab.grading.pool import Job, Outcome, RunTable, WorkerPool, default_jobs, progress_bar
 from framelab.grading.worker import (  # step 4, the worker side; the names other modules import from here too
     NOTEBOOK_TIMEOUT,
     STARTED,
@@ -82,47 +79,21 @@ __all__ = [
     "preflight",
 ]
 
-Status = str  # "graded" | "failed" | "skipped"
 
+class GradeRun(RunTable):
+    """A grading run's table (:class:`framelab.grading.pool.RunTable`), and what it says beneath it."""
 
-@dataclass
-class Outcome:
-    """What happened to one trainee's submission."""
+    alone = "graded on its own"
 
-    student: str
-    status: Status
-    seconds: float = 0.0
-    score: float | None = None
-    max_score: float | None = None
-    reason: str = ""
-    #: (autograded points earned, autograded points possible, points still to hand-grade)
-    points: tuple[float, float, float] | None = None
-
-    def shown(self) -> str:
-        if self.points is None:
-            return (
-                f"{self.score:g} / {self.max_score:g}" if self.score is not None and self.max_score is not None else ""
-            )
-        earned, possible, pending = self.points
-        hand = f"; {pending:g} points to hand-grade" if pending else ""
-        return f"autograded {earned:g} of {possible:g}{hand}"
-
-
-@dataclass
-class GradeRun:
-    assignment: str
-    jobs: int
-    outcomes: list[Outcome] = field(default_factory=list)
-    seconds: float = 0.0
-    interrupted: bool = False
-    #: whether classification items were rescored out of kernel (needs the bank in ``modules/``)
-    checked: bool = True
-    sandboxed: bool = True
-    #: waits for a gradebook server that was away for a moment (the parent's and the workers')
-    retries: dbretry.Retries = field(default_factory=dbretry.Retries)
-
-    def by_status(self, status: Status) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == status]
+    def __init__(
+        self, assignment: str, jobs: int, *, sandboxed: bool = True, retries: dbretry.Retries | None = None
+    ) -> None:
+        super().__init__(assignment, jobs)
+        #: whether classification items were rescored out of kernel (needs the bank in ``modules/``)
+        self.checked = True
+        self.sandboxed = sandboxed
+        #: waits for a gradebook server that was away for a moment (the parent's and the workers')
+        self.retries = retries if retries is not None else dbretry.Retries()
 
     @property
     def ok(self) -> bool:
@@ -130,20 +101,19 @@ class GradeRun:
 
     def summary(self) -> str:
         """A plain-text table: one row per trainee, then the totals."""
-        rows = sorted(self.outcomes, key=lambda o: (o.status != "failed", o.student))
-        width = max([len("trainee"), *(len(o.student) for o in rows)])
-        shown = [o.shown() for o in rows]
-        sw = max([len("score"), *(len(s) for s in shown)])
-        lines = [f"{'trainee':<{width}}  {'status':<8}  {'score':<{sw}}  {'seconds':>7}  reason"]
-        for o, score in zip(rows, shown, strict=True):
-            secs = f"{o.seconds:.1f}" if o.status != "skipped" else ""
-            lines.append(f"{o.student:<{width}}  {o.status:<8}  {score:<{sw}}  {secs:>7}  {o.reason}".rstrip())
+        lines = self.rows()
         graded, failed, skipped = (len(self.by_status(s)) for s in ("graded", "failed", "skipped"))
         per = f", {self.seconds / graded:.2f} s per notebook" if graded else ""
         lines.append(
             f"{self.assignment}: {graded} graded, {failed} failed, {skipped} already graded (skipped) "
             f"in {self.seconds:.1f} s with {self.jobs} worker(s){per}."
         )
+        lines += self.notes()
+        return "\n".join(lines)
+
+    def notes(self) -> list[str]:
+        """What the reader must know about this run, beneath the totals."""
+        lines = []
         if not self.sandboxed:
             lines.append("Graded WITHOUT the sandbox (--no-sandbox): trainee code ran with your rights.")
         if not self.checked:
@@ -155,9 +125,9 @@ class GradeRun:
             lines.append(self.retries.summary())
         if self.interrupted:
             lines.append("Interrupted: run the same command again to grade the rest (finished trainees are kept).")
-        if failed:
+        if self.by_status("failed"):
             lines.append("Failed submissions were not graded; fix or ask for a resubmission, then run again.")
-        return "\n".join(lines)
+        return lines
 
 
 class GradingError(Exception):
@@ -415,29 +385,6 @@ def out_of_kernel_check(course: Path, assignment: str) -> Any:
 # --------------------------------------------------------------------------- the pipeline
 
 
-def _progress(total: int, enabled: bool, assignment: str) -> Any:
-    from tqdm import tqdm
-
-    # no monitor thread: a fresh pool (after a worker died) forks, and forking wants no threads
-    tqdm.monitor_interval = 0
-    return tqdm(
-        total=total,
-        desc=f"grading {assignment}",
-        unit="trainee",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]{postfix}",
-    )
-
-
-def default_jobs() -> int:
-    """One worker more than the cores: a worker spends about a quarter of each notebook waiting for its
-    kernel to start and stop, and a third worker fills those gaps (30 trainees on 2 cores: 14.4 s with 3
-    workers against 16.9 s with 2, ``tests/benchmarks/bench_grade.py``)."""
-    return (os.cpu_count() or 1) + 1
-
-
 def grade(
     course: str | Path,
     assignment: str,
@@ -487,7 +434,7 @@ def _grade_all(
 ) -> None:
     """Snapshot everyone, then run and record each in a pool of workers."""
     snaps = take_snapshots(ctx, todo, work / "snapshots")
-    bar = _progress(len(todo), progress, ctx.assignment)
+    bar = progress_bar(len(todo), progress, f"grading {ctx.assignment}")
 
     def report(outcome: Outcome) -> None:
         run.outcomes.append(outcome)
@@ -540,8 +487,8 @@ def _safe_record(ctx: Course, res: Any, snap: snapshots.Snapshot, runner: _Runne
 
 
 class _Runner:
-    """The pool of worker processes: submits every trainee, survives a worker that dies (a
-    submission can kill its kernel's parent when unsandboxed), and hands each result to be recorded."""
+    """The parent's side of the run: the pool of workers (:class:`framelab.grading.pool.WorkerPool`), each
+    running one trainee's notebook in the sandbox, and the gradebook that each result is recorded in."""
 
     def __init__(
         self,
@@ -554,16 +501,10 @@ class _Runner:
         notebook_timeout: float,
         nbgrader_args: Sequence[str],
     ) -> None:
-        self.ctx, self.run, self.work, self.jobs, self.todo = ctx, run, work, jobs, todo
+        self.ctx, self.run, self.work = ctx, run, work
         self.gradebook_copy = gradebook_copy
         self.index = {s: n for n, s in enumerate(todo)}
-        self.attempts = dict.fromkeys(todo, 0)
-        self.pending: dict[Future, str] = {}
-        # fork where there is one: the workers inherit the parent's imports and its nbgrader app
-        # (seconds otherwise) instead of paying for them again. The pool forks all its workers on
-        # the first submit, before any thread (the pool's own, tqdm's) exists in this process.
-        self.mp = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-        self.initargs = (
+        initargs = (
             str(ctx.root),
             ctx.assignment,
             tuple(nbgrader_args),
@@ -572,112 +513,39 @@ class _Runner:
             str(work / "snapshots"),
             ctx.sandbox,
         )
+        self.pool = WorkerPool(
+            run,
+            todo,
+            self.job,
+            initializer=_init_worker,
+            initargs=initargs,
+            started=lambda s, attempt: (self.work_dir(s, attempt) / STARTED).exists(),
+            before_pool=self.before_pool,
+        )
         self.gb: Any = None
         self.check: Any = None
         #: why the gradebook could not be written (it stayed locked), once that is known
         self.locked = ""
 
-    def new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
-        gradeworker._FORKED = self.ctx.app if self.mp.get_start_method() == "fork" else None
-        return ProcessPoolExecutor(
-            max_workers=workers or min(self.jobs, len(self.todo)),
-            mp_context=self.mp,
-            initializer=_init_worker,
-            initargs=self.initargs,
-        )
+    def before_pool(self, method: str) -> None:
+        # forked workers inherit the parent's nbgrader app instead of making their own
+        gradeworker._FORKED = self.ctx.app if method == "fork" else None
 
-    def work_dir(self, s: str) -> Path:
-        return self.work / f"s{self.index[s]:05d}-{self.attempts[s]}"
+    def work_dir(self, s: str, attempt: int) -> Path:
+        return self.work / f"s{self.index[s]:05d}-{attempt}"
 
-    def submit(self, pool: ProcessPoolExecutor, s: str) -> Future:
-        self.attempts[s] += 1
-        fut = pool.submit(run_notebook, s, str(self.work_dir(s)), self.gradebook_copy, self.ctx.db_url)
-        self.pending[fut] = s
-        return fut
+    def job(self, s: str, attempt: int) -> Job:
+        return run_notebook, (s, str(self.work_dir(s, attempt)), self.gradebook_copy, self.ctx.db_url)
+
+    def meanwhile(self) -> None:
+        """The parent's own fixed costs (the bank, the gradebook) while the workers start."""
+        self.check = out_of_kernel_check(self.ctx.root, self.ctx.assignment)
+        self.run.checked = self.check is not None
 
     def go(self, finish: Callable[[Any, str], None], report: Callable[[Outcome], None]) -> None:
         env_path()
-        pool = self.new_pool()
-        for s in self.todo:
-            self.submit(pool, s)
-        # the parent's own fixed costs (the bank, the gradebook) while the workers start
-        self.check = out_of_kernel_check(self.ctx.root, self.ctx.assignment)
-        self.run.checked = self.check is not None
-        abandoned = False
         try:
-            pool = self._loop(pool, finish, report)
-        except KeyboardInterrupt:  # a second Ctrl+C: abandon the submissions in progress
-            self.run.interrupted = abandoned = True
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                with contextlib.suppress(Exception):
-                    proc.terminate()
+            self.pool.go(finish, report, self.meanwhile)
         finally:
-            pool.shutdown(wait=not abandoned, cancel_futures=True)
             if self.gb is not None:
                 self.gb.close()
-
-    def _loop(
-        self, pool: ProcessPoolExecutor, finish: Callable[[Any, str], None], report: Callable[[Outcome], None]
-    ) -> ProcessPoolExecutor:
-        interrupted_once = False
-        while self.pending:
-            try:
-                finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
-            except KeyboardInterrupt:
-                if interrupted_once:
-                    raise
-                interrupted_once = self.run.interrupted = True
-                for fut in self.pending:
-                    fut.cancel()
-                self.pending = {f: s for f, s in self.pending.items() if not f.cancelled()}
-                print(
-                    f"Interrupted: finishing the {len(self.pending)} submission(s) in progress, then stopping "
-                    "(Ctrl+C again to abandon them).",
-                    file=sys.stderr,
-                )
-                continue
-            broken = []
-            for fut in finished:
-                student = self.pending.pop(fut)
-                exc = fut.exception()
-                if isinstance(exc, BrokenProcessPool):
-                    broken.append(student)
-                else:
-                    finish(exc if exc is not None else fut.result(), student)
-            if broken:
-                pool = self._recover(pool, broken, finish, report)
-        return pool
-
-    def _recover(
-        self,
-        pool: ProcessPoolExecutor,
-        broken: list[str],
-        finish: Callable[[Any, str], None],
-        report: Callable[[Outcome], None],
-    ) -> ProcessPoolExecutor:
-        """A worker died, and with it the pool: every submission still in it fails with it. Those
-        that had not started go back in a fresh pool; those that were running are graded again, each
-        on its own, so that only the one that kills its worker is reported."""
-        wait(self.pending)
-        broken += list(self.pending.values())
-        self.pending.clear()
-        pool.shutdown(wait=True)
-        running = [s for s in broken if (self.work_dir(s) / STARTED).exists()]
-        for student in sorted(running, key=self.index.__getitem__):
-            if self.run.interrupted:
-                report(Outcome(student, "failed", reason="its worker process died"))
-                continue
-            solo = self.new_pool(1)
-            fut = self.submit(solo, student)
-            wait([fut])
-            self.pending.pop(fut)
-            solo.shutdown(wait=True)
-            if isinstance(fut.exception(), BrokenProcessPool):
-                report(Outcome(student, "failed", reason="its worker process died, also when graded on its own"))
-            else:
-                finish(fut.exception() or fut.result(), student)
-        pool = self.new_pool()
-        if not self.run.interrupted:
-            for student in sorted(set(broken) - set(running), key=self.index.__getitem__):
-                self.submit(pool, student)
-        return pool

@@ -244,7 +244,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("feedback", help="nbgrader feedback for every graded trainee, in parallel, with a progress bar")
     p.add_argument("assignment", help="e.g. m1_double_bind")
-    p.add_argument("--jobs", "-j", type=int, default=None, help=f"worker processes (default: cores, {os.cpu_count()})")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: cores + 1)")
     p.add_argument("--student", action="append", help="only this trainee (repeatable)")
     p.add_argument(
         "--allow-pending",

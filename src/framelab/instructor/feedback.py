@@ -21,17 +21,14 @@ import glob
 import logging
 import os
 import signal
-import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
 from nbconvert.exporters import HTMLExporter
 
+from framelab.grading.pool import Outcome, RunTable, WorkerPool, default_jobs, progress_bar
 from framelab.instructor.course import CourseError, pending
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -54,35 +51,20 @@ class FeedbackExporter(HTMLExporter):
         super().__init__(config=c, **kwargs)
 
 
-@dataclass
-class Made:
-    student: str
-    status: str  # "made" | "refused" | "failed"
-    seconds: float = 0.0
-    reason: str = ""
+class FeedbackRun(RunTable):
+    """A feedback run's table (:class:`framelab.grading.pool.RunTable`), and what it says beneath it."""
 
-
-@dataclass
-class FeedbackRun:
-    assignment: str
-    jobs: int
-    outcomes: list[Made] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def by_status(self, status: str) -> list[Made]:
-        return [o for o in self.outcomes if o.status == status]
+    status_heading = "feedback"
+    usual = "made"
+    untimed = "refused"
+    alone = "its feedback was made on its own"
 
     @property
     def ok(self) -> bool:
-        return not self.by_status("failed") and not self.by_status("refused")
+        return not self.interrupted and not self.by_status("failed") and not self.by_status("refused")
 
     def summary(self) -> str:
-        rows = sorted(self.outcomes, key=lambda o: (o.status == "made", o.student))
-        width = max([len("trainee"), *(len(o.student) for o in rows)])
-        lines = [f"{'trainee':<{width}}  {'feedback':<8}  {'seconds':>7}  reason"]
-        for o in rows:
-            secs = f"{o.seconds:.1f}" if o.status != "refused" else ""
-            lines.append(f"{o.student:<{width}}  {o.status:<8}  {secs:>7}  {o.reason}")
+        lines = self.rows()
         made, refused, failed = (len(self.by_status(s)) for s in ("made", "refused", "failed"))
         per = f", {self.seconds / made:.2f} s per trainee" if made else ""
         lines.append(
@@ -94,6 +76,8 @@ class FeedbackRun:
                 "Held back: grade their answers in formgrader (JupyterLab: Nbgrader > Formgrader, Manual Grading), "
                 "then run this again; or pass --allow-pending to send it now, marked 'not marked yet'."
             )
+        if self.interrupted:
+            lines.append("Interrupted: run the same command again to make the rest.")
         return "\n".join(lines)
 
 
@@ -206,13 +190,6 @@ def graded_students(course: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in autograded.glob(f"*/{glob.escape(assignment)}") if p.is_dir())
 
 
-def _bar(total: int, enabled: bool, assignment: str) -> Any:
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0
-    return tqdm(total=total, desc=f"feedback {assignment}", unit="trainee", disable=not enabled, file=sys.stderr)
-
-
 def generate(
     course: str | Path,
     assignment: str,
@@ -226,18 +203,18 @@ def generate(
     """Make feedback for every autograded trainee of ``assignment``, in ``jobs`` processes."""
     started = time.perf_counter()
     course = Path(course).resolve()
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = max(1, jobs or default_jobs())
     run = FeedbackRun(assignment, jobs)
     available = graded_students(course, assignment)
     wanted = list(dict.fromkeys(students)) if students else available
     for s in wanted:
         if s not in available:
-            run.outcomes.append(Made(s, "failed", reason=f"not autograded (no autograded/{s}/{assignment}/)"))
+            run.outcomes.append(Outcome(s, "failed", reason=f"not autograded (no autograded/{s}/{assignment}/)"))
     waiting = {p.student: p for p in pending(course, [assignment])}
     todo = []
     for s in (s for s in wanted if s in available):
         if s in waiting and not allow_pending:
-            run.outcomes.append(Made(s, "refused", reason=f"{waiting[s].points:g} point(s) to hand-grade"))
+            run.outcomes.append(Outcome(s, "refused", reason=f"{waiting[s].points:g} point(s) to hand-grade"))
         else:
             todo.append(s)
     if todo:
@@ -257,32 +234,34 @@ def _run_pool(
     run: FeedbackRun,
 ) -> None:
     from framelab.bank.loader import cached_bank
+    from framelab.grading.command import env_path
 
     if (course / "modules").is_dir():
         cached_bank(course / "modules")  # loaded once here; forked workers inherit it
-    from framelab.grading.command import env_path
-
     env_path()
-    ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-    bar = _bar(len(todo), progress, assignment)
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(todo)),
-        mp_context=ctx,
+    bar = progress_bar(len(todo), progress, f"feedback {assignment}")
+
+    def report(outcome: Outcome) -> None:
+        run.outcomes.append(outcome)
+        bar.update(1)
+
+    def finish(res: Any, student: str) -> None:
+        if isinstance(res, BaseException):
+            report(Outcome(student, "failed", reason=f"worker failed: {type(res).__name__}: {res}"))
+        else:
+            report(Outcome(student, "made" if res["ok"] else "failed", res["seconds"], reason=res["reason"]))
+
+    pool = WorkerPool(
+        run,
+        todo,
+        lambda student, attempt: (_one, (student, assignment, force)),
         initializer=_init_worker,
         initargs=(str(course), assignment, allow_pending),
-    ) as pool:
-        futures = {pool.submit(_one, s, assignment, force): s for s in todo}
-        for fut in as_completed(futures):
-            student = futures[fut]
-            try:
-                res = fut.result()
-            except Exception as exc:  # the worker itself died
-                run.outcomes.append(Made(student, "failed", reason=f"worker failed: {type(exc).__name__}: {exc}"))
-            else:
-                status = "made" if res["ok"] else "failed"
-                run.outcomes.append(Made(student, status, res["seconds"], res["reason"]))
-            bar.update(1)
-    bar.close()
+    )
+    try:
+        pool.go(finish, report)
+    finally:
+        bar.close()
 
 
 def check_course(course: Path) -> None:
