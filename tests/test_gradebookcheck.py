@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from framelab.cli.main import main
+from framelab.core.settings import course_root_problem
 from framelab.grading import gradebookcheck
-from framelab.grading.gradebookcheck import course_root_problem, gradebook_problem
+from framelab.grading.gradebookcheck import gradebook_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 

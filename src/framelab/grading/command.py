@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from framelab.core import settings
 from framelab.grading import dbretry
 from framelab.grading import snapshot as snapshots
 from framelab.grading import worker as gradeworker
@@ -195,8 +196,8 @@ def setup(
     from framelab.grading import sandbox as box
 
     root = Path(course).resolve()
-    if not (root / "nbgrader_config.py").is_file():
-        raise GradingError(f"{root} is not a course root (no nbgrader_config.py): run this from the course folder")
+    if (why := settings.course_root_problem(root)) is not None:
+        raise GradingError(why)
     if sandbox and (why := box.problem()):
         raise GradingError(why)
     app = load_app(root, assignment, nbgrader_args)

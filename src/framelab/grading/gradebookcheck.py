@@ -13,32 +13,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from framelab.core import settings
+
 #: Seconds to wait for a lock held by another program before saying so.
 LOCK_WAIT = 5.0
 #: A table every nbgrader gradebook has.
 NBGRADER_TABLE = "assignment"
-CONFIG = "nbgrader_config.py"
-
-
-def course_root_problem(course: Path) -> str | None:
-    """Why ``course`` is not a course root (the folder holding ``nbgrader_config.py``), or None."""
-    if not course.is_dir():
-        return f"{course} is not a folder: pass --course with the course folder (the one holding {CONFIG})."
-    if not (course / CONFIG).is_file():
-        return (
-            f"{course.resolve()} is not a course root (no {CONFIG} there): run this from the course folder, "
-            "or pass --course with it."
-        )
-    return None
 
 
 def db_url(course: Path) -> str:
     """The course's gradebook URL as its ``nbgrader_config.py`` sets it, else nbgrader's default."""
     default = f"sqlite:///{(course / 'gradebook.db').resolve()}"
     try:
-        from traitlets.config.loader import PyFileConfigLoader
-
-        config = PyFileConfigLoader(CONFIG, path=str(course)).load_config()
+        config = settings.read_config(course)
         url = config.get("CourseDirectory", {}).get("db_url")
     except Exception:
         return default  # nbgrader will report a config it cannot read in its own words

@@ -14,7 +14,8 @@ from pathlib import Path
 
 def _refuse(command: str, course: Path, url: str | None = None, *, must_exist: bool = True) -> bool:
     """Print one plain line and return True if ``course`` is no course root or its gradebook is unreadable."""
-    from framelab.grading.gradebookcheck import course_root_problem, gradebook_problem
+    from framelab.core.settings import course_root_problem
+    from framelab.grading.gradebookcheck import gradebook_problem
 
     problem = course_root_problem(course) or gradebook_problem(course, url, must_exist=must_exist)
     if problem:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from framelab.core import settings
+
 
 class CourseError(Exception):
     """The course cannot be read as it stands; the message says why and what to do."""
@@ -24,9 +26,7 @@ class CourseError(Exception):
 
 def course_config(course: Path, exchange: Path | None = None) -> Any:
     """The course's nbgrader config, read from its ``nbgrader_config.py``, pointed at ``course``."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg = settings.read_config(course)
     cfg.CourseDirectory.root = str(course)
     if exchange is not None:
         cfg.Exchange.root = str(exchange)
@@ -36,13 +36,18 @@ def course_config(course: Path, exchange: Path | None = None) -> Any:
     return cfg
 
 
+def require_course(course: Path) -> None:
+    """Raise :class:`CourseError` with one plain line unless ``course`` is a course root."""
+    if (why := settings.course_root_problem(course)) is not None:
+        raise CourseError(why)
+
+
 def gradebook_args(course: str | Path) -> tuple[str, str]:
     """The course's gradebook URL and course id, as its ``nbgrader_config.py`` sets them."""
     from nbgrader.coursedir import CourseDirectory
 
     course = Path(course).resolve()
-    if not (course / "nbgrader_config.py").is_file():
-        raise CourseError(f"{course} has no nbgrader_config.py: run from the course root (or pass --course)")
+    require_course(course)
     cd = CourseDirectory(config=course_config(course))
     return cd.db_url, cd.course_id
 

@@ -29,7 +29,7 @@ from typing import Any
 from nbconvert.exporters import HTMLExporter
 
 from framelab.grading.pool import Outcome, RunTable, WorkerPool, default_jobs, progress_bar
-from framelab.instructor.course import CourseError, pending
+from framelab.instructor.course import pending, require_course
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -265,5 +265,4 @@ def _run_pool(
 
 
 def check_course(course: Path) -> None:
-    if not (course / "nbgrader_config.py").is_file():
-        raise CourseError(f"{course} has no nbgrader_config.py: run from the course root (or pass --course)")
+    require_course(course)
