@@ -7,7 +7,7 @@ import json
 import pytest
 
 from framelab.bank import agreement
-from framelab.cli.main import main
+from framelab.cli import main
 
 
 def test_the_packet_asks_every_graded_question_and_carries_no_key(bank, tmp_path):

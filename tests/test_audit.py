@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, copy_course, nbgrader
 
 from framelab.bank.loader import gold
-from framelab.cli.main import main
+from framelab.cli import main
 from framelab.scoring import answers as store
 from framelab.scoring.record import _pick_argument, score_submission
 

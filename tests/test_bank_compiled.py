@@ -11,7 +11,7 @@ from test_bank_validation import GOOD, MODULE, item, make_bank
 from framelab.bank import loader as bankmod
 from framelab.bank import store as bankstore
 from framelab.bank.loader import load_bank, validate_bank
-from framelab.cli.main import main
+from framelab.cli import main
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from framelab.bank.loader import BankError, counts, validate_bank
-from framelab.cli.main import main
+from framelab.cli import main
 
 MODULE = """\
 id: m9

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from framelab.cli.main import main
+from framelab.cli import main
 from framelab.core.settings import course_root_problem
 from framelab.grading import gradebookcheck
 from framelab.grading.gradebookcheck import gradebook_problem

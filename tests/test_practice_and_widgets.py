@@ -425,7 +425,7 @@ def test_the_installed_jupyterlab_extension_is_the_one_in_the_source_tree():
 def test_busy_disables_the_button_at_once_and_restores_it():
     import ipywidgets as w
 
-    from framelab.views.widgets import busy
+    from framelab.views.parts import busy
 
     button, status = w.Button(description="Check"), w.HTML()
     with pytest.raises(RuntimeError), busy(button, "Checking...", status):

@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import ROOT
 
-from framelab.cli.main import main
+from framelab.cli import main
 from framelab.core.vocabulary import LABELS
 from framelab.roleplay import engine as roleplay
 from framelab.roleplay.reactions import UNCLEAR
@@ -234,7 +234,7 @@ def test_transcript_export_writes_markdown(bank, tmp_path, capsys):
 
 
 def test_the_view_drives_a_whole_conversation(bank, tmp_path):
-    from framelab.views.widgets import RolePlayView
+    from framelab.views.roleplay import RolePlayView
 
     sc = scenarios(bank)[0]
     view = RolePlayView(sc, tmp_path)
@@ -266,7 +266,7 @@ def test_the_view_drives_a_whole_conversation(bank, tmp_path):
 
 
 def test_a_damaged_saved_conversation_is_kept_and_restarted(bank, tmp_path):
-    from framelab.views.widgets import RolePlayView
+    from framelab.views.roleplay import RolePlayView
 
     sc = scenarios(bank)[0]
     roleplay.transcript_path(tmp_path, sc["id"]).write_text("{broken")
@@ -299,7 +299,7 @@ def test_every_reading_link_names_a_section_of_its_module_notebook(bank):
 
 
 def test_the_view_reads_in_order_and_closes_when_it_ends(bank, tmp_path):
-    from framelab.views.widgets import RolePlayView
+    from framelab.views.roleplay import RolePlayView
 
     sc = scenarios(bank)[0]
     start = sc["nodes"][sc["start"]]
@@ -347,7 +347,7 @@ class SlowDetector:
 
 
 def test_the_view_starts_loading_the_detector_at_once_and_shows_it_is_busy(bank, tmp_path):
-    from framelab.views.widgets import RolePlayView
+    from framelab.views.roleplay import RolePlayView
 
     detector = SlowDetector()
     view = RolePlayView(scenarios(bank)[0], tmp_path, detector)
@@ -518,7 +518,7 @@ def by_id(bank, sid):
 
 
 def test_a_rupture_scenario_is_read_and_debriefed_with_the_repair_rubric(bank, tmp_path):
-    from framelab.views.widgets import RolePlayView
+    from framelab.views.roleplay import RolePlayView
 
     sc = by_id(bank, "you-misunderstood-me")
     assert sc["rubric"] == "repair"
@@ -583,7 +583,7 @@ def test_good_moves_earn_trust_but_the_client_tests_again(bank):
 
 
 def test_the_view_does_not_name_a_label_when_the_reading_was_unsure(bank, tmp_path):
-    from framelab.views.widgets import RolePlayView
+    from framelab.views.roleplay import RolePlayView
 
     sc = scenarios(bank)[0]
     view = RolePlayView(sc, tmp_path, lambda t, c: Unsure())

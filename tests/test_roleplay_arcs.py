@@ -11,7 +11,7 @@ import typing
 import pytest
 from conftest import ROOT
 
-from framelab.cli.main import main
+from framelab.cli import main
 from framelab.core.rubrics import rubric
 from framelab.core.vocabulary import LABELS
 from framelab.roleplay import engine as roleplay

@@ -92,7 +92,7 @@ def test_no_sandbox_means_no_grading_with_a_plain_line(tmp_path, monkeypatch):
     message = str(err.value)
     assert "bubblewrap" in message and "--no-sandbox" in message and "\n" not in message
     # outside a course root: no gradebook is created there
-    with pytest.raises(GradingError, match="not a course root"):
+    with pytest.raises(GradingError, match="is not a folder: pass --course"):
         setup(tmp_path / "nowhere", "m1_double_bind", sandbox=False)
     assert not (tmp_path / "nowhere" / "gradebook.db").exists()
 

@@ -128,7 +128,7 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     assert "started" in line and "2/16" in line and "1/16" in line and "17 min" in line and "1/2" in line
 
     # the notebook cell shows the same figures; with checking switched off, no score
-    from framelab.views.widgets import ProgressView
+    from framelab.views.progress import ProgressView
 
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
     view = ProgressView(course / "workspace")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from framelab.cli.main import main
+from framelab.cli import main
 from framelab.learner import workspace as ws
 from framelab.learner.workspace import MANIFEST, populate
 
@@ -85,7 +85,7 @@ def test_a_copy_cut_short_earlier_is_set_aside_and_copied_again(release, tmp_pat
 FSIZE = """
 import resource, sys
 from pathlib import Path
-from framelab.cli.main import main
+from framelab.cli import main
 resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 sys.exit(main(["workspace", "--release", sys.argv[1], "--to", sys.argv[2]]))
 """

@@ -26,7 +26,7 @@ FIRST_REPLY = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from framelab.detector.readers import LazyDetector
-from framelab.views.widgets import RolePlayView
+from framelab.views.roleplay import RolePlayView
 scenario = json.loads(open(sys.argv[1]).read())
 view = RolePlayView(scenario, sys.argv[2], LazyDetector())
 view.widget._repr_mimebundle_()          # the view appears: the reader starts loading

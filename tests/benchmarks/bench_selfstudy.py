@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import copy_course  # noqa: E402
 
 from framelab.learner.workspace import populate  # noqa: E402
-from framelab.views.widgets import ProgressView, SelfCheckView  # noqa: E402
+from framelab.views.progress import ProgressView, SelfCheckView  # noqa: E402
 
 
 def timed(fn) -> float:

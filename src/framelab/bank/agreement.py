@@ -255,18 +255,3 @@ def cmd_report(args: Any) -> int:
     if stale:
         print(f"\n{len(stale)} question(s) changed or added since they were rated; rate them again:", ", ".join(stale))
     return 1 if stale else 0
-
-
-def add_commands(sub: Any) -> None:
-    p = sub.add_parser("agreement", help="blind double rating: the raters' packet, and agreement figures")
-    asub = p.add_subparsers(dest="action", required=True)
-    for name, func, help_ in (
-        ("packet", cmd_packet, "write the blind questions (codebook-rated, no key) as JSON Lines"),
-        ("report", cmd_report, "from MODULES/_agreement: Cohen's kappa between the raters, each rater against the key"),
-    ):
-        q = asub.add_parser(name, help=help_)
-        q.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
-        q.add_argument("--practice", type=int, default=60, help="practice responses in the sample (default: 60)")
-        if name == "packet":
-            q.add_argument("--out", required=True, help="where to write the packet")
-        q.set_defaults(func=func)

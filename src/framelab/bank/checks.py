@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -86,64 +87,82 @@ def check_item(obj: BaseModel, module_id: str, rel: str, line: int | None) -> li
 
 
 def _check_scenario(sc: Scenario, rel: str, line: int | None) -> list[Problem]:
-    out: list[Problem] = []
+    """Every problem with one scenario: its start, each node's branches, reachability, loops, samples."""
+
+    def problem(field: str, message: str, fix: str) -> Problem:
+        return Problem(rel, line, sc.id, field, message, fix)
+
     if sc.start not in sc.nodes:
+        return [problem("start", f"start node '{sc.start}' does not exist", f"use one of: {', '.join(sc.nodes)}")]
+    out: list[Problem] = []
+    for name, node in sc.nodes.items():
+        out += _node_problems(sc, name, node, problem)
+    out += [
+        problem(f"nodes.{name}", "is never reached from the start node", "point a branch at it, or remove it")
+        for name in sc.nodes
+        if name not in _reachable(sc)
+    ]
+    if _has_cycle(sc):
         out.append(
-            Problem(
-                rel,
-                line,
-                sc.id,
-                "start",
-                f"start node '{sc.start}' does not exist",
-                f"use one of: {', '.join(sc.nodes)}",
+            problem(
+                "nodes", "a path can loop for ever without reaching the debrief", "make every path end with next: END"
             )
         )
-        return out
-    for name, node in sc.nodes.items():
-        if any(lab not in LABELS for lab in node.remember):
-            out.append(Problem(rel, line, sc.id, f"nodes.{name}.remember", "an unknown label", "key it by labels"))
-        missing = [lab for lab in LABELS if lab not in node.branches]
-        extra = [lab for lab in node.branches if lab not in LABELS]
-        if missing:
+    for i, reply in enumerate(sc.sample_replies):
+        if bad := [lab for lab in reply.labels if lab not in LABELS]:
             out.append(
-                Problem(
-                    rel,
-                    line,
-                    sc.id,
-                    f"nodes.{name}.branches",
-                    f"no branch for {', '.join(missing)}",
-                    "define a reaction for every one of the eight labels",
+                problem(
+                    f"sample_replies.{i}.labels",
+                    f"unknown label(s) {', '.join(bad)}",
+                    f"use labels from: {', '.join(LABELS)}",
                 )
             )
-        if extra:
+    return out
+
+
+def _node_problems(sc: Scenario, name: str, node: Any, problem: Any) -> list[Problem]:
+    """One node's problems: unknown remembered labels, missing or unknown branches, bad endings and links."""
+    out = []
+    if any(lab not in LABELS for lab in node.remember):
+        out.append(problem(f"nodes.{name}.remember", "an unknown label", "key it by labels"))
+    if missing := [lab for lab in LABELS if lab not in node.branches]:
+        out.append(
+            problem(
+                f"nodes.{name}.branches",
+                f"no branch for {', '.join(missing)}",
+                "define a reaction for every one of the eight labels",
+            )
+        )
+    if extra := [lab for lab in node.branches if lab not in LABELS]:
+        out.append(
+            problem(
+                f"nodes.{name}.branches",
+                f"unknown label(s) {', '.join(extra)}",
+                f"branches must be keyed by: {', '.join(LABELS)}",
+            )
+        )
+    for lab, br in node.branches.items():
+        if br.ending and br.next != END:
             out.append(
-                Problem(
-                    rel,
-                    line,
-                    sc.id,
-                    f"nodes.{name}.branches",
-                    f"unknown label(s) {', '.join(extra)}",
-                    f"branches must be keyed by: {', '.join(LABELS)}",
+                problem(
+                    f"nodes.{name}.branches.{lab}.ending",
+                    "is set on a branch that does not end the conversation",
+                    "remove it, or make the branch's next END",
                 )
             )
-        for lab, br in node.branches.items():
-            if br.ending and br.next != END:
-                out.append(
-                    Problem(rel, line, sc.id, f"nodes.{name}.branches.{lab}.ending", "is set on a branch that "
-                            "does not end the conversation", "remove it, or make the branch's next END")
-                )  # fmt: skip
-            if br.next != END and br.next not in sc.nodes:
-                out.append(
-                    Problem(
-                        rel,
-                        line,
-                        sc.id,
-                        f"nodes.{name}.branches.{lab}.next",
-                        f"leads to '{br.next}', which is not a node",
-                        f"use END or one of: {', '.join(sc.nodes)}",
-                    )
+        if br.next != END and br.next not in sc.nodes:
+            out.append(
+                problem(
+                    f"nodes.{name}.branches.{lab}.next",
+                    f"leads to '{br.next}', which is not a node",
+                    f"use END or one of: {', '.join(sc.nodes)}",
                 )
-    # reachability and guaranteed ending (no cycle reachable from start)
+            )
+    return out
+
+
+def _reachable(sc: Scenario) -> set[str]:
+    """The nodes a conversation can reach from the start."""
     seen: set[str] = set()
     stack = [sc.start]
     while stack:
@@ -152,43 +171,7 @@ def _check_scenario(sc: Scenario, rel: str, line: int | None) -> list[Problem]:
             continue
         seen.add(n)
         stack.extend(b.next for b in sc.nodes[n].branches.values() if b.next != END)
-    for name in sc.nodes:
-        if name not in seen:
-            out.append(
-                Problem(
-                    rel,
-                    line,
-                    sc.id,
-                    f"nodes.{name}",
-                    "is never reached from the start node",
-                    "point a branch at it, or remove it",
-                )
-            )
-    if _has_cycle(sc):
-        out.append(
-            Problem(
-                rel,
-                line,
-                sc.id,
-                "nodes",
-                "a path can loop for ever without reaching the debrief",
-                "make every path end with next: END",
-            )
-        )
-    for i, reply in enumerate(sc.sample_replies):
-        bad = [lab for lab in reply.labels if lab not in LABELS]
-        if bad:
-            out.append(
-                Problem(
-                    rel,
-                    line,
-                    sc.id,
-                    f"sample_replies.{i}.labels",
-                    f"unknown label(s) {', '.join(bad)}",
-                    f"use labels from: {', '.join(LABELS)}",
-                )
-            )
-    return out
+    return seen
 
 
 def _has_cycle(sc: Scenario) -> bool:

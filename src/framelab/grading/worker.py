@@ -130,12 +130,7 @@ def _sandbox_app(app: Any) -> None:
 
 def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: str) -> dict[str, Any]:
     """Grade one snapshot with nbgrader's converter into a private folder (and gradebook)."""
-    from nbgrader.converters import Autograde
-    from nbgrader.converters.base import NbGraderException
-    from nbgrader.coursedir import CourseDirectory
-
     start = time.perf_counter()
-    app = _APP
     assignment = _JOB["assignment"]
     private = Path(work)
     private.mkdir(parents=True, exist_ok=True)
@@ -145,14 +140,48 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
         db = private / "gradebook.db"
         shutil.copyfile(gradebook_copy, db)
         db_url = f"sqlite:///{db}"
-    coursedir = CourseDirectory(parent=app, root=_JOB["course"])
+    coursedir = _private_coursedir(student, private, db_url)
+    ok, reason, db_waits, db_waited = _run_bounded(coursedir, db_url, retry_db=not gradebook_copy)
+    data = None
+    if ok and gradebook_copy:
+        try:
+            data = extract(db_url, coursedir.course_id, assignment, student)
+        except Exception as exc:
+            ok, reason = False, plain_reason(f"{type(exc).__name__}: {exc}")
+    return {
+        "student": student,
+        "ok": ok,
+        "reason": reason,
+        "data": data,
+        "graded": str(private / "autograded" / student / assignment),
+        "seconds": time.perf_counter() - start,
+        "db_waits": db_waits,
+        "db_waited": db_waited,
+    }
+
+
+def _private_coursedir(student: str, private: Path, db_url: str) -> Any:
+    """The course as this one run sees it: the snapshot for ``submitted/``, a private ``autograded/``."""
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(parent=_APP, root=_JOB["course"])
     coursedir.db_url = db_url
     if _JOB.get("snapshots"):
         coursedir.submitted_directory = _JOB["snapshots"]  # the snapshot, never the live submitted/
     coursedir.autograded_directory = str(private / "autograded")
-    coursedir.assignment_id = assignment
+    coursedir.assignment_id = _JOB["assignment"]
     coursedir.student_id = glob.escape(student)
     coursedir.notebook_id = "*"
+    return coursedir
+
+
+def _run_bounded(coursedir: Any, db_url: str, retry_db: bool) -> tuple[bool, str, int, float]:
+    """nbgrader's autograde within the notebook's time bound, riding out a gradebook server's restart
+    (``retry_db``). Returns (ok, the plain reason when not, database waits, seconds waited)."""
+    from nbgrader.converters import Autograde
+    from nbgrader.converters.base import NbGraderException
+
+    app = _APP
     collect = _Collect()
     app.log.addHandler(collect)
     ok, reason = True, ""
@@ -170,7 +199,7 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
                 # a gradebook server that went away (a restart) is not the submission's fault: wait for
                 # it and grade again (nbgrader's writes are update-or-create: nothing is recorded twice)
                 lost = dbretry.is_transient(exc) or dbretry.transient_text(collect.messages)
-                if gradebook_copy or not lost or db_waits >= DB_RETRIES:
+                if not retry_db or not lost or db_waits >= DB_RETRIES:
                     raise
                 db_waits += 1
                 db_waited += dbretry.wait_reachable(db_url)
@@ -184,22 +213,7 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
         if limit > 0:
             signal.setitimer(signal.ITIMER_REAL, 0)
         app.log.removeHandler(collect)
-    data = None
-    if ok and gradebook_copy:
-        try:
-            data = extract(db_url, coursedir.course_id, assignment, student)
-        except Exception as exc:
-            ok, reason = False, plain_reason(f"{type(exc).__name__}: {exc}")
-    return {
-        "student": student,
-        "ok": ok,
-        "reason": reason,
-        "data": data,
-        "graded": str(private / "autograded" / student / assignment),
-        "seconds": time.perf_counter() - start,
-        "db_waits": db_waits,
-        "db_waited": db_waited,
-    }
+    return ok, reason, db_waits, db_waited
 
 
 def _autograde(autograde: Any, failure: type, coursedir: Any, app: Any, collect: _Collect) -> None:

@@ -295,8 +295,6 @@ def prepare_course(
     cohort's submissions collected into ``submitted/`` through a temporary exchange."""
     from nbgrader.apps import NbGraderAPI
 
-    from framelab.bank.build import build
-    from framelab.bank.loader import load_bank
     from framelab.grading.command import env_path
 
     env_path()
@@ -307,6 +305,35 @@ def prepare_course(
     course.mkdir(parents=True)
     seconds: dict[str, float] = {}
     lap = _laps(seconds)
+
+    bank, assignments = _copy_and_build(root, course, assignments)
+
+    tmp = Path(tempfile.mkdtemp(prefix="framelab-exchange-"))
+    try:
+        exchange = tmp / "exchange"
+        exchange.mkdir()
+        api = NbGraderAPI(config=course_config(course, exchange))
+        for a in assignments:
+            _check(api.generate_assignment(a, force=True), f"generate_assignment {a}")
+            _check(api.release_assignment(a), f"release_assignment {a}")
+        say(f"Built and released {', '.join(assignments)} in {course}.")
+        lap("build and release")
+
+        cohort = _simulate(bank, assignments, trainees, seed, exchange, tmp / "home")
+        for a in assignments:
+            _check(api.collect(a), f"collect {a}")
+        say(f"{trainees} simulated trainees submitted through a temporary exchange; collected.")
+        lap("simulate, submit and collect")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Prepared(course, assignments, cohort, bank, seconds)
+
+
+def _copy_and_build(root: Path, course: Path, assignments: list[str] | None) -> tuple[Any, list[str]]:
+    """Copy the course's files from ``root``, check its bank and build ``source/``; the bank, and the
+    assignments asked for (all by default)."""
+    from framelab.bank.build import build
+    from framelab.bank.loader import load_bank
 
     for name in COURSE_FILES:
         src = root / name
@@ -323,38 +350,25 @@ def prepare_course(
     if built.problems:
         raise RuntimeError("\n".join(built.problems))
     available = sorted(p.name for p in (course / "source").iterdir() if p.is_dir() and p.name.startswith("m"))
-    assignments = list(assignments or available)
-    missing = [a for a in assignments if a not in available]
+    wanted = list(assignments or available)
+    missing = [a for a in wanted if a not in available]
     if missing:
         raise ValueError(f"no such assignment(s): {', '.join(missing)} (have {', '.join(available)})")
+    return bank, wanted
 
-    tmp = Path(tempfile.mkdtemp(prefix="framelab-exchange-"))
-    try:
-        exchange = tmp / "exchange"
-        exchange.mkdir()
-        api = NbGraderAPI(config=course_config(course, exchange))
-        for a in assignments:
-            _check(api.generate_assignment(a, force=True), f"generate_assignment {a}")
-            _check(api.release_assignment(a), f"release_assignment {a}")
-        say(f"Built and released {', '.join(assignments)} in {course}.")
-        lap("build and release")
 
-        disputed = _planted_dispute(bank, assignments)
-        cohort = make_cohort(trainees, seed, disputed)
-        for t in cohort.trainees:
-            rng = random.Random(f"{seed}-{t.id}")
-            for index, a in enumerate(assignments):
-                if t.dropout_after is not None and index > t.dropout_after:
-                    break
-                picks = answer_module(t, bank, bank.module(a), index, rng, disputed)
-                trainee_submits(exchange, tmp / "home" / t.id, t.id, a, picks, reflection_for(t, rng))
-        for a in assignments:
-            _check(api.collect(a), f"collect {a}")
-        say(f"{trainees} simulated trainees submitted through a temporary exchange; collected.")
-        lap("simulate, submit and collect")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return Prepared(course, assignments, cohort, bank, seconds)
+def _simulate(bank: Any, assignments: list[str], trainees: int, seed: int, exchange: Path, homes: Path) -> Any:
+    """A simulated cohort, each trainee answering and submitting every module they reach."""
+    disputed = _planted_dispute(bank, assignments)
+    cohort = make_cohort(trainees, seed, disputed)
+    for t in cohort.trainees:
+        rng = random.Random(f"{seed}-{t.id}")
+        for index, a in enumerate(assignments):
+            if t.dropout_after is not None and index > t.dropout_after:
+                break
+            picks = answer_module(t, bank, bank.module(a), index, rng, disputed)
+            trainee_submits(exchange, homes / t.id, t.id, a, picks, reflection_for(t, rng))
+    return cohort
 
 
 @dataclass

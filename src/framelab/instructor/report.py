@@ -110,8 +110,6 @@ def load_course(
     import pandas as pd
     from nbgrader.coursedir import CourseDirectory
 
-    from framelab.bank.build import test_cell_id
-    from framelab.bank.loader import gold as gold_of
     from framelab.bank.loader import load_bank
     from framelab.instructor.course import course_config, open_gradebook
 
@@ -134,51 +132,65 @@ def load_course(
                 notes.append(f"{a}: no module in modules/ for it; skipped.")
                 continue
             for sub in gb.assignment_submissions(a):
-                trainee = sub.student.id
-                grades = {g.name: g for nb in sub.notebooks for g in nb.grades}
-                folder = Path(cd.format_path(cd.autograded_directory, trainee, a))
-                if not folder.is_dir():
-                    notes.append(f"{a}/{trainee}: not autograded (no {folder.name}/ in autograded/); left out.")
-                    continue
-                try:
-                    picks = store.read(folder / store.FILENAME)
-                except store.AnswerFileError as exc:
-                    notes.append(f"{a}/{trainee}: {exc}")
-                    picks = {}
-                penalty = float(sub.late_submission_penalty or 0)
-                score_rows.append(
-                    {
-                        "trainee": trainee,
-                        "assignment": a,
-                        "score": float(sub.score) - penalty,
-                        "max_score": float(sub.max_score),
-                        "pending": float(sum(g.max_score or 0 for g in grades.values() if g.needs_manual_grade)),
-                    }
-                )
-                for ex in module.meta.exercises:
-                    for iid in ex.items:
-                        g = grades.get(test_cell_id(ex, iid))
-                        if g is None or g.score is None:
-                            continue
-                        it = items[iid]
-                        labels = getattr(it, "labels", None) or [getattr(it, "relation", None) or ""]
-                        rows.append(
-                            {
-                                "trainee": trainee,
-                                "assignment": a,
-                                "exercise": ex.id,
-                                "kind": ex.kind,
-                                "item": iid,
-                                "labels": "+".join(labels),
-                                "gold": canonical(gold_of(it, ex.kind)),
-                                "answer": canonical(picks.get(ex.id, {}).get(iid)),
-                                "correct": int(float(g.score) >= float(g.max_score)),
-                            }
-                        )
+                score_row, item_rows = _submission_rows(sub, module, items, cd, notes)
+                if score_row is not None:
+                    score_rows.append(score_row)
+                    rows += item_rows
     responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
     scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
     texts = {iid: getattr(items[iid], "text", "") for iid in set(responses["item"])}
     return CohortData(responses, scores, notes, texts)
+
+
+def _submission_rows(
+    sub: Any, module: Any, items: dict[str, Any], cd: Any, notes: list[str]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """One graded submission's score row and one row per graded item; (None, []) with a note when it
+    has no autograded folder."""
+    from framelab.bank.build import test_cell_id
+    from framelab.bank.loader import gold as gold_of
+
+    a, trainee = sub.assignment.name, sub.student.id
+    grades = {g.name: g for nb in sub.notebooks for g in nb.grades}
+    folder = Path(cd.format_path(cd.autograded_directory, trainee, a))
+    if not folder.is_dir():
+        notes.append(f"{a}/{trainee}: not autograded (no {folder.name}/ in autograded/); left out.")
+        return None, []
+    try:
+        picks = store.read(folder / store.FILENAME)
+    except store.AnswerFileError as exc:
+        notes.append(f"{a}/{trainee}: {exc}")
+        picks = {}
+    penalty = float(sub.late_submission_penalty or 0)
+    score_row = {
+        "trainee": trainee,
+        "assignment": a,
+        "score": float(sub.score) - penalty,
+        "max_score": float(sub.max_score),
+        "pending": float(sum(g.max_score or 0 for g in grades.values() if g.needs_manual_grade)),
+    }
+    rows = []
+    for ex in module.meta.exercises:
+        for iid in ex.items:
+            g = grades.get(test_cell_id(ex, iid))
+            if g is None or g.score is None:
+                continue
+            it = items[iid]
+            labels = getattr(it, "labels", None) or [getattr(it, "relation", None) or ""]
+            rows.append(
+                {
+                    "trainee": trainee,
+                    "assignment": a,
+                    "exercise": ex.id,
+                    "kind": ex.kind,
+                    "item": iid,
+                    "labels": "+".join(labels),
+                    "gold": canonical(gold_of(it, ex.kind)),
+                    "answer": canonical(picks.get(ex.id, {}).get(iid)),
+                    "correct": int(float(g.score) >= float(g.max_score)),
+                }
+            )
+    return score_row, rows
 
 
 RESPONSE_COLUMNS = ["trainee", "assignment", "exercise", "kind", "item", "labels", "gold", "answer", "correct"]

@@ -93,7 +93,7 @@ class Lesson:
 
     def progress(self) -> None:
         """Self-study: your progress in every module of this workspace."""
-        from framelab.views.widgets import ProgressView
+        from framelab.views.progress import ProgressView
 
         if _grading():
             return  # nothing to show, and no time to spend reading the course
@@ -163,7 +163,7 @@ class Lesson:
 
         ``detector="auto"`` proposes labels for each reply with :mod:`framelab.detector`, loaded on
         the first reply (not when the cell runs); ``None`` turns it off."""
-        from framelab.views.widgets import RolePlayView
+        from framelab.views.roleplay import RolePlayView
 
         if detector == "auto":
             from framelab.detector.readers import LazyDetector
@@ -181,7 +181,7 @@ class Lesson:
 
     def self_check(self) -> None:
         """Self-study: a button that scores this notebook's graded answers."""
-        from framelab.views.widgets import SelfCheckView
+        from framelab.views.progress import SelfCheckView
 
         if _grading():
             return

@@ -255,23 +255,6 @@ def cmd_roleplay(args: argparse.Namespace) -> int:
         return 130
 
 
-def add_command(sub: Any) -> None:
-    p = sub.add_parser(
-        "roleplay",
-        help="play a role-play scenario in the terminal (or from a file of replies, with --replies and --json)",
-    )
-    p.add_argument("scenario", help="the scenario's id, such as friends-when-we-finish")
-    p.add_argument(
-        "--from",
-        dest="where",
-        default=".",
-        help="the course folder (with modules/) or a workspace module folder (with content.json); default: here",
-    )
-    p.add_argument("--replies", help='a JSON Lines file: one {"reply": "...", "ticked": [...]} per line')
-    p.add_argument("--json", action="store_true", help="with --replies: print one JSON line per turn")
-    p.set_defaults(func=cmd_roleplay)
-
-
 # --------------------------------------------------------------------------- transcript export
 
 

@@ -7,8 +7,13 @@ looks, and is announced, the same everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import html
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import ipywidgets as w
 
 from framelab.core.vocabulary import readable
 
@@ -74,3 +79,24 @@ def note(lines: Sequence[str], ok: bool | None = None, *, announce: bool = False
     body = "<br>".join(html.escape(readable(x)) for x in lines)
     role = "role='alert' " if announce else "role='status' aria-live='polite' " if live else ""
     return f"<div {role}class='framelab-note{kind}'>{body}</div>"
+
+
+@contextlib.contextmanager
+def busy(button: w.Button, doing: str, status: w.HTML | None = None) -> Iterator[None]:
+    """Show at once that an action is under way: the button is disabled and says what it is doing
+    (and ``status``, a live region, says so too); both are put back afterwards, whatever happens."""
+    label, icon, was = button.description, button.icon, button.disabled
+    button.disabled, button.description, button.icon = True, doing, "hourglass-half"
+    if status is not None:
+        status.value = note([doing], announce=True)
+    try:
+        yield
+    finally:
+        button.disabled, button.description, button.icon = was, label, icon
+
+
+def in_background(work: Callable[[], Any]) -> threading.Thread:
+    """Run ``work`` off the kernel's main thread (widget updates from it reach the page)."""
+    thread = threading.Thread(target=work, name="framelab-view", daemon=True)
+    thread.start()
+    return thread

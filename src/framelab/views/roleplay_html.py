@@ -1,5 +1,5 @@
 """What the role-play view shows, as HTML built from plain data (the widget in
-:class:`framelab.views.widgets.RolePlayView` only puts these strings on screen).
+:class:`framelab.views.roleplay.RolePlayView` only puts these strings on screen).
 
 The conversation reads in order: every turn's client line, the trainee's reply and the client's
 reaction, with the reaction above the next thing the client says.

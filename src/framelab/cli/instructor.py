@@ -1,13 +1,11 @@
-"""The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``feedback``, ``report`` and ``export``.
-
-Registered on the main parser by :func:`add_commands` (see ``framelab.cli.main``). Run from the
-course root (where ``nbgrader_config.py`` is), like nbgrader itself.
+"""The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``feedback``, ``report`` and ``export``
+(their options: :mod:`framelab.cli.parsers`). Run from the course root (where ``nbgrader_config.py`` is),
+like nbgrader itself.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -162,96 +160,3 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         return 2
     print(run.summary())
     return 0 if run.ok else 1
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Add the instructor subcommands to the ``framelab`` parser."""
-    p = sub.add_parser(
-        "grade",
-        help="autograde an assignment's submissions in parallel through nbgrader (progress, resume, summary)",
-    )
-    p.add_argument("assignment", help="e.g. m1_double_bind")
-    p.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        default=None,
-        help=f"worker processes (default: cores + 1, {(os.cpu_count() or 1) + 1})",
-    )
-    p.add_argument("--student", action="append", help="grade only this trainee (repeatable)")
-    p.add_argument("--force", action="store_true", help="re-grade trainees already graded")
-    p.add_argument("--course", default=".", help="the course root (default: .)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--notebook-timeout",
-        type=float,
-        default=300.0,
-        help="seconds one submission may take to grade in all (default: 300; each cell also has 30)",
-    )
-    p.add_argument(
-        "--nbgrader-arg",
-        action="append",
-        help="an extra nbgrader option, as for 'nbgrader autograde' (repeatable), e.g. --nbgrader-arg=--db=URL",
-    )
-    p.add_argument(
-        "--no-sandbox",
-        action="store_true",
-        help="run trainee code WITHOUT the bubblewrap sandbox (it then runs with your rights; not recommended)",
-    )
-    p.add_argument(
-        "--lock-wait",
-        type=float,
-        default=60.0,
-        help="seconds to wait for a gradebook another program holds locked before saying so (default: 60)",
-    )
-    p.set_defaults(func=cmd_grade)
-
-    p = sub.add_parser("demo", help="the whole instructor cycle on a simulated cohort: grades.csv, report.html, plots")
-    p.add_argument("--out", required=True, help="folder for grades.csv, report.html and the plots")
-    p.add_argument("--trainees", type=int, default=30, help="cohort size (default: 30)")
-    p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--jobs", "-j", type=int, default=None, help="grading worker processes (default: cores + 1)")
-    p.add_argument("--assignment", action="append", help="only this assignment (repeatable; default: all)")
-    p.add_argument("--root", default=".", help="the repository / course root to copy the course from (default: .)")
-    p.add_argument(
-        "--keep-course", action="store_true", help="keep the demo course (gradebook, feedback) in OUT/course"
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_demo)
-
-    p = sub.add_parser("report", help="cohort report: distributions, item statistics, misconception map, progress")
-    p.add_argument("assignment", nargs="*", help="assignments to include (default: all in the gradebook)")
-    p.add_argument("--out", required=True, help="folder for report.html, its plots and CSV tables")
-    p.add_argument("--course", default=".", help="the course root (default: .)")
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("export", help="grades CSV for Canvas and Moodle, plus nbgrader's own export")
-    p.add_argument("assignment", nargs="*", help="assignments to include (default: all)")
-    p.add_argument("--out", default=".", help="folder for the CSV files (default: .)")
-    p.add_argument("--course", default=".", help="the course root (default: .)")
-    p.add_argument(
-        "--format", action="append", choices=["nbgrader", "canvas", "moodle"], help="only this format (repeatable)"
-    )
-    p.add_argument(
-        "--allow-pending",
-        action="store_true",
-        help="export even while hand-grading is pending (those totals are left blank, never 0)",
-    )
-    p.add_argument(
-        "--roster", help="Canvas's gradebook export (Grades > Export) with a column nbgrader_id: fills ID and SIS ids"
-    )
-    p.add_argument("--roster-match", help="the roster column that holds the nbgrader id (default: nbgrader_id)")
-    p.set_defaults(func=cmd_export)
-
-    p = sub.add_parser("feedback", help="nbgrader feedback for every graded trainee, in parallel, with a progress bar")
-    p.add_argument("assignment", help="e.g. m1_double_bind")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: cores + 1)")
-    p.add_argument("--student", action="append", help="only this trainee (repeatable)")
-    p.add_argument(
-        "--allow-pending",
-        action="store_true",
-        help="also trainees whose hand-grading is pending (their answers show as 'not marked yet')",
-    )
-    p.add_argument("--course", default=".", help="the course root (default: .)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_feedback)

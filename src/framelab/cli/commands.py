@@ -1,0 +1,209 @@
+"""The course's, the content bank's and the learner's ``framelab`` subcommands (their options:
+:mod:`framelab.cli.parsers`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _bank(args: argparse.Namespace, *, validate: bool = False):
+    from framelab.bank.loader import load_bank
+
+    return load_bank(args.modules, validate=validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bank = _bank(args, validate=True)
+    for problem in bank.problems:
+        print(problem)
+    n_items = len(bank.responses) + len(bank.vignettes)
+    if bank.problems:
+        print(f"{len(bank.problems)} problem(s) found in {args.modules}/ ({n_items} items read).", file=sys.stderr)
+        return 1
+    print(
+        f"{args.modules}/ is valid: {len(bank.modules)} modules, {len(bank.responses)} responses, "
+        f"{len(bank.vignettes)} vignettes, {len(bank.scenarios)} scenarios."
+    )
+    return 0
+
+
+def cmd_bank(args: argparse.Namespace) -> int:
+    from framelab.bank.loader import counts
+
+    bank = _bank(args, validate=True)
+    data = counts(bank)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        r = data["responses"]
+        print(
+            f"responses: {r['total']} ({r['by_split']['practice']} practice, {r['by_split']['assessment']} assessment,"
+            f" {r['overlap']} in both)"
+        )
+        for label, n in r["by_label"].items():
+            print(f"  {label:<16} {n}")
+        print("vignettes: " + ", ".join(f"{k} {v}" for k, v in data["vignettes"].items()))
+    if bank.problems:
+        print(f"warning: the bank has {len(bank.problems)} problem(s); run 'framelab validate'", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from framelab.bank.build import build
+
+    bank = _bank(args, validate=True)
+    if bank.problems:
+        for problem in bank.problems:
+            print(problem, file=sys.stderr)
+        print("Fix the bank first ('framelab validate').", file=sys.stderr)
+        return 1
+    detect_data = Path(args.detect_data) if args.detect_data else None
+    result = build(bank, Path(args.source), check=args.check, detect_data=detect_data)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    for path in result.changed:
+        print(f"{'out of date' if args.check else 'wrote'}: {path}")
+    if args.check and result.changed:
+        print("source/ is out of date with modules/: run 'make release'.", file=sys.stderr)
+        return 1
+    return 1 if result.problems else 0
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from framelab.learner.workspace import populate
+
+    try:
+        report = populate(Path(args.release), Path(args.to))
+    except OSError as exc:
+        print(f"framelab workspace: {exc}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(line)
+    if not report.ok:
+        print(f"Workspace partly ready: {len(report.failed)} file(s) could not be copied (see above).", file=sys.stderr)
+        return 1
+    print(f"Workspace ready: {Path(args.to).resolve()}")
+    return 0
+
+
+def cmd_transcript_export(args: argparse.Namespace) -> int:
+    from framelab.roleplay.terminal import export_transcript
+
+    content = Path(args.content) if args.content else None
+    return export_transcript(Path(args.transcript), content, Path(args.out) if args.out else None, args.force)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from framelab.grading.audit import audit, render
+    from framelab.grading.gradebookcheck import gradebook_problem
+
+    problem = gradebook_problem(Path(args.course), args.db)
+    if problem:
+        print(f"framelab audit: {problem}", file=sys.stderr)
+        return 2
+    bank = _bank(args)
+    if bank.problems:
+        print(f"{args.modules}/ has problems; run `framelab validate` first.", file=sys.stderr)
+        return 2
+    try:
+        report = audit(Path(args.course), args.assignment, bank, args.db)
+    except ValueError as exc:
+        print(f"framelab audit: {exc}", file=sys.stderr)
+        return 2
+    print(render(report))
+    return 0 if report.ok else 1
+
+
+def _train_detectors(no_cache: bool) -> int:
+    """Train (or load) both detectors and cache them, as ``make install`` does."""
+    import time
+
+    from framelab.detector import repair as repairdetect
+    from framelab.detector.boundary import load_detector
+    from framelab.detector.data import DetectError, load_data
+    from framelab.detector.model import cache_dir
+
+    start = time.perf_counter()
+    try:
+        detector = load_detector(use_cache=not no_cache)
+    except DetectError as exc:
+        print(f"framelab detect: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"Detector ready in {time.perf_counter() - start:.2f} s: learned from "
+        f"{len(load_data().practice)} practice responses (bank data {detector.digest[:12]}); "
+        f"cache in {cache_dir()}"
+    )
+    start = time.perf_counter()
+    try:
+        repairdetect.load_repair_detector(use_cache=not no_cache)
+    except DetectError as exc:
+        print(f"Repair detector not trained ({exc}); rupture role-plays will be read by the repair cue rules.")
+        return 0
+    print(
+        f"Repair detector ready in {time.perf_counter() - start:.2f} s: learned from "
+        f"{len(load_data().repair)} practice replies to ruptures"
+    )
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from framelab.detector import repair as repairdetect
+    from framelab.detector.boundary import load_detector
+    from framelab.detector.data import DetectError
+    from framelab.detector.jsonl import read_lines, run_jsonl
+
+    if args.train:
+        return _train_detectors(args.no_cache)
+    load = repairdetect.load_repair_detector if args.rubric == "repair" else load_detector
+    try:
+        detector = load(use_cache=not args.no_cache)
+    except DetectError as exc:
+        print(f"framelab detect: {exc}", file=sys.stderr)
+        return 2
+    replies, failed = run_jsonl(read_lines(sys.stdin.buffer), detector)
+    for reply in replies:
+        sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+    if failed:
+        print(f"framelab detect: {failed} line(s) could not be labelled; see their 'error'.", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from framelab.learner.selfcheck import SelfCheckError, check_notebook, validate
+
+    notebook = Path(args.notebook).absolute()  # the same file whatever folder a step runs in
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # nbgrader's validate runs the notebook (seconds): start it now, show the score first
+        checking = None if args.no_validate or not notebook.is_file() else pool.submit(validate, notebook)
+        try:
+            report = check_notebook(notebook, Path(args.modules) if args.modules else None)
+        except SelfCheckError as exc:
+            print(f"framelab check: {exc}", file=sys.stderr)
+            if checking is not None:
+                checking.cancel()
+            return 2
+        print(report.render(), flush=True)
+        if checking is not None:
+            problems = checking.result()
+            print("nbgrader validate: " + ("passed" if not problems else "problems found:\n" + problems))
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from framelab.learner.progress import progress, render_progress
+
+    workspace = Path(args.workspace)
+    if not workspace.is_dir():
+        print(
+            f"framelab progress: {workspace} is not a folder (run 'make lab' to create your workspace)", file=sys.stderr
+        )
+        return 2
+    print(render_progress(progress(workspace)))
+    return 0
