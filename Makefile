@@ -1,6 +1,7 @@
 # Frame Lab: the interface for learners, instructors and developers.
 #   make lab       open JupyterLab on your own workspace (installs on first run)
 #   make test      the whole test suite
+#   make test-fast the inner loop for developers (under 90 s)
 # See README.md for the rest.
 
 PYTHON    ?= python3
@@ -13,7 +14,7 @@ STAMP     := $(VENV)/.framelab-installed
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := $(notdir $(wildcard source/m*))
 
-.PHONY: install system-deps lab workspace test test-browser test-hub test-load lint validate release bench demo adversarial
+.PHONY: install system-deps lab workspace test test-fast test-browser test-hub test-load lint validate release bench demo adversarial
 
 install: $(STAMP)
 
@@ -67,6 +68,13 @@ system-deps:
 # Tests run on every core (pytest-xdist); each test works in its own temporary folders.
 test: install system-deps lint validate
 	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=10
+
+# The inner loop (under 90 s on 2 cores): ruff, then every test not marked slow, browser, hub or load.
+# Slow ones run nbgrader, Jupyter or a whole build end to end (pyproject.toml's markers say which);
+# `make test` runs them all.
+test-fast: install
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest -n auto --dist loadgroup -q -m "not slow and not browser and not hub and not load"
 
 # The real-browser test alone (Debian's chromium; also part of `make test`).
 test-browser: install system-deps

@@ -9,7 +9,7 @@ from conftest import ROOT
 from traitlets.config.loader import PyFileConfigLoader
 
 from framelab.learner import activity
-from framelab.learner.lesson import Lesson
+from framelab.views.lesson import Lesson
 
 T0 = 1_800_000_000
 

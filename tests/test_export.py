@@ -162,5 +162,8 @@ def test_no_gradebook_is_one_plain_line(tmp_path):
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     with pytest.raises(CourseError, match=r"no gradebook at .*nothing has been graded yet"):
         export.scores(tmp_path)
-    with pytest.raises(CourseError, match=r"is not a folder: pass --course with the course folder \(the one holding nbgrader_config\.py\)"):
+    with pytest.raises(
+        CourseError,
+        match=r"is not a folder: pass --course with the course folder \(the one holding nbgrader_config\.py\)",
+    ):
         export.scores(tmp_path / "elsewhere")

@@ -9,8 +9,8 @@ import pytest
 
 from framelab.core.vocabulary import LABELS
 from framelab.learner import practice
-from framelab.learner.lesson import Lesson
 from framelab.roleplay import reactions
+from framelab.views.lesson import Lesson
 
 SCENARIO = {
     "id": "door",
@@ -191,7 +191,7 @@ def test_under_grading_nothing_is_displayed_and_files_are_left_alone(tmp_path, m
 
 
 def test_missing_content_file_says_what_to_do(tmp_path):
-    from framelab.learner.lesson import ContentError
+    from framelab.views.lesson import ContentError
 
     with pytest.raises(ContentError, match=r"content\.json is missing"):
         Lesson.here(tmp_path)
@@ -305,7 +305,7 @@ def test_vignette_deck_asks_two_questions(tmp_path, monkeypatch):
 
 def test_a_choice_replaces_the_items_check_line(tmp_path, monkeypatch):
     """The check cell's 'not answered yet' line is replaced (same display id), not left stale."""
-    import framelab.learner.lesson as nbmod
+    import framelab.views.lesson as nbmod
     from framelab.scoring.checks import display_id
 
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)

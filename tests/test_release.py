@@ -70,6 +70,7 @@ def assert_no_leak(files: dict[str, str], bank) -> None:
             assert m is None, f"{name} reveals the gold label of {iid}: {m.group(0)[:120]!r}"
 
 
+@pytest.mark.slow  # nbgrader generate_assignment for all seven modules: about 23 s
 def test_release_matches_a_fresh_generate_assignment(tmp_path, assignments):
     course = copy_course(tmp_path / "course")
     run([str(BIN / "framelab"), "build", "--check"], cwd=course)
@@ -93,6 +94,7 @@ def test_source_is_in_sync_with_the_bank(root):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow  # reads every released notebook and builds the wheel: about 7 s
 def test_release_has_no_answer_key(bank):
     files = {
         str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in (ROOT / "release").rglob("*") if p.is_file()

@@ -54,6 +54,7 @@ def test_check_scores_each_item_with_its_reason(course, bank):
     assert "not answered yet" in text  # the other 14
 
 
+@pytest.mark.slow  # runs nbgrader validate (a kernel) on a module notebook: about 7 s
 def test_check_command_validates_and_scores_a_workspace_notebook(course, bank):
     answer_some(course, bank)
     # the README's form: a path relative to the course root, as validate runs in the notebook's folder
@@ -168,7 +169,7 @@ def test_a_new_release_merges_without_touching_the_learners_answers(course, bank
 
 
 def test_the_notebook_button_shows_the_same_check(course, bank, monkeypatch):
-    from framelab.learner.lesson import Lesson
+    from framelab.views.lesson import Lesson
 
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     answer_some(course, bank)

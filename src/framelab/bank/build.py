@@ -28,7 +28,7 @@ from framelab.core import rubrics
 
 CONTENT_FORMAT = "framelab-content/1"
 CONTENT_FILE = "content.json"
-#: The variable the notebooks bind the lesson to (see ``framelab.learner.lesson``).
+#: The variable the notebooks bind the lesson to (see ``framelab.views.lesson``).
 LESSON_VAR = "lesson"
 
 

@@ -1,2 +1,3 @@
-"""Thin ipywidgets views over the plain functions elsewhere: exercise menus, practice decks, the
-role-play and its HTML, the keyboard radio group (``static/``) and the shared style sheet."""
+"""What a notebook shows: ``Lesson`` (what every module notebook calls), and thin ipywidgets views over
+the plain functions elsewhere: exercise menus, practice decks, the role-play and its HTML, self-check
+and progress, the keyboard radio group (``static/``) and the shared style sheet."""

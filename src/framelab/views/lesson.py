@@ -1,6 +1,6 @@
 """What a module notebook calls. Kept small: the notebooks stay narrative plus these calls.
 
-    from framelab.learner.lesson import Lesson
+    from framelab.views.lesson import Lesson
     lesson = Lesson.here()                    # reads content.json beside the notebook
     lesson.practice()                         # practice deck with instant feedback (returns nothing;
                                               # the view is kept as lesson.view, for tests)
