@@ -29,6 +29,8 @@ QUESTIONS = {
     "boundary": "Which kind of boundary is this about?",
     "severity": "Is this a boundary crossing or a boundary violation?",
     "alliance": "Does the therapist's behaviour strengthen or strain the working alliance?",
+    "risk_check": "Does this reply check for risk first? (Yes: it asks directly about suicide, self-harm, harm "
+    "from or to others, or safety tonight; partly: only a vague check on how the client is; no: nothing.)",
     "label_set": "Which of the eight labels apply to this response? (Tick every label that clearly applies.)",
 }
 MAX_RATINGS_BYTES = 2 * 1024 * 1024

@@ -62,6 +62,7 @@ def public_content(bank: Bank, mod: Module) -> dict[str, Any]:
             "rationale": r.rationale,
             "difficulty": r.difficulty,
             "rubric": r.rubric,
+            **({"risk_check": r.risk_check} if r.risk_check else {}),
         }
         for r in mod.responses
         if r.split == "practice"
@@ -77,8 +78,17 @@ def public_content(bank: Bank, mod: Module) -> dict[str, Any]:
         "exercises": exercises,
         "practice": practice,
         "practice_vignettes": practice_vignettes,
-        "scenarios": [s.model_dump() for s in mod.scenarios],
+        "scenarios": [_scenario_json(s) for s in mod.scenarios],
     }
+
+
+def _scenario_json(sc: Any) -> dict[str, Any]:
+    """A scenario as the notebook reads it; a node with no risk cue carries no ``risk`` key."""
+    data = sc.model_dump()
+    for node in data["nodes"].values():
+        if node.get("risk") is None:
+            node.pop("risk", None)
+    return data
 
 
 def dumps(data: Any) -> str:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from framelab.bank.models import (
     END,
+    RISK_ANSWERS,
     NEAR_DUPLICATE_JACCARD,
     Bank,
     Exercise,
@@ -141,6 +142,7 @@ def _node_problems(sc: Scenario, name: str, node: Any, problem: Any) -> list[Pro
                 f"branches must be keyed by: {', '.join(LABELS)}",
             )
         )
+    out += _risk_problems(sc, name, node, problem)
     for lab, br in node.branches.items():
         if br.ending and br.next != END:
             out.append(
@@ -161,6 +163,34 @@ def _node_problems(sc: Scenario, name: str, node: Any, problem: Any) -> list[Pro
     return out
 
 
+def _risk_problems(sc: Scenario, name: str, node: Any, problem: Any) -> list[Problem]:
+    """A risk cue's problems: its answers are yes, no or unsure, include the client's answer and "unsure",
+    lead to nodes, and name how the conversation ends where they end it."""
+    if node.risk is None:
+        return []
+    where = f"nodes.{name}.risk.answers"
+    out = []
+    if bad := [k for k in node.risk.answers if k not in RISK_ANSWERS]:
+        fix = 'key them by "yes", "no" and "unsure", in quotes (YAML reads a bare yes or no as true or false)'
+        out.append(problem(where, f"unknown answer(s) {', '.join(map(str, bad))}", fix))
+    if missing := [k for k in dict.fromkeys((node.risk.answer, "unsure")) if k not in node.risk.answers]:
+        fix = "give the client's reply to a direct question, and to a vague one ('unsure')"
+        out.append(problem(where, f"no answer for {', '.join(missing)}", fix))
+    for key, br in node.risk.answers.items():
+        if br.next != END and br.next not in sc.nodes:
+            out.append(problem(f"{where}.{key}.next", f"leads to '{br.next}', which is not a node", "use END or a node"))
+        if br.next == END and br.ending is None:
+            out.append(problem(f"{where}.{key}.ending", "ends the conversation without saying how", "add 'ending:'"))
+        if br.ending and br.next != END:
+            out.append(problem(f"{where}.{key}.ending", "is set on an answer that does not end it", "remove it"))
+    return out
+
+
+def _branches(node: Any) -> list[Any]:
+    """Every way on from a node: its label branches and, at a risk cue, the client's answers."""
+    return [*node.branches.values(), *(node.risk.answers.values() if node.risk else ())]
+
+
 def _reachable(sc: Scenario) -> set[str]:
     """The nodes a conversation can reach from the start."""
     seen: set[str] = set()
@@ -170,7 +200,7 @@ def _reachable(sc: Scenario) -> set[str]:
         if n in seen or n not in sc.nodes:
             continue
         seen.add(n)
-        stack.extend(b.next for b in sc.nodes[n].branches.values() if b.next != END)
+        stack.extend(b.next for b in _branches(sc.nodes[n]) if b.next != END)
     return seen
 
 
@@ -179,7 +209,7 @@ def _has_cycle(sc: Scenario) -> bool:
 
     def visit(n: str) -> bool:
         state[n] = 1
-        for b in sc.nodes[n].branches.values():
+        for b in _branches(sc.nodes[n]):
             if b.next == END or b.next not in sc.nodes:
                 continue
             if state.get(b.next) == 1 or (b.next not in state and visit(b.next)):
@@ -254,7 +284,7 @@ def _near_duplicate_pairs(toks: list[frozenset[str]]) -> list[tuple[int, int]]:
 
 
 #: The exercise kinds that ask about labelled responses (and so may carry a rubric).
-RESPONSE_KINDS = ("single_label", "moves", "missing_move")
+RESPONSE_KINDS = ("single_label", "moves", "missing_move", "risk_check")
 
 
 def _other_rubric(it: Response | Vignette, ex: Exercise) -> tuple[str, str] | None:

@@ -178,6 +178,8 @@ def _hint_for(error: dict[str, Any]) -> str:
         return f"add a '{name}:' line to this item"
     if kind == "extra_forbidden":
         return f"remove '{name}' or correct its spelling (allowed keys are in modules/README.md)"
+    if kind == "literal_error" and name == "risk_check":
+        return 'write it in quotes: risk_check: "yes", "partly" or "no" (YAML reads a bare yes or no as true or false)'
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f"use one of {expected}"

@@ -13,7 +13,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from framelab.core.vocabulary import ALLIANCE_EFFECTS, BOUNDARY_KINDS, LABELS, NEXT_ACTIONS, RELATIONS, THREE_MOVES
+from framelab.core.vocabulary import (
+    ALLIANCE_EFFECTS,
+    BOUNDARY_KINDS,
+    LABELS,
+    NEXT_ACTIONS,
+    RELATIONS,
+    RISK_CHECKS,
+    THREE_MOVES,
+)
 
 Split = Literal["practice", "assessment"]
 Difficulty = Literal[1, 2, 3]
@@ -32,6 +40,8 @@ BoundaryKind = Literal[
 ]
 Severity = Literal["crossing", "violation"]
 AllianceEffect = Literal["strengthens", "strains"]
+#: Does a reply check for risk first? (the codebook's rule "checking for risk"; core.vocabulary.RISK_CHECKS)
+RiskCheck = Literal["yes", "partly", "no"]
 #: What a labelled response, an exercise or a scenario practises (framelab.core.rubrics.RUBRICS): replies to a
 #: boundary bid (the three moves), or replies to a client who objects to something the therapist did (repair).
 RubricName = Literal["three_moves", "repair"]
@@ -40,6 +50,7 @@ assert set(Relation.__args__) == set(RELATIONS)  # type: ignore[attr-defined]
 assert set(NextAction.__args__) == set(NEXT_ACTIONS)  # type: ignore[attr-defined]
 assert set(BoundaryKind.__args__) == set(BOUNDARY_KINDS)  # type: ignore[attr-defined]
 assert set(AllianceEffect.__args__) == set(ALLIANCE_EFFECTS)  # type: ignore[attr-defined]
+assert set(RiskCheck.__args__) == set(RISK_CHECKS)  # type: ignore[attr-defined]
 
 #: Two texts whose sets of words overlap this much are templated near-duplicates.
 NEAR_DUPLICATE_JACCARD = 0.8
@@ -104,6 +115,9 @@ class Response(_Strict):
     #: "repair" for a reply to a rupture: the eight labels read as the repair rubric names them; the
     #: boundary-bid detector never learns from these, the repair detector does (framelab.detector.repair)
     rubric: RubricName = "three_moves"
+    #: for a reply to a message or bid that carries a risk cue: does it check for risk first? (yes, partly, no).
+    #: A skill of its own beside the labels, asked by exercises of kind ``risk_check`` and in the practice deck
+    risk_check: RiskCheck | None = None
 
     @field_validator("labels")
     @classmethod
@@ -160,7 +174,15 @@ class Exercise(_Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal[
-        "single_label", "moves", "missing_move", "relation", "next_action", "boundary", "severity", "alliance"
+        "single_label",
+        "moves",
+        "missing_move",
+        "relation",
+        "next_action",
+        "boundary",
+        "severity",
+        "alliance",
+        "risk_check",
     ]
     title: str
     items: tuple[str, ...] = Field(min_length=1)
@@ -191,6 +213,24 @@ class Branch(_Strict):
     ending: EndingKind | None = None
 
 
+#: what a client says to a direct question about risk (framelab.roleplay.safety)
+RiskAnswer = Literal["yes", "no", "unsure"]
+RISK_ANSWERS: tuple[str, ...] = RiskAnswer.__args__  # type: ignore[attr-defined]
+
+
+class RiskCue(_Strict):
+    """A node whose client line carries a risk cue: a reply must check for risk (framelab.roleplay.safety).
+    A direct question gets the client's ``answer``; a vague check gets ``unsure``; no check follows the
+    label branches, and the conversation cannot end as held or opened."""
+
+    #: the words that carry the risk, as the debrief names them ("I took all my tablets")
+    cue: str = Field(min_length=1)
+    #: what this client says when asked directly (yes, no or unsure)
+    answer: RiskAnswer
+    #: the client's reply and the next node, for the direct answer and for "unsure" (at least those two)
+    answers: dict[str, Branch]
+
+
 class Node(_Strict):
     client: str = Field(min_length=1)
     branches: dict[str, Branch]
@@ -200,6 +240,8 @@ class Node(_Strict):
     remember: dict[str, str] = Field(default_factory=dict)
     #: True where the client tests the boundary again (a new form of the request, after trust was earned)
     retest: bool = False
+    #: set where the client's line carries a risk cue (framelab.roleplay.safety)
+    risk: RiskCue | None = None
 
 
 class SampleReply(_Strict):
@@ -303,7 +345,7 @@ def near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
 
 def unsuitable(it: Response | Vignette, kind: str) -> tuple[str, str] | None:
     """Why an item cannot be used in an exercise of this kind (message, fix), or None."""
-    if kind in ("single_label", "moves", "missing_move") and not isinstance(it, Response):
+    if kind in ("single_label", "moves", "missing_move", "risk_check") and not isinstance(it, Response):
         return "is not a labelled response", "use a response item"
     if kind == "single_label" and isinstance(it, Response) and len(it.labels) != 1:
         return f"has {len(it.labels)} labels but this exercise is single-label", "use an item with exactly one label"
@@ -314,6 +356,8 @@ def unsuitable(it: Response | Vignette, kind: str) -> tuple[str, str] | None:
                 "a 'which move is missing' item must make exactly two of the three moves and nothing else",
                 "use an item labelled with two of validate, state_boundary and recenter",
             )
+    if kind == "risk_check" and isinstance(it, Response) and it.risk_check is None:
+        return "says nothing about whether it checks for risk", "give the item a 'risk_check:' line (yes, partly or no)"
     if kind in ("relation", "next_action") and not (isinstance(it, Vignette) and it.relation):
         return "is not a transference / countertransference vignette", "use one"
     if kind in ("boundary", "severity") and not (isinstance(it, Vignette) and it.boundary_kind):
@@ -333,6 +377,8 @@ def gold(it: Response | Vignette, kind: str) -> str | list[str]:
             return moves or ["none"]
         if kind == "missing_move":
             return next(m for m in THREE_MOVES if m not in moves)
+        if kind == "risk_check" and it.risk_check:
+            return it.risk_check
     elif kind == "relation" and it.relation:
         return it.relation
     elif kind == "next_action" and it.next_action:

@@ -108,6 +108,14 @@ ALLIANCE_EFFECTS: Final[dict[str, str]] = {
     "strains": "Strains the alliance: it risks a rupture in goals, tasks or the bond, or leaves one unrepaired",
 }
 
+#: Does a reply check for risk first (Module 4, section 6b; the codebook's rule "checking for risk")? A skill
+#: of its own, beside the eight labels: it earns none of them, and it is graded on its own.
+RISK_CHECKS: Final[dict[str, str]] = {
+    "yes": "Yes: it asks directly about suicide, self-harm, harm from or to others, or safety tonight",
+    "partly": "Partly: only a vague check on how the client is (\"are you ok?\", \"is anyone with you?\")",
+    "no": "No: it asks nothing about risk",
+}
+
 NONE_OF_THE_MOVES: Final = "none"
 
 #: For each exercise kind: the values an answer may take, with their menu text, and whether
@@ -124,6 +132,7 @@ OPTION_SETS: Final[dict[str, tuple[dict[str, str], bool]]] = {
     "boundary": (BOUNDARY_KINDS, False),
     "severity": (SEVERITIES, False),
     "alliance": (ALLIANCE_EFFECTS, False),
+    "risk_check": (RISK_CHECKS, False),
 }
 
 

@@ -51,10 +51,13 @@ KIND_TITLES = {
     "boundary": "Which boundary?",
     "severity": "Crossing or violation?",
     "alliance": "Strengthens or strains the alliance?",
+    "risk_check": "Does it check for risk first?",
 }
 
 #: What a confusion means, in the curriculum's words, for the ones the course cares most about.
 MEANS: dict[tuple[str, str], str] = {
+    ("no", "yes"): "a reply that asks nothing about risk is being credited with a risk check",
+    ("partly", "yes"): "a vague 'are you ok?' is being taken for a direct question about suicide or safety",
     ("vague_rule", "state_boundary"): "hiding behind a rule or policy is being taken for a clear, owned boundary",
     ("gentle_dodge", "state_boundary"): (
         "a 'not now' deferral is being taken for a boundary, though it implies yes some other time"
@@ -267,7 +270,16 @@ def item_stats(responses: Any) -> Any:
     return pd.DataFrame(out, columns=columns)
 
 
-SINGLE_KINDS = ("single_label", "missing_move", "relation", "next_action", "boundary", "severity", "alliance")
+SINGLE_KINDS = (
+    "single_label",
+    "missing_move",
+    "relation",
+    "next_action",
+    "boundary",
+    "severity",
+    "alliance",
+    "risk_check",
+)
 
 
 def confusion(responses: Any, kind: str = "single_label") -> Any:
@@ -347,6 +359,14 @@ def _moves_confusions(responses: Any) -> list[dict[str, Any]]:
 
 #: What to do about a confusion in teaching, for the ones the course cares most about.
 TEACH: dict[tuple[str, str], str] = {
+    ("no", "yes"): (
+        "Revisit Module 4 section 6b: look for the direct question about suicide, self-harm or safety tonight "
+        "before judging the rest of the reply; warmth and a clear limit are not a risk check."
+    ),
+    ("partly", "yes"): (
+        "Practise telling a vague check ('are you ok?') from a direct question; asking plainly about suicide "
+        "is safe and expected (Dazzi et al. 2014)."
+    ),
     ("vague_rule", "state_boundary"): (
         "Teach that a boundary is owned ('I keep our work to these sessions') and tied to the client's good; "
         "set a policy-citing reply beside an owned one and ask what the client hears in each."

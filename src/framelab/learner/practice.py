@@ -102,6 +102,13 @@ def alliance_questions() -> list[Question]:
     return [Question("alliance_effect", "Does this strengthen or strain the alliance?", dict(ALLIANCE_EFFECTS), False)]
 
 
+def risk_question() -> Question:
+    """The question asked of a reply to a message that carries a risk cue, beside its labels."""
+    from framelab.core.vocabulary import RISK_CHECKS
+
+    return Question("risk_check", "Does this reply check for risk first?", dict(RISK_CHECKS), False)
+
+
 #: The practice questions for each family of vignette (see ``bank.Vignette.family``).
 VIGNETTE_QUESTIONS = {
     "relation": vignette_questions,

@@ -113,8 +113,13 @@ class Lesson:
         """Show the practice deck (easiest first)."""
         from framelab.views.widgets import PracticeDeck
 
+        from framelab.learner.practice import response_questions, risk_question
+
         items = [it for it in self.practice_items(situation, max_difficulty) if it.get("rubric") != "repair"]
-        deck = PracticeDeck(items, on_check=self._worked)
+        questions = response_questions()
+        if items and all(it.get("risk_check") for it in items):  # replies to messages that carry risk
+            questions.append(risk_question())
+        deck = PracticeDeck(items, questions, on_check=self._worked)
         self._show(deck)
 
     def practice_repair(self, max_difficulty: int = 3) -> None:
