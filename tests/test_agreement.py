@@ -55,8 +55,14 @@ def test_the_published_agreement_is_what_the_ratings_give_on_the_bank_as_it_read
     """modules/README.md publishes the blind double rating; it must be recomputable from modules/_agreement,
     and every graded question must have been rated as it reads now (edit an item: rate it again)."""
     table, _, stale = agreement.published(root / "modules")
-    graded_stale = [q for q in stale if not q.startswith("practice:")]
-    assert not graded_stale, f"graded questions changed or added since the blind rating; rate them again: {stale}"
     readme = (root / "modules" / "README.md").read_text(encoding="utf-8")
+    # graded questions added since the last rating and named as awaiting it, beside the table; only while unrated
+    listed = root / "modules" / "_agreement" / "awaiting-rating.txt"
+    lines = [line.strip() for line in listed.read_text().splitlines()] if listed.exists() else []
+    awaiting = [q for q in lines if q and not q.startswith("#")]
+    assert set(awaiting) <= set(stale), "a question listed as awaiting rating has been rated: take it off the list"
+    assert not awaiting or (f"The {len(awaiting)} questions" in readme and "**Awaiting blind rating.**" in readme)
+    graded_stale = [q for q in stale if not q.startswith("practice:") and q not in awaiting]
+    assert not graded_stale, f"graded questions changed or added since the blind rating; rate them again: {stale}"
     shown = readme.split("<!-- agreement:start -->", 1)[1].split("<!-- agreement:end -->", 1)[0].strip()
     assert shown == table.strip(), "the agreement table in modules/README.md is out of date: paste the report"

@@ -42,7 +42,8 @@ def run_detect(lines: list[str], tmp_path) -> subprocess.CompletedProcess:
 
 def assert_detection(obj: dict, item_id) -> None:
     assert obj["id"] == item_id
-    assert set(obj) == {"id", "labels", "scores", "cues"}
+    assert set(obj) == {"id", "labels", "scores", "cues", "checks_safety"}
+    assert obj["checks_safety"] in (True, False)
     assert obj["labels"] and set(obj["labels"]) <= set(LABELS)
     assert set(obj["scores"]) == set(LABELS)
     assert all(0.0 <= p <= 1.0 for p in obj["scores"].values())

@@ -53,9 +53,10 @@ def test_any_bytes_give_one_reply_per_line_and_keep_the_good_ones(lines):
     expected = [line for line in [*lines, GOOD, *lines] if line.strip()]
     assert len(replies) == len(expected)
     assert failed == sum("error" in r for r in replies)
-    assert {"id": "ok", "labels": ["validate"], "scores": {"validate": 1.0}, "cues": {"validate": ["I can"]}} in replies
+    good = {"id": "ok", "labels": ["validate"], "scores": {"validate": 1.0}, "cues": {"validate": ["I can"]}}
+    assert good | {"checks_safety": False} in replies
     for r in replies:
-        assert set(r) in ({"id", "labels", "scores", "cues"}, {"id", "line", "error"})
+        assert set(r) in ({"id", "labels", "scores", "cues", "checks_safety"}, {"id", "line", "error"})
         if "error" in r:
             assert r["error"].startswith(f"line {r['line']}: ") and "\n" not in r["error"]
         json.dumps(r, allow_nan=False)  # every reply is plain JSON
@@ -127,3 +128,22 @@ def test_the_command_keeps_every_line_when_one_is_hostile(tmp_path):
     assert [o.get("line") for o in out[1:4]] == [2, 3, 4]
     assert "nested more than" in out[1]["error"] and "not UTF-8" in out[2]["error"] and "1e999" in out[3]["error"]
     assert "Infinity" not in proc.stdout.decode()
+
+
+def test_each_line_says_whether_the_text_checks_for_risk():
+    """``checks_safety``: true only for a direct question about suicide, self-harm, harm or safety now; a
+    vague "are you okay?", a crisis line given without a question, or no question at all is false."""
+    texts = {
+        "direct": "I'm glad you told me. Are you having thoughts of ending your life?",
+        "safe-now": "Before anything else: are you safe right now?",
+        "harm": "When you say you can't face him, are you afraid he'll hurt you?",
+        "vague": "Sorry today was so hard. Are you okay? See you Thursday.",
+        "tells": "If you're thinking of suicide, ring 988. I don't take calls between sessions.",
+        "none": "I'm not going to text you back at night; let's talk about it on Thursday.",
+    }
+    data = b"".join(json.dumps({"id": k, "text": t}).encode() + b"\n" for k, t in texts.items())
+    replies, failed = run(data)
+    assert failed == 0
+    assert {r["id"]: r["checks_safety"] for r in replies} == {
+        "direct": True, "safe-now": True, "harm": True, "vague": False, "tells": False, "none": False,
+    }  # fmt: skip

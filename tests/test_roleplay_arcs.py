@@ -17,6 +17,9 @@ from framelab.core.vocabulary import LABELS
 from framelab.roleplay import engine as roleplay
 
 FULL = ("validate", "state_boundary", "recenter")  # a reply that makes all three moves (read as recenter)
+#: what a trainee says at a risk cue on a good path: the client answers it (roleplay.safety); without it, a
+#: conversation that passes a risk cue ends as a missed check (tests/test_roleplay_safety.py)
+ASK = "Before anything else, I need to ask: are you having thoughts of ending your life?"
 
 
 def words(*labels):
@@ -33,11 +36,13 @@ def by_id(bank, sid):
 
 
 def play(sc, readings, reply="A reply."):
-    """Play ``sc`` to its end with these readings, one per turn (the last one repeats)."""
+    """Play ``sc`` to its end with these readings, one per turn (the last one repeats); at a risk cue the
+    reply asks about risk first, as every good reply does."""
     session = roleplay.start(sc)
     while not session.done and len(session.turns) < roleplay.MAX_TURN_COUNT:
         labels = readings[min(len(session.turns), len(readings) - 1)]
-        roleplay.respond(sc, session, reply, [], words(*labels))
+        text = ASK if sc["nodes"][session.node].get("risk") else reply
+        roleplay.respond(sc, session, text, [], words(*labels))
     return session
 
 
@@ -144,6 +149,12 @@ def paths_to(sc, kind):
     """One list of readings (one label per turn) that ends ``sc`` with ``kind``, or None."""
 
     def walk(node, path):
+        risk = sc["nodes"][node].get("risk")
+        if risk:  # the reply asks (see play): the client's answer decides where it goes
+            branch = risk["answers"][risk["answer"]]
+            if branch["next"] == roleplay.END:
+                return [*path, "validate"] if branch.get("ending") == kind else None
+            return walk(branch["next"], [*path, "validate"]) if len(path) < 6 else None
         for lab in LABELS:
             nxt = sc["nodes"][node]["branches"][lab]["next"]
             if nxt == roleplay.END:

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 from framelab.bank.models import (
     END,
-    RISK_ANSWERS,
     NEAR_DUPLICATE_JACCARD,
+    RISK_ANSWERS,
     Bank,
     Exercise,
     Problem,
@@ -178,7 +178,9 @@ def _risk_problems(sc: Scenario, name: str, node: Any, problem: Any) -> list[Pro
         out.append(problem(where, f"no answer for {', '.join(missing)}", fix))
     for key, br in node.risk.answers.items():
         if br.next != END and br.next not in sc.nodes:
-            out.append(problem(f"{where}.{key}.next", f"leads to '{br.next}', which is not a node", "use END or a node"))
+            out.append(
+                problem(f"{where}.{key}.next", f"leads to '{br.next}', which is not a node", "use END or a node")
+            )
         if br.next == END and br.ending is None:
             out.append(problem(f"{where}.{key}.ending", "ends the conversation without saying how", "add 'ending:'"))
         if br.ending and br.next != END:

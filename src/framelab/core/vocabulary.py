@@ -112,7 +112,7 @@ ALLIANCE_EFFECTS: Final[dict[str, str]] = {
 #: of its own, beside the eight labels: it earns none of them, and it is graded on its own.
 RISK_CHECKS: Final[dict[str, str]] = {
     "yes": "Yes: it asks directly about suicide, self-harm, harm from or to others, or safety tonight",
-    "partly": "Partly: only a vague check on how the client is (\"are you ok?\", \"is anyone with you?\")",
+    "partly": 'Partly: only a vague check on how the client is ("are you ok?", "is anyone with you?")',
     "no": "No: it asks nothing about risk",
 }
 

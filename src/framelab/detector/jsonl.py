@@ -1,5 +1,6 @@
 """``framelab detect``'s JSON Lines protocol: one request a line in, one reply a line out; a bad line is
-its own error reply, bounded in size, and never stops the rest."""
+its own error reply, bounded in size, and never stops the rest. Each reply carries the labels, their scores
+and cues, and ``checks_safety``: whether the text asks directly about risk (:mod:`framelab.detector.safety`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from framelab.detector.boundary import MAX_CHARS, Detector, Refused
+from framelab.detector.safety import checks_safety
 
 #: A request line longer than this is refused unread (a reply is at most MAX_CHARS characters).
 MAX_LINE_BYTES = 64 * 1024
@@ -75,6 +77,6 @@ def run_jsonl(lines: Iterable[bytes | str], detector: Detector) -> tuple[list[di
                 req, error = req["id"], f"line {n}: {exc}"
         out.append({"id": req, "line": n, "error": error})
         failed += 1
-    for (pos, item_id, _), det in zip(batch, detector.detect_many([t for _, _, t in batch]), strict=True):
-        out[pos] = det.to_json(item_id)
+    for (pos, item_id, text), det in zip(batch, detector.detect_many([t for _, _, t in batch]), strict=True):
+        out[pos] = {**det.to_json(item_id), "checks_safety": checks_safety(text)}
     return out, failed

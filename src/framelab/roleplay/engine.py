@@ -24,7 +24,7 @@ from typing import Any
 from framelab.core.files import write_text_atomically
 from framelab.core.rubrics import Rubric, rubric
 from framelab.core.vocabulary import LABELS
-from framelab.roleplay import reading
+from framelab.roleplay import reading, safety
 from framelab.roleplay.reactions import UNCLEAR
 from framelab.roleplay.reading import Detector
 
@@ -59,6 +59,10 @@ class Turn:
     confidence: float | None = None
     #: which reader read the words: "detector", "cue rules", "repair cues" or "given"
     source: str = "given"
+    #: whether the reply asked directly about risk (framelab.detector.safety); None in older transcripts
+    checks_safety: bool | None = None
+    #: at a risk cue, what the client answered the reply's check ("yes", "no", "unsure"; roleplay.safety)
+    risk_answer: str | None = None
 
 
 _TURN_FIELDS = {f.name for f in fields(Turn)}
@@ -80,6 +84,8 @@ def _turn_from_json(raw: Any) -> Turn:
         raise RolePlayError("a turn in the transcript is damaged")
     if not all(lab in LABELS for lab in [*turn.ticked, *(turn.detected or []), turn.category] if lab != UNCLEAR):
         raise RolePlayError("a turn in the transcript has an unknown label")
+    if turn.checks_safety not in (None, True, False) or turn.risk_answer not in (None, "yes", "no", "unsure"):
+        raise RolePlayError("a turn in the transcript is damaged")
     if turn.evidence is not None and not _evidence_ok(turn.evidence):
         raise RolePlayError("a turn in the transcript is damaged")
     return turn
@@ -242,14 +248,18 @@ def respond(
     said = client_line(scenario, session) or node["client"]
     r = read_reply(scenario, reply, said, detector)
     asked_already = bool(session.turns) and session.turns[-1].category == UNCLEAR
-    if r.unsure and not asked_already:
+    check = safety.level(reply)
+    answered = safety.answer(node, check)  # a risk question is answered before anything else
+    if answered is not None:
+        cat, reaction, nxt = r.category, answered[1]["reaction"], answered[1]["next"]
+    elif r.unsure and not asked_already:
         cat, reaction, nxt = UNCLEAR, node.get("unclear") or UNCLEAR_REACTION, session.node
     else:
         branch = node["branches"][r.category]
         cat, reaction, nxt = r.category, branch["reaction"], branch["next"]
     turn = Turn(
         session.node, said, reply.strip(), ticks, r.labels, cat, reaction, nxt, _evidence(r), r.unsure,
-        r.confidence, r.source,
+        r.confidence, r.source, check == "yes", answered[0] if answered else None,
     )  # fmt: skip
     session.turns.append(turn)
     session.node = nxt
@@ -386,10 +396,14 @@ def ending(scenario: Mapping[str, Any], session: Session) -> Ending | None:
     if not session.done or not session.turns:
         return None
     last = session.turns[-1]
-    kind = ending_kind(scenario, last.node, last.category)
+    kind = safety.ending_kind(scenario, last.node, last.risk_answer) or ending_kind(scenario, last.node, last.category)
+    table = ENDINGS[rubric(scenario).name]
+    cue = safety.missed_cue(scenario, session.turns)
+    if cue is not None:  # a missed risk check is named first, whatever else happened
+        return Ending(safety.MISSED, *safety.missed_ending(cue, table[kind][0] if kind in table else None))
     if kind is None:
         return None
-    title, note, question = ENDINGS[rubric(scenario).name][kind]
+    title, note, question = table[kind]
     return Ending(kind, title, note, question)
 
 

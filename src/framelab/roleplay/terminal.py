@@ -137,8 +137,12 @@ def _reply_line(obj: Any, n: int, path: Path) -> tuple[str, list[str]]:
 # --------------------------------------------------------------------------- playing
 
 
-def turn_json(n: int, turn: roleplay.Turn, scenario: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One turn as the JSON line ``--json`` prints; ``ending`` is how the conversation ended, on its last turn."""
+def turn_json(
+    n: int, turn: roleplay.Turn, scenario: dict[str, Any] | None = None, session: roleplay.Session | None = None
+) -> dict[str, Any]:
+    """One turn as the JSON line ``--json`` prints; ``ending`` is how the conversation ended, on its last turn
+    (``missed_check`` where it passed a risk cue with no direct question, given the session); ``checks_safety``
+    whether the reply asked directly about risk, and ``risk_answer`` what the client answered."""
     ends = scenario is not None and turn.next == roleplay.END
     return {
         "turn": n,
@@ -154,8 +158,17 @@ def turn_json(n: int, turn: roleplay.Turn, scenario: dict[str, Any] | None = Non
         "category": turn.category,
         "reaction": turn.reaction,
         "next": turn.next,
-        "ending": roleplay.ending_kind(scenario, turn.node, turn.category) if ends and scenario else None,
+        "checks_safety": turn.checks_safety,
+        "risk_answer": turn.risk_answer,
+        "ending": _ending(turn, scenario, session) if ends and scenario else None,
     }
+
+
+def _ending(turn: roleplay.Turn, scenario: dict[str, Any], session: roleplay.Session | None) -> str | None:
+    if session is not None and session.done and session.turns and session.turns[-1] is turn:
+        end = roleplay.ending(scenario, session)
+        return end.kind if end else None
+    return roleplay.ending_kind(scenario, turn.node, turn.category)
 
 
 def _detector() -> Any:
@@ -177,7 +190,7 @@ def play_file(scenario: dict[str, Any], replies: list[tuple[int, str, list[str]]
             print(f"line {n}: {exc}.", file=sys.stderr)
             return 1
         if as_json:
-            out.write(json.dumps(turn_json(len(session.turns), turn, scenario), ensure_ascii=False) + "\n")
+            out.write(json.dumps(turn_json(len(session.turns), turn, scenario, session), ensure_ascii=False) + "\n")
         else:
             out.write(_turn_text(turn))
     if not as_json:

@@ -111,9 +111,8 @@ class Lesson:
 
     def practice(self, situation: str | None = None, max_difficulty: int = 3) -> None:
         """Show the practice deck (easiest first)."""
-        from framelab.views.widgets import PracticeDeck
-
         from framelab.learner.practice import response_questions, risk_question
+        from framelab.views.widgets import PracticeDeck
 
         items = [it for it in self.practice_items(situation, max_difficulty) if it.get("rubric") != "repair"]
         questions = response_questions()
