@@ -185,3 +185,25 @@ def test_each_turn_carries_checks_safety_in_the_transcript_and_the_terminal(bank
     turns = [json.loads(line) for line in out.splitlines()]
     assert all(t["checks_safety"] is False for t in turns)
     assert turns[-1]["ending"] == safety.MISSED and all(t["ending"] is None for t in turns[:-1])
+
+
+def test_the_missed_check_comes_first_in_every_debrief_a_trainee_reads(bank):
+    from framelab.roleplay.terminal import debrief_text
+
+    sc = by_id(bank, "camera-in-the-car")
+    session = replay(
+        sc, [("Sure, let's do it from the car today.", "validate"), ("Ten past, as usual.", "state_boundary")]
+    )
+    end = roleplay.ending(sc, session)
+    assert end.kind == safety.MISSED
+    text = debrief_text(sc, session)
+    assert text.index(end.line) < text.index("Turn 1.")
+    markdown = roleplay.transcript_markdown(session, sc)
+    assert markdown.index(end.line) < markdown.index("## Turn 1")
+    pytest.importorskip("ipywidgets")
+    from framelab.views.roleplay_html import debrief as debrief_html
+
+    page, _ = debrief_html(sc, session)
+    assert page.index("the risk check was missed") < page.index("Turn 1.")
+    good = replay(sc, [(ASK, "validate"), (ASK, "validate"), ("A reply.", "recenter"), ("A reply.", "recenter")])
+    assert "the risk check was missed" not in debrief_text(sc, good)

@@ -494,6 +494,9 @@ def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None
     if scenario:
         ctx = scenario.get("context", {})
         lines += [f"*{ctx.get('stage', '')}* {ctx.get('background', '')}".strip(), ""]
+        missed = ending(scenario, session)
+        if missed is not None and missed.kind == safety.MISSED:  # said first, before the turns
+            lines += [f"**{missed.line}**", ""]
     for n, turn in enumerate(session.turns, 1):
         rv = review(turn, rb)
         lines += [f"## Turn {n}", "", f"**Client:** {turn.client}", "", f"**Me:** {turn.reply}", ""]

@@ -23,6 +23,7 @@ from framelab.core.safejson import loads as loads_json
 from framelab.core.vocabulary import LABELS
 from framelab.roleplay import engine as roleplay
 from framelab.roleplay.reactions import UNCLEAR
+from framelab.roleplay.safety import MISSED
 
 MAX_CONTENT_BYTES = 20_000_000
 MAX_REPLIES_BYTES = 2_000_000
@@ -238,6 +239,8 @@ def play_interactive(scenario: dict[str, Any], ask: Callable[[str], str], out: T
 def debrief_text(scenario: dict[str, Any], session: roleplay.Session) -> str:
     d = roleplay.debrief(scenario, session)
     lines = ["", f"Debrief: {d.title}", ""]
+    if d.ending is not None and d.ending.kind == MISSED:  # a missed risk check comes before everything else
+        lines += [d.ending.line, d.ending.question, ""]
     for n, r in enumerate(d.reviews, 1):
         lines += [f"Turn {n}. You said: {r.turn.reply}", f"  {r.meant}", f"  {r.words_did}", f"  {r.reacted_to}"]
         if r.disagreement:

@@ -13,6 +13,7 @@ from typing import Any
 from framelab.core.rubrics import rubric
 from framelab.roleplay import engine as roleplay
 from framelab.roleplay.reactions import UNCLEAR
+from framelab.roleplay.safety import MISSED
 from framelab.views.parts import note, quote
 
 
@@ -64,6 +65,8 @@ def debrief(scenario: dict[str, Any], session: roleplay.Session) -> tuple[str, r
     d = roleplay.debrief(scenario, session)
     rb = d.rubric
     parts = [f"<h4>Debrief: {html.escape(d.title)}</h4>"]
+    if d.ending is not None and d.ending.kind == MISSED:  # a missed risk check comes before everything else
+        parts.append(note([d.ending.line, d.ending.question], False, live=False))
     for n, r in enumerate(d.reviews, 1):
         parts.append(
             f"<p><b>Turn {n}.</b></p>"
