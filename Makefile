@@ -108,6 +108,7 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_grade.py
 	$(BIN)/python tests/benchmarks/bench_startup.py
 	$(BIN)/python tests/benchmarks/bench_feedback.py
+	$(BIN)/python tests/benchmarks/bench_safety.py
 	$(BIN)/python tests/benchmarks/bench_selfstudy.py
 
 # The instructor's whole cycle on a simulated cohort: grades.csv, report.html and plots in $(DEMO_OUT) (git-ignored).
