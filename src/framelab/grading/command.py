@@ -51,6 +51,7 @@ from framelab.grading.gradebook import (
     patiently,
     tally,
 )
+from framelab.grading.gradebookcheck import assignment_problem
 from framelab.grading.pool import Job, Outcome, RunTable, WorkerPool, default_jobs, progress_bar
 from framelab.grading.worker import (  # step 4, the worker side; the names other modules import from here too
     NOTEBOOK_TIMEOUT,
@@ -131,6 +132,10 @@ class GradeRun(RunTable):
         return lines
 
 
+#: What nbgrader's exchange writes beside a submission; ``release_feedback`` hashes each page's name with it.
+SECRET = "submission_secret.txt"
+
+
 class GradingError(Exception):
     """Grading cannot start; the message says why and what to do."""
 
@@ -208,7 +213,7 @@ def setup(
                 found = gb.find_assignment(assignment)
             except MissingEntry:
                 raise GradingError(
-                    f"'{assignment}' is not in the gradebook: run 'nbgrader generate_assignment {assignment}' first."
+                    assignment_problem(root, [assignment], ctx.db_url) or f"'{assignment}' is not in the gradebook"
                 ) from None
             ctx.notebooks = sorted(nb.name for nb in found.notebooks)
     except GradebookLocked as exc:
@@ -291,11 +296,12 @@ def preflight(folder: Path, notebooks: Sequence[str]) -> str:
 
 def course_made(graded: Path, snap: Path, ctx: Course) -> None:
     """Leave in a graded folder only what the course made: the graded notebooks (from the sandboxed
-    run), the release's own files, and the submission's timestamp and saved answers (from the
-    snapshot). Anything a trainee or their code placed beside the notebook never reaches feedback."""
+    run), the release's own files, and the submission's timestamp, exchange secret and saved answers
+    (from the snapshot; ``nbgrader release_feedback`` names each page by that secret). Anything a
+    trainee or their code placed beside the notebook never reaches feedback."""
     release = Path(ctx.coursedir.format_path(ctx.coursedir.release_directory, ".", ctx.assignment))
     extras = {p.name: p for p in release.iterdir() if p.is_file() and p.suffix != ".ipynb"} if release.is_dir() else {}
-    for name in (snapshots.store.FILENAME, "timestamp.txt"):
+    for name in (snapshots.store.FILENAME, "timestamp.txt", SECRET):
         if (snap / name).is_file():
             extras[name] = snap / name
     keep = {f"{nb}.ipynb" for nb in ctx.notebooks}
