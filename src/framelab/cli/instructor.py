@@ -49,6 +49,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 2
     if _unknown("grade", Path(args.course), [args.assignment], url):
         return 2
+    if args.rescore:
+        return _rescore(args)
     try:
         run = grade(
             Path(args.course),
@@ -69,6 +71,22 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if run.interrupted:
         return 130
     return 0 if run.ok else 1
+
+
+def _rescore(args: argparse.Namespace) -> int:
+    from framelab.grading.command import GradingError
+    from framelab.grading.rescore import rescore_all
+
+    if args.force:
+        print("framelab grade: --rescore and --force do not go together: choose one.", file=sys.stderr)
+        return 2
+    try:
+        run = rescore_all(Path(args.course), args.assignment, students=args.student or None, lock_wait=args.lock_wait)
+    except GradingError as exc:
+        print(f"framelab grade: {exc}", file=sys.stderr)
+        return 2
+    print(run.summary())
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

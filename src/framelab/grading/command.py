@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from framelab.core import settings
-from framelab.grading import dbretry
+from framelab.grading import dbretry, keys
 from framelab.grading import snapshot as snapshots
 from framelab.grading import worker as gradeworker
 from framelab.grading.gradebook import (
@@ -129,6 +129,11 @@ class GradeRun(RunTable):
             lines.append("Interrupted: run the same command again to grade the rest (finished trainees are kept).")
         if self.by_status("failed"):
             lines.append("Failed submissions were not graded; fix or ask for a resubmission, then run again.")
+        if stale := [o.student for o in self.by_status("skipped") if o.reason.startswith(keys.STALE)]:
+            lines.append(
+                f"{len(stale)} trainee(s) were scored against an old key: run 'framelab grade {self.assignment} "
+                "--rescore' to score them again from their snapshots (hand-graded marks are kept)."
+            )
         return lines
 
 
@@ -264,10 +269,14 @@ def plan(ctx: Course, run: GradeRun, students: Sequence[str] | None, force: bool
     wanted = [s for s in wanted if s in available]
     with ctx.gradebook() as gb:
         done = set() if force else ctx.patiently(lambda: graded_students(ctx.coursedir, ctx.assignment, wanted, gb))
+        now = keys.current(ctx.root, ctx.assignment) if done else {}
         for s in sorted(done):
             earned = tally(gb, ctx.assignment, s)
             sub = gb.find_submission(ctx.assignment, s)
-            run.outcomes.append(Outcome(s, "skipped", score=sub.score, max_score=sub.max_score, points=earned))
+            why = keys.stale_line(keys.stale(ctx.root, ctx.assignment, s, now), ctx.assignment)
+            run.outcomes.append(
+                Outcome(s, "skipped", score=sub.score, max_score=sub.max_score, points=earned, reason=why)
+            )
     return [s for s in wanted if s not in done]
 
 
@@ -347,6 +356,8 @@ def record(ctx: Course, res: dict[str, Any], snap: snapshots.Snapshot, gb: Any, 
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(graded, dest)
     snapshots.keep(snap, ctx.root, ctx.assignment)
+    if getattr(check, "keys", None):
+        keys.write(ctx.root, ctx.assignment, student, check.keys)
     reason = ""
     if changed:
         reason = (
@@ -371,6 +382,7 @@ def out_of_kernel_check(course: Path, assignment: str) -> Any:
     says so)."""
     from framelab.bank.loader import load_bank
     from framelab.grading.audit import rescore
+    from framelab.scoring.record import key_hashes
 
     modules = course / "modules"
     if not modules.is_dir():
@@ -386,6 +398,7 @@ def out_of_kernel_check(course: Path, assignment: str) -> Any:
     def check(gb: Any, student: str, folder: Path) -> list[str]:
         return rescore(gb, assignment, student, folder, module, bank)
 
+    check.keys = key_hashes(module, bank)  # type: ignore[attr-defined]  # recorded with each score
     return check
 
 
