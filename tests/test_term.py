@@ -1,13 +1,21 @@
 """The instructor's real term after ``framelab grade`` (issue 28), on Module 1 with a small cohort:
 
+* the latest submission counts, and grade's table shows each trainee's attempts and late work
+  (a due date in the gradebook, a policy of one point a day in the course's config);
 * feedback goes back through nbgrader's exchange: ``release_feedback`` as the instructor and
-  ``fetch_feedback`` as each trainee, after ``framelab grade`` and ``framelab feedback``;
+  ``fetch_feedback`` as each trainee, after ``framelab grade`` and ``framelab feedback``; the late
+  trainee's page and the export say the work came in late;
 * after a key is corrected, ``framelab grade`` names every trainee scored against the old key, the audit
   says so, and ``framelab grade --rescore`` scores them again from their snapshots, changing only that
   item's automatic scores and never a hand mark.
 """
 
 from __future__ import annotations
+
+import csv
+import random
+import time
+from datetime import UTC, datetime
 
 import pytest
 from conftest import ROOT
@@ -20,21 +28,58 @@ TRAINEES = 3
 
 @pytest.fixture(scope="module")
 def term(tmp_path_factory):
-    """Module 1 released through a kept exchange, submitted by three simulated trainees, graded."""
+    """Module 1 released through a kept exchange and submitted by three simulated trainees; then the due
+    date passes, the first trainee submits again (late, under a policy of 1 point a day) and everyone is
+    collected again and graded."""
+    from nbgrader.api import Gradebook
+
     from framelab.grading import command as grading
-    from framelab.instructor.demo import prepare_course
+    from framelab.instructor.demo import answer_module, prepare_course, trainee_submits
 
     base = tmp_path_factory.mktemp("term")
+    exchange = base / "exchange"
     prepared = prepare_course(
-        base / "course", root=ROOT, trainees=TRAINEES, assignments=[A], say=lambda *_: None, exchange=base / "exchange"
+        base / "course", root=ROOT, trainees=TRAINEES, assignments=[A], say=lambda *_: None, exchange=exchange
     )
-    run = grading.grade(prepared.course, A, jobs=2, progress=False)
+    course = prepared.course
+    with (course / "nbgrader_config.py").open("a") as fh:
+        fh.write('\nc.LatePolicy.policies = {"*": "per_day:1"}\n')
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
+        gb.update_or_create_assignment(A, duedate=datetime.now(UTC).replace(tzinfo=None))
+    time.sleep(1.5)
+    first = prepared.cohort.trainees[0]
+    again = answer_module(first, prepared.bank, prepared.bank.module(A), 0, random.Random(99), {})
+    trainee_submits(exchange, exchange.parent / "home" / first.id, first.id, A, again, "A second try, written again.")
+    collect_again(course, exchange)
+    run = grading.grade(course, A, jobs=2, progress=False, nbgrader_args=[f"--Exchange.root={exchange}"])
     assert len(run.by_status("graded")) == TRAINEES, run.summary()
+    prepared.run, prepared.again = run, again
     return prepared
 
 
+def collect_again(course, exchange) -> None:
+    from nbgrader.apps import NbGraderAPI
+
+    from framelab.instructor.course import course_config
+
+    result = NbGraderAPI(config=course_config(course, exchange)).collect(A)
+    assert result["success"], result
+
+
+def test_the_latest_submission_counts_and_the_table_shows_attempts_and_lateness(term):
+    from framelab.scoring import answers as store
+
+    first = term.cohort.trainees[0].id
+    assert store.read(term.course / "submitted" / first / A / store.FILENAME) == term.again
+    rows = {o.student: o for o in term.run.outcomes}
+    assert rows[first].attempts == 2 and rows[first].late.startswith("late ") and rows[first].late.endswith("(-1)")
+    assert all(rows[t.id].attempts == 1 and rows[t.id].late == "" for t in term.cohort.trainees[1:])
+    head = term.run.summary().splitlines()[0]
+    assert "attempts" in head and "late" in head
+
+
 def test_feedback_is_released_and_fetched_by_every_trainee(term):
-    from framelab.instructor import feedback
+    from framelab.instructor import export, feedback
     from framelab.instructor.demo import hand_grade, return_feedback
 
     course = term.course
@@ -45,6 +90,12 @@ def test_feedback_is_released_and_fetched_by_every_trainee(term):
     for t in trainees:
         secret = course / "submitted" / t / A / "submission_secret.txt"
         assert (course / "feedback" / t / A / "submission_secret.txt").read_text() == secret.read_text()
+    late_page = (course / "feedback" / trainees[0] / A / f"{A}.html").read_text(encoding="utf-8")
+    assert "after the due date" in late_page and "Late submission penalty (Score: -1.0)" in late_page
+    assert "after the due date" not in (course / "feedback" / trainees[1] / A / f"{A}.html").read_text("utf-8")
+    exported = export.export_all(course, term.course / "grades-out", [A], formats=("nbgrader",)).files[0]
+    lateness = {r["student_id"]: r["late"] for r in csv.DictReader(exported.open(encoding="utf-8"))}
+    assert lateness[trainees[0]].startswith("late ") and lateness[trainees[1]] == ""
     pages = return_feedback(course, term.exchange, A, trainees)
     assert sorted(p.parents[3].name for p in pages) == trainees  # <home>/<assignment>/feedback/<time>/x.html
     for page in pages:

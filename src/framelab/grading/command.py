@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from framelab.core import settings
-from framelab.grading import dbretry, keys
+from framelab.grading import dbretry, keys, late
 from framelab.grading import snapshot as snapshots
 from framelab.grading import worker as gradeworker
 from framelab.grading.gradebook import (
@@ -274,9 +274,8 @@ def plan(ctx: Course, run: GradeRun, students: Sequence[str] | None, force: bool
             earned = tally(gb, ctx.assignment, s)
             sub = gb.find_submission(ctx.assignment, s)
             why = keys.stale_line(keys.stale(ctx.root, ctx.assignment, s, now), ctx.assignment)
-            run.outcomes.append(
-                Outcome(s, "skipped", score=sub.score, max_score=sub.max_score, points=earned, reason=why)
-            )
+            row = Outcome(s, "skipped", score=sub.score, max_score=sub.max_score, points=earned, reason=why)
+            run.outcomes.append(late.annotate(row, sub, ctx.app.config, ctx.course_id, ctx.assignment))
     return [s for s in wanted if s not in done]
 
 
@@ -342,17 +341,18 @@ def record(ctx: Course, res: dict[str, Any], snap: snapshots.Snapshot, gb: Any, 
     if dest.exists():  # until the new rows are committed and the folder is back, they count as not graded
         shutil.rmtree(dest)
 
-    def write() -> tuple[list[str], tuple[float, float, float], float, float]:
+    def write() -> tuple[list[str], tuple[float, float, float], float, float, Outcome]:
         if res["data"] is not None:
             merge(gb, ctx.assignment, student, res["data"])
         changed = check(gb, student, snap.folder) if check is not None else []
         points = tally(gb, ctx.assignment, student)
         sub = gb.find_submission(ctx.assignment, student)
         score, max_score = float(sub.score), float(sub.max_score)
+        row = late.annotate(Outcome(student, "graded"), sub, ctx.app.config, ctx.course_id, ctx.assignment)
         gb.db.commit()
-        return changed, points, score, max_score
+        return changed, points, score, max_score, row
 
-    changed, points, score, max_score = ctx.patiently(write, undo=gb.db.rollback)
+    changed, points, score, max_score, row = ctx.patiently(write, undo=gb.db.rollback)
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(graded, dest)
     snapshots.keep(snap, ctx.root, ctx.assignment)
@@ -364,7 +364,8 @@ def record(ctx: Course, res: dict[str, Any], snap: snapshots.Snapshot, gb: Any, 
             f"{len(changed)} item score(s) set by the out-of-kernel check (the notebook's own run "
             "claimed more than its saved answers earn); see 'framelab audit'"
         )
-    return Outcome(student, "graded", res["seconds"], score, max_score, reason=reason, points=points)
+    row.seconds, row.score, row.max_score, row.reason, row.points = res["seconds"], score, max_score, reason, points
+    return row
 
 
 def _forget_failed(ctx: Course, gb: Any, student: str) -> None:
