@@ -440,15 +440,16 @@ def run_demo(
     tmp = Path(tempfile.mkdtemp(prefix="framelab-demo-"))
     course = out / "course" if keep_course else tmp / "course"
     try:
+        exchange = tmp / "exchange"
         prepared = prepare_course(
-            course, root=root, trainees=trainees, seed=seed, assignments=assignments, say=say, exchange=tmp / "exchange"
+            course, root=root, trainees=trainees, seed=seed, assignments=assignments, say=say, exchange=exchange
         )
         seconds = dict(prepared.seconds)
         lap = _laps(seconds)
 
         runs = []
         for a in prepared.assignments:
-            run = grading.grade(course, a, jobs=jobs, progress=progress)
+            run = grading.grade(course, a, jobs=jobs, progress=progress, nbgrader_args=[f"--Exchange.root={exchange}"])
             say(run.summary())
             runs.append(run)
         lap("grade")
@@ -463,7 +464,7 @@ def run_demo(
         returned = 0
         for a in prepared.assignments:
             made = sorted(p.parent.name for p in (course / "feedback").glob(f"*/{a}") if p.is_dir())
-            returned += len(return_feedback(course, tmp / "exchange", a, made))
+            returned += len(return_feedback(course, exchange, a, made))
         say(f"Feedback released through the exchange; the trainees fetched {returned} page(s).")
         lap("release and fetch feedback")
         files = export.export_all(course, out, prepared.assignments).files
