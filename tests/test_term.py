@@ -4,7 +4,7 @@
   (a due date in the gradebook, a policy of one point a day in the course's config);
 * feedback goes back through nbgrader's exchange: ``release_feedback`` as the instructor and
   ``fetch_feedback`` as each trainee, after ``framelab grade`` and ``framelab feedback``; the late
-  trainee's page and the export say the work came in late;
+  trainee's page, the export and the report say the work came in late;
 * after a key is corrected, ``framelab grade`` names every trainee scored against the old key, the audit
   says so, and ``framelab grade --rescore`` scores them again from their snapshots, changing only that
   item's automatic scores and never a hand mark.
@@ -79,7 +79,7 @@ def test_the_latest_submission_counts_and_the_table_shows_attempts_and_lateness(
 
 
 def test_feedback_is_released_and_fetched_by_every_trainee(term):
-    from framelab.instructor import export, feedback
+    from framelab.instructor import export, feedback, report_page
     from framelab.instructor.demo import hand_grade, return_feedback
 
     course = term.course
@@ -96,6 +96,9 @@ def test_feedback_is_released_and_fetched_by_every_trainee(term):
     exported = export.export_all(course, term.course / "grades-out", [A], formats=("nbgrader",)).files[0]
     lateness = {r["student_id"]: r["late"] for r in csv.DictReader(exported.open(encoding="utf-8"))}
     assert lateness[trainees[0]].startswith("late ") and lateness[trainees[1]] == ""
+    report_page.write_report(course, course / "report-out", [A])
+    report = (course / "report-out" / "report.html").read_text(encoding="utf-8")
+    assert f"Late work, 1 submission(s)</b>: M1 double bind: {trainees[0]} (late " in report
     pages = return_feedback(course, term.exchange, A, trainees)
     assert sorted(p.parents[3].name for p in pages) == trainees  # <home>/<assignment>/feedback/<time>/x.html
     for page in pages:

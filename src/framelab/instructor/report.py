@@ -197,7 +197,7 @@ def _submission_rows(
 
 RESPONSE_COLUMNS = ["trainee", "assignment", "exercise", "kind", "item", "labels", "gold", "answer", "correct"]
 #: ``pending``: points still to hand-grade (the total is not final while it is above 0)
-SCORE_COLUMNS = ["trainee", "assignment", "score", "max_score", "pending"]
+SCORE_COLUMNS = ["trainee", "assignment", "score", "max_score", "pending", "late"]
 
 
 # --------------------------------------------------------------------------- statistics
