@@ -133,7 +133,8 @@ def attempts(config: Any, course_id: str, assignment: str, student: str) -> int 
 
 
 def annotate(outcome: Any, sub: Any, config: Any, course_id: str, assignment: str) -> Any:
-    """Fill in a grade-table row's attempts and lateness from the gradebook's submission."""
-    outcome.attempts = attempts(config, course_id, assignment, outcome.student)
+    """Fill in a grade-table row's attempts and lateness from the gradebook's submission. No entry in the
+    inbound means the submission came another way (not through this exchange): attempts unknown."""
+    outcome.attempts = attempts(config, course_id, assignment, outcome.student) or None
     outcome.late = describe(float(sub.total_seconds_late or 0), float(sub.late_submission_penalty or 0))
     return outcome
