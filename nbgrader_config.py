@@ -28,6 +28,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "framelab.preprocessors.TeachingFeedback",
+    "framelab.preprocessors.LateNote",
 ]
 # ... on nbgrader's page, with each item named in the contents (not "Test cell" each time).
 c.GenerateFeedback.exporter_class = "framelab.feedback.FeedbackExporter"
@@ -48,3 +49,16 @@ c.Autograde.autograde_preprocessors = [
 # client's line, the trainee's choice and the key (instructors only: feedback drops them).
 # Last, after the scores are saved, so it changes no grade.
 c.Autograde.autograde_preprocessors.append("framelab.formgrade.FormgraderView")
+
+# Resubmissions: `nbgrader collect` takes each trainee's latest submission, replacing an older one
+# already collected (nbgrader's --update). For the last one before the due date instead, set
+# c.ExchangeCollect.before_duedate = True; for the first only, set update to False.
+c.ExchangeCollect.update = True
+
+# Late work. Due dates are nbgrader's, one per assignment in the gradebook:
+#   nbgrader db assignment add m1_double_bind --duedate="2027-01-15 17:00:00 Europe/London"
+# The policy per assignment ("*" for the rest): "none" (marked late, nothing off), "per_day:POINTS"
+# (points off for each day or part of a day), or "zero_after:HOURS" (nothing off up to HOURS late,
+# the whole score after). framelab grade, feedback, export and report show late work either way.
+c.AssignLatePenalties.plugin_class = "framelab.preprocessors.LatePolicy"
+c.LatePolicy.policies = {"*": "none"}

@@ -236,7 +236,7 @@ def solution_max(course: Path, assignment: str) -> float:
 def leaks_in(course: Path, assignment: str) -> list[str]:
     """What a graded folder holds that the course did not make: a file, the key, or /etc/passwd."""
     found = []
-    allowed = {f"{assignment}.ipynb", "answers.json", "timestamp.txt"} | {
+    allowed = {f"{assignment}.ipynb", "answers.json", "timestamp.txt", "submission_secret.txt"} | {
         p.name for p in (course / "release" / assignment).iterdir()
     }
     for folder in (course / "autograded").glob(f"*/{assignment}"):

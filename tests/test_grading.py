@@ -209,5 +209,5 @@ def test_files_a_trainee_placed_never_reach_the_graded_folder(tmp_path, cohort_c
     framelab("grade", ASSIGNMENT, "--no-progress", "--student", "trainee001", cwd=cohort_course)
     graded = cohort_course / "autograded" / "trainee001" / ASSIGNMENT
     release = {p.name for p in (ROOT / "release" / ASSIGNMENT).iterdir()}
-    assert {p.name for p in graded.iterdir()} == release | {"answers.json", "timestamp.txt"}
+    assert {p.name for p in graded.iterdir()} == release | {"answers.json", "timestamp.txt", "submission_secret.txt"}
     assert (graded / "answers.json").read_text() == saved

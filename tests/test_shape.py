@@ -22,7 +22,7 @@ LONG_TABLES = {
 STABLE = {
     "framelab.checks": ["check_answer", "grade_answer"],  # every notebook's test cells
     "framelab.notebook": ["Lesson"],  # every module notebook
-    "framelab.preprocessors": ["TeachingFeedback", "LimitOutputChars"],  # nbgrader_config.py
+    "framelab.preprocessors": ["TeachingFeedback", "LimitOutputChars", "LatePolicy", "LateNote"],  # nbgrader_config.py
     "framelab.formgrade": ["FormgraderView"],  # nbgrader_config.py
     "framelab.feedback": ["FeedbackExporter"],  # nbgrader_config.py
     "framelab.exchange": ["PrivateSubmit"],  # the hub installer

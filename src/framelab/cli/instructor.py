@@ -21,6 +21,16 @@ def _refuse(command: str, course: Path, url: str | None = None, *, must_exist: b
     return problem is not None
 
 
+def _unknown(command: str, course: Path, names: list[str] | None, url: str | None = None) -> bool:
+    """Print one line and return True if any of ``names`` is not an assignment in the course's gradebook."""
+    from framelab.grading.gradebookcheck import assignment_problem
+
+    problem = assignment_problem(course.resolve(), list(names or ()), url)
+    if problem:
+        print(f"framelab {command}: {problem}", file=sys.stderr)
+    return problem is not None
+
+
 def _jobs_problem(command: str, jobs: int | None) -> bool:
     if jobs is not None and jobs < 1:
         print(
@@ -37,6 +47,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     url = next((a.split("=", 1)[1] for a in args.nbgrader_arg or () if a.startswith("--db=")), None)
     if _jobs_problem("grade", args.jobs) or _refuse("grade", Path(args.course), url, must_exist=False):
         return 2
+    if _unknown("grade", Path(args.course), [args.assignment], url):
+        return 2
+    if args.rescore:
+        return _rescore(args)
     try:
         run = grade(
             Path(args.course),
@@ -59,6 +73,22 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0 if run.ok else 1
 
 
+def _rescore(args: argparse.Namespace) -> int:
+    from framelab.grading.command import GradingError
+    from framelab.grading.rescore import rescore_all
+
+    if args.force:
+        print("framelab grade: --rescore and --force do not go together: choose one.", file=sys.stderr)
+        return 2
+    try:
+        run = rescore_all(Path(args.course), args.assignment, students=args.student or None, lock_wait=args.lock_wait)
+    except GradingError as exc:
+        print(f"framelab grade: {exc}", file=sys.stderr)
+        return 2
+    print(run.summary())
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from framelab.instructor.demo import run_demo
 
@@ -66,6 +96,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("framelab demo: --trainees must be at least 1", file=sys.stderr)
         return 2
     if _jobs_problem("demo", args.jobs):
+        return 2
+    from framelab.grading.gradebookcheck import source_assignments
+
+    have = source_assignments(Path(args.root))
+    if wrong := [a for a in args.assignment or () if a not in have]:
+        print(
+            f"framelab demo: no assignment named '{wrong[0]}': the assignments are {', '.join(have)}",
+            file=sys.stderr,
+        )
         return 2
     result = run_demo(
         Path(args.out),
@@ -89,7 +128,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from framelab.instructor.course import CourseError, pending
     from framelab.instructor.report_page import write_report
 
-    if _refuse("report", Path(args.course)):
+    if _refuse("report", Path(args.course)) or _unknown("report", Path(args.course), args.assignment):
         return 2
     print(
         f"Reading the gradebook of {Path(args.course).resolve()} and writing the report to {args.out}/ ...", flush=True
@@ -115,7 +154,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from framelab.instructor import export
     from framelab.instructor.course import CourseError
 
-    if _refuse("export", Path(args.course)):
+    if _refuse("export", Path(args.course)) or _unknown("export", Path(args.course), args.assignment):
         return 2
     print(f"Exporting the grades of {Path(args.course).resolve()} to {args.out}/ ...", flush=True)
     try:
@@ -145,6 +184,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     from framelab.instructor.course import CourseError
     from framelab.instructor.feedback import check_course, generate
 
+    if _refuse("feedback", Path(args.course)) or _unknown("feedback", Path(args.course), [args.assignment]):
+        return 2
     try:
         check_course(Path(args.course).resolve())
         run = generate(

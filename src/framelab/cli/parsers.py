@@ -141,7 +141,12 @@ def _grade(sub: Any) -> None:
         help=f"worker processes (default: cores + 1, {(os.cpu_count() or 1) + 1})",
     )
     p.add_argument("--student", action="append", help="grade only this trainee (repeatable)")
-    p.add_argument("--force", action="store_true", help="re-grade trainees already graded")
+    p.add_argument("--force", action="store_true", help="re-grade trainees already graded (hand marks are asked again)")
+    p.add_argument(
+        "--rescore",
+        action="store_true",
+        help="after a key fix: score graded trainees again from their snapshots, running nothing, keeping hand marks",
+    )
     p.add_argument("--course", default=".", help="the course root (default: .)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(

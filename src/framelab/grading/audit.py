@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from framelab.bank.loader import Bank, Module
+from framelab.grading import keys
 from framelab.grading import snapshot as snapshots
-from framelab.scoring.record import score_submission
+from framelab.scoring.record import key_hashes, score_submission
 
 
 @dataclass
@@ -126,6 +127,11 @@ def _audit_one(
     snap = snapshots.of_record(course, assignment, student)
     if snap.is_dir():
         scores, notes = score_submission(snap, module, bank)
+        if old := keys.stale(course, assignment, student, key_hashes(module, bank)):
+            notes.append(
+                f"{keys.STALE} for {len(old)} item(s) ({', '.join(old)}): the audit column is the score with the "
+                f"current key; 'framelab grade {assignment} --rescore' makes it the score of record"
+            )
         if live.is_dir() and snapshots.digest(live) != snapshots.recorded_digest(course, assignment, student):
             notes.append("submitted/ has changed since it was graded: audited from the snapshot graded")
         return scores, notes

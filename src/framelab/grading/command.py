@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from framelab.core import settings
-from framelab.grading import dbretry
+from framelab.grading import dbretry, keys, late
 from framelab.grading import snapshot as snapshots
 from framelab.grading import worker as gradeworker
 from framelab.grading.gradebook import (
@@ -51,6 +51,7 @@ from framelab.grading.gradebook import (
     patiently,
     tally,
 )
+from framelab.grading.gradebookcheck import assignment_problem
 from framelab.grading.pool import Job, Outcome, RunTable, WorkerPool, default_jobs, progress_bar
 from framelab.grading.worker import (  # step 4, the worker side; the names other modules import from here too
     NOTEBOOK_TIMEOUT,
@@ -128,7 +129,16 @@ class GradeRun(RunTable):
             lines.append("Interrupted: run the same command again to grade the rest (finished trainees are kept).")
         if self.by_status("failed"):
             lines.append("Failed submissions were not graded; fix or ask for a resubmission, then run again.")
+        if stale := [o.student for o in self.by_status("skipped") if o.reason.startswith(keys.STALE)]:
+            lines.append(
+                f"{len(stale)} trainee(s) were scored against an old key: run 'framelab grade {self.assignment} "
+                "--rescore' to score them again from their snapshots (hand-graded marks are kept)."
+            )
         return lines
+
+
+#: What nbgrader's exchange writes beside a submission; ``release_feedback`` hashes each page's name with it.
+SECRET = "submission_secret.txt"
 
 
 class GradingError(Exception):
@@ -208,7 +218,7 @@ def setup(
                 found = gb.find_assignment(assignment)
             except MissingEntry:
                 raise GradingError(
-                    f"'{assignment}' is not in the gradebook: run 'nbgrader generate_assignment {assignment}' first."
+                    assignment_problem(root, [assignment], ctx.db_url) or f"'{assignment}' is not in the gradebook"
                 ) from None
             ctx.notebooks = sorted(nb.name for nb in found.notebooks)
     except GradebookLocked as exc:
@@ -259,10 +269,13 @@ def plan(ctx: Course, run: GradeRun, students: Sequence[str] | None, force: bool
     wanted = [s for s in wanted if s in available]
     with ctx.gradebook() as gb:
         done = set() if force else ctx.patiently(lambda: graded_students(ctx.coursedir, ctx.assignment, wanted, gb))
+        now = keys.current(ctx.root, ctx.assignment) if done else {}
         for s in sorted(done):
             earned = tally(gb, ctx.assignment, s)
             sub = gb.find_submission(ctx.assignment, s)
-            run.outcomes.append(Outcome(s, "skipped", score=sub.score, max_score=sub.max_score, points=earned))
+            why = keys.stale_line(keys.stale(ctx.root, ctx.assignment, s, now), ctx.assignment)
+            row = Outcome(s, "skipped", score=sub.score, max_score=sub.max_score, points=earned, reason=why)
+            run.outcomes.append(late.annotate(row, sub, ctx.app.config, ctx.course_id, ctx.assignment))
     return [s for s in wanted if s not in done]
 
 
@@ -291,11 +304,12 @@ def preflight(folder: Path, notebooks: Sequence[str]) -> str:
 
 def course_made(graded: Path, snap: Path, ctx: Course) -> None:
     """Leave in a graded folder only what the course made: the graded notebooks (from the sandboxed
-    run), the release's own files, and the submission's timestamp and saved answers (from the
-    snapshot). Anything a trainee or their code placed beside the notebook never reaches feedback."""
+    run), the release's own files, and the submission's timestamp, exchange secret and saved answers
+    (from the snapshot; ``nbgrader release_feedback`` names each page by that secret). Anything a
+    trainee or their code placed beside the notebook never reaches feedback."""
     release = Path(ctx.coursedir.format_path(ctx.coursedir.release_directory, ".", ctx.assignment))
     extras = {p.name: p for p in release.iterdir() if p.is_file() and p.suffix != ".ipynb"} if release.is_dir() else {}
-    for name in (snapshots.store.FILENAME, "timestamp.txt"):
+    for name in (snapshots.store.FILENAME, "timestamp.txt", SECRET):
         if (snap / name).is_file():
             extras[name] = snap / name
     keep = {f"{nb}.ipynb" for nb in ctx.notebooks}
@@ -327,27 +341,31 @@ def record(ctx: Course, res: dict[str, Any], snap: snapshots.Snapshot, gb: Any, 
     if dest.exists():  # until the new rows are committed and the folder is back, they count as not graded
         shutil.rmtree(dest)
 
-    def write() -> tuple[list[str], tuple[float, float, float], float, float]:
+    def write() -> tuple[list[str], tuple[float, float, float], float, float, Outcome]:
         if res["data"] is not None:
             merge(gb, ctx.assignment, student, res["data"])
         changed = check(gb, student, snap.folder) if check is not None else []
         points = tally(gb, ctx.assignment, student)
         sub = gb.find_submission(ctx.assignment, student)
         score, max_score = float(sub.score), float(sub.max_score)
+        row = late.annotate(Outcome(student, "graded"), sub, ctx.app.config, ctx.course_id, ctx.assignment)
         gb.db.commit()
-        return changed, points, score, max_score
+        return changed, points, score, max_score, row
 
-    changed, points, score, max_score = ctx.patiently(write, undo=gb.db.rollback)
+    changed, points, score, max_score, row = ctx.patiently(write, undo=gb.db.rollback)
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(graded, dest)
     snapshots.keep(snap, ctx.root, ctx.assignment)
+    if getattr(check, "keys", None):
+        keys.write(ctx.root, ctx.assignment, student, check.keys)
     reason = ""
     if changed:
         reason = (
             f"{len(changed)} item score(s) set by the out-of-kernel check (the notebook's own run "
             "claimed more than its saved answers earn); see 'framelab audit'"
         )
-    return Outcome(student, "graded", res["seconds"], score, max_score, reason=reason, points=points)
+    row.seconds, row.score, row.max_score, row.reason, row.points = res["seconds"], score, max_score, reason, points
+    return row
 
 
 def _forget_failed(ctx: Course, gb: Any, student: str) -> None:
@@ -365,6 +383,7 @@ def out_of_kernel_check(course: Path, assignment: str) -> Any:
     says so)."""
     from framelab.bank.loader import load_bank
     from framelab.grading.audit import rescore
+    from framelab.scoring.record import key_hashes
 
     modules = course / "modules"
     if not modules.is_dir():
@@ -380,6 +399,7 @@ def out_of_kernel_check(course: Path, assignment: str) -> Any:
     def check(gb: Any, student: str, folder: Path) -> list[str]:
         return rescore(gb, assignment, student, folder, module, bank)
 
+    check.keys = key_hashes(module, bank)  # type: ignore[attr-defined]  # recorded with each score
     return check
 
 

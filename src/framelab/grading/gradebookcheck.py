@@ -80,3 +80,57 @@ def _sqlite_problem(path: Path) -> str | None:
     if NBGRADER_TABLE not in tables:
         return damaged.format("it has no nbgrader tables")
     return None
+
+
+# --------------------------------------------------------------------------- assignment names
+
+
+def gradebook_assignments(course: Path, url: str | None = None) -> list[str]:
+    """The assignments in the course's gradebook (none when there is no gradebook yet); read-only."""
+    url = url or db_url(course)
+    path = sqlite_file(url)
+    if path is None:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(url) as gb:
+            return sorted(a.name for a in gb.assignments)
+    if not path.is_file() or path.stat().st_size == 0:
+        return []
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT)
+    try:
+        return sorted(row[0] for row in con.execute(f"SELECT name FROM {NBGRADER_TABLE}"))
+    except sqlite3.Error:
+        return []  # gradebook_problem names a damaged gradebook in its own words
+    finally:
+        con.close()
+
+
+def source_assignments(course: Path) -> list[str]:
+    """The assignments the course has source notebooks for (``source/<assignment>/``)."""
+    try:
+        source = settings.read_config(course).get("CourseDirectory", {}).get("source_directory") or "source"
+    except Exception:
+        source = "source"
+    folder = course / str(source)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def assignment_problem(course: Path, names: list[str], url: str | None = None) -> str | None:
+    """One line naming the first of ``names`` the gradebook does not hold, and the assignments that
+    exist; None if every name is in the gradebook. A name with source notebooks that was never
+    generated is told how to add it; a misspelt one is shown the assignments to choose from."""
+    book = gradebook_assignments(course, url)
+    unknown = [n for n in dict.fromkeys(names) if n not in book]
+    if not unknown:
+        return None
+    name, source = unknown[0], source_assignments(course)
+    if name in source:
+        return (
+            f"'{name}' is not in the gradebook yet: run 'nbgrader generate_assignment {name}' "
+            "(and release, collect and grade it) first"
+        )
+    known = sorted(set(book) | set(source))
+    have = f"the assignments are {', '.join(known)}" if known else "this course has no assignments yet"
+    return f"no assignment named '{name}' in this course: {have}"

@@ -47,6 +47,10 @@ class Outcome:
     reason: str = ""
     #: (autograded points earned, autograded points possible, points still to hand-grade)
     points: tuple[float, float, float] | None = None
+    #: how many times the trainee submitted (the exchange's inbound), when known
+    attempts: int | None = None
+    #: "" on time, else how late and the penalty ("late 2 h 5 min (-2)")
+    late: str = ""
 
     def shown(self) -> str:
         if self.points is None:
@@ -84,10 +88,15 @@ class RunTable:
         shown = [o.shown() for o in rows]
         sw = max([len("score"), *(len(s) for s in shown)])
         st = max(8, len(self.status_heading))
-        lines = [f"{'trainee':<{width}}  {self.status_heading:<{st}}  {'score':<{sw}}  {'seconds':>7}  reason"]
+        term = any(o.attempts is not None or o.late for o in rows)  # attempts and lateness, when known
+        lw = max([len("late"), *(len(o.late) for o in rows)])
+        extra = f"{'attempts':>8}  {'late':<{lw}}  " if term else ""
+        lines = [f"{'trainee':<{width}}  {self.status_heading:<{st}}  {'score':<{sw}}  {'seconds':>7}  {extra}reason"]
         for o, score in zip(rows, shown, strict=True):
             secs = f"{o.seconds:.1f}" if o.status != self.untimed else ""
-            lines.append(f"{o.student:<{width}}  {o.status:<{st}}  {score:<{sw}}  {secs:>7}  {o.reason}".rstrip())
+            extra = f"{'' if o.attempts is None else o.attempts:>8}  {o.late:<{lw}}  " if term else ""
+            line = f"{o.student:<{width}}  {o.status:<{st}}  {score:<{sw}}  {secs:>7}  {extra}{o.reason}"
+            lines.append(line.rstrip())
         return lines
 
 

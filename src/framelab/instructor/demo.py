@@ -205,15 +205,8 @@ def trainee_submits(
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
-    from traitlets.config import Config
 
-    cfg = Config()
-    cfg.CourseDirectory.course_id = COURSE_ID
-    cfg.CourseDirectory.root = str(home)
-    cfg.CourseDirectory.student_id = trainee
-    cfg.Exchange.root = str(exchange)
-    cfg.Exchange.cache = str(exchange.parent / "cache" / trainee)
-    cfg.Exchange.assignment_dir = str(home)
+    cfg = _trainee_config(exchange, home, trainee)
     home.mkdir(parents=True, exist_ok=True)
     auth = Authenticator(config=cfg)
     work = home / assignment
@@ -234,6 +227,41 @@ def trainee_submits(
     cd = CourseDirectory(config=cfg)
     cd.assignment_id = assignment
     ExchangeSubmit(coursedir=cd, authenticator=auth, config=cfg).start()
+
+
+def _trainee_config(exchange: Path, home: Path, trainee: str) -> Any:
+    """A trainee's nbgrader settings: their home, their id, the course's exchange and their own cache."""
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.CourseDirectory.course_id = COURSE_ID
+    cfg.CourseDirectory.root = str(home)
+    cfg.CourseDirectory.student_id = trainee
+    cfg.Exchange.root = str(exchange)
+    cfg.Exchange.cache = str(exchange.parent / "cache" / trainee)
+    cfg.Exchange.assignment_dir = str(home)
+    return cfg
+
+
+def return_feedback(course: Path, exchange: Path, assignment: str, trainees: list[str]) -> list[Path]:
+    """``nbgrader release_feedback`` as the instructor, then ``nbgrader fetch_feedback`` as each trainee
+    (into ``<home>/<assignment>/feedback/<timestamp>/``). Returns the pages the trainees received."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default import ExchangeFetchFeedback
+
+    api = NbGraderAPI(config=course_config(course, exchange))
+    _check(api.release_feedback(assignment), f"release_feedback {assignment}")
+    pages: list[Path] = []
+    for trainee in trainees:
+        home = exchange.parent / "home" / trainee
+        cfg = _trainee_config(exchange, home, trainee)
+        cd = CourseDirectory(config=cfg)
+        cd.assignment_id = assignment
+        ExchangeFetchFeedback(coursedir=cd, authenticator=Authenticator(config=cfg), config=cfg).start()
+        pages += sorted((home / assignment / "feedback").glob("*/*.html"))
+    return pages
 
 
 def hand_grade(course: Path, assignment: str, cohort: Cohort, seed: int) -> int:
@@ -267,6 +295,8 @@ class Prepared:
     cohort: Cohort
     bank: Bank
     seconds: dict[str, float]
+    #: the exchange the cohort submitted through (None once a temporary one is gone)
+    exchange: Path | None = None
 
 
 def _laps(seconds: dict[str, float]) -> Any:
@@ -290,9 +320,11 @@ def prepare_course(
     seed: int = 2024,
     assignments: list[str] | None = None,
     say: Any = print,
+    exchange: Path | None = None,
 ) -> Prepared:
     """A fresh course in ``course`` (copied from ``root``), built and released, with a simulated
-    cohort's submissions collected into ``submitted/`` through a temporary exchange."""
+    cohort's submissions collected into ``submitted/`` through an exchange: ``exchange`` (kept, with the
+    trainees' homes and caches beside it, so that feedback can be returned) or a temporary one."""
     from nbgrader.apps import NbGraderAPI
 
     from framelab.grading.command import env_path
@@ -308,10 +340,13 @@ def prepare_course(
 
     bank, assignments = _copy_and_build(root, course, assignments)
 
-    tmp = Path(tempfile.mkdtemp(prefix="framelab-exchange-"))
-    try:
+    tmp = None
+    if exchange is None:
+        tmp = Path(tempfile.mkdtemp(prefix="framelab-exchange-"))
         exchange = tmp / "exchange"
-        exchange.mkdir()
+    exchange = Path(exchange).resolve()
+    try:
+        exchange.mkdir(parents=True)
         api = NbGraderAPI(config=course_config(course, exchange))
         for a in assignments:
             _check(api.generate_assignment(a, force=True), f"generate_assignment {a}")
@@ -319,14 +354,15 @@ def prepare_course(
         say(f"Built and released {', '.join(assignments)} in {course}.")
         lap("build and release")
 
-        cohort = _simulate(bank, assignments, trainees, seed, exchange, tmp / "home")
+        cohort = _simulate(bank, assignments, trainees, seed, exchange, exchange.parent / "home")
         for a in assignments:
             _check(api.collect(a), f"collect {a}")
         say(f"{trainees} simulated trainees submitted through a temporary exchange; collected.")
         lap("simulate, submit and collect")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return Prepared(course, assignments, cohort, bank, seconds)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return Prepared(course, assignments, cohort, bank, seconds, exchange if tmp is None else None)
 
 
 def _copy_and_build(root: Path, course: Path, assignments: list[str] | None) -> tuple[Any, list[str]]:
@@ -404,13 +440,16 @@ def run_demo(
     tmp = Path(tempfile.mkdtemp(prefix="framelab-demo-"))
     course = out / "course" if keep_course else tmp / "course"
     try:
-        prepared = prepare_course(course, root=root, trainees=trainees, seed=seed, assignments=assignments, say=say)
+        exchange = tmp / "exchange"
+        prepared = prepare_course(
+            course, root=root, trainees=trainees, seed=seed, assignments=assignments, say=say, exchange=exchange
+        )
         seconds = dict(prepared.seconds)
         lap = _laps(seconds)
 
         runs = []
         for a in prepared.assignments:
-            run = grading.grade(course, a, jobs=jobs, progress=progress)
+            run = grading.grade(course, a, jobs=jobs, progress=progress, nbgrader_args=[f"--Exchange.root={exchange}"])
             say(run.summary())
             runs.append(run)
         lap("grade")
@@ -422,6 +461,12 @@ def run_demo(
             if not made.ok:
                 say(made.summary())
         lap("feedback")
+        returned = 0
+        for a in prepared.assignments:
+            made = sorted(p.parent.name for p in (course / "feedback").glob(f"*/{a}") if p.is_dir())
+            returned += len(return_feedback(course, exchange, a, made))
+        say(f"Feedback released through the exchange; the trainees fetched {returned} page(s).")
+        lap("release and fetch feedback")
         files = export.export_all(course, out, prepared.assignments).files
         lap("export")
         notes = _notes(prepared.cohort, prepared.cohort.disputed)

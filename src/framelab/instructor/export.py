@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from framelab.core.files import write_text_atomically
+from framelab.grading import late
 from framelab.instructor.course import CourseError, Pending, open_gradebook, pending
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -82,6 +83,7 @@ def scores(course: str | Path, assignments: list[str] | None = None) -> list[dic
                     "late_submission_penalty": None,
                     "score": None,
                     "pending": 0.0,
+                    "late": "",
                 }
                 try:
                     sub = gb.find_submission(assignment.name, student.id)
@@ -98,6 +100,7 @@ def scores(course: str | Path, assignments: list[str] | None = None) -> list[dic
                     late_submission_penalty=penalty,
                     score=float(sub.score) - penalty,
                     pending=float(sum(g.max_score or 0 for g in grades if g.needs_manual_grade)),
+                    late=late.describe(float(sub.total_seconds_late or 0), penalty),
                 )
                 rows.append(row)
     if assignments:
@@ -216,10 +219,15 @@ def write_moodle(rows: list[dict[str, Any]], path: str | Path) -> Path:
 
 
 def write_nbgrader(
-    course: str | Path, path: str | Path, assignments: list[str] | None = None, waiting: list[Pending] | None = None
+    course: str | Path,
+    path: str | Path,
+    assignments: list[str] | None = None,
+    waiting: list[Pending] | None = None,
+    lateness: dict[tuple[str, str], str] | None = None,
 ) -> Path:
-    """nbgrader's own export (its CSV plugin, as ``nbgrader export`` runs it), plus a last column
-    ``needs_manual_grade``; a pending submission's ``raw_score`` and ``score`` are left blank."""
+    """nbgrader's own export (its CSV plugin, as ``nbgrader export`` runs it), plus the columns
+    ``needs_manual_grade`` and ``late`` ("" on time, else how late and the penalty, from ``lateness``);
+    a pending submission's ``raw_score`` and ``score`` are left blank."""
     from nbgrader.plugins import CsvExportPlugin
 
     from framelab.instructor.course import course_config
@@ -240,12 +248,12 @@ def write_nbgrader(
     blank = {(p.assignment, p.student) for p in waiting or []}
     head = table[0]
     a, s = head.index("assignment"), head.index("student_id")
-    out = [[*head, "needs_manual_grade"]]
+    out = [[*head, "needs_manual_grade", "late"]]
     for row in table[1:]:
         is_pending = (row[a], row[s]) in blank
         if is_pending:
             row = [("" if col in ("raw_score", "score") else v) for col, v in zip(head, row, strict=True)]
-        out.append([*row, str(is_pending)])
+        out.append([*row, str(is_pending), (lateness or {}).get((row[a], row[s]), "")])
     return write_atomic(path, out)
 
 
@@ -279,7 +287,8 @@ def export_all(
     formats = set(formats)
     files, warnings = [], []
     if "nbgrader" in formats:
-        files.append(write_nbgrader(course, out / "grades.csv", assignments, waiting))
+        lateness = {(r["assignment"], r["student_id"]): r["late"] for r in rows}
+        files.append(write_nbgrader(course, out / "grades.csv", assignments, waiting, lateness))
     if "canvas" in formats:
         table, unknown = canvas_rows(rows, roster)
         files.append(write_atomic(out / "grades_canvas.csv", table))

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from framelab.core.vocabulary import BACKFIRES, MEANINGS, NONE_OF_THE_MOVES, THREE_MOVES, TITLES
+from framelab.grading import late
 from framelab.scoring import answers as store
 from framelab.scoring import display
 
@@ -171,6 +172,7 @@ def _submission_rows(
         "score": float(sub.score) - penalty,
         "max_score": float(sub.max_score),
         "pending": float(sum(g.max_score or 0 for g in grades.values() if g.needs_manual_grade)),
+        "late": late.describe(float(sub.total_seconds_late or 0), penalty),
     }
     rows = []
     for ex in module.meta.exercises:
@@ -198,7 +200,7 @@ def _submission_rows(
 
 RESPONSE_COLUMNS = ["trainee", "assignment", "exercise", "kind", "item", "labels", "gold", "answer", "correct"]
 #: ``pending``: points still to hand-grade (the total is not final while it is above 0)
-SCORE_COLUMNS = ["trainee", "assignment", "score", "max_score", "pending"]
+SCORE_COLUMNS = ["trainee", "assignment", "score", "max_score", "pending", "late"]
 
 
 # --------------------------------------------------------------------------- statistics

@@ -133,6 +133,10 @@ def _intro(page: Page, data: CohortData, title: str, stats: Any) -> None:
             "are left out of the score distributions and progress; their automatically graded items are "
             "in the item statistics and misconceptions. Grade them in formgrader and run the report again.</p>"
         )
+    if "late" in scores.columns and (scores["late"].fillna("") != "").any():
+        came = scores[scores["late"].fillna("") != ""]
+        names = ", ".join(f"{plots.module_name(r.assignment)}: {r.trainee} ({r.late})" for r in came.itertuples())
+        page.add(f"<p class='late'><b>Late work, {len(came)} submission(s)</b>: {html.escape(names)}.</p>")
 
 
 def _scores(page: Page, scores: Any) -> None:

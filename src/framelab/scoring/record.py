@@ -18,6 +18,8 @@ ever run, and the folder is only read.
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +140,17 @@ def score_submission(folder: Path, module: Module, bank: Bank) -> tuple[dict[str
     """Score one trainee's submitted folder, item by item, without running it. Returns (scores, notes)."""
     picks, notes = submission_picks(folder, module)
     return score_picks(picks, module, bank), notes
+
+
+def key_hashes(module: Module, bank: Bank) -> dict[str, str]:
+    """grade id -> a short SHA-256 of what that item is scored against (its exercise's kind and the
+    bank's key), so that a score can say which key it was made with, and a corrected key shows."""
+    items = bank.items()
+    out: dict[str, str] = {}
+    for ex in module.meta.exercises:
+        for iid in ex.items:
+            right = gold(items[iid], ex.kind)
+            key = sorted(right) if isinstance(right, list) else right
+            text = json.dumps({"kind": ex.kind, "item": iid, "key": key}, sort_keys=True)
+            out[f"{ex.id}__{iid}"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return out
