@@ -48,3 +48,14 @@ c.Autograde.autograde_preprocessors = [
 # client's line, the trainee's choice and the key (instructors only: feedback drops them).
 # Last, after the scores are saved, so it changes no grade.
 c.Autograde.autograde_preprocessors.append("framelab.formgrade.FormgraderView")
+
+# Pass marks: the percentage of each assignment's points a trainee needs to pass it. These are a
+# starting point; set your programme's own. `framelab export` and `framelab report` show them.
+c.FrameLab.pass_marks = {
+    "m1_double_bind": 60,
+    "m2_transference": 60,
+    "m3_three_moves": 60,
+    "m4_boundary_map": 60,
+    "m5_alliance": 60,
+    "m6_capstone": 60,
+}
