@@ -105,3 +105,19 @@ def test_csv_and_json_carry_items_and_reliability(tmp_path):
     assert data["reliability"][1]["value"] == pytest.approx(16 / 27)
     nan_rows = ia.as_json(ia.item_rows(marks("z", {"all": [1, 1, 1, 1]})), [])
     assert nan_rows["items"][0]["r_rest"] is None and len(nan_rows["to_review"]) == 1
+
+
+def test_the_criteria_a_cohort_misses_come_least_earned_first():
+    table = marks(
+        "m6_capstone", {"m6_reply_voucher__boundary": [0, 0, 1, 0], "m6_reply_voucher__validate": [1, 1, 1, 0]}
+    )
+    table += marks("m6_capstone", {"rosa_replies__m6-r003": [0, 0, 0, 0]})  # autograded: not a criterion
+    assert ia.missed_criteria(ia.item_rows(table)) == []  # nothing marked by hand
+    hand = [Mark(m.trainee, m.assignment, m.item, m.score, 1, manual=True) for m in table[:8]] + table[8:]
+    missed = ia.missed_criteria(ia.item_rows(hand))
+    assert [(r.item, r.p) for r in missed] == [
+        ("m6_reply_voucher__boundary", 0.25),
+        ("m6_reply_voucher__validate", 0.75),
+    ]
+    assert ia.criterion_name("m6_reply_voucher__boundary") == "reply voucher: boundary"
+    assert ia.criterion_name("m6_supervision_pulls__cost") == "supervision pulls: cost"

@@ -357,6 +357,8 @@ def test_report_counts_the_roster_analyses_every_cell_and_shows_pass_marks(tmp_p
     assert "Item analysis: every graded item and criterion" in page and "KR-20" in page
     assert "Cronbach's alpha" in page  # M1 has a 2-point criterion: not every item is 0/1
     assert "Every trainee (30) scored 0 here" in page
+    criteria = page[page.index("Written work: which criteria the cohort misses") :]
+    assert "<td class='text'>reflection</td>" in criteria  # the hand-marked criterion, named
     m1_scores = simulated.scores[simulated.scores["assignment"] == m1]
     passed = int((100 * m1_scores["score"] / m1_scores["max_score"] >= 60).sum())
     assert f"{passed} of {len(m1_scores)}" in page

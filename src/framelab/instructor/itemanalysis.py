@@ -182,6 +182,18 @@ def marks_from_gradebook(gb: Any, assignment: str) -> list[Mark]:
     return out
 
 
+def criterion_name(item: str) -> str:
+    """A hand-marked cell's grade id read as words: ``m6_reply_voucher__boundary`` -> ``reply voucher: boundary``."""
+    head, _, criterion = item.partition("__")
+    words = " ".join(head.split("_")[1:]) or head
+    return f"{words}: {criterion.replace('_', ' ')}" if criterion else words
+
+
+def missed_criteria(rows: list[ItemRow]) -> list[ItemRow]:
+    """The hand-marked criteria, the least earned first: which ones a cohort misses."""
+    return sorted((r for r in rows if r.manual), key=lambda r: (r.p, r.assignment, r.item))
+
+
 def table(rows: list[ItemRow]) -> Any:
     """The rows as a pandas table, in :data:`COLUMNS` order."""
     import pandas as pd

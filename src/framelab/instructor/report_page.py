@@ -327,8 +327,32 @@ def _analysis(page: Page, data: CohortData) -> dict[str, Any]:
         if review
         else "<p>Nothing to review.</p>"
     )
+    _criteria(page, rows)
     page.files.append(itemanalysis.write_csv(rows, rel, page.out / "item_analysis.csv"))
     return itemanalysis.as_json(rows, rel)
+
+
+def _criteria(page: Page, rows: list[Any]) -> None:
+    """The written work, criterion by criterion, the least earned first."""
+    missed = itemanalysis.missed_criteria(rows)
+    if not missed:
+        return
+    page.add(
+        "<h3>Written work: which criteria the cohort misses</h3><p class='note'>Each criterion marked in "
+        "formgrader, the least earned first (p: the share of its points the cohort earned).</p>"
+    )
+    view = [
+        {
+            "module": plots.module_name(r.assignment),
+            "criterion": itemanalysis.criterion_name(r.item),
+            "n": r.n,
+            "p": r.p,
+        }
+        for r in missed
+    ]
+    page.add(
+        table(view, [("module", "module"), ("criterion", "criterion"), ("n", "n"), ("p", "p")], {"module", "criterion"})
+    )
 
 
 def _write(
