@@ -257,3 +257,15 @@ def test_pass_marks_come_from_the_course_config_into_the_export(tmp_path, small_
         SettingsError, match=r"nbgrader_config.py: c.FrameLab.pass_marks\['m1_double_bind'\] is 'sixty'"
     ):
         export.export_all(small_gradebook, tmp_path, allow_pending=True)
+
+
+def test_a_bad_pass_mark_is_one_line_from_export_and_report(tmp_path, small_gradebook, capsys):
+    from framelab.cli.main import main
+
+    config = small_gradebook / "nbgrader_config.py"
+    config.write_text(config.read_text() + "\nc.FrameLab.pass_marks = {'m1_double_bind': 160}\n")
+    for command, more in (("export", ["--allow-pending"]), ("report", [])):
+        assert main([command, "--course", str(small_gradebook), "--out", str(tmp_path / command), *more]) == 2
+        err = capsys.readouterr().err
+        assert f"framelab {command}: " in err and "pass_marks['m1_double_bind'] is 160" in err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -86,6 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from framelab.core.settings import SettingsError
     from framelab.instructor.course import CourseError, pending
     from framelab.instructor.report_page import write_report
 
@@ -97,7 +98,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         files = write_report(Path(args.course), Path(args.out), args.assignment or None)
         waiting = pending(Path(args.course), args.assignment or None)
-    except CourseError as exc:
+    except (CourseError, SettingsError) as exc:
         print(f"framelab report: {exc}", file=sys.stderr)
         return 2
     for path in files:
@@ -112,6 +113,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from framelab.core.settings import SettingsError
     from framelab.instructor import export
     from framelab.instructor.course import CourseError
 
@@ -140,7 +142,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     except export.PendingGrades as exc:
         print(f"framelab export: nothing written. {exc}", file=sys.stderr)
         return 1
-    except (CourseError, ValueError) as exc:  # ValueError: core.settings.SettingsError, a bad pass mark
+    except (CourseError, SettingsError) as exc:
         print(f"framelab export: {exc}", file=sys.stderr)
         return 2
     for path in done.files:
