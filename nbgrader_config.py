@@ -62,3 +62,13 @@ c.ExchangeCollect.update = True
 # the whole score after). framelab grade, feedback, export and report show late work either way.
 c.AssignLatePenalties.plugin_class = "framelab.preprocessors.LatePolicy"
 c.LatePolicy.policies = {"*": "none"}
+# Pass marks: the percentage of each assignment's points a trainee needs to pass it. These are a
+# starting point; set your programme's own. `framelab export` and `framelab report` show them.
+c.FrameLab.pass_marks = {
+    "m1_double_bind": 60,
+    "m2_transference": 60,
+    "m3_three_moves": 60,
+    "m4_boundary_map": 60,
+    "m5_alliance": 60,
+    "m6_capstone": 60,
+}

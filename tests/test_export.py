@@ -167,3 +167,105 @@ def test_no_gradebook_is_one_plain_line(tmp_path):
         match=r"is not a folder: pass --course with the course folder \(the one holding nbgrader_config\.py\)",
     ):
         export.scores(tmp_path / "elsewhere")
+
+
+# --------------------------------------------------------------------------- per assignment, mapping, rosters
+
+
+def canvas_export_with_assignments(path):
+    """Canvas's gradebook export as it comes (Grades > Export): each assignment's header carries its
+    Canvas id, and a nbgrader_id column added by the instructor."""
+    header = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section", "M1 double bind (4051)", "Essay (4099)")
+    header += ("nbgrader_id",)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerow(["    Points Possible", "", "", "", "", "20", "10", ""])
+        w.writerow(["Silva, Ana", "52311", "S0042", "asilva", "A", "", "", "ana"])
+        w.writerow(["Bell, Ben", "52313", "S0044", "bbell", "A", "", "", "ben"])
+        w.writerow(["Ng, Cat", "52312", "S0043", "cng", "A", "", "", "cat"])
+    return path
+
+
+def test_export_for_one_assignment_writes_only_its_column(tmp_path, small_gradebook):
+    done = export.export_all(small_gradebook, tmp_path, [A2])
+    assert read_csv(tmp_path / "grades_canvas.csv")[0][5:] == [A2]
+    assert read_csv(tmp_path / "grades_moodle.csv")[0][4:] == [A2]
+    own = list(csv.DictReader((tmp_path / "grades.csv").open()))
+    assert {r["assignment"] for r in own} == {A2}
+    assert done.pending == []  # ben's pending reflection is on A1: it does not hold back A2
+
+
+def test_canvas_columns_match_the_existing_assignments_of_a_canvas_export(tmp_path, small_gradebook):
+    roster = export.read_roster(canvas_export_with_assignments(tmp_path / "canvas.csv"))
+    assert roster.headers == ("M1 double bind (4051)", "Essay (4099)")
+    done = export.export_all(small_gradebook, tmp_path / "o", [A1, A2], roster=roster, allow_pending=True)
+    head = read_csv(tmp_path / "o" / "grades_canvas.csv")[0]
+    assert head[5:] == ["M1 double bind (4051)", A2]  # A1 found by its module name; A2 has no column yet
+    assert any(f"no single column of canvas.csv is '{A2}'" in w and "--canvas-column" in w for w in done.warnings)
+    export.export_all(small_gradebook, tmp_path / "p", [A2], roster=roster, canvas_columns={A2: "Essay (4099)"})
+    table = read_csv(tmp_path / "p" / "grades_canvas.csv")
+    assert table[0][5:] == ["Essay (4099)"]
+    assert {r[1]: r[5] for r in table[2:]} == {"52311": "16", "52313": "", "52312": ""}
+
+
+def test_moodle_roster_gives_each_row_moodles_own_identity(tmp_path, small_gradebook):
+    path = tmp_path / "moodle.csv"
+    path.write_text(
+        "First name,Last name,ID number,Institution,Email address,Username\n"
+        "Ana,Silva,70001,,ana.silva@uni.example,ana\n"
+        "Cat,Ng,70003,,cat.ng@uni.example,cat\n"
+    )
+    with pytest.raises(CourseError, match=r"moodle\.csv line 1: the roster has no column 'Login'"):
+        export.read_roster(path, match="Login")
+    roster = export.read_roster(path, match="Username")
+    assert roster.kind == "moodle"
+    done = export.export_all(small_gradebook, tmp_path / "o", [A2], moodle_roster=roster)
+    table = read_csv(tmp_path / "o" / "grades_moodle.csv")
+    assert table == [
+        ["First name", "Last name", "ID number", "Email address", A2],
+        ["Ana", "Silva", "70001", "ana.silva@uni.example", "16"],
+        ["Cat", "Ng", "70003", "cat.ng@uni.example", ""],
+    ]
+    assert any("'ben' is not in the roster" in w and "grades_moodle.csv" in w for w in done.warnings)
+
+
+def test_a_trainee_with_no_submission_is_blank_or_zero_by_option(tmp_path, small_gradebook):
+    export.export_all(small_gradebook, tmp_path / "b", [A2])
+    export.export_all(small_gradebook, tmp_path / "z", [A2], missing="zero")
+    blank = {r[3]: r[5] for r in read_csv(tmp_path / "b" / "grades_canvas.csv")[2:]}
+    zero = {r[3]: r[5] for r in read_csv(tmp_path / "z" / "grades_canvas.csv")[2:]}
+    assert blank == {"ana": "16", "ben": "", "cat": ""}
+    assert zero == {"ana": "16", "ben": "0", "cat": "0"}
+    own = {r["student_id"]: r for r in csv.DictReader((tmp_path / "b" / "grades.csv").open())}
+    assert own["cat"]["submitted"] == "False" and own["ana"]["submitted"] == "True"
+
+
+def test_pass_marks_come_from_the_course_config_into_the_export(tmp_path, small_gradebook):
+    config = small_gradebook / "nbgrader_config.py"
+    config.write_text(config.read_text() + f"\nc.FrameLab.pass_marks = {{'{A1}': 80, '{A2}': 80}}\n")
+    done = export.export_all(small_gradebook, tmp_path, allow_pending=True)
+    own = {(r["assignment"], r["student_id"]): r for r in csv.DictReader((tmp_path / "grades.csv").open())}
+    # ana: 17 of 20 (85%) passes A1 and 16 of 20 (80%) just reaches A2; ben pending: not known; cat absent
+    assert [own[(A1, s)]["passed"] for s in ("ana", "ben", "cat")] == ["True", "", "False"]
+    assert own[(A2, "ana")]["passed"] == "True" and own[(A2, "ana")]["pass_mark"] == "80"
+    assert done.passes[0] == f"{A1}: pass mark 80% (16 of 20 points); 1 of 1 final totals reach it; 1 not submitted"
+    config.write_text(config.read_text() + f"\nc.FrameLab.pass_marks = {{'{A1}': 'sixty'}}\n")
+    from framelab.core.settings import SettingsError
+
+    with pytest.raises(
+        SettingsError, match=r"nbgrader_config.py: c.FrameLab.pass_marks\['m1_double_bind'\] is 'sixty'"
+    ):
+        export.export_all(small_gradebook, tmp_path, allow_pending=True)
+
+
+def test_a_bad_pass_mark_is_one_line_from_export_and_report(tmp_path, small_gradebook, capsys):
+    from framelab.cli.main import main
+
+    config = small_gradebook / "nbgrader_config.py"
+    config.write_text(config.read_text() + "\nc.FrameLab.pass_marks = {'m1_double_bind': 160}\n")
+    for command, more in (("export", ["--allow-pending"]), ("report", [])):
+        assert main([command, "--course", str(small_gradebook), "--out", str(tmp_path / command), *more]) == 2
+        err = capsys.readouterr().err
+        assert f"framelab {command}: " in err and "pass_marks['m1_double_bind'] is 160" in err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1

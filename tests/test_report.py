@@ -315,3 +315,56 @@ def test_report_page_fits_a_1280_pixel_window(tmp_path, simulated):
         widest = page.evaluate("Math.max(...[...document.querySelectorAll('table, img')].map(e => e.scrollWidth))")
         browser.close()
     assert width <= 1280 and widest <= 1280, (width, widest)
+
+
+# --------------------------------------------------------------------------- roster, item analysis, pass marks
+
+
+def test_an_item_every_trainee_missed_is_flagged_at_any_cohort_size():
+    gold = {**GOLD, "i4": "recenter"}
+    answers = {t: {**picks, "i4": "validate"} for t, picks in ANSWERS.items()}  # five trainees, all wrong
+    stats = item_stats(frame(answers, gold)).set_index("item")
+    assert stats.loc["i4", "flag"] == "every trainee (5) got it wrong: check the key, then the teaching"
+    assert (stats.drop(index="i4")["flag"] == "").all()
+
+
+def test_report_counts_the_roster_analyses_every_cell_and_shows_pass_marks(tmp_path, simulated):
+    import json
+
+    from framelab.instructor.itemanalysis import Mark
+
+    r = simulated.responses
+    marks = [
+        Mark(t, a, f"{ex}__{i}", float(c), 1.0)
+        for t, a, ex, i, c in r[["trainee", "assignment", "exercise", "item", "correct"]].itertuples(index=False)
+    ]
+    m1 = "m1_double_bind"
+    trainees = sorted(set(r["trainee"]))
+    marks += [Mark(t, m1, "m1_reflection", 0.0, 2.0, manual=True) for t in trainees]  # a criterion all missed
+    data = report.CohortData(
+        r,
+        simulated.scores,
+        [],
+        simulated.texts,
+        roster=[*trainees, "zoe"],
+        not_submitted={a: ["zoe"] for a in dict.fromkeys(simulated.scores["assignment"])},
+        marks=marks,
+        pass_marks={m1: 60.0},
+    )
+    build_report(data, tmp_path)
+    page = html.unescape((tmp_path / "report.html").read_text())
+    assert "31 trainees, 1 not submitted," in page and "Not submitted</b>, M1 double bind: zoe." in page
+    assert "Item analysis: every graded item and criterion" in page and "KR-20" in page
+    assert "Cronbach's alpha" in page  # M1 has a 2-point criterion: not every item is 0/1
+    assert "Every trainee (30) scored 0 here" in page
+    criteria = page[page.index("Written work: which criteria the cohort misses") :]
+    assert "<td class='text'>reflection</td>" in criteria  # the hand-marked criterion, named
+    m1_scores = simulated.scores[simulated.scores["assignment"] == m1]
+    passed = int((100 * m1_scores["score"] / m1_scores["max_score"] >= 60).sum())
+    assert f"{passed} of {len(m1_scores)}" in page
+    summary = json.loads((tmp_path / "report.json").read_text())
+    assert summary["trainees"] == 31 and summary["submitted_nothing"] == ["zoe"]
+    assert summary["pass_marks"] == {m1: 60.0}
+    assert any(x["item"] == "m1_reflection" for x in summary["item_analysis"]["to_review"])
+    rows = list(csv.DictReader((tmp_path / "item_analysis.csv").open()))
+    assert len([x for x in rows if x["item"]]) == len({(m.assignment, m.item) for m in marks})

@@ -1,171 +1,171 @@
-"""The instructor's real term after ``framelab grade`` (issue 28), on Module 1 with a small cohort:
+"""An instructor's real term, end to end (issue 28's "Done when"), on Module 1 with a roster of seven:
+one never submits, one submits after the due date, one submits twice.
 
-* the latest submission counts, and grade's table shows each trainee's attempts and late work
-  (a due date in the gradebook, a policy of one point a day in the course's config);
-* feedback goes back through nbgrader's exchange: ``release_feedback`` as the instructor and
-  ``fetch_feedback`` as each trainee, after ``framelab grade`` and ``framelab feedback``; the late
-  trainee's page, the export and the report say the work came in late;
-* after a key is corrected, ``framelab grade`` names every trainee scored against the old key, the audit
-  says so, and ``framelab grade --rescore`` scores them again from their snapshots, changing only that
-  item's automatic scores and never a hand mark.
+Roster import (``framelab roster import``, Canvas's export), release, fetch and submit through
+nbgrader's exchange, collect (with ``ExchangeCollect.update``, so the resubmission replaces the
+first), ``framelab grade``, hand-grading through nbgrader's Gradebook API (as formgrader saves a
+score), ``framelab feedback``, ``framelab export --assignment`` to Canvas and Moodle with their
+rosters, and ``framelab report`` with item analysis. Each step's time is printed (``-s``).
+
+Steps built on another branch (instr-cycle) and added here at merge: late shown in grade's table,
+feedback, export and report (the late policy); ``nbgrader release_feedback`` and ``fetch_feedback``
+as a trainee; a key fix and ``framelab grade --rescore`` that keeps every hand mark; attempts in
+grade's table. Until then this test checks what nbgrader itself records: the late submission's
+seconds late, and that the graded copy is the second attempt.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
+import json
+import os
 import random
 import time
-from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import BIN, copy_course
 
 pytestmark = pytest.mark.slow
 
 A = "m1_double_bind"
-TRAINEES = 3
+TRAINEES = [f"trainee{i:03d}" for i in range(1, 8)]
+ABSENT, LATE, TWICE = "trainee007", "trainee006", "trainee005"
 
 
-@pytest.fixture(scope="module")
-def term(tmp_path_factory):
-    """Module 1 released through a kept exchange and submitted by three simulated trainees; then the due
-    date passes, the first trainee submits again (late, under a policy of 1 point a day) and everyone is
-    collected again and graded."""
+def canvas_roster(path: Path) -> Path:
+    """Canvas's gradebook export (Grades > Export) with the instructor's nbgrader_id column."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "M1 double bind (4051)", "nbgrader_id"])
+        w.writerow(["    Points Possible", "", "", "", "", "20", ""])
+        for n, t in enumerate(TRAINEES, 1):
+            w.writerow([f"Trainee, Number {n}", str(52300 + n), f"S{n:04d}", f"t{n}", "A", "", t])
+    return path
+
+
+def moodle_roster(path: Path) -> Path:
+    lines = ["First name,Last name,ID number,Email address,nbgrader_id"]
+    lines += [f"Number {n},Trainee,{70000 + n},{t}@uni.example,{t}" for n, t in enumerate(TRAINEES, 1)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.start = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self.start, 1)
+        self.start = now
+
+
+def test_a_term_with_a_roster_of_seven(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
-
-    from framelab.grading import command as grading
-    from framelab.instructor.demo import answer_module, prepare_course, trainee_submits
-
-    base = tmp_path_factory.mktemp("term")
-    exchange = base / "exchange"
-    prepared = prepare_course(
-        base / "course", root=ROOT, trainees=TRAINEES, assignments=[A], say=lambda *_: None, exchange=exchange
-    )
-    course = prepared.course
-    with (course / "nbgrader_config.py").open("a") as fh:
-        fh.write('\nc.LatePolicy.policies = {"*": "per_day:1"}\n')
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
-        gb.update_or_create_assignment(A, duedate=datetime.now(UTC).replace(tzinfo=None))
-    time.sleep(1.5)
-    first = prepared.cohort.trainees[0]
-    again = answer_module(first, prepared.bank, prepared.bank.module(A), 0, random.Random(99), {})
-    trainee_submits(exchange, exchange.parent / "home" / first.id, first.id, A, again, "A second try, written again.")
-    collect_again(course, exchange)
-    run = grading.grade(course, A, jobs=2, progress=False, nbgrader_args=[f"--Exchange.root={exchange}"])
-    assert len(run.by_status("graded")) == TRAINEES, run.summary()
-    prepared.run, prepared.again = run, again
-    return prepared
-
-
-def collect_again(course, exchange) -> None:
     from nbgrader.apps import NbGraderAPI
 
+    from framelab.bank.loader import load_bank
+    from framelab.cli.main import main
+    from framelab.grading import command as grading
     from framelab.instructor.course import course_config
+    from framelab.instructor.demo import answer_module, make_cohort, trainee_submits
+    from framelab.instructor.feedback import generate
 
-    result = NbGraderAPI(config=course_config(course, exchange)).collect(A)
-    assert result["success"], result
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")  # nbgrader runs alembic
+    clock = Clock()
+    course = copy_course(tmp_path / "course")
+    exchange, homes = tmp_path / "exchange", tmp_path / "home"
+    exchange.mkdir()
 
+    # the roster first: seven trainees exist before anyone submits
+    assert main(["roster", "import", str(canvas_roster(tmp_path / "canvas.csv")), "--course", str(course)]) == 0
+    clock.lap("roster import")
 
-def test_the_latest_submission_counts_and_the_table_shows_attempts_and_lateness(term):
-    from framelab.scoring import answers as store
+    cfg = course_config(course, exchange)
+    cfg.ExchangeCollect.update = True  # a resubmission replaces the first try
+    api = NbGraderAPI(config=cfg)
+    assert api.generate_assignment(A, force=True)["success"]
+    assert api.release_assignment(A)["success"]
+    clock.lap("generate and release")
 
-    first = term.cohort.trainees[0].id
-    assert store.read(term.course / "submitted" / first / A / store.FILENAME) == term.again
-    rows = {o.student: o for o in term.run.outcomes}
-    assert rows[first].attempts == 2 and rows[first].late.startswith("late ") and rows[first].late.endswith("(-1)")
-    assert all(rows[t.id].attempts == 1 and rows[t.id].late == "" for t in term.cohort.trainees[1:])
-    head = term.run.summary().splitlines()[0]
-    assert "attempts" in head and "late" in head
+    bank = load_bank(course / "modules")
+    cohort = {t.id: t for t in make_cohort(7, seed=11).trainees}
+    rng = random.Random(11)
+    picks = {t: answer_module(cohort[t], bank, bank.module(A), 0, rng, {}) for t in TRAINEES}
+    reflection = "I felt the pull to say yes. I would name the warmth, keep the frame, and ask what it means."
+    for t in TRAINEES[:5]:
+        trainee_submits(exchange, homes / t, t, A, picks[t], reflection)
+    assert api.collect(A)["success"]
+    # the due date passes; one trainee submits after it, another submits again with every item right
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
+        gb.update_or_create_assignment(A, duedate=datetime.datetime.utcnow())
+    time.sleep(1.1)
+    trainee_submits(exchange, homes / LATE, LATE, A, picks[LATE], reflection)
+    key = {ex.id: {i: _gold(bank, ex, i) for i in ex.items} for ex in bank.module(A).meta.exercises}
+    trainee_submits(exchange, homes / TWICE, TWICE, A, key, reflection)
+    assert api.collect(A)["success"]
+    clock.lap("submit (6 of 7, one late, one twice) and collect")
 
-
-def test_feedback_is_released_and_fetched_by_every_trainee(term):
-    from framelab.instructor import export, feedback, report_page
-    from framelab.instructor.demo import hand_grade, return_feedback
-
-    course = term.course
-    hand_grade(course, A, term.cohort, 7)
-    made = feedback.generate(course, A, jobs=2, progress=False)
-    assert made.ok and len(made.by_status("made")) == TRAINEES, made.summary()
-    trainees = [t.id for t in term.cohort.trainees]
-    for t in trainees:
-        secret = course / "submitted" / t / A / "submission_secret.txt"
-        assert (course / "feedback" / t / A / "submission_secret.txt").read_text() == secret.read_text()
-    late_page = (course / "feedback" / trainees[0] / A / f"{A}.html").read_text(encoding="utf-8")
-    assert "after the due date" in late_page and "Late submission penalty (Score: -1.0)" in late_page
-    assert "after the due date" not in (course / "feedback" / trainees[1] / A / f"{A}.html").read_text("utf-8")
-    exported = export.export_all(course, term.course / "grades-out", [A], formats=("nbgrader",)).files[0]
-    lateness = {r["student_id"]: r["late"] for r in csv.DictReader(exported.open(encoding="utf-8"))}
-    assert lateness[trainees[0]].startswith("late ") and lateness[trainees[1]] == ""
-    report_page.write_report(course, course / "report-out", [A])
-    report = (course / "report-out" / "report.html").read_text(encoding="utf-8")
-    assert f"Late work, 1 submission(s)</b>: M1 double bind: {trainees[0]} (late " in report
-    pages = return_feedback(course, term.exchange, A, trainees)
-    assert sorted(p.parents[3].name for p in pages) == trainees  # <home>/<assignment>/feedback/<time>/x.html
-    for page in pages:
-        text = page.read_text(encoding="utf-8")
-        assert page.name == f"{A}.html" and "Written response" in text and "Score:" in text
-
-
-ITEM = "m1-r013"  # a single-label item of the 'backfires' exercise, keyed vague_rule in the bank
-
-
-def _fix_key(course, item: str, label: str) -> None:
-    """Correct an item's key in the course's bank, as an instructor would in modules/."""
-    path = course / "modules" / A / "responses.yaml"
-    text = path.read_text(encoding="utf-8")
-    start = text.index(f"id: {item}\n")
-    line = text.index("labels:", start)
-    path.write_text(text[:line] + f"labels: [{label}]" + text[text.index("\n", line) :], encoding="utf-8")
-
-
-def _marks(course):
-    """Every grade of the assignment: (student, cell) -> (auto_score, manual_score, needs_manual_grade)."""
-    from nbgrader.api import Gradebook
+    run = grading.grade(course, A, jobs=2, progress=False)
+    assert sorted(o.student for o in run.by_status("graded")) == sorted(TRAINEES[:6]), run.summary()
+    clock.lap("framelab grade")
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
-        return {
-            (sub.student.id, g.name): (g.auto_score, g.manual_score, g.needs_manual_grade)
-            for sub in gb.assignment_submissions(A)
-            for nb in sub.notebooks
-            for g in nb.grades
-        }
+        assert gb.find_submission(A, LATE).total_seconds_late > 0
+        assert gb.find_submission(A, TRAINEES[0]).total_seconds_late == 0
+        resubmitted = gb.find_submission(A, TWICE)
+        auto = sum(g.auto_score or 0 for nb in resubmitted.notebooks for g in nb.grades if g.auto_score is not None)
+        assert auto == sum(len(ex.items) for ex in bank.module(A).meta.exercises)  # the second try, all right
+        marked = 0
+        for sub in gb.assignment_submissions(A):  # what formgrader saves when a score is entered
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    if g.needs_manual_grade:
+                        g.manual_score = min(g.max_score, 2.0 if sub.student.id != TRAINEES[1] else 1.0)
+                        g.needs_manual_grade = False
+                        marked += 1
+        gb.db.commit()
+    assert marked >= 6
+    clock.lap("hand-grade (Gradebook API)")
+
+    fed = generate(course, A, jobs=2, progress=False)
+    assert fed.ok, fed.summary()
+    assert sorted(p.parent.parent.name for p in (course / "feedback").glob(f"*/{A}/*.html")) == sorted(TRAINEES[:6])
+    clock.lap("framelab feedback")
+
+    out = tmp_path / "grades"
+    argv = ["export", "--course", str(course), "--out", str(out), "--assignment", A]
+    argv += ["--roster", str(canvas_roster(tmp_path / "canvas.csv")), "--moodle-roster"]
+    argv += [str(moodle_roster(tmp_path / "moodle.csv"))]
+    assert main(argv) == 0
+    canvas = list(csv.reader((out / "grades_canvas.csv").open()))
+    assert canvas[0][5:] == ["M1 double bind (4051)"]  # the Canvas assignment that exists: no new column
+    assert len(canvas) == 2 + 7 and [r[5] for r in canvas[2:] if r[1] == "52307"] == [""]  # trainee007: blank
+    moodle = list(csv.reader((out / "grades_moodle.csv").open()))
+    assert moodle[0] == ["First name", "Last name", "ID number", "Email address", A] and len(moodle) == 8
+    assert [r[4] for r in moodle if r[2] == "70007"] == [""]
+    own = {r["student_id"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert own[ABSENT]["submitted"] == "False" and own[ABSENT]["passed"] == "False" and own[ABSENT]["pass_mark"]
+    clock.lap("export one assignment (Canvas, Moodle)")
+
+    assert main(["report", A, "--course", str(course), "--out", str(tmp_path / "report")]) == 0
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "7 trainees, 1 not submitted," in page and ABSENT in page
+    assert "Item analysis: every graded item and criterion" in page
+    summary = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert summary["submitted_nothing"] == [ABSENT]
+    items = summary["item_analysis"]["items"]
+    assert any(x["manual"] for x in items) and any(not x["manual"] for x in items)  # hand-marked and auto
+    assert summary["item_analysis"]["reliability"][0]["n"] == 6
+    assert (tmp_path / "report" / "item_analysis.csv").exists()
+    clock.lap("framelab report")
+    print("\nsteps (seconds, 7 trainees, 2 workers):", json.dumps(clock.seconds))
 
 
-def test_a_key_fix_names_the_stale_trainees_and_a_rescore_keeps_every_hand_mark(term, capsys):
-    from framelab.cli import main
-    from framelab.grading import command as grading
-    from framelab.instructor.demo import hand_grade
-    from framelab.scoring import answers as store
+def _gold(bank, ex, iid):
+    from framelab.bank.loader import gold
 
-    course = term.course
-    hand_grade(course, A, term.cohort, 7)
-    before = _marks(course)
-    hand = {k: v for k, v in before.items() if v[1] is not None}
-    assert hand, "the reflections were hand-graded"
-    _fix_key(course, ITEM, "gentle_dodge")
-
-    run = grading.grade(course, A, jobs=2, progress=False)  # nothing new to grade: everyone is named
-    assert len(run.by_status("skipped")) == TRAINEES
-    stale = f"scored against an old key for 1 item(s) (backfires__{ITEM})"
-    assert all(o.reason.startswith(stale) for o in run.outcomes)
-    assert "--rescore" in run.summary()
-
-    audit = ["audit", A, "--course", str(course), "--modules", str(course / "modules")]
-    main(audit)  # exits 1 where a trainee's score differs under the new key
-    assert capsys.readouterr().out.count(stale) == TRAINEES
-
-    assert main(["grade", A, "--rescore", "--course", str(course)]) == 0
-    table = capsys.readouterr().out
-    after = _marks(course)
-    picks = {t.id: store.read(course / "submitted" / t.id / A / store.FILENAME) for t in term.cohort.trainees}
-    for t, p in picks.items():
-        chose = p.get("backfires", {}).get(ITEM)
-        assert after[(t, f"backfires__{ITEM}")][0] == float(chose == "gentle_dodge")
-        moved = (chose == "vague_rule") or (chose == "gentle_dodge")
-        assert (f"backfires__{ITEM}" in next(line for line in table.splitlines() if line.startswith(t))) == moved
-    assert {k: after[k] for k in hand} == hand  # every hand mark, and its 'needs manual grade', as it was
-    assert {k for k, v in after.items() if v != before[k]} <= {(t, f"backfires__{ITEM}") for t in picks}
-
-    rerun = grading.grade(course, A, jobs=2, progress=False)
-    assert not any(o.reason for o in rerun.outcomes) and "--rescore" not in rerun.summary()
-    assert main(audit) == 0  # the gradebook now agrees with the current key
+    return gold(bank.items()[iid], ex.kind)

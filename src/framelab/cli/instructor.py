@@ -1,5 +1,5 @@
-"""The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``feedback``, ``report`` and ``export``
-(their options: :mod:`framelab.cli.parsers`). Run from the course root (where ``nbgrader_config.py`` is),
+"""The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``feedback``, ``report``, ``export``
+and ``roster`` (their options: :mod:`framelab.cli.parsers`). Run from the course root (where ``nbgrader_config.py`` is),
 like nbgrader itself.
 """
 
@@ -125,6 +125,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from framelab.core.settings import SettingsError
     from framelab.instructor.course import CourseError, pending
     from framelab.instructor.report_page import write_report
 
@@ -136,7 +137,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         files = write_report(Path(args.course), Path(args.out), args.assignment or None)
         waiting = pending(Path(args.course), args.assignment or None)
-    except CourseError as exc:
+    except (CourseError, SettingsError) as exc:
         print(f"framelab report: {exc}", file=sys.stderr)
         return 2
     for path in files:
@@ -151,30 +152,42 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from framelab.core.settings import SettingsError
     from framelab.instructor import export
     from framelab.instructor.course import CourseError
 
     if _refuse("export", Path(args.course)) or _unknown("export", Path(args.course), args.assignment):
         return 2
     print(f"Exporting the grades of {Path(args.course).resolve()} to {args.out}/ ...", flush=True)
+    columns = dict(c.split("=", 1) for c in args.canvas_column or () if "=" in c)
+    if len(columns) != len(args.canvas_column or ()):
+        usage = "--canvas-column takes ASSIGNMENT=HEADER, e.g. 'm1_double_bind=Module 1 (4051)'"
+        print(f"framelab export: {usage}", file=sys.stderr)
+        return 2
     try:
         roster = export.read_roster(args.roster, args.roster_match) if args.roster else None
+        moodle = export.read_roster(args.moodle_roster, args.roster_match) if args.moodle_roster else None
         done = export.export_all(
             Path(args.course),
             Path(args.out),
-            args.assignment or None,
+            [*(args.assignment or ()), *(args.assignments or ())] or None,
             formats=args.format or ("nbgrader", "canvas", "moodle"),
             allow_pending=args.allow_pending,
             roster=roster,
+            moodle_roster=moodle,
+            canvas_columns=columns,
+            missing=args.missing,
         )
     except export.PendingGrades as exc:
         print(f"framelab export: nothing written. {exc}", file=sys.stderr)
         return 1
-    except CourseError as exc:
+    except (CourseError, SettingsError) as exc:
         print(f"framelab export: {exc}", file=sys.stderr)
         return 2
     for path in done.files:
         print(f"wrote {path}")
+    for line in done.passes:
+        print(line)
     for line in done.warnings:
         print(f"note: {line}", file=sys.stderr)
     return 0
@@ -201,3 +214,20 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         return 2
     print(run.summary())
     return 0 if run.ok else 1
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    from framelab.instructor.course import CourseError
+    from framelab.instructor.roster import import_people, read_people
+
+    if _refuse("roster import", Path(args.course), must_exist=False):
+        return 2
+    try:
+        done = import_people(Path(args.course), read_people(Path(args.file), args.id_column))
+    except CourseError as exc:
+        print(f"framelab roster import: {exc}", file=sys.stderr)
+        return 2
+    print(done.summary())
+    if done.added:
+        print("added: " + ", ".join(done.added))
+    return 0

@@ -191,7 +191,7 @@ def _demo(sub: Any) -> None:
 
 
 def _report_export(sub: Any) -> None:
-    """report and export: the cohort report and the grades for an LMS."""
+    """report, export and roster: the cohort report, the grades for an LMS, the trainees from one."""
     p = sub.add_parser("report", help="cohort report: distributions, item statistics, misconception map, progress")
     p.add_argument("assignment", nargs="*", help="assignments to include (default: all in the gradebook)")
     p.add_argument("--out", required=True, help="folder for report.html, its plots and CSV tables")
@@ -200,6 +200,23 @@ def _report_export(sub: Any) -> None:
 
     p = sub.add_parser("export", help="grades CSV for Canvas and Moodle, plus nbgrader's own export")
     p.add_argument("assignment", nargs="*", help="assignments to include (default: all)")
+    p.add_argument("--assignment", dest="assignments", action="append", help="only this assignment (repeatable)")
+    p.add_argument(
+        "--missing",
+        choices=["blank", "zero"],
+        default="blank",
+        help="a trainee with no submission in the LMS files: blank (the LMS leaves it alone; default) or 0",
+    )
+    p.add_argument(
+        "--canvas-column",
+        action="append",
+        metavar="ASSIGNMENT=HEADER",
+        help="write ASSIGNMENT under this existing Canvas column header, e.g. 'm1_double_bind=Module 1 (4051)'",
+    )
+    p.add_argument(
+        "--moodle-roster",
+        help="Moodle's grade export with a column nbgrader_id (or --roster-match): Moodle's names, ID numbers, emails",
+    )
     p.add_argument("--out", default=".", help="folder for the CSV files (default: .)")
     p.add_argument("--course", default=".", help="the course root (default: .)")
     p.add_argument(
@@ -215,6 +232,14 @@ def _report_export(sub: Any) -> None:
     )
     p.add_argument("--roster-match", help="the roster column that holds the nbgrader id (default: nbgrader_id)")
     p.set_defaults(func=i.cmd_export)
+
+    p = sub.add_parser("roster", help="the course's trainees: import them from a Canvas or Moodle roster")
+    rsub = p.add_subparsers(dest="action", required=True)
+    q = rsub.add_parser("import", help="add or update trainees in the gradebook from a Canvas, Moodle or nbgrader CSV")
+    q.add_argument("file", help="Canvas's gradebook export, Moodle's grade export, or a CSV with a column 'id'")
+    q.add_argument("--id-column", help="the column holding each trainee's hub username (default: nbgrader_id, ...)")
+    q.add_argument("--course", default=".", help="the course root (default: .)")
+    q.set_defaults(func=i.cmd_roster_import)
 
 
 def _feedback(sub: Any) -> None:

@@ -75,3 +75,25 @@ def course_deployment(start: Path | None = None) -> bool:
         return off
     folder = config_folder(start)
     return folder is not None and not self_check_allowed(folder)
+
+
+class SettingsError(ValueError):
+    """A course setting that cannot be used; the message names the file, the setting and the fix."""
+
+
+def pass_marks(root: Path) -> dict[str, float]:
+    """Each assignment's pass mark, as a percentage of its maximum: ``c.FrameLab.pass_marks =
+    {"m1_double_bind": 60, ...}`` in the course's ``nbgrader_config.py`` ({} when not set)."""
+    config = read_config(root)
+    raw = config.get("FrameLab", {}).get("pass_marks", {})
+    where = f"{root / CONFIG}: c.FrameLab.pass_marks"
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where} must be a dict of assignment to percentage, e.g. {{'m1_double_bind': 60}}")
+    marks: dict[str, float] = {}
+    for name, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+            raise SettingsError(
+                f"{where}[{name!r}] is {value!r}: give a percentage of the assignment's points from 0 to 100, e.g. 60"
+            )
+        marks[str(name)] = float(value)
+    return marks

@@ -19,6 +19,7 @@ Item statistics (per assignment, over trainees with a graded submission):
   trainee's total on the assignment's items; ``r_rest`` is the same against the total *without*
   the item (the corrected item-total correlation, the one used for flags, since with 12-16
   items the item itself inflates ``r_pb``);
+* an item every trainee got wrong is flagged at any cohort size;
 * an item is flagged for review (with at least 10 answers) when ``r_rest`` is negative or low
   (< 0.15) on an item that is neither very easy nor very hard (0.1 < p < 0.9), or when half or more of
   the strongest third of trainees (ranked on the rest of the assignment, at least 3) agree on
@@ -105,6 +106,14 @@ class CohortData:
     notes: list[str] = field(default_factory=list)
     #: item id -> the item's text (shown beside flagged items)
     texts: dict[str, str] = field(default_factory=dict)
+    #: every trainee in the gradebook (the roster), whether or not they submitted
+    roster: list[str] = field(default_factory=list)
+    #: assignment -> the trainees in the roster with no submission of it
+    not_submitted: dict[str, list[str]] = field(default_factory=dict)
+    #: every marked grade cell, autograded and hand-marked (:mod:`framelab.instructor.itemanalysis`)
+    marks: list[Any] = field(default_factory=list)
+    #: assignment -> pass mark, a percentage (``c.FrameLab.pass_marks``)
+    pass_marks: dict[str, float] = field(default_factory=dict)
 
 
 def load_course(
@@ -115,7 +124,10 @@ def load_course(
     from nbgrader.coursedir import CourseDirectory
 
     from framelab.bank.loader import load_bank
+    from framelab.core.settings import pass_marks
     from framelab.instructor.course import course_config, open_gradebook
+    from framelab.instructor.itemanalysis import marks_from_gradebook
+    from framelab.instructor.roster import not_submitted
 
     course = Path(course).resolve()
     cd = CourseDirectory(config=course_config(course))
@@ -124,8 +136,10 @@ def load_course(
     rows: list[dict[str, Any]] = []
     score_rows: list[dict[str, Any]] = []
     notes: list[str] = []
+    data = CohortData(None, None, notes, pass_marks=pass_marks(course))
     with open_gradebook(course) as gb:
         names = [a.name for a in gb.assignments]
+        data.roster = sorted(s.id for s in gb.students)
         for a in assignments or names:
             if a not in names:
                 notes.append(f"{a}: not in the gradebook (nothing graded yet).")
@@ -135,15 +149,19 @@ def load_course(
             except KeyError:
                 notes.append(f"{a}: no module in modules/ for it; skipped.")
                 continue
+            data.not_submitted[a] = not_submitted(gb, a)
+            graded = set()
             for sub in gb.assignment_submissions(a):
                 score_row, item_rows = _submission_rows(sub, module, items, cd, notes)
                 if score_row is not None:
                     score_rows.append(score_row)
+                    graded.add(sub.student.id)
                     rows += item_rows
-    responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
-    scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
-    texts = {iid: getattr(items[iid], "text", "") for iid in set(responses["item"])}
-    return CohortData(responses, scores, notes, texts)
+            data.marks += [m for m in marks_from_gradebook(gb, a) if m.trainee in graded]
+    data.responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+    data.scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
+    data.texts = {iid: getattr(items[iid], "text", "") for iid in set(data.responses["item"])}
+    return data
 
 
 def _submission_rows(
@@ -243,6 +261,8 @@ def item_stats(responses: Any) -> Any:
                 top_wrong = max(set(wrong), key=lambda v: (wrong.count(v), v))
                 top_share = wrong.count(top_wrong) / len(top)
             reasons = []
+            if n and p == 0:  # at any cohort size: the key, the item or the teaching is wrong
+                reasons.append(f"every trainee ({n}) got it wrong: check the key, then the teaching")
             if n >= MIN_N:
                 # on items nearly everyone (or no one) gets right, r is mostly noise: no r-based flag
                 informative = HARD < p < EASY and not math.isnan(r_rest)

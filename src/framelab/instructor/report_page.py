@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from framelab.instructor import plots
+from framelab.core.files import write_text_atomically
+from framelab.instructor import itemanalysis, plots
 from framelab.instructor.report import (
     EASY,
     HARD,
@@ -109,11 +110,12 @@ def build_report(data: CohortData, out: str | Path, title: str = "Frame Lab coho
     prog = progress(scores) if not scores.empty else None
     page = Page(out)
     _intro(page, data, title, stats)
-    _scores(page, scores)
+    _scores(page, scores, data.pass_marks)
     matrices = _misconceptions(page, responses, conf)
     _items(page, stats, data.texts)
+    analysis = _analysis(page, data)
     _progress(page, prog)
-    _write(page, out, title, stats, conf, prog, responses)
+    _write(page, out, title, stats, conf, prog, data, analysis)
     return Report(stats, conf, prog, matrices, page.files, page.problems)
 
 
@@ -121,9 +123,18 @@ def _intro(page: Page, data: CohortData, title: str, stats: Any) -> None:
     scores = data.scores
     page.add(f"<h1>{html.escape(title)}</h1>")
     page.add(*(f"<p class='note'>{html.escape(n)}</p>" for n in data.notes))
-    n_trainees = data.responses["trainee"].nunique() if not data.responses.empty else 0
+    n_trainees, absent = cohort_counts(data)
     modules = ", ".join(plots.module_name(a) for a in dict.fromkeys(scores["assignment"]))
-    page.add(f"<p>{n_trainees} trainees, {len(scores)} graded submissions, {len(stats)} items ({modules}).</p>")
+    missing = f", {len(absent)} not submitted" if absent else ""
+    page.add(
+        f"<p>{n_trainees} trainees{missing}, {len(scores)} graded submissions, {len(stats)} items ({modules}).</p>"
+    )
+    for a, who in data.not_submitted.items():
+        if who:
+            page.add(
+                f"<p class='note'><b>Not submitted</b>, {html.escape(plots.module_name(a))}: "
+                f"{html.escape(', '.join(who))}.</p>"
+            )
     if "pending" in scores.columns and (scores["pending"].fillna(0) > 0).any():
         waiting = scores[scores["pending"].fillna(0) > 0]
         names = ", ".join(f"{plots.module_name(r.assignment)}: {r.trainee}" for r in waiting.itertuples())
@@ -139,7 +150,16 @@ def _intro(page: Page, data: CohortData, title: str, stats: Any) -> None:
         page.add(f"<p class='late'><b>Late work, {len(came)} submission(s)</b>: {html.escape(names)}.</p>")
 
 
-def _scores(page: Page, scores: Any) -> None:
+def cohort_counts(data: CohortData) -> tuple[int, list[str]]:
+    """How many trainees (the roster, else whoever answered) and who submitted nothing at all."""
+    answered = set(data.responses["trainee"]) if not data.responses.empty else set()
+    answered |= set(data.scores["trainee"]) if not data.scores.empty else set()
+    everyone = set(data.roster) | answered
+    absent = sorted(t for t in everyone if t not in answered) if data.not_submitted else []
+    return len(everyone), absent
+
+
+def _scores(page: Page, scores: Any, marks: dict[str, float] | None = None) -> None:
     page.add("<h2>Score distributions</h2>")
     final = final_scores(scores)
     if final.empty:
@@ -158,10 +178,13 @@ def _scores(page: Page, scores: Any) -> None:
                 "min": round(pct.min(), 1),
                 "median": round(pct.median(), 1),
                 "max": round(pct.max(), 1),
+                "pass": (marks or {}).get(a),
+                "passed": f"{int((pct >= marks[a]).sum())} of {len(s)}" if a in (marks or {}) else "",
             }
         )
     cols = [("module", "module"), ("n", "trainees"), ("mean", "mean %"), ("sd", "sd"), ("min", "min %")]
-    page.add(table(rows, [*cols, ("median", "median %"), ("max", "max %")], {"module"}))
+    cols += [("median", "median %"), ("max", "max %"), ("pass", "pass mark %"), ("passed", "passed")]
+    page.add(table(rows, cols, {"module"}))
 
 
 def _misconceptions(page: Page, responses: Any, conf: Any) -> dict[str, Any]:
@@ -269,7 +292,76 @@ def _progress(page: Page, prog: Any) -> None:
     )
 
 
-def _write(page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, responses: Any) -> None:
+def _analysis(page: Page, data: CohortData) -> dict[str, Any]:
+    """Item analysis of every graded cell, hand-marked criteria included: difficulty, corrected
+    discrimination, each assignment's reliability, and what to review."""
+    rows, rel = itemanalysis.item_rows(data.marks), itemanalysis.reliability(data.marks)
+    page.add("<h2>Item analysis: every graded item and criterion</h2>")
+    page.add(
+        "<p class='note'>Over every graded cell, written criteria marked in formgrader included (cells still "
+        "waiting for a mark are left out). <b>p</b>: the share of the points earned; <b>r_rest</b>: the "
+        "correlation of the item with the rest of the assignment (total minus the item); reliability: KR-20 "
+        "when every item is 0 or 1, else Cronbach's alpha.</p>"
+    )
+    if not rows:
+        page.add("<p>No marked cells yet.</p>")
+        return itemanalysis.as_json(rows, rel)
+    page.add(
+        "<ul>"
+        + "".join(f"<li>{html.escape(plots.module_name(x.assignment))}: {html.escape(x.words)}</li>" for x in rel)
+        + "</ul>"
+    )
+    review = [r for r in rows if r.review]
+    page.add("<h3 class='flag'>To review</h3>")
+    view = [
+        {
+            "module": plots.module_name(r.assignment),
+            "item": r.item,
+            "marked": "by hand" if r.manual else "auto",
+            "n": r.n,
+            "p": r.p,
+            "r_rest": r.r_rest,
+            "why": r.review,
+        }
+        for r in review
+    ]
+    cols = [("module", "module"), ("item", "item"), ("marked", "marked"), ("n", "n"), ("p", "p"), ("r_rest", "r_rest")]
+    page.add(
+        table(view, [*cols, ("why", "what to look at")], {"module", "item", "marked", "why"})
+        if review
+        else "<p>Nothing to review.</p>"
+    )
+    _criteria(page, rows)
+    page.files.append(itemanalysis.write_csv(rows, rel, page.out / "item_analysis.csv"))
+    return itemanalysis.as_json(rows, rel)
+
+
+def _criteria(page: Page, rows: list[Any]) -> None:
+    """The written work, criterion by criterion, the least earned first."""
+    missed = itemanalysis.missed_criteria(rows)
+    if not missed:
+        return
+    page.add(
+        "<h3>Written work: which criteria the cohort misses</h3><p class='note'>Each criterion marked in "
+        "formgrader, the least earned first (p: the share of its points the cohort earned).</p>"
+    )
+    view = [
+        {
+            "module": plots.module_name(r.assignment),
+            "criterion": itemanalysis.criterion_name(r.item),
+            "n": r.n,
+            "p": r.p,
+        }
+        for r in missed
+    ]
+    page.add(
+        table(view, [("module", "module"), ("criterion", "criterion"), ("n", "n"), ("p", "p")], {"module", "criterion"})
+    )
+
+
+def _write(
+    page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, data: CohortData, analysis: dict[str, Any]
+) -> None:
     for name, df in (("item_stats.csv", stats), ("confusions.csv", conf)):
         df.to_csv(out / name, index=False)
         page.files.append(out / name)
@@ -285,9 +377,17 @@ def _write(page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, 
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out / "report.html")
     page.files.insert(0, out / "report.html")
-    n_trainees = int(responses["trainee"].nunique()) if not responses.empty else 0
-    summary = {"trainees": n_trainees, "items": len(stats), "flagged": stats[stats["flag"] != ""]["item"].tolist()}
-    (out / "report.json").write_text(json.dumps(summary, indent=1))
+    n_trainees, absent = cohort_counts(data)
+    summary = {
+        "trainees": n_trainees,
+        "not_submitted": {a: who for a, who in data.not_submitted.items() if who},
+        "submitted_nothing": absent,
+        "items": len(stats),
+        "flagged": stats[stats["flag"] != ""]["item"].tolist(),
+        "pass_marks": data.pass_marks,
+        "item_analysis": analysis,
+    }
+    write_text_atomically(out / "report.json", json.dumps(summary, indent=1))
 
 
 def write_report(
