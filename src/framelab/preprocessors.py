@@ -1,7 +1,7 @@
-"""Stable path: ``nbgrader_config.py`` names ``framelab.preprocessors.TeachingFeedback`` and
-``framelab.preprocessors.LimitOutputChars`` (a course keeps its config across upgrades). The code
+"""Stable path: ``nbgrader_config.py`` names ``framelab.preprocessors.TeachingFeedback``,
+``LimitOutputChars`` and ``SanitizeUntrusted`` (a course keeps its config across upgrades). The code
 lives in :mod:`framelab.grading.preprocessors`."""
 
-from framelab.grading.preprocessors import FeedbackRefused, LimitOutputChars, TeachingFeedback
+from framelab.grading.preprocessors import FeedbackRefused, LimitOutputChars, SanitizeUntrusted, TeachingFeedback
 
-__all__ = ["FeedbackRefused", "LimitOutputChars", "TeachingFeedback"]
+__all__ = ["FeedbackRefused", "LimitOutputChars", "SanitizeUntrusted", "TeachingFeedback"]

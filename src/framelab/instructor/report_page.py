@@ -265,6 +265,13 @@ def _progress(page: Page, prog: Any) -> None:
     )
 
 
+#: the page runs nothing and loads nothing from elsewhere (its plots are inline pictures)
+CSP = (
+    "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:; base-uri 'none'; form-action 'none'\">"
+)
+
+
 def _write(page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, responses: Any) -> None:
     for name, df in (("item_stats.csv", stats), ("confusions.csv", conf)):
         df.to_csv(out / name, index=False)
@@ -273,7 +280,7 @@ def _write(page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, 
         prog.to_csv(out / "progress.csv")
         page.files.append(out / "progress.csv")
     text = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<!doctype html><html><head><meta charset='utf-8'>{CSP}<title>{html.escape(title)}</title>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<style>{CSS}</style></head><body>{''.join(page.parts)}</body></html>\n"
     )
