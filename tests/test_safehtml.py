@@ -199,6 +199,7 @@ def test_the_course_config_cleans_at_autograde_and_before_every_page():
     sanitise = steps.index("framelab.preprocessors.SanitizeUntrusted")
     assert steps.index("nbgrader.preprocessors.Execute") < sanitise < steps.index("framelab.formgrade.FormgraderView")
     assert list(config.HTMLExporter.preprocessors) == ["framelab.preprocessors.SanitizeUntrusted"]
+    assert SanitizeUntrusted().enabled  # nbgrader lists autograde steps without switching them on
 
 
 def course_exporter(template: str):
@@ -241,3 +242,9 @@ def test_the_feedback_page_runs_nothing_and_says_so_first_in_its_head():
     assert first.startswith("<meta ") and 'http-equiv="Content-Security-Policy"' in first
     assert "default-src 'none';" in first and "script-src" not in first
     assert "A door closing." in page and runs_nothing(page)
+
+
+def test_attachments_stored_as_lines_are_read_whole():
+    lines = ["iVBORw0K\n", "Ggo=\n"]  # a notebook file may store base64 data as a list of lines
+    kept, dropped = clean_attachments({"p.png": {"image/png": lines}})
+    assert kept == {"p.png": {"image/png": lines}} and dropped == []

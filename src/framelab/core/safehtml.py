@@ -108,6 +108,9 @@ def is_safe_block(source: str) -> bool:
 
 
 def is_base64(data: Any) -> bool:
+    """Whether ``data`` (a string, or the list of lines a notebook file may store) is base64 and nothing else."""
+    if isinstance(data, list) and all(isinstance(x, str) for x in data):
+        data = "".join(data)
     if not isinstance(data, str):
         return False
     try:

@@ -120,9 +120,13 @@ def item_table(rows: list[str], caption: str) -> str:
 
 
 def _display(html_text: str, plain: str) -> Any:
+    """An instructors-only output, in the form the cleaner leaves it (so every view shows it unchanged)."""
     from nbformat.v4 import new_output
 
-    return new_output("display_data", data={"text/html": html_text, "text/plain": plain}, metadata=dict(INSTRUCTOR))
+    from framelab.core.safehtml import clean_html
+
+    data = {"text/html": clean_html(html_text), "text/plain": plain}
+    return new_output("display_data", data=data, metadata=dict(INSTRUCTOR))
 
 
 def _submitted_folder(pre: Any, resources: dict[str, Any]) -> Path | None:

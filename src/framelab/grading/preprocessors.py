@@ -82,6 +82,9 @@ class SanitizeUntrusted(PlainPreprocessor):
     """Clean every markdown cell, output, attachment and raw cell of a trainee's notebook (see the module);
     logs one line naming the notebook and what was removed."""
 
+    # on by default, as nbgrader's own steps are: nbgrader lists its steps without enabling them
+    enabled = Bool(True).tag(config=True)
+
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         from framelab.core.safehtml import clean_notebook
 
