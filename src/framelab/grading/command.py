@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from framelab.core import settings
+from framelab.core.privacy import make_private
 from framelab.grading import dbretry
 from framelab.grading import snapshot as snapshots
 from framelab.grading import worker as gradeworker
@@ -95,6 +96,8 @@ class GradeRun(RunTable):
         self.sandboxed = sandboxed
         #: waits for a gradebook server that was away for a moment (the parent's and the workers')
         self.retries = retries if retries is not None else dbretry.Retries()
+        #: places with personal data still open to other accounts after the run (core.privacy)
+        self.privacy: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -128,7 +131,7 @@ class GradeRun(RunTable):
             lines.append("Interrupted: run the same command again to grade the rest (finished trainees are kept).")
         if self.by_status("failed"):
             lines.append("Failed submissions were not graded; fix or ask for a resubmission, then run again.")
-        return lines
+        return lines + self.privacy
 
 
 class GradingError(Exception):
@@ -418,6 +421,7 @@ def grade(
             _grade_all(ctx, run, todo, work, jobs, progress, on_result, notebook_timeout, nbgrader_args)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    run.privacy = make_private(ctx.root)  # trainees' work and grades: the grader account's alone
     run.seconds = time.perf_counter() - started
     return run
 
