@@ -43,7 +43,12 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+    # what the trainee wrote or printed is made safe to show before autograded/ is written
+    "framelab.preprocessors.SanitizeUntrusted",
 ]
+# ... and again as every page is drawn: formgrader's (its HTMLExporter reads this file) and every
+# feedback page (FeedbackExporter is an HTMLExporter), whatever wrote the notebook.
+c.HTMLExporter.preprocessors = ["framelab.preprocessors.SanitizeUntrusted"]
 
 # Formgrader shows the work: under each classification answer and test cell, the response, the
 # client's line, the trainee's choice and the key (instructors only: feedback drops them).

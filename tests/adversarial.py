@@ -302,6 +302,49 @@ def _cheat_and_bomb(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
     return first_answer_cell("def grade_answer(*args, **kwargs):\n    return None")(nb, folder, module, bank)
 
 
+# --- markup that would run where an instructor reads the work (formgrader, feedback, the report) ---
+#: what each payload would do if it ran: set a flag, and write a file into the course root through the
+#: Jupyter contents API with the reader's rights (tests/test_browser_markup.py looks for both)
+PWN_JS = (
+    "window.__pwned=1;fetch('/api/contents/pwned.txt',{method:'PUT',headers:{'Content-Type':'application/json'},"
+    "body:JSON.stringify({type:'file',format:'text',content:'pwned'})})"
+)
+MARKUP_REFLECTION = (
+    f'A door closing.\n\n<img src=x onerror="{PWN_JS}">\n\n[my notes](javascript:{PWN_JS.replace(" ", "")})'
+)
+MARKUP_OUTPUTS = f"""from IPython.display import HTML, SVG, Javascript, display
+display(HTML({f'<img src=x onerror="{PWN_JS}"><script>{PWN_JS}</script>'!r}))
+display(Javascript({PWN_JS!r}))
+display(SVG({f'<svg xmlns="http://www.w3.org/2000/svg" onload="{PWN_JS}"><script>{PWN_JS}</script></svg>'!r}))"""
+
+
+def _markup_reflection(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    """Every written answer (or, in a module without one, a new markdown cell) holds the markup."""
+    written = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    for cell in written:
+        cell.source = MARKUP_REFLECTION
+    if not written:
+        nb.cells.append(nbformat.v4.new_markdown_cell(MARKUP_REFLECTION))
+    return nb
+
+
+def _markup_attachment(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    """A markdown cell whose attachments are an HTML page and an SVG with a script, shown and linked."""
+    import base64
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" onload="{PWN_JS}"><script>{PWN_JS}</script></svg>'
+    cell = nbformat.v4.new_markdown_cell("![a picture](attachment:a.svg) and [a page](attachment:p.html)")
+    cell["attachments"] = {
+        "a.svg": {"image/svg+xml": b64(svg)},
+        "p.html": {"text/html": b64(f"<script>{PWN_JS}</script>")},
+    }
+    nb.cells.append(cell)
+    return nb
+
+
 CHEATS: list[Cheat] = [
     Cheat(
         "rigged_str",
@@ -493,6 +536,25 @@ CHEATS: list[Cheat] = [
         "blank",
         _cheat_and_bomb,
         fails=True,
+    ),
+    # markup that would run as the instructor reads the work: cleaned before autograded/ and before every view
+    Cheat(
+        "markup_reflection",
+        "a written answer holding <img onerror> and a javascript: link",
+        "blank",
+        _markup_reflection,
+    ),
+    Cheat(
+        "markup_outputs",
+        "display(HTML(...)), display(Javascript(...)) and an SVG with a script, as a cell's outputs",
+        "blank",
+        first_answer_cell(MARKUP_OUTPUTS),
+    ),
+    Cheat(
+        "markup_attachment",
+        "a markdown cell with an HTML page and a scripted SVG as attachments",
+        "blank",
+        _markup_attachment,
     ),
 ]
 

@@ -36,6 +36,7 @@ from conftest import BIN, ROOT, copy_shared, nbgrader, run
 from test_grading import tree_hash
 
 from framelab.bank.loader import gold
+from framelab.core.safehtml import clean_notebook
 from framelab.core.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS
 from framelab.grading.audit import audit, render
 
@@ -251,6 +252,9 @@ def leaks_in(course: Path, assignment: str) -> list[str]:
         for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "root:x:0:0", "rationale:"):
             if secret in shown:
                 found.append(f"{folder.parent.name}: '{secret}' in the graded outputs")
+        # what a trainee wrote or printed is stored already cleaned: cleaning it again changes nothing
+        if unclean := clean_notebook(nb):
+            found.append(f"{folder.parent.name}: markup that could run in autograded/: {unclean}")
     return found
 
 

@@ -368,3 +368,18 @@ def test_report_counts_the_roster_analyses_every_cell_and_shows_pass_marks(tmp_p
     assert any(x["item"] == "m1_reflection" for x in summary["item_analysis"]["to_review"])
     rows = list(csv.DictReader((tmp_path / "item_analysis.csv").open()))
     assert len([x for x in rows if x["item"]]) == len({(m.assignment, m.item) for m in marks})
+
+
+def test_the_report_runs_nothing_a_trainee_named_or_wrote(tmp_path, simulated):
+    """Trainee ids and notes reach the page as text, and the page itself allows no script at all."""
+    scores = simulated.scores.copy()
+    scores["pending"] = 0.0
+    first = scores.index[scores["assignment"] == "m1_double_bind"][0]
+    scores.loc[first, "pending"] = 4.0
+    scores.loc[first, "trainee"] = "x<img src=x onerror='window.__pwned=1'>"
+    data = report.CohortData(simulated.responses, scores, ["<script>window.__pwned=1</script>"], simulated.texts)
+    build_report(data, tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert "<img src=x" not in page and "<script>" not in page and "&lt;img src=x onerror=" in page
+    head = page.split("<head>", 1)[1]
+    assert head.split("<title>")[0].count("Content-Security-Policy") == 1 and "default-src 'none'" in head

@@ -1,5 +1,5 @@
-"""The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``feedback``, ``report``, ``export``
-and ``roster`` (their options: :mod:`framelab.cli.parsers`). Run from the course root (where ``nbgrader_config.py`` is),
+"""The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``feedback``, ``report``, ``export``,
+``roster`` and ``purge`` (their options: :mod:`framelab.cli.parsers`). Run from the course root (where ``nbgrader_config.py`` is),
 like nbgrader itself.
 """
 
@@ -231,3 +231,28 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     if done.added:
         print("added: " + ", ".join(done.added))
     return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from framelab.instructor import purge
+
+    course = Path(args.course)
+    if _refuse("purge", course):
+        return 2
+    who = f"assignment {args.assignment}" if args.assignment else "the whole cohort"
+    places = purge.plan(course, args.assignment, Path(args.exchange) if args.exchange else None)
+    if not places:
+        print(f"framelab purge: nothing of {who} is kept in {course.resolve()} (or its exchange).")
+        return 0
+    print(f"Personal data of {who}, in {len(places)} place(s):")
+    for place in places:
+        print(f"  {place.what}")
+    if not args.yes:
+        again = f"framelab purge {args.assignment or '--cohort'} --yes"
+        print(f"Nothing was removed. To remove all of the above for good, run: {again}")
+        return 0
+    problems = purge.carry_out(course, places, args.assignment)
+    for line in problems:
+        print(f"framelab purge: {line}", file=sys.stderr)
+    print(f"Removed {len(places) - len(problems)} of {len(places)} place(s).")
+    return 1 if problems else 0

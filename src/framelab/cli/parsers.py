@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for group in (_content, _transcript, _detect, _learner, _roleplay, _grade, _demo, _report_export, _feedback):
         group(sub)
+    _purge(sub)
     _agreement(sub)
     return parser
 
@@ -256,6 +257,20 @@ def _feedback(sub: Any) -> None:
     p.add_argument("--course", default=".", help="the course root (default: .)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=i.cmd_feedback)
+
+
+def _purge(sub: Any) -> None:
+    """purge: remove a cohort's personal data (lists first; removes only with --yes)."""
+    p = sub.add_parser(
+        "purge", help="remove one assignment's or the whole cohort's personal data from every place it is kept"
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("assignment", nargs="?", help="e.g. m1_double_bind: that assignment's work, grades and feedback")
+    which.add_argument("--cohort", action="store_true", help="every trainee: all their work, grades and feedback")
+    p.add_argument("--yes", action="store_true", help="remove what is listed (without it, only the list is shown)")
+    p.add_argument("--course", default=".", help="the course root (default: .)")
+    p.add_argument("--exchange", help="the nbgrader exchange folder (default: the course's Exchange.root)")
+    p.set_defaults(func=i.cmd_purge)
 
 
 def _agreement(sub: Any) -> None:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from framelab.core import settings
+from framelab.core.privacy import make_private
 from framelab.grading import dbretry, keys, late
 from framelab.grading import snapshot as snapshots
 from framelab.grading import worker as gradeworker
@@ -96,6 +97,8 @@ class GradeRun(RunTable):
         self.sandboxed = sandboxed
         #: waits for a gradebook server that was away for a moment (the parent's and the workers')
         self.retries = retries if retries is not None else dbretry.Retries()
+        #: places with personal data still open to other accounts after the run (core.privacy)
+        self.privacy: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -134,7 +137,7 @@ class GradeRun(RunTable):
                 f"{len(stale)} trainee(s) were scored against an old key: run 'framelab grade {self.assignment} "
                 "--rescore' to score them again from their snapshots (hand-graded marks are kept)."
             )
-        return lines
+        return lines + self.privacy
 
 
 #: What nbgrader's exchange writes beside a submission; ``release_feedback`` hashes each page's name with it.
@@ -438,6 +441,7 @@ def grade(
             _grade_all(ctx, run, todo, work, jobs, progress, on_result, notebook_timeout, nbgrader_args)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    run.privacy = make_private(ctx.root)  # trainees' work and grades: the grader account's alone
     run.seconds = time.perf_counter() - started
     return run
 

@@ -81,11 +81,16 @@ def _row(n: int, item: Any, kind: str, rubric: str, picked: Any, right: Any) -> 
         mark = "<span style='color:#777'>blank</span>"
     client = getattr(item, "client", None)
     client_html = f"<i>{html.escape(client)}</i>" if client else ""
-    return (
-        f"<tr><td>{n}</td><td><code>{html.escape(item.id)}</code></td><td>{client_html}</td>"
-        f"<td>{html.escape(item.text)}</td><td><b>{html.escape(show(picked, kind, rubric))}</b></td>"
-        f"<td>{html.escape(show(right, kind, rubric))}</td><td>{mark}</td></tr>"
-    )
+    cells = [
+        str(n),
+        f"<code style='white-space:nowrap'>{html.escape(item.id)}</code>",
+        client_html,
+        html.escape(item.text),
+        f"<b>{html.escape(show(picked, kind, rubric))}</b>",
+        html.escape(show(right, kind, rubric)),
+        mark,
+    ]
+    return "<tr>" + "".join(f"<td style='{CELL_STYLE}'>{c}</td>" for c in cells) + "</tr>"
 
 
 def _same(picked: Any, right: Any) -> bool:
@@ -94,14 +99,19 @@ def _same(picked: Any, right: Any) -> bool:
     return picked == right
 
 
+#: inline styles only, within the allow-list every view cleans by (:mod:`framelab.core.safehtml`): a
+#: ``<style>`` element would be removed, as a trainee's would
 TABLE_STYLE = "border-collapse:collapse;font-size:13px;width:100%;table-layout:auto"
-CELL_STYLE = "th,td{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left} code{white-space:nowrap}"
+CELL_STYLE = "border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left"
 
 
 def item_table(rows: list[str], caption: str) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("#", "item", "client", "response", "trainee's choice", "key", "result"))
+    head = "".join(
+        f"<th style='{CELL_STYLE}'>{h}</th>"
+        for h in ("#", "item", "client", "response", "trainee's choice", "key", "result")
+    )
     return (
-        f"<div class='framelab-formgrade'><style>.framelab-formgrade {CELL_STYLE}</style>"
+        "<div class='framelab-formgrade'>"
         f"<p><b>{html.escape(caption)}</b> (instructors only: this table holds the key and never reaches "
         f"feedback)</p><table style='{TABLE_STYLE}'><thead><tr>{head}</tr></thead><tbody>"
         + "".join(rows)
@@ -110,9 +120,13 @@ def item_table(rows: list[str], caption: str) -> str:
 
 
 def _display(html_text: str, plain: str) -> Any:
+    """An instructors-only output, in the form the cleaner leaves it (so every view shows it unchanged)."""
     from nbformat.v4 import new_output
 
-    return new_output("display_data", data={"text/html": html_text, "text/plain": plain}, metadata=dict(INSTRUCTOR))
+    from framelab.core.safehtml import clean_html
+
+    data = {"text/html": clean_html(html_text), "text/plain": plain}
+    return new_output("display_data", data=data, metadata=dict(INSTRUCTOR))
 
 
 def _submitted_folder(pre: Any, resources: dict[str, Any]) -> Path | None:

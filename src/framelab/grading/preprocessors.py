@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nbconvert.preprocessors import Preprocessor as PlainPreprocessor
 from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
 from traitlets import Bool, Integer, Unicode
 
@@ -75,6 +76,25 @@ class LimitOutputChars(Preprocessor):
         if len(text) <= self.max_chars:
             return text
         return text[: self.max_chars] + f"\n... output cut: {len(text):,} characters, {self.max_chars:,} kept ..."
+
+
+class SanitizeUntrusted(PlainPreprocessor):
+    """Clean every markdown cell, output, attachment and raw cell of a trainee's notebook (see the module);
+    logs one line naming the notebook and what was removed."""
+
+    # on by default, as nbgrader's own steps are: nbgrader lists its steps without enabling them
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        from framelab.core.safehtml import clean_notebook
+
+        changed = clean_notebook(nb)
+        if changed:
+            info = resources.get("nbgrader") or {}
+            where = "/".join(str(info[k]) for k in ("student", "assignment", "notebook") if info.get(k))
+            name = where or (resources.get("metadata") or {}).get("name", "notebook")
+            self.log.warning("%s: made safe to show (nothing here can run): %s", name, "; ".join(changed))
+        return nb, resources
 
 
 class FeedbackRefused(Exception):

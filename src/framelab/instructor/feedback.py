@@ -23,11 +23,13 @@ import os
 import signal
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbconvert.exporters import HTMLExporter
 
+from framelab.core.privacy import make_private
 from framelab.grading.pool import Outcome, RunTable, WorkerPool, default_jobs, progress_bar
 from framelab.instructor.course import pending, require_course
 
@@ -51,8 +53,12 @@ class FeedbackExporter(HTMLExporter):
         super().__init__(config=c, **kwargs)
 
 
+@dataclass
 class FeedbackRun(RunTable):
     """A feedback run's table (:class:`framelab.grading.pool.RunTable`), and what it says beneath it."""
+
+    #: places with personal data still open to other accounts after the run (core.privacy)
+    privacy: list[str] = field(default_factory=list)
 
     status_heading = "feedback"
     usual = "made"
@@ -78,7 +84,7 @@ class FeedbackRun(RunTable):
             )
         if self.interrupted:
             lines.append("Interrupted: run the same command again to make the rest.")
-        return "\n".join(lines)
+        return "\n".join(lines + self.privacy)
 
 
 # --------------------------------------------------------------------------- workers
@@ -219,6 +225,7 @@ def generate(
             todo.append(s)
     if todo:
         _run_pool(course, assignment, todo, jobs, allow_pending, force, progress, run)
+    run.privacy = make_private(course)  # the feedback folder too: the grader account's alone
     run.seconds = time.perf_counter() - started
     return run
 

@@ -292,6 +292,13 @@ def _progress(page: Page, prog: Any) -> None:
     )
 
 
+#: the page runs nothing and loads nothing from elsewhere (its plots are inline pictures)
+CSP = (
+    "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:; base-uri 'none'; form-action 'none'\">"
+)
+
+
 def _analysis(page: Page, data: CohortData) -> dict[str, Any]:
     """Item analysis of every graded cell, hand-marked criteria included: difficulty, corrected
     discrimination, each assignment's reliability, and what to review."""
@@ -369,7 +376,7 @@ def _write(
         prog.to_csv(out / "progress.csv")
         page.files.append(out / "progress.csv")
     text = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<!doctype html><html><head><meta charset='utf-8'>{CSP}<title>{html.escape(title)}</title>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<style>{CSS}</style></head><body>{''.join(page.parts)}</body></html>\n"
     )
