@@ -1,6 +1,6 @@
 """The instructor's ``framelab`` subcommands: ``grade``, ``demo``, ``feedback``, ``report``, ``export``,
-``roster`` and ``purge`` (their options: :mod:`framelab.cli.parsers`). Run from the course root (where ``nbgrader_config.py`` is),
-like nbgrader itself.
+``roster`` and ``purge`` (their options: :mod:`framelab.cli.parsers`). Run from the course root (where
+``nbgrader_config.py`` is), like nbgrader itself.
 """
 
 from __future__ import annotations
