@@ -7,6 +7,13 @@
 // (cell metadata nbgrader.solution), gets the class "framelab-answer-cell", and the style sheet below
 // draws such a cell as an answer area (a bordered, tinted box headed "Your answer") in the light and
 // the dark theme. JupyterLab puts no cell metadata on the page, so this is what tells the two apart.
+// The Markdown cell just below a locked nbgrader task (Module 6's supervision tasks) is an answer too.
+//
+// Writing: JupyterLab's own double-click on a Markdown cell unrenders it but leaves the notebook in
+// Command mode, where typed letters run shortcuts ("b" adds a cell below). Here a click or a
+// double-click on an answer cell, and a double-click on any other editable Markdown cell, makes that
+// cell the active one and sets the notebook to Edit mode (what `notebook:enter-edit-mode` does), which
+// unrenders it and puts the cursor in it, ready to type.
 (function () {
   "use strict";
   const NAME = "framelab";
@@ -61,23 +68,59 @@
     document.head.appendChild(style);
   }
 
-  function isAnswer(model) {
+  function nbgrader(model) {
+    return (model && model.getMetadata ? model.getMetadata("nbgrader") : null) || {};
+  }
+
+  function isAnswer(model, before) {
     if (!model || model.type !== "markdown") {
       return false;
     }
-    const meta = (model.getMetadata ? model.getMetadata("nbgrader") : null) || {};
-    return meta.solution === true && meta.locked !== true;
+    const meta = nbgrader(model);
+    if (meta.solution === true && meta.locked !== true) {
+      return true;
+    }
+    const task = nbgrader(before);
+    return !meta.locked && model.getMetadata("editable") !== false && task.task === true && task.locked === true;
   }
 
-  function mark(cell) {
+  function mark(cell, index, cells) {
     if (!cell.isDisposed && cell.model) {
-      cell.toggleClass(ANSWER, isAnswer(cell.model));
+      const before = index > 0 ? cells[index - 1].model : null;
+      cell.toggleClass(ANSWER, isAnswer(cell.model, before));
+    }
+  }
+
+  function editable(cell) {
+    return cell.model.type === "markdown" && cell.model.getMetadata("editable") !== false && !cell.readOnly;
+  }
+
+  // After JupyterLab's own handling of the click (it selects the cell, or unrenders it on a double-click).
+  function write(notebook, event, double) {
+    const index = notebook.widgets.findIndex((cell) => cell.node.contains(event.target));
+    if (index < 0) {
+      return;
+    }
+    const cell = notebook.widgets[index];
+    const answer = cell.hasClass(ANSWER);
+    if (!editable(cell) || !(answer || double) || event.target.closest("a, button, input, select")) {
+      return;
+    }
+    if (notebook.mode === "edit" && notebook.activeCellIndex === index) {
+      return; // already writing here: a click moves the cursor, nothing more
+    }
+    notebook.activeCellIndex = index;
+    notebook.mode = "edit";
+    if (cell.editor) {
+      cell.editor.focus();
     }
   }
 
   function watch(panel) {
     const notebook = panel.content;
     const markAll = () => notebook.widgets.forEach(mark);
+    notebook.node.addEventListener("click", (event) => setTimeout(() => write(notebook, event, false), 0));
+    notebook.node.addEventListener("dblclick", (event) => setTimeout(() => write(notebook, event, true), 0));
     const later = () => setTimeout(markAll, 0); // after the notebook has made the new cells' widgets
     let model = null;
     const follow = () => {
@@ -97,7 +140,7 @@
 
   const plugin = (tracker) => ({
     id: `${NAME}:answer-cells`,
-    description: "Shows each written answer cell as an answer area.",
+    description: "Shows each written answer cell as an answer area, ready to type in when clicked.",
     autoStart: true,
     requires: [tracker],
     activate: (app, notebooks) => {
