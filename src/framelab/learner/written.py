@@ -25,7 +25,10 @@ from framelab.core.settings import course_root, self_check_allowed
 from framelab.learner.selfcheck import MAX_NOTEBOOK_BYTES, SelfCheckError
 
 _POINT = re.compile(r"^\s*[*-]\s+\*\*(.+?)\*\*:?\s*(.*)$")
-_PLACEHOLDER = re.compile(r"^\s*(YOUR ANSWER HERE|\*Write your answer[^*]*\*)\s*$", re.I | re.M)
+#: What an answer cell holds before the learner writes (nbgrader's text, as nbgrader_config.py sets it).
+_PLACEHOLDER = re.compile(
+    r"^\s*(YOUR ANSWER HERE|Write your answer here, in your own words\.|\*Write your answer[^*]*\*)\s*$", re.I | re.M
+)
 _SOLUTION = re.compile(r"### (BEGIN|END) SOLUTION|\*Exemplar \(instructor copy\)\.\*")
 _MOVES = ("validate", "state_boundary", "recenter")
 
