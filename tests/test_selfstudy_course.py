@@ -187,7 +187,9 @@ def test_written_feedback_reads_a_rupture_as_repair_and_a_reflection_not_at_all(
     cells = json.loads(notebook.read_text())["cells"]
     answers = written.answer_cells(cells)
     assert len(answers) == 7  # five replies and the two supervision tasks
-    _write(notebook, answers[3], "Thank you for telling me. You're right, I missed it, and I'm sorry. What was it like?")
+    _write(
+        notebook, answers[3], "Thank you for telling me. You're right, I missed it, and I'm sorry. What was it like?"
+    )
     _write(notebook, answers[5], "The voucher would pull me to accept, because I hate to disappoint.")
     found = written.written_feedback(notebook)
     tears, pulls = found[3], found[5]
@@ -237,3 +239,42 @@ def test_the_trainee_lab_saves_with_the_resume_hook():
     hook = settings["ContentsManager"]["pre_save_hook"]
     module, name = hook.rsplit(".", 1)
     assert getattr(__import__(module, fromlist=[name]), name) is resume.pre_save
+
+
+# --------------------------------------------------------------------------- the course home
+
+
+def test_the_course_home_shows_progress_and_the_next_step_and_keeps_a_changed_home(course):
+    from framelab.views.home import FILENAME, write_home
+
+    ws = course / "workspace"
+    assert write_home(ws, now=1_800_000_000) == f"course home: {FILENAME}"
+    nb = json.loads((ws / FILENAME).read_text())
+    intro = nb["cells"][0]["source"]
+    assert "[Module 0: Orientation](m0_orientation/m0_orientation.ipynb)" in intro
+    page = nb["cells"][1]["outputs"][0]["data"]["text/html"]
+    assert "Next: start Module 0, Orientation" in page and "href='m0_orientation/m0_orientation.ipynb'" in page
+    assert "Time left" in page
+    activity.touch(ws / M3, now=1_800_000_000)
+    write_home(ws)  # unchanged by the learner: brought up to date
+    page = json.loads((ws / FILENAME).read_text())["cells"][1]["outputs"][0]["data"]["text/html"]
+    assert "Continue with Module 3, The three moves" in page
+    nb = json.loads((ws / FILENAME).read_text())
+    nb["cells"][0]["source"] += "\n\nMy own note."  # the learner's own words are never overwritten
+    (ws / FILENAME).write_text(json.dumps(nb))
+    assert write_home(ws).startswith("kept")
+    assert "My own note." in (ws / FILENAME).read_text()
+
+
+def test_the_trainee_terminal_puts_framelab_first_on_the_path(tmp_path):
+    import subprocess
+
+    rc = ROOT / "src" / "framelab" / "data" / "trainee-jupyter" / "terminal.bashrc"
+    proc = subprocess.run(
+        ["bash", "--rcfile", str(rc), "-i", "-c", "command -v framelab"],
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "FRAMELAB_BIN": str(BIN)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.stdout.strip() == str(BIN / "framelab"), proc.stderr

@@ -81,7 +81,9 @@ def cmd_workspace(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"framelab workspace: {exc}", file=sys.stderr)
         return 2
-    for line in report.lines():
+    from framelab.views.home import write_home
+
+    for line in [*report.lines(), write_home(Path(args.to))]:
         print(line)
     if not report.ok:
         print(f"Workspace partly ready: {len(report.failed)} file(s) could not be copied (see above).", file=sys.stderr)

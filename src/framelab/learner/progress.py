@@ -127,7 +127,7 @@ def module_progress(folder: Path, key: dict[str, Any] | None = None) -> ModulePr
         stamps += [when] if when else []
     spans = activity.read(folder)
     stamps += [spans[-1][1]] if spans else []
-    module = content.get("module", {})
+    module = content.get("module") if type(content.get("module")) is dict else {}
     return ModuleProgress(
         folder.name,
         module.get("title", folder.name),

@@ -109,9 +109,7 @@ class LabelPicker:
 
 def _item_head(n: int, item: dict[str, Any]) -> str:
     """An exercise item's heading and its quotes (the client's line, then the response or vignette)."""
-    head = (STYLE if n == 1 else "") + (
-        f"<h3 class='framelab-heading' data-item='{html.escape(item['id'])}'>Item {n}</h3>"
-    )
+    head = (STYLE if n == 1 else "") + (f"<h3 class='framelab-heading'>Item {n}</h3>")
     quotes = quote("Client", item["client"]) if item.get("client") else ""
     return head + quotes + quote("Therapist" if item.get("client") else "Vignette", item["text"])
 
