@@ -101,7 +101,8 @@ class RolePlayView:
             style={"description_width": "6em"},
         )
         self.ticks = {
-            lab: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="auto"))
+            # the full width, so that a long gloss wraps instead of scrolling the row sideways
+            lab: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="100%"))
             for lab, text in tick_options
         }
         self.respond = w.Button(description="Respond", button_style="primary", tooltip="Say this to the client")
@@ -119,7 +120,7 @@ class RolePlayView:
                     "<b>Which moves did you mean your reply to make?</b> Tick them: the client reacts to "
                     "your words, and the debrief sets what you meant beside what they did."
                 ),
-                w.VBox(list(self.ticks.values())),
+                w.VBox(list(self.ticks.values()), layout=w.Layout(width="100%", overflow="visible")),
             ]
         )
 
