@@ -141,7 +141,7 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     cells = re.sub(r"<td[^>]*>", "<td>", view.table.value)
     assert (
         "<td>The double bind</td><td>started</td><td>2 of 16</td><td></td><td>1 of 2</td><td>17 min</td>"
-        "<td>about 58 min left</td>" in cells
+        "<td>about 58 min</td>" in cells
     )
     monkeypatch.delenv("FRAMELAB_SELF_CHECK")
     store.write(folder / store.FILENAME, "backfires", {})

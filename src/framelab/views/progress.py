@@ -151,7 +151,7 @@ def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
             score,
             f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "none",
             activity.describe(r.seconds) if r.seconds else "",
-            r.time_left,
+            r.time_left.removesuffix(" left"),
         ]
         body.append(
             "<tr>"

@@ -95,15 +95,20 @@
     return cell.model.type === "markdown" && cell.model.getMetadata("editable") !== false && !cell.readOnly;
   }
 
-  // After JupyterLab's own handling of the click (it selects the cell, or unrenders it on a double-click).
-  function write(notebook, event, double) {
+  // Which cell was clicked is found at once (a double-click unrenders a Markdown cell, taking the
+  // clicked element off the page); what to do is decided after JupyterLab's own handling of the click
+  // (it selects the cell, or unrenders it on a double-click).
+  function onClick(notebook, event, double) {
     const index = notebook.widgets.findIndex((cell) => cell.node.contains(event.target));
-    if (index < 0) {
+    if (index < 0 || event.target.closest("a, button, input, select, textarea")) {
       return;
     }
+    setTimeout(() => write(notebook, index, double), 0);
+  }
+
+  function write(notebook, index, double) {
     const cell = notebook.widgets[index];
-    const answer = cell.hasClass(ANSWER);
-    if (!editable(cell) || !(answer || double) || event.target.closest("a, button, input, select")) {
+    if (!cell || cell.isDisposed || !editable(cell) || !(cell.hasClass(ANSWER) || double)) {
       return;
     }
     if (notebook.mode === "edit" && notebook.activeCellIndex === index) {
@@ -119,8 +124,8 @@
   function watch(panel) {
     const notebook = panel.content;
     const markAll = () => notebook.widgets.forEach(mark);
-    notebook.node.addEventListener("click", (event) => setTimeout(() => write(notebook, event, false), 0));
-    notebook.node.addEventListener("dblclick", (event) => setTimeout(() => write(notebook, event, true), 0));
+    notebook.node.addEventListener("click", (event) => onClick(notebook, event, false));
+    notebook.node.addEventListener("dblclick", (event) => onClick(notebook, event, true));
     const later = () => setTimeout(markAll, 0); // after the notebook has made the new cells' widgets
     let model = null;
     const follow = () => {
