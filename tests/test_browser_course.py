@@ -41,9 +41,6 @@ def lab(tmp_path_factory):
     """`make lab` on a workspace inside a private copy of the course (so self-study checks have the key)."""
     tmp = tmp_path_factory.mktemp("selfstudy-lab")
     course = copy_course(tmp / "course")
-    for name in ("Makefile", "pyproject.toml", "src"):
-        (course / name).symlink_to(ROOT / name)
-    (course / ".venv").symlink_to(ROOT / ".venv")
     settings = tmp / "settings"
     tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
@@ -51,8 +48,8 @@ def lab(tmp_path_factory):
     port = free_port()
     log = (tmp / "lab.log").open("w")
     proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"PORT={port}"],
-        cwd=course,
+        ["make", "--no-print-directory", "lab", f"WORKSPACE={course / 'workspace'}", f"PORT={port}"],
+        cwd=ROOT,
         env={
             **os.environ,
             "JUPYTER_TOKEN": TOKEN,
@@ -132,9 +129,8 @@ def test_home_writing_reopening_self_check_tally_and_roleplay(lab, page):
     answer.scroll_into_view_if_needed()
     answer.dblclick()
     expect(page.locator(".jp-Notebook.jp-mod-editMode")).to_have_count(1, timeout=5_000)
-    typed = " I can hear how much this means to you. I won't come, and I'd like to understand what it means."
-    page.keyboard.press("Control+End")
-    page.keyboard.type(typed)
+    typed = "I can hear how much this means to you. I won't come, and I'd like to understand what it means."
+    page.keyboard.type(typed)  # the "write your answer here" line is selected: typing replaces it
     second = page.locator(".jp-MarkdownCell.framelab-answer-cell").nth(1)
     second.scroll_into_view_if_needed()
     second.click()  # one click is enough for an answer cell
@@ -145,7 +141,7 @@ def test_home_writing_reopening_self_check_tally_and_roleplay(lab, page):
     saved = json.loads((workspace / module / f"{module}.ipynb").read_text())
     texts = ["".join(c["source"]) for c in saved["cells"]]
     assert len(saved["cells"]) == cells_before
-    assert any(typed.strip() in t for t in texts) and any("Second answer." in t for t in texts)
+    assert typed in texts and "Second answer." in texts, [t for t in texts if "answer" in t.lower()][:5]
     answer.screenshot(path=str(OUT / "m3-answer-typed.png"))
 
     use_module_0(page, url, workspace)
@@ -161,12 +157,12 @@ def use_module_0(page, url: str, workspace: Path) -> None:
     open_and_run(page, url, module)
     deck = page.locator(".framelab-practice").first
     deck.scroll_into_view_if_needed()
-    for _ in range(3):
+    for n in range(1, 4):
+        expect(deck).to_contain_text(f"Practice item {n} of", timeout=10_000)  # the kernel has moved on
         deck.get_by_role("checkbox").first.check()
         deck.get_by_role("button", name="Check").click()
-        expect(deck.locator(".framelab-tally")).to_contain_text("Your tally:", timeout=10_000)
+        expect(deck.locator(".framelab-tally")).to_contain_text(f"of {n} checked items", timeout=10_000)
         deck.get_by_role("button", name="Next").click()
-    expect(deck.locator(".framelab-tally")).to_contain_text("of 3 checked items exactly right")
     deck.screenshot(path=str(OUT / "deck-tally.png"))
 
     check = page.locator(".framelab-selfcheck")

@@ -13,12 +13,15 @@
 // Command mode, where typed letters run shortcuts ("b" adds a cell below). Here a click or a
 // double-click on an answer cell, and a double-click on any other editable Markdown cell, makes that
 // cell the active one and sets the notebook to Edit mode (what `notebook:enter-edit-mode` does), which
-// unrenders it and puts the cursor in it, ready to type.
+// unrenders it and puts the cursor in it, ready to type; an answer cell that still holds only its
+// "write your answer here" line has that line selected, so that typing replaces it.
 (function () {
   "use strict";
   const NAME = "framelab";
   const ANSWER = "framelab-answer-cell";
   const STYLE_ID = "framelab-answer-style";
+  // What an answer cell holds before anything is written (nbgrader_config.py's text, and Module 6's).
+  const PLACEHOLDER = /^(Write your answer here, in your own words\.|\*Write your answer[^*]*\*)$/;
   const STYLE = `
 .jp-Notebook .jp-MarkdownCell.${ANSWER} .jp-Cell-inputWrapper {
   --framelab-answer-edge: var(--jp-brand-color1);
@@ -116,8 +119,14 @@
     }
     notebook.activeCellIndex = index;
     notebook.mode = "edit";
-    if (cell.editor) {
-      cell.editor.focus();
+    const editor = cell.editor;
+    if (editor) {
+      editor.focus();
+      const text = cell.model.sharedModel.getSource();
+      if (cell.hasClass(ANSWER) && PLACEHOLDER.test(text.trim())) {
+        // still the "write here" line: selected, so that what is typed replaces it
+        editor.setSelection({ start: { line: 0, column: 0 }, end: editor.getPositionAt(text.length) });
+      }
     }
   }
 
