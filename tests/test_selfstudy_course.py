@@ -233,12 +233,15 @@ def test_a_saved_notebook_keeps_a_resume_note_where_each_widget_was():
     resume.pre_save(model={"type": "notebook", "content": {"cells": "not a list"}})  # never stops a save
 
 
-def test_the_trainee_lab_saves_with_the_resume_hook():
-    config = ROOT / "src" / "framelab" / "data" / "trainee-jupyter" / "jupyter_server_config.d"
-    settings = json.loads((config / "framelab-trainee.json").read_text())
-    hook = settings["ContentsManager"]["pre_save_hook"]
-    module, name = hook.rsplit(".", 1)
-    assert getattr(__import__(module, fromlist=[name]), name) is resume.pre_save
+def test_the_trainee_lab_saves_with_the_resume_hook(monkeypatch):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    folder = ROOT / "src" / "framelab" / "data" / "trainee-jupyter"
+    monkeypatch.setenv("FRAMELAB_BIN", "")
+    config = PyFileConfigLoader("jupyter_server_config.py", path=str(folder)).load_config()
+    assert config.ContentsManager.pre_save_hook is resume.pre_save
+    assert config.KernelManager.transport == "ipc"
+    assert str(folder / "terminal.bashrc") in config.ServerApp.terminado_settings["shell_command"]
 
 
 # --------------------------------------------------------------------------- the course home
@@ -278,3 +281,39 @@ def test_the_trainee_terminal_puts_framelab_first_on_the_path(tmp_path):
         timeout=30,
     )
     assert proc.stdout.strip() == str(BIN / "framelab"), proc.stderr
+
+
+def test_the_notebook_buttons_for_writing_the_record_and_saved_choices(course, monkeypatch, capsys):
+    from framelab.views.lesson import Lesson
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    folder = course / "workspace" / M3
+    notebook = folder / f"{M3}.ipynb"
+    first = written.answer_cells(json.loads(notebook.read_text())["cells"])[0]
+    _write(notebook, first, "I can hear how much it means. I won't come, to keep this space yours. What made you ask?")
+    lesson = Lesson.here(folder)
+    lesson.written_feedback()
+    lesson.view.button.click()
+    page = lesson.view.result.value
+    assert "What the detector reads, move by move" in page and "tick off each point" in page
+    assert "A model answer to compare" in page and "Nothing written here yet" in page  # lines 2 and 3
+    monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
+    lesson.view.button.click()
+    assert "switched off" in lesson.view.result.value and "model answer" not in lesson.view.result.value
+    monkeypatch.delenv("FRAMELAB_SELF_CHECK")
+
+    lesson.record()
+    lesson.view.button.click()
+    assert lesson.view.path is not None and lesson.view.path.parent == course / "workspace"
+    assert lesson.view.path.name in lesson.view.result.value
+
+    capsys.readouterr()
+    lesson.saved()
+    assert capsys.readouterr().out.startswith("Nothing saved yet")
+    from framelab.scoring import answers as store
+
+    ex = next(iter(lesson.content["exercises"]))
+    item = lesson.content["exercises"][ex]["items"][0]["id"]
+    store.write(folder / store.FILENAME, ex, {item: ["validate"]})
+    lesson.saved()
+    assert "item 1: Validate the feeling" in capsys.readouterr().out

@@ -1,6 +1,9 @@
 # The trainee's (and self-study learner's) JupyterLab: read by `make lab` through JUPYTER_CONFIG_PATH,
-# beside jupyter_server_config.d/ (the nbgrader tools switched off, the save hook that leaves a Resume note).
+# beside jupyter_server_config.d/ (the nbgrader tools switched off).
 #
+# * Saving a notebook leaves a Resume note where each widget was (framelab.views.resume), so that a
+#   module reopened later never shows "Error displaying widget: model not found". The hook is given
+#   as the function itself: jupyter_server 2 does not import a hook named by a string.
 # * JupyterLab's terminals open a shell that keeps this environment's bin first on the PATH, so
 #   `framelab progress` and `framelab check` work there as the README says (a login shell, which
 #   jupyter_server starts when it has no terminal of its own, would reset the PATH from /etc/profile).
@@ -14,7 +17,14 @@ import shutil
 import sys
 from pathlib import Path
 
+import warnings
+
+from framelab.views.resume import pre_save
+
 c = get_config()  # noqa: F821 (traitlets provides it)
+c.ContentsManager.pre_save_hook = pre_save
+# the server applies its config twice, and says so for the hook each time: the same hook, nothing to report
+warnings.filterwarnings("ignore", message="Overriding existing pre_save_hook")
 
 _HERE = Path(__file__).resolve().parent
 os.environ["FRAMELAB_BIN"] = str(Path(sys.executable).parent)
