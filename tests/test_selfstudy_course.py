@@ -89,7 +89,7 @@ def test_the_deck_tallies_first_checks_and_practises_confusions(tmp_path):
     deck.on_check()  # checking again after reading the answer does not count twice
     assert (deck.tally.checked, deck.tally.right) == (1, 0)
     assert "0 of 1 checked items exactly right" in deck.tally_line.value
-    assert "Validate the feeling for State the boundary" in deck.tally_line.value
+    assert "Validate the feeling (you chose State the boundary)" in deck.tally_line.value
     deck.confusions.click()
     assert [it["id"] for it in deck.items] == ["a"] and "your confusions" in deck.position.value
     deck.whole.click()

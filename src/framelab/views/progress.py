@@ -30,8 +30,14 @@ class SelfCheckView:
             layout=w.Layout(width="auto", align_self="flex-start"),
         )
         self.result = w.HTML(STYLE)
-        self.answered_only = w.Button(description="Check my answered items", button_style="primary")
-        self.show_all = w.Button(description="Show every answer", tooltip="Includes the items you have not answered")
+        self.answered_only = w.Button(
+            description="Check my answered items", button_style="primary", layout=w.Layout(width="auto")
+        )
+        self.show_all = w.Button(
+            description="Show every answer",
+            tooltip="Includes the items you have not answered",
+            layout=w.Layout(width="auto"),
+        )
         self.choice = w.HBox([self.answered_only, self.show_all], layout=w.Layout(display="none"))
         self.report: Any = None
         self.button.on_click(lambda _: self.on_check())

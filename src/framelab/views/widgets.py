@@ -145,9 +145,11 @@ class PracticeDeck:
         self.position = w.HTML()
         self.tally_line = w.HTML()
         self.confusions = w.Button(
-            description="Practise my confusions", tooltip="Items with the labels you have mixed up most"
+            description="Practise my confusions",
+            tooltip="Items with the labels you have mixed up most",
+            layout=w.Layout(width="auto"),
         )
-        self.whole = w.Button(description="Back to the whole deck", layout=w.Layout(display="none"))
+        self.whole = w.Button(description="Back to the whole deck", layout=w.Layout(display="none", width="auto"))
         self.confusions.on_click(lambda _: self.focus(True))
         self.whole.on_click(lambda _: self.focus(False))
         self.prompt = w.HTML()
@@ -190,8 +192,8 @@ class PracticeDeck:
         text = mastery.summary(self.tally, self.every, self.key_name)
         mixed = mastery.top_confusions(self.tally)
         if mixed:
-            pairs = [f"{self.key_name(m)} for {self.key_name(e)}" if e else self.key_name(m) for m, e, _ in mixed]
-            text += " Most often missed: " + "; ".join(pairs) + "."
+            pairs = [f"{self.key_name(m)} ({f'you chose {self.key_name(e)}' if e else 'missed'})" for m, e, _ in mixed]
+            text += " Most often mixed up: " + "; ".join(pairs) + "."
         self.tally_line.value = f"<p class='framelab-meta framelab-tally' role='status'>{html.escape(text)}</p>"
         self.confusions.disabled = not mastery.confusion_items(self.all_items, self.tally, self.fields)
 

@@ -15,9 +15,8 @@ import logging
 import os
 import shutil
 import sys
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 from framelab.views.resume import pre_save
 
