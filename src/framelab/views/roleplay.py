@@ -97,12 +97,13 @@ class RolePlayView:
         self.reply = w.Textarea(
             placeholder="Type what you would say to the client...",
             description="Your reply",
-            layout=w.Layout(width="100%", height="6em"),
+            # "auto" fills the column; "100%" plus the widget's own margin was wider than it, so the
+            # whole box of reply and tick boxes scrolled sideways
+            layout=w.Layout(width="auto", height="6em"),
             style={"description_width": "6em"},
         )
         self.ticks = {
-            # the full width, so that a long gloss wraps instead of scrolling the row sideways
-            lab: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="100%"))
+            lab: w.Checkbox(value=False, description=text, indent=False, layout=w.Layout(width="auto"))
             for lab, text in tick_options
         }
         self.respond = w.Button(description="Respond", button_style="primary", tooltip="Say this to the client")
@@ -120,7 +121,7 @@ class RolePlayView:
                     "<b>Which moves did you mean your reply to make?</b> Tick them: the client reacts to "
                     "your words, and the debrief sets what you meant beside what they did."
                 ),
-                w.VBox(list(self.ticks.values()), layout=w.Layout(width="100%", overflow="visible")),
+                w.VBox(list(self.ticks.values())),
             ]
         )
 
