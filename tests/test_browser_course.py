@@ -256,9 +256,10 @@ def terminal(url: str, commands: list[str], timeout: float = 60) -> str:
     async def talk() -> str:
         ws = await websocket_connect(f"{url.replace('http', 'ws')}/terminals/websocket/{name}?token={TOKEN}")
         text = ""
-        await ws.write_message(json.dumps(["stdin", " ; ".join(commands) + " ; echo FRAMELAB-DONE\r"]))
+        # the end marker is worked out by the shell, so that the echo of the typed line does not end the wait
+        await ws.write_message(json.dumps(["stdin", " ; ".join(commands) + " ; echo FRAMELAB-$((1 + 1))-DONE\r"]))
         deadline = time.monotonic() + timeout
-        while "FRAMELAB-DONE\r\n" not in text.split("echo FRAMELAB-DONE", 1)[-1] and time.monotonic() < deadline:
+        while "FRAMELAB-2-DONE" not in text and time.monotonic() < deadline:
             msg = await asyncio.wait_for(ws.read_message(), timeout=timeout)
             if msg is None:
                 break
@@ -268,8 +269,11 @@ def terminal(url: str, commands: list[str], timeout: float = 60) -> str:
         ws.close()
         return text
 
+    from concurrent.futures import ThreadPoolExecutor
+
     try:
-        return asyncio.run(talk())
+        with ThreadPoolExecutor(max_workers=1) as pool:  # a loop of its own (Playwright runs one in this thread)
+            return pool.submit(lambda: asyncio.run(talk())).result()
     finally:
         urllib.request.urlopen(
             urllib.request.Request(f"{url}/api/terminals/{name}?token={TOKEN}", method="DELETE"), timeout=30
