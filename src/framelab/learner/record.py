@@ -54,7 +54,8 @@ def _row(r: ModuleProgress) -> str:
 def record_html(workspace: Path, name: str = "", now: float | None = None, scores: bool = True) -> str:
     """The record as one self-contained HTML page (no script, prints on A4)."""
     rows = progress(workspace, scores=scores)
-    day = time.strftime("%d %B %Y", time.localtime(now))
+    local = time.localtime(now)
+    day = f"{local.tm_mday} {time.strftime('%B %Y', local)}"
     finished = [r for r in rows if r.done]
     spent = sum(r.seconds for r in rows)
     practice = practice_lines(workspace, rows)
