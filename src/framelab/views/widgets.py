@@ -47,7 +47,7 @@ class LabelPicker:
         self.ticks: dict[str, dict[str, w.Checkbox]] = {}
         rows: list[w.Widget] = []
         for n, item in enumerate(items, 1):
-            rows.append(w.HTML(_item_head(n, item)))
+            rows.append(w.HTML(_item_head(n, item, len(items))))
             saved = picks.get(item["id"])
             if multi:
                 rows.append(self._tick_row(item["id"], options, saved, on_change, read_only))
@@ -107,9 +107,9 @@ class LabelPicker:
         return [value for value, box in self.ticks[item].items() if box.value]
 
 
-def _item_head(n: int, item: dict[str, Any]) -> str:
+def _item_head(n: int, item: dict[str, Any], total: int) -> str:
     """An exercise item's heading and its quotes (the client's line, then the response or vignette)."""
-    head = (STYLE if n == 1 else "") + (f"<h3 class='framelab-heading'>Item {n}</h3>")
+    head = (STYLE if n == 1 else "") + f"<h3 class='framelab-heading'>Item {n} of {total}</h3>"
     quotes = quote("Client", item["client"]) if item.get("client") else ""
     return head + quotes + quote("Therapist" if item.get("client") else "Vignette", item["text"])
 
