@@ -42,11 +42,13 @@ workspace: install
 
 # A trainee's or self-study JupyterLab: nbgrader's formgrader, create-assignment, assignment and
 # course lists are switched off (there is no exchange here); Validate stays. One link is printed,
-# with its token (JUPYTER_TOKEN if set, else a fresh one); the server's own log is kept to warnings.
+# with its token (JUPYTER_TOKEN if set, else a fresh one), to the course home (home.ipynb: progress
+# and the next step); the server's own log is kept to warnings. src/framelab/data/trainee-jupyter
+# also puts framelab on the PATH of JupyterLab's terminals and leaves a Resume note in saved notebooks.
 TRAINEE_JUPYTER := $(abspath src/framelab/data/trainee-jupyter)
 lab: workspace
 	@token="$${JUPYTER_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
-	echo "JupyterLab on $(WORKSPACE)/: open http://127.0.0.1:$(PORT)/lab?token=$$token (Ctrl+C to stop)"; \
+	echo "Frame Lab is ready. Open http://127.0.0.1:$(PORT)/lab/tree/home.ipynb?token=$$token (Ctrl+C here stops it)"; \
 	cd $(WORKSPACE) && JUPYTER_TOKEN="$$token" \
 		JUPYTER_CONFIG_PATH="$(TRAINEE_JUPYTER)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 		exec $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \

@@ -8,8 +8,8 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # Saved answers travel with a submission; leftovers from editors do not, and neither does the
-# learner's own record of time spent (activity.json).
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.broken-*", "activity.json"]
+# learner's own record of time spent (activity.json) and practice tally (practice.json).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.broken-*", "activity.json", "practice.json"]
 
 # Trainees never type code: an answer cell's solution region becomes a comment, and the
 # menus shown by the cell fill in the answers.

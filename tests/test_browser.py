@@ -288,8 +288,8 @@ def use_menu_and_progress(page) -> None:
     from playwright.sync_api import expect
 
     menu = page.locator(".framelab-exercise select").first
-    item = menu.locator("xpath=ancestor::div[contains(@class,'framelab-exercise')]").locator("h3").first
-    iid = re.search(r"\((m0-[\w-]+)\)", item.inner_text())[1]
+    release = (ROOT / "release" / "m0_orientation" / "m0_orientation.ipynb").read_text(encoding="utf-8")
+    iid = re.search(r'check_answer\(\w+, \\"(m0-[\w-]+)\\"', release)[1]  # the first item's check cell
     line = page.locator(".jp-OutputArea-output").filter(has_text=f"Item {iid}:")
     expect(line).to_contain_text("not answered yet")
     menu.select_option(index=1)
@@ -334,7 +334,11 @@ def use_reply_practice_and_self_check(page) -> None:
     for press in ("first press (may wait for the answer key, still loading)", "second press"):
         start = time.perf_counter()
         button.evaluate("b => b.click()")  # pressed now (Playwright's own click first waits for the page to settle)
+        # nothing is answered yet: it asks before showing any answer, and shows only answered items if told
+        expect(check.get_by_role("alert")).to_contain_text("not answered", timeout=60_000)
+        check.get_by_role("button", name="Check my answered items").click()
         expect(check.get_by_role("alert")).to_contain_text("graded items right", timeout=60_000)
+        expect(check.get_by_role("alert")).not_to_contain_text("the answer is")
         expect(button).to_be_enabled(timeout=30_000)
         print(f"\nCheck my graded answers in the browser, {press}: {time.perf_counter() - start:.2f} s")
         check.evaluate("v => v.querySelector('[role=alert]').remove()")  # so that the next answer is seen anew
@@ -409,11 +413,9 @@ def answer_cell_problems(page, module: str, theme: str) -> list[str]:
     """Each written answer cell (nbgrader's Markdown answer) is marked and drawn as an answer area: a
     border and a background that the course text above it does not have, headed "Your answer"."""
     release = json.loads((ROOT / "release" / module / f"{module}.ipynb").read_text(encoding="utf-8"))
-    expected = sum(
-        1
-        for c in release["cells"]
-        if c["cell_type"] == "markdown" and c["metadata"].get("nbgrader", {}).get("solution")
-    )
+    from framelab.learner.written import answer_cells
+
+    expected = len(answer_cells(release["cells"]))  # nbgrader's answer cells, and the cell under a locked task
     cells = page.locator(".jp-Notebook .jp-MarkdownCell.framelab-answer-cell")
     if cells.count() != expected:
         return [f"{module} ({theme}): {cells.count()} answer cells marked, the notebook has {expected}"]

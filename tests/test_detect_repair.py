@@ -291,10 +291,10 @@ def test_the_self_check_names_the_repair_moves_for_a_repair_item():
     report.items.append(
         ItemCheck("repair_moves", "moves", "m5-r999", False, ["validate"], ["state_boundary"], "It owns it.", "repair")
     )
-    report.items.append(ItemCheck("other", "moves", "m3-r999", True, ["validate"], ["validate"], "Named it."))
+    report.items.append(ItemCheck("other", "moves", "m3-r999", True, ["validate"], ["validate"], "Named it.", number=2))
     text = report.render()
     assert "you chose Thank them for saying it; the answer is Own your part." in text
-    assert "right    m3-r999: Validate the feeling" in text
+    assert "right    Item 2: Validate the feeling" in text
 
 
 def test_a_bank_without_repair_replies_says_what_to_do(tmp_path):

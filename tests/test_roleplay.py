@@ -524,6 +524,11 @@ def test_a_rupture_scenario_is_read_and_debriefed_with_the_repair_rubric(bank, t
     assert sc["rubric"] == "repair"
     view = RolePlayView(sc, tmp_path, None)
     assert "Own your part" in view.ticks["state_boundary"].description
+    from framelab.core.rubrics import REPAIR, RUBRICS
+
+    # every tick box carries its gloss: what the move means in a repair
+    assert view.ticks["state_boundary"].description == RUBRICS[REPAIR].menu_text("state_boundary")
+    assert all(": " in box.description for box in view.ticks.values())
     view.reply.value = "Thank you for telling me, Jordan. I got that wrong, and I'm sorry. What was it like to hear it?"
     view.ticks["validate"].value = True
     view.respond.click()

@@ -45,13 +45,16 @@ def test_check_scores_each_item_with_its_reason(course, bank):
     first, second, right2 = answer_some(course, bank)
     report = selfstudy.check_notebook(course / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     assert report.score == 1 and len(report.items) == 16
+    assert "14 of the 16" in report.question()  # asked before any unanswered item's answer is shown
     text = report.render()
-    assert text.startswith(f"{ASSIGNMENT}: 1 of 16 graded items right.")
-    assert f"right    {first}:" in text
-    line = next(line for line in text.splitlines() if f"not yet  {second}:" in line)
+    assert text.startswith("Module 1: The double bind: 1 of 16 graded items right.")
+    assert "right    Item 1:" in text and first not in text  # items named as the notebook names them
+    line = next(line for line in text.splitlines() if "not yet  Item 2:" in line)
     assert "you chose" in line and f"the answer is {TITLES[right2]}." in line
     assert bank.items()[second].rationale in text
-    assert "not answered yet" in text  # the other 14
+    assert "not answered yet;" not in text and "14 item(s) not answered yet" in text  # the other 14 stay hidden
+    every = report.render(show_unanswered=True)
+    assert every.count("not answered yet;") == 14  # shown only when asked for
 
 
 @pytest.mark.slow  # runs nbgrader validate (a kernel) on a module notebook: about 7 s
@@ -62,7 +65,7 @@ def test_check_command_validates_and_scores_a_workspace_notebook(course, bank):
     # it really validated the notebook: the reflection is not written yet, and only that is said
     assert "nbgrader validate: problems found:\nVALIDATION FAILED ON 1 CELL(S)" in proc.stdout, proc.stdout
     assert "You did not provide a response." in proc.stdout and "WARNING" not in proc.stdout
-    assert f"{ASSIGNMENT}: 1 of 16 graded items right." in proc.stdout
+    assert "Module 1: The double bind: 1 of 16 graded items right." in proc.stdout
     absolute = run(
         [str(BIN / "framelab"), "check", str(course / "workspace" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")],
         cwd=course / "workspace",
@@ -127,6 +130,8 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     assert any(x.startswith("countertransference") for x in lines)
     line = next(x for x in proc.stdout.splitlines() if x.startswith("1. The double bind"))
     assert "started" in line and "2/16" in line and "1/16" in line and "17 min" in line and "1/2" in line
+    assert line.endswith("58 min")  # Module 1's 75 minutes, less the 17 spent
+    assert "Continue with Module 1, The double bind (about 58 min left)" in proc.stdout  # where to carry on
 
     # the notebook cell shows the same figures; with checking switched off, no score
     from framelab.views.progress import ProgressView
@@ -134,7 +139,10 @@ def test_progress_of_a_scripted_workspace(course, bank, monkeypatch):
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
     view = ProgressView(course / "workspace")
     cells = re.sub(r"<td[^>]*>", "<td>", view.table.value)
-    assert "<td>The double bind</td><td>started</td><td>2 of 16</td><td></td><td>1 of 2</td><td>17 min</td>" in cells
+    assert (
+        "<td>The double bind</td><td>started</td><td>2 of 16</td><td></td><td>1 of 2</td><td>17 min</td>"
+        "<td>about 58 min</td>" in cells
+    )
     monkeypatch.delenv("FRAMELAB_SELF_CHECK")
     store.write(folder / store.FILENAME, "backfires", {})
     view.button.click()
@@ -178,6 +186,14 @@ def test_the_notebook_button_shows_the_same_check(course, bank, monkeypatch):
     view = lesson.view
     assert "graded items right" not in view.result.value  # nothing is scored until the learner asks
     report = view.on_check()
-    assert report.score == 1 and "1 of 16 graded items right." in view.result.value
+    # asked first: 14 items are unanswered, and nothing is scored or shown until the learner chooses
+    assert report.score == 1 and "14 of the 16" in view.result.value and "items right" not in view.result.value
+    assert view.choice.layout.display == "flex"
+    view.answered_only.click()
+    assert "1 of 16 graded items right." in view.result.value and "not answered yet;" not in view.result.value
+    assert view.choice.layout.display == "none"
+    view.on_check()
+    view.show_all.click()
+    assert view.result.value.count("not answered yet;") == 14
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
     assert view.on_check() is None and "switched off" in view.result.value

@@ -81,7 +81,9 @@ def cmd_workspace(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"framelab workspace: {exc}", file=sys.stderr)
         return 2
-    for line in report.lines():
+    from framelab.views.home import write_home
+
+    for line in [*report.lines(), write_home(Path(args.to))]:
         print(line)
     if not report.ok:
         print(f"Workspace partly ready: {len(report.failed)} file(s) could not be copied (see above).", file=sys.stderr)
@@ -173,12 +175,29 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _where_notebook(given: str | None) -> Path | None:
+    """The notebook to check: the one given, else the module folder's own notebook here."""
+    from framelab.learner.where import module_folder
+
+    if given:
+        return Path(given).absolute()  # the same file whatever folder a step runs in
+    folder = module_folder(Path.cwd())
+    return None if folder is None else folder / f"{folder.name}.ipynb"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from framelab.learner.selfcheck import SelfCheckError, check_notebook, validate
 
-    notebook = Path(args.notebook).absolute()  # the same file whatever folder a step runs in
+    notebook = _where_notebook(args.notebook)
+    if notebook is None:
+        print(
+            "framelab check: this folder is not inside a module; run it in a module's folder "
+            "(cd m1_double_bind) or name the notebook: framelab check m1_double_bind/m1_double_bind.ipynb",
+            file=sys.stderr,
+        )
+        return 2
     with ThreadPoolExecutor(max_workers=1) as pool:
         # nbgrader's validate runs the notebook (seconds): start it now, show the score first
         checking = None if args.no_validate or not notebook.is_file() else pool.submit(validate, notebook)
@@ -189,21 +208,54 @@ def cmd_check(args: argparse.Namespace) -> int:
             if checking is not None:
                 checking.cancel()
             return 2
-        print(report.render(), flush=True)
+        print(report.render(show_unanswered=args.all), flush=True)
         if checking is not None:
             problems = checking.result()
             print("nbgrader validate: " + ("passed" if not problems else "problems found:\n" + problems))
     return 0
 
 
+def _workspace(given: str | None, command: str) -> Path | None:
+    from framelab.learner.where import workspace_folder
+
+    if given:
+        if Path(given).is_dir():
+            return Path(given)
+        print(f"framelab {command}: {given} is not a folder (run 'make lab' to create your workspace)", file=sys.stderr)
+        return None
+    found = workspace_folder(Path.cwd())
+    if found is None:
+        print(
+            f"framelab {command}: no workspace here or above this folder. Run it inside your workspace "
+            f"(JupyterLab's terminal starts there), or name it: framelab {command} path/to/workspace",
+            file=sys.stderr,
+        )
+    return found
+
+
 def cmd_progress(args: argparse.Namespace) -> int:
     from framelab.learner.progress import progress, render_progress
 
-    workspace = Path(args.workspace)
-    if not workspace.is_dir():
-        print(
-            f"framelab progress: {workspace} is not a folder (run 'make lab' to create your workspace)", file=sys.stderr
-        )
+    workspace = _workspace(args.workspace, "progress")
+    if workspace is None:
         return 2
     print(render_progress(progress(workspace)))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from framelab.learner.record import write_record
+
+    workspace = _workspace(args.workspace, "record")
+    if workspace is None:
+        return 2
+    try:
+        path = write_record(workspace, Path(args.out) if args.out else None, name=args.name)
+    except OSError as exc:
+        print(
+            f"framelab record: could not write the record ({exc}); pass --out with a folder you can write to.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Your completion record: {path} (open it in a browser, and print it or save it as PDF for your CPD log).")
     return 0

@@ -96,15 +96,27 @@ def _detect(sub: Any) -> None:
 
 
 def _learner(sub: Any) -> None:
-    """check and progress: self-study."""
+    """check, progress and record: self-study."""
     p = sub.add_parser("check", help="self-study: score your own graded answers in a notebook, with the reasons")
-    p.add_argument("notebook", help="e.g. workspace/m1_double_bind/m1_double_bind.ipynb")
+    p.add_argument(
+        "notebook",
+        nargs="?",
+        help="e.g. workspace/m1_double_bind/m1_double_bind.ipynb (default: the module folder you are in)",
+    )
     p.add_argument("--modules", help="the course's modules/ folder (default: found above the notebook)")
     p.add_argument("--no-validate", action="store_true", help="skip 'nbgrader validate'")
+    p.add_argument(
+        "--all", action="store_true", help="also show the answers to items you have not answered yet (spoils them)"
+    )
     p.set_defaults(func=c.cmd_check)
     p = sub.add_parser("progress", help="self-study: what you have done in each module of your workspace")
-    p.add_argument("workspace", nargs="?", default="workspace")
+    p.add_argument("workspace", nargs="?", help="your workspace (default: the one you are in, or ./workspace)")
     p.set_defaults(func=c.cmd_progress)
+    p = sub.add_parser("record", help="self-study: write a dated, printable record of your course work (HTML)")
+    p.add_argument("--workspace", help="your workspace (default: the one you are in, or ./workspace)")
+    p.add_argument("--out", help="where to write it (default: completion-record-DATE.html in the workspace)")
+    p.add_argument("--name", default="", help="your name, to print on the record")
+    p.set_defaults(func=c.cmd_record)
 
 
 def _roleplay(sub: Any) -> None:

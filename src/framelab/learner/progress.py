@@ -38,10 +38,28 @@ class ModuleProgress:
     last_activity: float | None
     seconds: float = 0.0
     score: int | None = None
+    minutes: int = 0  # the module's estimated time (content.json), 0 when it gives none
 
     @property
     def done(self) -> bool:
         return self.items > 0 and self.answered == self.items
+
+    @property
+    def left(self) -> float | None:
+        """Seconds of the module's estimated time not yet spent: 0 when done, None with no estimate."""
+        if self.done:
+            return 0.0
+        if not self.minutes:
+            return None
+        return max(0.0, self.minutes * 60 - self.seconds)
+
+    @property
+    def time_left(self) -> str:
+        """'about 40 min left', for people; "" when done or with no estimate."""
+        left = self.left
+        if not left:
+            return ""
+        return f"about {activity.describe(max(left, 5 * 60))} left"
 
     @property
     def status(self) -> str:
@@ -109,7 +127,7 @@ def module_progress(folder: Path, key: dict[str, Any] | None = None) -> ModulePr
         stamps += [when] if when else []
     spans = activity.read(folder)
     stamps += [spans[-1][1]] if spans else []
-    module = content.get("module", {})
+    module = content.get("module") if type(content.get("module")) is dict else {}
     return ModuleProgress(
         folder.name,
         module.get("title", folder.name),
@@ -121,6 +139,7 @@ def module_progress(folder: Path, key: dict[str, Any] | None = None) -> ModulePr
         max(stamps) if stamps else None,
         activity.total(spans),
         _score(folder, key) if key is not None and items and answered else None,
+        module.get("minutes", 0) if type(module.get("minutes")) is int else 0,
     )
 
 
@@ -130,6 +149,29 @@ def progress(workspace: Path, scores: bool = True) -> list[ModuleProgress]:
     key: dict[str, Any] | None = {} if scores else None
     rows = (module_progress(p.parent, key) for p in sorted(workspace.glob("*/content.json")))
     return [r for r in rows if r is not None]
+
+
+def next_step(rows: list[ModuleProgress]) -> ModuleProgress | None:
+    """Where to continue: the module last worked on if it is not done, else the first not done."""
+    if not rows:
+        return None
+    latest = max(rows, key=lambda r: r.last_activity or 0.0)
+    if latest.last_activity and not latest.done:
+        return latest
+    return next((r for r in rows if not r.done), None)
+
+
+def next_step_text(rows: list[ModuleProgress]) -> str:
+    """One sentence: where to continue, or that every module is done."""
+    if not rows:
+        return ""
+    step = next_step(rows)
+    if step is None:
+        return "You have finished every module. Well done: 'framelab record' writes a record of your work."
+    name = f"Module {step.folder[1:].split('_')[0]}, {step.title}"
+    verb = "Continue with" if step.started else "Next: start"
+    extra = f" ({step.time_left})" if step.time_left else ""
+    return f"{verb} {name}{extra}: open {step.folder}/{step.folder}.ipynb."
 
 
 def _score(folder: Path, key: dict[str, Any]) -> int | None:
@@ -151,7 +193,15 @@ def scoring_possible(workspace: Path) -> bool:
 
 
 #: The terminal table's columns: (heading, width); the module column wraps, nothing is cut.
-_COLUMNS = (("module", 27), ("status", 11), ("answered", 8), ("score", 7), ("role-plays", 10), ("time spent", 11))
+_COLUMNS = (
+    ("module", 23),
+    ("status", 11),
+    ("answered", 8),
+    ("score", 5),
+    ("role-plays", 10),
+    ("spent", 7),
+    ("left", 7),
+)
 
 
 def _cells(r: ModuleProgress) -> list[str]:
@@ -161,8 +211,15 @@ def _cells(r: ModuleProgress) -> list[str]:
         f"{r.answered}/{r.items}" if r.items else "-",
         "" if r.score is None else f"{r.score}/{r.items}",
         f"{r.roleplays_done}/{r.roleplays}" if r.roleplays else "-",
-        activity.describe(r.seconds) if r.seconds else "",
+        _short(r.seconds) if r.seconds else "",
+        _short(max(r.left, 300)) if r.left else "",
     ]
+
+
+def _short(secs: float) -> str:
+    """'58 min', '1h 20m': a time that fits the terminal table's column."""
+    minutes = max(1, int(secs // 60))
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60}h {minutes % 60:02d}m"
 
 
 def render_progress(rows: list[ModuleProgress]) -> str:
@@ -182,15 +239,17 @@ def render_progress(rows: list[ModuleProgress]) -> str:
         cells = _cells(r)
         title = textwrap.wrap(f"{r.folder[1:].split('_')[0]}. {r.title}", _COLUMNS[0][1]) or [""]
         lines.append(line([title[0], *cells[1:]]))
-        lines += [line([more] + [""] * 5) for more in title[1:]]
+        lines += [line([more] + [""] * (len(_COLUMNS) - 1)) for more in title[1:]]
     latest = max((r for r in rows if r.last_activity), key=lambda r: r.last_activity or 0, default=None)
     if latest is not None and latest.last_activity:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(latest.last_activity))
         lines.append(f"Last worked on: {latest.title}, {when}.")
+    lines += textwrap.wrap(next_step_text(rows), 79)
     lines += textwrap.wrap(
-        "Role-plays counts the conversations with the client that each module offers. Time spent counts the "
+        "Role-plays counts the conversations with the client that each module offers. Spent counts the "
         "stretches in which you saved answers, checked items or replied to the client (pauses over 10 minutes "
-        "are not counted). The score appears in self-study only.",
+        "are not counted); left is the module's estimated time less what you have spent. The score appears "
+        "in self-study only.",
         79,
     )
     return "\n".join(lines)

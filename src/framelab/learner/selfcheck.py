@@ -55,6 +55,8 @@ class ItemCheck:
     answer: Any
     rationale: str
     rubric: str = "three_moves"  # "repair": the choices are named as the repair rubric names them
+    title: str = ""  # the exercise's title, as its notebook shows it
+    number: int = 0  # the item's place in its exercise (1, 2, ...), as its notebook shows it
 
 
 @dataclass
@@ -62,28 +64,73 @@ class CheckReport:
     module: str
     items: list[ItemCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    title: str = ""  # "Module 1: The double bind", as the learner knows it
 
     @property
     def score(self) -> int:
         return sum(i.right for i in self.items)
 
-    def render(self) -> str:
-        lines = [f"{self.module}: {self.score} of {len(self.items)} graded items right."]
+    @property
+    def unanswered(self) -> list[ItemCheck]:
+        return [i for i in self.items if _blank(i.chosen)]
+
+    def question(self) -> str:
+        """What to ask before showing anything, when some items are not answered yet ("" when all are)."""
+        n = len(self.unanswered)
+        if not n:
+            return ""
+        its = "it" if n == 1 else "them"
+        return (
+            f"You have not answered {n} of the {len(self.items)} graded items yet. Showing the answers to "
+            f"{its} now would take away the chance to work {its} out yourself. Check only the items you "
+            "have answered, or show every answer?"
+        )
+
+    def render(self, show_unanswered: bool = False) -> str:
+        """The score and each answered item, with the reason where it is not yet right; the answers to
+        unanswered items only when ``show_unanswered`` (the learner asked for them)."""
+        answered = [i for i in self.items if not _blank(i.chosen)]
+        lines = [f"{self.title or self.module}: {self.score} of {len(self.items)} graded items right."]
         for note in self.notes:
             lines.append(f"  note: {note}")
+        heading = None
         for i in self.items:
-            if i.right:
-                lines.append(f"  right    {i.item}: {show(i.chosen, i.kind, i.rubric)}")
+            if _blank(i.chosen) and not show_unanswered:
                 continue
-            if i.chosen in (None, "", []):
-                lines.append(
-                    f"  not yet  {i.item}: not answered yet; the answer is {show(i.answer, i.kind, i.rubric)}."
-                )
+            if i.title and i.title != heading:
+                heading = i.title
+                lines.append(f"  {heading}")
+            where = f"Item {i.number}" if i.number else "Item"
+            if i.right:
+                lines.append(f"  right    {where}: {show(i.chosen, i.kind, i.rubric)}")
+                continue
+            answer = f"{ANSWER_IS.get(i.kind, 'the answer is')} {show(i.answer, i.kind, i.rubric)}"
+            if _blank(i.chosen):
+                lines.append(f"  not yet  {where}: not answered yet; {answer}.")
             else:
-                chosen, answer = show(i.chosen, i.kind, i.rubric), show(i.answer, i.kind, i.rubric)
-                lines.append(f"  not yet  {i.item}: you chose {chosen}; the answer is {answer}.")
+                lines.append(f"  not yet  {where}: you chose {show(i.chosen, i.kind, i.rubric)}; {answer}.")
             lines.append(f"           Why: {readable(i.rationale)}")
+        hidden = len(self.items) - len(answered)
+        if hidden and not show_unanswered:
+            lines.append(
+                f"  {hidden} item(s) not answered yet: their answers are not shown, so you can still work them out."
+            )
         return "\n".join(lines)
+
+
+#: How the answer is introduced, per exercise kind (the rest: "the answer is").
+ANSWER_IS = {
+    "missing_move": "the missing move is",
+    "relation": "what is going on is",
+    "next_action": "what fits best next is",
+    "boundary": "the boundary at stake is",
+    "severity": "it is",
+    "alliance": "for the alliance, it is",
+}
+
+
+def _blank(chosen: Any) -> bool:
+    return chosen in (None, "", [])
 
 
 def check_notebook(notebook: Path, modules: Path | None = None, bank: Any = None) -> CheckReport:
@@ -117,9 +164,9 @@ def check_notebook(notebook: Path, modules: Path | None = None, bank: Any = None
     picks, notes = submission_picks(folder, module)
     scores = score_picks(picks, module, bank)
     items = bank.items()
-    report = CheckReport(module.folder, notes=notes)
+    report = CheckReport(module.folder, notes=notes, title=f"Module {module.meta.id[1:]}: {module.meta.title}")
     for ex in module.meta.exercises:
-        for iid in ex.items:
+        for number, iid in enumerate(ex.items, 1):
             report.items.append(
                 ItemCheck(
                     ex.id,
@@ -130,6 +177,8 @@ def check_notebook(notebook: Path, modules: Path | None = None, bank: Any = None
                     gold(items[iid], ex.kind),
                     items[iid].rationale,
                     ex.rubric,
+                    ex.title,
+                    number,
                 )
             )
     return report

@@ -59,9 +59,9 @@ class CopyReport:
             out.append(f"kept {len(self.kept)} existing file(s) untouched")
         if self.differ:
             out.append(
-                f"{len(self.differ)} of them differ from this release and were kept as yours: "
+                f"Your work is safe: {len(self.differ)} file(s) you have worked on were kept as yours, unchanged ("
                 + ", ".join(str(p) for p in self.differ)
-                + ". To see a module's new version, rename its folder and run 'make lab' again."
+                + "). If you ever want a fresh copy of a module, rename its folder and run 'make lab' again."
             )
         out += self.notes
         out += [f"could not copy {p}: {why}" for p, why in self.failed]

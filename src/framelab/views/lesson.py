@@ -49,6 +49,13 @@ def _update_check_line(item: str, kind: str, line: str) -> None:
         pass
 
 
+def _detectors() -> Any:
+    """The role-play's readers, loaded on first use (None where they cannot load: cue rules read instead)."""
+    from framelab.detector.readers import LazyDetector
+
+    return LazyDetector()
+
+
 class Lesson:
     """One module's public content, as seen from its notebook's folder."""
 
@@ -118,7 +125,7 @@ class Lesson:
         questions = response_questions()
         if items and all(it.get("risk_check") for it in items):  # replies to messages that carry risk
             questions.append(risk_question())
-        deck = PracticeDeck(items, questions, on_check=self._worked)
+        deck = PracticeDeck(items, questions, on_check=self._worked, tally=(self.folder, situation or "labels"))
         self._show(deck)
 
     def practice_repair(self, max_difficulty: int = 3) -> None:
@@ -128,7 +135,15 @@ class Lesson:
         from framelab.views.widgets import PracticeDeck
 
         items = [it for it in self.practice_items(max_difficulty=max_difficulty) if it.get("rubric") == "repair"]
-        self._show(PracticeDeck(items, repair_questions(), on_check=self._worked, titles=RUBRICS[REPAIR].titles))
+        self._show(
+            PracticeDeck(
+                items,
+                repair_questions(),
+                on_check=self._worked,
+                titles=RUBRICS[REPAIR].titles,
+                tally=(self.folder, "repair"),
+            )
+        )
 
     def _vignette_deck(self, family: str, max_difficulty: int) -> None:
         from framelab.learner.practice import VIGNETTE_QUESTIONS
@@ -140,7 +155,7 @@ class Lesson:
             (v for v in self.content["practice_vignettes"] if v["difficulty"] <= max_difficulty and v.get(first)),
             key=lambda v: v["difficulty"],
         )
-        deck = PracticeDeck(items, questions, on_check=self._worked)
+        deck = PracticeDeck(items, questions, on_check=self._worked, tally=(self.folder, family))
         self._show(deck)
 
     def practice_vignettes(self, max_difficulty: int = 3) -> None:
@@ -190,6 +205,33 @@ class Lesson:
         if _grading():
             return
         self._show(SelfCheckView(self.folder / f"{self.folder.name}.ipynb", warm=True))
+
+    def saved(self) -> None:
+        """Print the choices saved in ``answers.json``, in words."""
+        from framelab.views.writing import saved_choices
+
+        try:
+            answers = store.read(self.answers_path)
+        except store.AnswerFileError as exc:
+            print(exc)
+            return
+        print(saved_choices(answers, self.content))
+
+    def written_feedback(self) -> None:
+        """Self-study: a button for feedback on this notebook's written answers, as saved."""
+        from framelab.views.writing import WrittenFeedbackView
+
+        if _grading():
+            return
+        self._show(WrittenFeedbackView(self.folder / f"{self.folder.name}.ipynb", _detectors()))
+
+    def record(self) -> None:
+        """Self-study: a button that writes the dated completion record for the whole workspace."""
+        from framelab.views.writing import RecordView
+
+        if _grading():
+            return
+        self._show(RecordView(self.folder.parent))
 
     # ---------------------------------------------------------------- graded exercises
 

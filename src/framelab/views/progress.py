@@ -18,8 +18,9 @@ from framelab.views.parts import STYLE, busy, in_background, note
 class SelfCheckView:
     """Self-study: a button that scores this notebook's graded answers (``framelab check``).
 
-    The course's bank is loaded in the background when the view is made, so that pressing the
-    button scores the saved choices in this process at once; no nbgrader run is involved."""
+    Where some items are not answered yet, it asks first (:meth:`CheckReport.question`): check only the
+    answered ones, or show every answer. The course's bank is loaded in the background when the view
+    is made, so that pressing the button scores the saved choices in this process at once."""
 
     def __init__(self, notebook: Any, warm: bool = False):
         self.notebook = notebook
@@ -29,8 +30,20 @@ class SelfCheckView:
             layout=w.Layout(width="auto", align_self="flex-start"),
         )
         self.result = w.HTML(STYLE)
+        self.answered_only = w.Button(
+            description="Check my answered items", button_style="primary", layout=w.Layout(width="auto")
+        )
+        self.show_all = w.Button(
+            description="Show every answer",
+            tooltip="Includes the items you have not answered",
+            layout=w.Layout(width="auto"),
+        )
+        self.choice = w.HBox([self.answered_only, self.show_all], layout=w.Layout(display="none"))
+        self.report: Any = None
         self.button.on_click(lambda _: self.on_check())
-        self.widget = w.VBox([self.button, self.result], layout=w.Layout(max_width="52em"))
+        self.answered_only.on_click(lambda _: self.reveal(False))
+        self.show_all.on_click(lambda _: self.reveal(True))
+        self.widget = w.VBox([self.button, self.result, self.choice], layout=w.Layout(max_width="52em"))
         self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-selfcheck")
         if warm:
@@ -39,9 +52,11 @@ class SelfCheckView:
             warm_bank(Path(notebook).parent)
 
     def on_check(self) -> Any:
+        """Score the saved answers; show them, or first ask whether to show unanswered items' answers."""
         from framelab.learner.selfcheck import SelfCheckError, check_notebook
 
         activity.touch(Path(self.notebook).parent)
+        self.choice.layout.display = "none"
         with busy(self.button, "Checking...", self.result):
             try:
                 report = check_notebook(Path(self.notebook))
@@ -49,14 +64,25 @@ class SelfCheckView:
                 message = str(exc)
                 self.result.value = note([message[:1].upper() + message[1:]], announce=True)
                 return None
-        self.result.value = _report_html(report)
+        self.report = report
+        question = report.question()
+        if question:
+            self.result.value = note([question], announce=True)
+            self.choice.layout.display = "flex"
+        else:
+            self.reveal(False)
         return report
 
+    def reveal(self, show_unanswered: bool) -> None:
+        if self.report is not None:
+            self.choice.layout.display = "none"
+            self.result.value = _report_html(self.report, show_unanswered)
 
-def _report_html(report: Any) -> str:
+
+def _report_html(report: Any, show_unanswered: bool = False) -> str:
     rows = "".join(
         f"<div style='white-space: pre-wrap'>{html.escape(readable(line))}</div>"
-        for line in report.render().splitlines()
+        for line in report.render(show_unanswered).splitlines()
     )
     return f"{STYLE}<div role='alert' class='framelab-note'>{rows}</div>"
 
@@ -118,7 +144,9 @@ class ProgressView:
 
 def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
     """The progress rows as an HTML table whose headings do not wrap."""
-    head = ["Module", "Status", "Graded items answered", "Score", "Role-plays finished", "Time spent"]
+    from framelab.learner.progress import next_step_text
+
+    head = ["Module", "Status", "Graded items answered", "Score", "Role-plays finished", "Time spent", "Time left"]
     body = []
     for r in rows:
         score = "..." if pending and r.items and r.answered else "" if r.score is None else f"{r.score} of {r.items}"
@@ -129,6 +157,7 @@ def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
             score,
             f"{r.roleplays_done} of {r.roleplays}" if r.roleplays else "none",
             activity.describe(r.seconds) if r.seconds else "",
+            r.time_left.removesuffix(" left"),
         ]
         body.append(
             "<tr>"
@@ -144,7 +173,10 @@ def progress_table(rows: Sequence[Any], pending: bool = False) -> str:
         + "".join(f"<th scope='col'>{h}</th>" for h in head)
         + "</tr></thead><tbody>"
         + "".join(body)
-        + "</tbody></table></div><p class='framelab-small'>Role-plays counts the conversations with the client "
+        + "</tbody></table></div>"
+        + f"<p class='framelab-next'><b>{html.escape(next_step_text(list(rows)))}</b></p>"
+        + "<p class='framelab-small'>Role-plays counts the conversations with the client "
         "that each module offers. Time spent counts the stretches in which you saved answers, checked items or "
-        "replied to the client (pauses over 10 minutes are not counted). The score appears in self-study only.</p>"
+        "replied to the client (pauses over 10 minutes are not counted); time left is the module's estimated time less "
+        "what you have spent. The score appears in self-study only.</p>"
     )

@@ -97,7 +97,9 @@ class RolePlayView:
         self.reply = w.Textarea(
             placeholder="Type what you would say to the client...",
             description="Your reply",
-            layout=w.Layout(width="100%", height="6em"),
+            # "auto" fills the column; "100%" plus the widget's own margin was wider than it, so the
+            # whole box of reply and tick boxes scrolled sideways
+            layout=w.Layout(width="auto", height="6em"),
             style={"description_width": "6em"},
         )
         self.ticks = {

@@ -105,10 +105,10 @@ def _moves_line(head: str, seen: dict[str, bool], rb: Any) -> str:
 
 
 def tick_options(scenario: dict[str, Any]) -> list[tuple[str, str]]:
-    """The tick boxes, in the scenario's own words: (label, text)."""
+    """The tick boxes, in the scenario's own words, each with its gloss: (label, "Name: meaning")."""
     from framelab.core.vocabulary import LABELS, menu_text
 
     rb = rubric(scenario)
     if rb.name == "three_moves":
         return [(lab, menu_text(lab)) for lab in LABELS]
-    return [(lab, rb.title(lab)) for lab in LABELS]
+    return [(lab, rb.menu_text(lab)) for lab in LABELS]

@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as w
 
 from framelab.core.vocabulary import LABELS, TITLES, menu_text
-from framelab.learner import activity, practice
+from framelab.learner import activity, mastery, practice
 from framelab.roleplay import reactions
 from framelab.views.choice import ChoiceGroup
 from framelab.views.parts import STYLE, heading, note, quote
@@ -47,7 +47,7 @@ class LabelPicker:
         self.ticks: dict[str, dict[str, w.Checkbox]] = {}
         rows: list[w.Widget] = []
         for n, item in enumerate(items, 1):
-            rows.append(w.HTML(_item_head(n, item)))
+            rows.append(w.HTML(_item_head(n, item, len(items))))
             saved = picks.get(item["id"])
             if multi:
                 rows.append(self._tick_row(item["id"], options, saved, on_change, read_only))
@@ -107,11 +107,9 @@ class LabelPicker:
         return [value for value, box in self.ticks[item].items() if box.value]
 
 
-def _item_head(n: int, item: dict[str, Any]) -> str:
+def _item_head(n: int, item: dict[str, Any], total: int) -> str:
     """An exercise item's heading and its quotes (the client's line, then the response or vignette)."""
-    head = (STYLE if n == 1 else "") + (
-        f"<h3 class='framelab-heading'>Item {n} <span class='framelab-meta'>({html.escape(item['id'])})</span></h3>"
-    )
+    head = (STYLE if n == 1 else "") + f"<h3 class='framelab-heading'>Item {n} of {total}</h3>"
     quotes = quote("Client", item["client"]) if item.get("client") else ""
     return head + quotes + quote("Therapist" if item.get("client") else "Vignette", item["text"])
 
@@ -129,15 +127,31 @@ class PracticeDeck:
         questions: Sequence[practice.Question] | None = None,
         on_check: Callable[[], None] | None = None,
         titles: Mapping[str, str] = TITLES,
+        tally: tuple[Path, str] | None = None,
     ):
         if not items:
             raise ValueError("there are no practice items to show")
-        self.items = list(items)
+        self.all_items = list(items)
+        self.items = self.all_items
         self.questions = list(questions) if questions is not None else practice.response_questions()
         self.titles = titles  # what the feedback calls each label (the repair rubric's names for ruptures)
         self.on_check_hook = on_check  # e.g. time-keeping (framelab.learner.activity)
+        self.store = tally  # (module folder, deck name): where the running tally is kept, if anywhere
+        self.tally = mastery.load(*tally) if tally else mastery.Tally()
+        self.fields = [(q.field, q.multi) for q in self.questions]
+        self.every = mastery.deck_keys(self.all_items, self.fields)
+        self.counted = False  # the item shown has been counted in the tally
         self.index = 0
         self.position = w.HTML()
+        self.tally_line = w.HTML()
+        self.confusions = w.Button(
+            description="Practise my confusions",
+            tooltip="Items with the labels you have mixed up most",
+            layout=w.Layout(width="auto"),
+        )
+        self.whole = w.Button(description="Back to the whole deck", layout=w.Layout(display="none", width="auto"))
+        self.confusions.on_click(lambda _: self.focus(True))
+        self.whole.on_click(lambda _: self.focus(False))
         self.prompt = w.HTML()
         self.boxes: dict[str, w.Checkbox] = {}
         self.menus: dict[str, ChoiceGroup] = {}
@@ -150,11 +164,45 @@ class PracticeDeck:
         self.next.on_click(lambda _: self.go(+1))
         self.previous.on_click(lambda _: self.go(-1))
         self.widget = w.VBox(
-            [self.position, self.prompt, *parts, w.HBox([self.check, self.previous, self.next]), self.feedback],
+            [
+                self.position,
+                self.prompt,
+                *parts,
+                w.HBox([self.check, self.previous, self.next]),
+                self.feedback,
+                self.tally_line,
+                w.HBox([self.confusions, self.whole]),
+            ],
             layout=w.Layout(max_width="52em"),
         )
         self.widget.add_class("framelab-view")
         self.widget.add_class("framelab-practice")
+        self.show()
+        self.show_tally()
+
+    def key_name(self, key: str) -> str:
+        """A tally key as the deck names it: a label's title, or a single-choice answer's name."""
+        name, _, value = key.partition(":")
+        for q in self.questions:
+            if q.field == name and value in q.options:
+                return q.options[value].split(":")[0]
+        return self.titles.get(key, key.replace("_", " "))
+
+    def show_tally(self) -> None:
+        text = mastery.summary(self.tally, self.every, self.key_name)
+        mixed = mastery.top_confusions(self.tally)
+        if mixed:
+            pairs = [f"{self.key_name(m)} ({f'you chose {self.key_name(e)}' if e else 'missed'})" for m, e, _ in mixed]
+            text += " Most often mixed up: " + "; ".join(pairs) + "."
+        self.tally_line.value = f"<p class='framelab-meta framelab-tally' role='status'>{html.escape(text)}</p>"
+        self.confusions.disabled = not mastery.confusion_items(self.all_items, self.tally, self.fields)
+
+    def focus(self, confusions: bool) -> None:
+        """Practise only the items holding the labels most often confused, or the whole deck again."""
+        chosen = mastery.confusion_items(self.all_items, self.tally, self.fields) if confusions else []
+        self.items = [self.all_items[i] for i in chosen] or self.all_items
+        self.whole.layout.display = "flex" if self.items is not self.all_items else "none"
+        self.index = 0
         self.show()
 
     def _question_parts(self) -> list[w.Widget]:
@@ -181,6 +229,9 @@ class PracticeDeck:
     def show(self) -> None:
         item = self.item
         where = f"Practice item {self.index + 1} of {len(self.items)}"
+        if self.items is not self.all_items:
+            where += " (your confusions)"
+        self.counted = False
         self.position.value = f"{STYLE}<p class='framelab-meta'>{where}</p>"
         if item.get("client"):
             self.prompt.value = quote("Client", item["client"]) + quote("Therapist", item["text"])
@@ -205,7 +256,12 @@ class PracticeDeck:
         """Show feedback; True when every question was answered exactly right."""
         lines: list[str] = []
         all_right, answered = True, True
+        gold: set[str] = set()
+        chosen: set[str] = set()
         for q in self.questions:
+            picked = self.chosen() if q.multi else self.menus[q.field].value
+            g, c = mastery.keys(self.item, q.field, q.multi, picked)
+            gold, chosen = gold | g, chosen | c
             if q.multi:
                 verdict = practice.assess(self.chosen(), self.item[q.field], self.titles)
                 lines += verdict.lines()
@@ -219,6 +275,12 @@ class PracticeDeck:
         if answered:
             lines.append("Why: " + self.item["rationale"])
         self.feedback.value = note(lines, all_right if answered else None, announce=True)
+        if answered and not self.counted:  # the first check of this showing counts, not re-checks
+            self.counted = True
+            mastery.record(self.tally, gold, chosen)
+            if self.store is not None:
+                mastery.save(*self.store, self.tally)
+            self.show_tally()
         if self.on_check_hook is not None:
             self.on_check_hook()
         return all_right

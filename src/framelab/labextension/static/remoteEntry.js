@@ -7,11 +7,21 @@
 // (cell metadata nbgrader.solution), gets the class "framelab-answer-cell", and the style sheet below
 // draws such a cell as an answer area (a bordered, tinted box headed "Your answer") in the light and
 // the dark theme. JupyterLab puts no cell metadata on the page, so this is what tells the two apart.
+// The Markdown cell just below a locked nbgrader task (Module 6's supervision tasks) is an answer too.
+//
+// Writing: JupyterLab's own double-click on a Markdown cell unrenders it but leaves the notebook in
+// Command mode, where typed letters run shortcuts ("b" adds a cell below). Here a click or a
+// double-click on an answer cell, and a double-click on any other editable Markdown cell, makes that
+// cell the active one and sets the notebook to Edit mode (what `notebook:enter-edit-mode` does), which
+// unrenders it and puts the cursor in it, ready to type; an answer cell that still holds only its
+// "write your answer here" line has that line selected, so that typing replaces it.
 (function () {
   "use strict";
   const NAME = "framelab";
   const ANSWER = "framelab-answer-cell";
   const STYLE_ID = "framelab-answer-style";
+  // What an answer cell holds before anything is written (nbgrader_config.py's text, and Module 6's).
+  const PLACEHOLDER = /^(Write your answer here, in your own words\.|\*Write your answer[^*]*\*)$/;
   const STYLE = `
 .jp-Notebook .jp-MarkdownCell.${ANSWER} .jp-Cell-inputWrapper {
   --framelab-answer-edge: var(--jp-brand-color1);
@@ -61,23 +71,70 @@
     document.head.appendChild(style);
   }
 
-  function isAnswer(model) {
+  function nbgrader(model) {
+    return (model && model.getMetadata ? model.getMetadata("nbgrader") : null) || {};
+  }
+
+  function isAnswer(model, before) {
     if (!model || model.type !== "markdown") {
       return false;
     }
-    const meta = (model.getMetadata ? model.getMetadata("nbgrader") : null) || {};
-    return meta.solution === true && meta.locked !== true;
+    const meta = nbgrader(model);
+    if (meta.solution === true && meta.locked !== true) {
+      return true;
+    }
+    const task = nbgrader(before);
+    return !meta.locked && model.getMetadata("editable") !== false && task.task === true && task.locked === true;
   }
 
-  function mark(cell) {
+  function mark(cell, index, cells) {
     if (!cell.isDisposed && cell.model) {
-      cell.toggleClass(ANSWER, isAnswer(cell.model));
+      const before = index > 0 ? cells[index - 1].model : null;
+      cell.toggleClass(ANSWER, isAnswer(cell.model, before));
+    }
+  }
+
+  function editable(cell) {
+    return cell.model.type === "markdown" && cell.model.getMetadata("editable") !== false && !cell.readOnly;
+  }
+
+  // Which cell was clicked is found at once (a double-click unrenders a Markdown cell, taking the
+  // clicked element off the page); what to do is decided after JupyterLab's own handling of the click
+  // (it selects the cell, or unrenders it on a double-click).
+  function onClick(notebook, event, double) {
+    const index = notebook.widgets.findIndex((cell) => cell.node.contains(event.target));
+    if (index < 0 || event.target.closest("a, button, input, select, textarea")) {
+      return;
+    }
+    setTimeout(() => write(notebook, index, double), 0);
+  }
+
+  function write(notebook, index, double) {
+    const cell = notebook.widgets[index];
+    if (!cell || cell.isDisposed || !editable(cell) || !(cell.hasClass(ANSWER) || double)) {
+      return;
+    }
+    if (notebook.mode === "edit" && notebook.activeCellIndex === index) {
+      return; // already writing here: a click moves the cursor, nothing more
+    }
+    notebook.activeCellIndex = index;
+    notebook.mode = "edit";
+    const editor = cell.editor;
+    if (editor) {
+      editor.focus();
+      const text = cell.model.sharedModel.getSource();
+      if (cell.hasClass(ANSWER) && PLACEHOLDER.test(text.trim())) {
+        // still the "write here" line: selected, so that what is typed replaces it
+        editor.setSelection({ start: { line: 0, column: 0 }, end: editor.getPositionAt(text.length) });
+      }
     }
   }
 
   function watch(panel) {
     const notebook = panel.content;
     const markAll = () => notebook.widgets.forEach(mark);
+    notebook.node.addEventListener("click", (event) => onClick(notebook, event, false));
+    notebook.node.addEventListener("dblclick", (event) => onClick(notebook, event, true));
     const later = () => setTimeout(markAll, 0); // after the notebook has made the new cells' widgets
     let model = null;
     const follow = () => {
@@ -97,7 +154,7 @@
 
   const plugin = (tracker) => ({
     id: `${NAME}:answer-cells`,
-    description: "Shows each written answer cell as an answer area.",
+    description: "Shows each written answer cell as an answer area, ready to type in when clicked.",
     autoStart: true,
     requires: [tracker],
     activate: (app, notebooks) => {
