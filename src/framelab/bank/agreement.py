@@ -242,6 +242,16 @@ def published(modules: Path, practice: int = 60) -> tuple[str, list[tuple[str, A
     return markdown(table(same, a, b, gold_)), splits(same, a, b, gold_), stale
 
 
+def awaiting(modules: Path) -> set[str]:
+    """Graded questions declared as changed or added since the blind rating and not yet rated again
+    (``modules/_agreement/awaiting-rating.txt``, one qid a line, ``#`` for comments); the README lists them."""
+    path = modules / "_agreement" / "awaiting-rating.txt"
+    if not path.exists():
+        return set()
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return {line for line in lines if line}
+
+
 def cmd_report(args: Any) -> int:
     try:
         text, disputed, stale = published(Path(args.modules), args.practice)
