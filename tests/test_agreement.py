@@ -67,6 +67,18 @@ def test_the_published_agreement_is_what_the_ratings_give_on_the_bank_as_it_read
     assert shown == table.strip(), "the agreement table in modules/README.md is out of date: paste the report"
 
 
+def test_a_practice_rating_counts_while_its_item_reads_the_same_and_is_still_practice(bank):
+    practice = [r for r in bank.responses if r.split == "practice" and r.rubric == "three_moves"][:3]
+    graded = next(r for r in bank.responses if r.split == "assessment")
+    rated = agreement._label_set_questions(practice)
+    rated[0] = {**rated[0], "text": "an older wording"}
+    rated += [{"qid": f"practice:{graded.id}"}, {"qid": "practice:m9-r999"}]
+    now = agreement.rated_practice(bank, rated)
+    assert [q["qid"] for q in now] == sorted(f"practice:{r.id}" for r in practice)
+    same, stale = agreement.rated_and_current(rated, now)
+    assert stale == [rated[0]["qid"]] and len(same) == 2
+
+
 # --------------------------------------------------------------------------- human raters' sheets
 
 

@@ -244,8 +244,8 @@ def _agreement(sub: Any) -> None:
     ):
         q = asub.add_parser(name, help=help_)
         q.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
-        q.add_argument("--practice", type=int, default=60, help="practice responses in the sample (default: 60)")
         if name == "packet":
+            q.add_argument("--practice", type=int, default=60, help="practice responses in the sample (default: 60)")
             q.add_argument("--out", required=True, help="where to write the packet")
         q.set_defaults(func=func)
     _agreement_sheets(asub)
