@@ -68,12 +68,28 @@ def practice_sample(bank: Bank, n: int, seed: int = 2026) -> list[dict[str, Any]
         (r for r in bank.responses if r.split == "practice" and r.rubric == "three_moves"), key=lambda r: r.id
     )
     chosen = random.Random(seed).sample(pool, min(n, len(pool)))
+    return _label_set_questions(chosen)
+
+
+def _label_set_questions(responses: Iterable[Response]) -> list[dict[str, Any]]:
     options = {lab: lab for lab in LABELS}
     return [
         {"qid": f"practice:{r.id}", "kind": "label_set", "question": QUESTIONS["label_set"], **_item_text(r),
          "options": options, "multi": True}
-        for r in sorted(chosen, key=lambda r: r.id)
+        for r in sorted(responses, key=lambda r: r.id)
     ]  # fmt: skip
+
+
+def rated_practice(bank: Bank, rated: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The practice questions of a rated packet, asked of the bank as it is now: a rating stays usable while
+    the item is still a practice reply to a bid, even when the seeded sample has moved on (items added to or
+    moved into practice reshuffle it); an item whose text changed shows as needing a rating again."""
+    items = bank.items()
+    ids = [q["qid"].split(":", 1)[1] for q in rated if q["qid"].startswith("practice:")]
+    keep = [items[i] for i in ids if i in items]
+    return _label_set_questions(
+        r for r in keep if isinstance(r, Response) and r.split == "practice" and r.rubric == "three_moves"
+    )
 
 
 def key(bank: Bank, questions: Iterable[Mapping[str, Any]]) -> dict[str, Answer]:
@@ -231,22 +247,33 @@ def read_questions(path: Path) -> list[dict[str, Any]]:
     return [safejson.loads(line, what=f"{path.name} line {n}") for n, line in enumerate(lines, 1) if line.strip()]
 
 
-def published(modules: Path, practice: int = 60) -> tuple[str, list[tuple[str, Answer, Answer, Answer]], list[str]]:
+def published(modules: Path) -> tuple[str, list[tuple[str, Answer, Answer, Answer]], list[str]]:
     """From ``modules/_agreement/`` (the packet as rated and both raters' answers): the agreement table on the
     questions that read today as they were rated, the splits among them, and the questions needing a rating."""
     from framelab.bank.loader import load_bank
 
     folder = modules / "_agreement"
     bank = load_bank(modules)
-    same, stale = rated_and_current(read_questions(folder / "packet.jsonl"), all_questions(bank, practice))
+    rated = read_questions(folder / "packet.jsonl")
+    same, stale = rated_and_current(rated, graded_questions(bank) + rated_practice(bank, rated))
     a, b = read_ratings(folder / "rater-a.jsonl"), read_ratings(folder / "rater-b.jsonl")
     gold_ = key(bank, same)
     return markdown(table(same, a, b, gold_)), splits(same, a, b, gold_), stale
 
 
+def awaiting(modules: Path) -> set[str]:
+    """Graded questions declared as changed or added since the blind rating and not yet rated again
+    (``modules/_agreement/awaiting-rating.txt``, one qid a line, ``#`` for comments); the README lists them."""
+    path = modules / "_agreement" / "awaiting-rating.txt"
+    if not path.exists():
+        return set()
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return {line for line in lines if line}
+
+
 def cmd_report(args: Any) -> int:
     try:
-        text, disputed, stale = published(Path(args.modules), args.practice)
+        text, disputed, stale = published(Path(args.modules))
     except (OSError, ValueError) as exc:
         print(f"framelab agreement: {exc}")
         return 2

@@ -301,7 +301,25 @@ def _agreement(sub: Any) -> None:
     ):
         q = asub.add_parser(name, help=help_)
         q.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
-        q.add_argument("--practice", type=int, default=60, help="practice responses in the sample (default: 60)")
         if name == "packet":
+            q.add_argument("--practice", type=int, default=60, help="practice responses in the sample (default: 60)")
             q.add_argument("--out", required=True, help="where to write the packet")
         q.set_defaults(func=func)
+    _agreement_sheets(asub)
+
+
+def _agreement_sheets(asub: Any) -> None:
+    """agreement sheet / compare: human raters' CSV sheets."""
+    from framelab.bank import sheets
+
+    q = asub.add_parser("sheet", help="write a blind rating sheet (CSV, no key) for a human rater to fill in")
+    q.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
+    q.add_argument("--practice", type=int, default=60, help="practice responses in the sample (default: 60)")
+    q.add_argument("--out", required=True, help="where to write the sheet (CSV)")
+    q.set_defaults(func=sheets.cmd_sheet)
+    q = asub.add_parser("compare", help="two filled sheets: Cohen's kappa, agreement with the key, the splits")
+    q.add_argument("rater_a", help="rater A's filled sheet (CSV)")
+    q.add_argument("rater_b", help="rater B's filled sheet (CSV)")
+    q.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
+    q.add_argument("--splits", help="also write the splits to this CSV, with decision and why columns")
+    q.set_defaults(func=sheets.cmd_compare)
