@@ -48,3 +48,8 @@ c.Autograde.autograde_preprocessors = [
 # client's line, the trainee's choice and the key (instructors only: feedback drops them).
 # Last, after the scores are saved, so it changes no grade.
 c.Autograde.autograde_preprocessors.append("framelab.formgrade.FormgraderView")
+
+# Collecting trusts no folder in the exchange: one made in another trainee's name is refused, links
+# are never followed, FIFOs and devices are skipped, and each submission is bounded
+# (framelab.grading.collect; one trainee's bad folder is one line, everyone else is collected).
+c.ExchangeFactory.collect = "framelab.exchange.SafeCollect"
