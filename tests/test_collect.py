@@ -68,7 +68,9 @@ def test_a_folder_made_in_a_peers_name_is_refused_and_the_peers_own_collected(tm
     inbound_folder(exchange, "ana", "2026-11-29 09:00:00.000000")  # made by the collecting account
     forged = inbound_folder(exchange, "ana", "2026-11-29 11:00:00.000000", owner=NOBODY)  # nobody, as ana, later
     submitted, job = collect(tmp_path)
-    assert (submitted / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text() == "ana's notebook at 2026-11-29 09:00:00.000000"
+    assert (
+        submitted / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    ).read_text() == "ana's notebook at 2026-11-29 09:00:00.000000"
     assert (submitted / "nobody" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text().startswith("nobody's")
     (line,) = job.refused
     assert forged.name in line and "made by nobody, not by ana" in line

@@ -183,7 +183,9 @@ def test_the_bwrap_command_binds_no_course_folder(tmp_path):
 
 # --------------------------------------------------------------------------- bounds for the whole notebook
 
-needs_sandbox = pytest.mark.skipif(bool(sandbox.problem()), reason="needs bubblewrap (the system package the suite installs)")
+needs_sandbox = pytest.mark.skipif(
+    bool(sandbox.problem()), reason="needs bubblewrap (the system package the suite installs)"
+)
 SMALL = sandbox.Limits(memory=400 * 1024**2, tmp=8 * 1024**2, workdir=8 * 1024**2)
 
 
@@ -223,7 +225,9 @@ def test_tmp_and_the_working_folder_are_bounded_in_total_and_never_reach_the_dis
 
 
 @needs_sandbox
-@pytest.mark.skipif(not any("memory" in str(p) for p, _ in sandbox._cgroup_parents()), reason="no memory control group here")
+@pytest.mark.skipif(
+    not any("memory" in str(p) for p, _ in sandbox._cgroup_parents()), reason="no memory control group here"
+)
 def test_memory_is_bounded_for_the_whole_process_tree(tmp_path):
     # four children of 150 MB each: every one is under the per-process bound, together past the tree's 400 MB
     code = (
