@@ -332,10 +332,16 @@ except OSError as exc:
     print("refused:", exc.strerror)
 """
 DISK_FLOOD = TMP_FLOOD.replace("/tmp/flood", "flood")
-MANY_OUTPUTS = """from IPython.display import display
-for n in range(400):
-    display({"text/plain": str(n) + "x" * 18_000}, raw=True)
-"""
+
+
+def _many_outputs(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    """320 cells of its own, each printing 18 KB: every output is under the per-output bound."""
+    cell, _ = _answer_cells(nb, module)[0]
+    at = nb.cells.index(cell) + 1
+    nb.cells[at:at] = [nbformat.v4.new_code_cell(f"print({n}, 'x' * 18_000)") for n in range(320)]
+    return nb
+
+
 FD_LOG = """import os
 for fd in range(1, 20):
     try:
@@ -562,9 +568,7 @@ CHEATS: list[Cheat] = [
         first_answer_cell(TMP_FLOOD),
     ),
     Cheat("disk_flood", "fills its working folder until it is refused", "wrong", first_answer_cell(DISK_FLOOD)),
-    Cheat(
-        "many_outputs", "400 outputs of 18 KB each: a 7 MB graded notebook", "wrong", first_answer_cell(MANY_OUTPUTS)
-    ),
+    Cheat("many_outputs", "320 outputs of 18 KB each: a 6 MB graded notebook", "wrong", _many_outputs),
     Cheat(
         "worker_log", "writes into the grader's log through inherited descriptors", "wrong", first_answer_cell(FD_LOG)
     ),

@@ -53,6 +53,11 @@ def collect(tmp_path: Path, check_owner: bool = True) -> tuple[Path, SafeCollect
     return course / "submitted", job
 
 
+def make_deep(folder: Path, depth: int) -> None:
+    """``depth`` nested folders (``os.makedirs`` recurses, and 1,100 is past Python's recursion limit)."""
+    subprocess.run(["mkdir", "-p", os.path.join(folder, *["d"] * depth)], check=True)
+
+
 def remove_deep(folder: Path) -> None:
     """pytest's own clean-up recurses, and 1,100 nested folders are past Python's recursion limit."""
     subprocess.run(["rm", "-rf", str(folder)], check=True)
@@ -97,7 +102,7 @@ def test_links_fifos_and_deep_or_wide_folders_never_stop_the_others(tmp_path):
     os.mkfifo(linker / "pipe")
     (linker / "scratch.pyc").write_bytes(b"ignored")
     deep = inbound_folder(exchange, "dee", "2026-11-29 10:00:00.000000")
-    os.makedirs(os.path.join(deep, *["d"] * 1_100))
+    make_deep(deep, 1_100)
     wide = inbound_folder(exchange, "wyn", "2026-11-29 10:00:00.000000")
     for n in range(walk.BOUNDS.entries + 5):
         (wide / f"e{n}").mkdir()
@@ -140,7 +145,7 @@ def test_the_snapshot_takes_odd_names_and_refuses_deep_wide_and_fifos(tmp_path):
     assert len(snap.digest) == 64 and snap.problem == ""
     assert snapshot.digest(odd) == snap.digest
     deep = tmp_path / "deep"
-    os.makedirs(os.path.join(deep, *["d"] * 1_100))
+    make_deep(deep, 1_100)
     assert "nested more than" in snapshot.take(deep, tmp_path / "snap-deep", "deep", []).problem
     remove_deep(deep)
     wide = tmp_path / "wide"
