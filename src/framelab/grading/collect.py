@@ -144,14 +144,18 @@ class SafeCollect(ExchangeCollect):
         except Exception:
             self._refuse(f"{shown}: not a submission nbgrader made (its name has no valid time); left where it is")
             return None
+        if parts[0] in ("", ".", ".."):  # would name a folder outside submitted/<trainee>
+            self._refuse(f"{shown}: names no trainee; left where it is")
+            return None
         if not os.path.isdir(path) or os.path.islink(path):
             self._refuse(f"{shown}: not a folder (a link or a file); left where it is, never followed")
             return None
         owner = owner_name(st.st_uid)
         if self.check_owner and owner != parts[0] and st.st_uid != os.geteuid():
+            named = walker.shown(parts[0])
             self._refuse(
-                f"{shown}: made by {owner}, not by {parts[0]}, so it is not collected "
-                f"({parts[0]}'s own submissions are); ask {owner} about it"
+                f"{shown}: made by {owner}, not by {named}, so it is not collected "
+                f"({named}'s own submissions are); ask {owner} about it"
             )
             return None
         return {"username": parts[0], "filename": name, "timestamp": timestamp}
@@ -186,7 +190,7 @@ class SafeCollect(ExchangeCollect):
             max_file_size=self.coursedir.max_file_size,
             log=self.log,
         )
-        student = Path(dest).parent.name
+        student = walker.shown(Path(dest).parent.name)
         skipped = copy_submission(src, Path(dest), ignore, self.bounds())
         if skipped:
             self._refuse(skipped_line(student, skipped))
