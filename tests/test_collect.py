@@ -53,14 +53,19 @@ def collect(tmp_path: Path, check_owner: bool = True) -> tuple[Path, SafeCollect
     return course / "submitted", job
 
 
-def make_deep(folder: Path, depth: int) -> None:
-    """``depth`` nested folders (``os.makedirs`` recurses, and 1,100 is past Python's recursion limit)."""
-    subprocess.run(["mkdir", "-p", os.path.join(folder, *["d"] * depth)], check=True)
+@pytest.fixture
+def make_deep():
+    """``make_deep(folder, depth)``: nested folders, removed after the test however it ends (``os.makedirs``
+    and pytest's own clean-up recurse, and 1,100 levels are past Python's recursion limit)."""
+    made: list[Path] = []
 
+    def make(folder: Path, depth: int) -> None:
+        made.append(folder)
+        subprocess.run(["mkdir", "-p", os.path.join(folder, *["d"] * depth)], check=True)
 
-def remove_deep(folder: Path) -> None:
-    """pytest's own clean-up recurses, and 1,100 nested folders are past Python's recursion limit."""
-    subprocess.run(["rm", "-rf", str(folder)], check=True)
+    yield make
+    for folder in made:
+        subprocess.run(["rm", "-rf", str(folder)], check=True)
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="making a folder in another account's name needs root")
@@ -91,7 +96,7 @@ def test_without_the_owner_check_nbgraders_latest_stands(tmp_path):
     assert job.refused == []
 
 
-def test_links_fifos_and_deep_or_wide_folders_never_stop_the_others(tmp_path):
+def test_links_fifos_and_deep_or_wide_folders_never_stop_the_others(tmp_path, make_deep):
     exchange = tmp_path / "exchange"
     secret = tmp_path / "course" / "modules" / "responses.yaml"
     secret.parent.mkdir(parents=True)
@@ -119,7 +124,6 @@ def test_links_fifos_and_deep_or_wide_folders_never_stop_the_others(tmp_path):
     assert "odd+m1+not a time: not a submission nbgrader made" in lines
     assert len(job.refused) == 4
     assert not list(submitted.rglob("*collecting*"))
-    remove_deep(deep)
 
 
 def test_a_later_submission_past_the_bounds_keeps_the_one_collected_before(tmp_path):
@@ -137,7 +141,7 @@ def test_a_later_submission_past_the_bounds_keeps_the_one_collected_before(tmp_p
     assert "nested more than" in job.refused[0]
 
 
-def test_the_snapshot_takes_odd_names_and_refuses_deep_wide_and_fifos(tmp_path):
+def test_the_snapshot_takes_odd_names_and_refuses_deep_wide_and_fifos(tmp_path, make_deep):
     odd = tmp_path / "odd"
     odd.mkdir()
     (odd / os.fsdecode(b"caf\xe9-latin1.txt")).write_text("x")
@@ -147,7 +151,6 @@ def test_the_snapshot_takes_odd_names_and_refuses_deep_wide_and_fifos(tmp_path):
     deep = tmp_path / "deep"
     make_deep(deep, 1_100)
     assert "nested more than" in snapshot.take(deep, tmp_path / "snap-deep", "deep", []).problem
-    remove_deep(deep)
     wide = tmp_path / "wide"
     wide.mkdir()
     for n in range(snapshot.MAX_FILES + 1):
