@@ -77,3 +77,8 @@ c.FrameLab.pass_marks = {
     "m5_alliance": 60,
     "m6_capstone": 60,
 }
+
+# Collecting trusts no folder in the exchange: one made in another trainee's name is refused, links
+# are never followed, FIFOs and devices are skipped, and each submission is bounded
+# (framelab.grading.collect; one trainee's bad folder is one line, everyone else is collected).
+c.ExchangeFactory.collect = "framelab.exchange.SafeCollect"

@@ -345,6 +345,61 @@ def _markup_attachment(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
     return nb
 
 
+def _fifo(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    os.mkfifo(folder / "pipe")
+    return nb
+
+
+def _odd_name(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    (folder / os.fsdecode(b"notes-\xff\xfe.txt")).write_bytes(b"not UTF-8")
+    return nb
+
+
+def _deep(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    os.makedirs(os.path.join(folder, *["d"] * 40))
+    return nb
+
+
+def _many(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    for n in range(2_100):
+        (folder / f"e{n}").mkdir()
+    return nb
+
+
+TMP_FLOOD = """import os
+try:
+    with open("/tmp/flood", "wb") as fh:
+        for _ in range(1024):
+            fh.write(b"x" * 1024**2)
+except OSError as exc:
+    print("refused:", exc.strerror)
+"""
+DISK_FLOOD = TMP_FLOOD.replace("/tmp/flood", "flood")
+
+
+def _many_outputs(nb: Nb, folder: Path, module: Module, bank: Bank) -> Nb:
+    """320 cells of its own, each printing 18 KB: every output is under the per-output bound."""
+    cell, _ = _answer_cells(nb, module)[0]
+    at = nb.cells.index(cell) + 1
+    nb.cells[at:at] = [nbformat.v4.new_code_cell(f"print({n}, 'x' * 18_000)") for n in range(320)]
+    return nb
+
+
+FD_LOG = """import os
+for fd in range(1, 20):
+    try:
+        os.write(fd, b"framelab-adversarial: written through an inherited descriptor\\n")
+        print(fd, os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        pass
+"""
+CPU_HOG = """import subprocess, sys
+hogs = [subprocess.Popen([sys.executable, "-c", "import time\\nend = time.time() + 10\\nwhile time.time() < end: pass"])
+        for _ in range(56)]
+for h in hogs:
+    h.wait()
+"""
+
 CHEATS: list[Cheat] = [
     Cheat(
         "rigged_str",
@@ -556,6 +611,30 @@ CHEATS: list[Cheat] = [
         "blank",
         _markup_attachment,
     ),
+    # issue 27: what a submission's folder holds, and a notebook's whole tree (the snapshot, the sandbox)
+    Cheat("fifo_beside", "a FIFO beside the notebook (a copy would wait on it forever)", "blank", _fifo, fails=True),
+    Cheat("odd_name", "a file whose name is not UTF-8 beside the notebook", "wrong", _odd_name),
+    Cheat("deep_folders", "folders nested 40 deep beside the notebook", "blank", _deep, fails=True),
+    Cheat("many_folders", "2,100 empty folders beside the notebook", "blank", _many, fails=True),
+    Cheat(
+        "symlink_notes_key",
+        "notes.txt is a symbolic link to the capstone's key in modules/",
+        "blank",
+        _link(lambda folder, module: "../../../modules/m6_capstone/responses.yaml", "notes.txt"),
+        fails=True,
+    ),
+    Cheat(
+        "tmp_flood",
+        "fills /tmp (memory on the grading machine) until it is refused",
+        "wrong",
+        first_answer_cell(TMP_FLOOD),
+    ),
+    Cheat("disk_flood", "fills its working folder until it is refused", "wrong", first_answer_cell(DISK_FLOOD)),
+    Cheat("many_outputs", "320 outputs of 18 KB each: a 6 MB graded notebook", "wrong", _many_outputs),
+    Cheat(
+        "worker_log", "writes into the grader's log through inherited descriptors", "wrong", first_answer_cell(FD_LOG)
+    ),
+    Cheat("cpu_hog", "56 busy processes for 10 s, to slow its peers", "wrong", first_answer_cell(CPU_HOG)),
 ]
 
 
@@ -569,6 +648,11 @@ ESCAPES = {
     "cheat_then_crash",
 }
 BAD_FILES = {"symlink_passwd", "symlink_peer", "symlink_source", "bomb_answers", "bomb_notebook", "cheat_and_bomb"}
+#: What a submission's folder holds that a plain copy (stock nbgrader's) trips on or follows (issue 27):
+#: refused or skipped before any code runs; left out of stock runs, which would hang on the FIFO.
+HOSTILE_FILES = {"fifo_beside", "odd_name", "deep_folders", "many_folders", "symlink_notes_key"}
+#: Bounds on a notebook's whole process tree (issue 27): left out of stock runs (no bound there).
+TREE_BOUNDS = {"tmp_flood", "disk_flood", "many_outputs", "worker_log", "cpu_hog"}
 
 #: Cheats that stall the kernel, so that every cell waits out its 30 s limit.
 STALLS = {"builtin_type", "builtin_isinstance", "builtin_all_len", "endless_loop"}
@@ -687,9 +771,9 @@ def main(argv: list[str]) -> None:
             stock, ours = Path(tmp) / "stock", Path(tmp) / "ours"
             for d in (stock, ours):
                 shutil.rmtree(d, ignore_errors=True)
-                shutil.copytree(base, d)
-            for name in STALLS:  # stock nbgrader has no bound per notebook: these take many minutes each
-                shutil.rmtree(stock / "submitted" / name)
+                subprocess.run(["cp", "-a", str(base), str(d)], check=True)  # FIFOs and odd names as they are
+            for name in STALLS | HOSTILE_FILES | TREE_BOUNDS:  # stock has no bounds: minutes each, or a hang
+                subprocess.run(["rm", "-rf", str(stock / "submitted" / name)], check=True)
             subprocess.run(
                 [str(bin_dir / "nbgrader"), "autograde", assignment], cwd=stock, env=env, capture_output=True
             )
@@ -706,7 +790,13 @@ def main(argv: list[str]) -> None:
             print(f"  {'submission':24}{'stock nbgrader':>16}{'framelab grade':>16}")
             for who in ["blank", "wrong", "solution", *(c.name for c in CHEATS)]:
                 b, a = before.get(who), after.get(who)
-                shown_b = "not run" if who in STALLS else "not graded" if b is None else f"{b:g}"
+                shown_b = (
+                    "not run"
+                    if who in STALLS | HOSTILE_FILES | TREE_BOUNDS
+                    else "not graded"
+                    if b is None
+                    else f"{b:g}"
+                )
                 shown_a = "not graded" if a is None else f"{a:g}"
                 note = " (reported failed)" if "failed" in reasons.get(who, "") else ""
                 print(f"  {who:24}{shown_b:>16}{shown_a:>16}{note}")

@@ -26,7 +26,9 @@ from adversarial import (
     BAD_FILES,
     CHEATS,
     ESCAPES,
+    HOSTILE_FILES,
     STALLS,
+    TREE_BOUNDS,
     auto_scores,
     survivors,
     total_scores,
@@ -195,8 +197,13 @@ def test_no_cheat_beats_a_blank_submission(graded, bank, assignment, cheat):
     # what reaches out of the kernel, or is refused before any code runs, raises no total (manual scores too)
     if cheat in ESCAPES | BAD_FILES:
         assert (g.totals.get(cheat) or 0) <= g.scores["blank"], f"{assignment}: {cheat}: total {g.totals.get(cheat)}"
-    if cheat in BAD_FILES:
-        assert re.search(r"symbolic link|nested more than", line), f"{assignment}: {cheat}: {line}"
+    if cheat in BAD_FILES | HOSTILE_FILES - {"odd_name"}:
+        refused = r"symbolic link|nested more than|not a regular file|files and folders"
+        assert re.search(refused, line), f"{assignment}: {cheat}: {line}"
+    if cheat in HOSTILE_FILES | TREE_BOUNDS:
+        assert (g.totals.get(cheat) or 0) <= g.scores["blank"], f"{assignment}: {cheat}: total {g.totals.get(cheat)}"
+    if cheat == "many_outputs":
+        assert " failed " in line and "MB in size" in line, f"{assignment}: {cheat}: {line}"
 
 
 @pytest.mark.parametrize("assignment", MODULES)
@@ -263,7 +270,8 @@ def test_stock_nbgrader_is_fooled_and_the_audit_flags_every_case(released_course
     course = copy_shared(released_course, tmp_path / "stock")
     # stalls take minutes each under stock; what reaches out of the kernel would lock or rewrite this very
     # gradebook and the peers' files (stock nbgrader does not stop them: that is the sandbox's job)
-    write_corpus(course, assignment, bank, [c for c in CHEATS if c.name not in STALLS | ESCAPES])
+    skip = STALLS | ESCAPES | HOSTILE_FILES | TREE_BOUNDS
+    write_corpus(course, assignment, bank, [c for c in CHEATS if c.name not in skip])
     nbgrader("autograde", assignment, cwd=course, check=False)
     scores = auto_scores(course, assignment)
     winners = sorted(c.name for c in CHEATS if (scores.get(c.name) or 0) > scores["blank"])

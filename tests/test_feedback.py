@@ -197,3 +197,24 @@ def test_formgrader_in_chromium_shows_the_response_and_the_choice(graded):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_a_graded_notebook_past_the_bound_is_that_trainees_line_and_the_rest_get_feedback(graded, tmp_path):
+    from framelab.grading.worker import MAX_GRADED_BYTES
+
+    course, prepared = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    big, *rest = [t.id for t in prepared.cohort.trainees]
+    path = autograded_notebook(copy, big)
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code")
+    blob = {"text/plain": "x" * 18_000}
+    cell.outputs += [nbformat.v4.new_output("display_data", data=blob) for _ in range(MAX_GRADED_BYTES // 18_000 + 10)]
+    nbformat.write(nb, path)
+    proc = run([str(BIN / "framelab"), "feedback", A, "--allow-pending", "--no-progress"], cwd=copy, check=False)
+    line = next(line for line in proc.stdout.splitlines() if line.startswith(big))
+    assert "failed" in line and "MB in size" in line, proc.stdout
+    assert not (copy / "feedback" / big).exists()
+    for other in rest:
+        assert (copy / "feedback" / other / A / f"{A}.html").is_file(), proc.stdout

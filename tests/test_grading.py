@@ -29,7 +29,7 @@ def tree_hash(folder: Path) -> str:
     (a link to /etc/passwd must not make the folder look changed when another test adds a user)."""
     h = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        h.update(str(path.relative_to(folder)).encode())
+        h.update(os.fsencode(path.relative_to(folder)))  # a name need not be UTF-8
         h.update(oct(path.lstat().st_mode).encode())
         if path.is_symlink():
             h.update(os.readlink(path).encode())

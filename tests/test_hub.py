@@ -244,8 +244,9 @@ def _run_course(top: Path, db_url: str, procs: list[subprocess.Popen]) -> dict:
         r = hub.server("POST", user, "assignments/submit", data={"course_id": COURSE, "assignment_id": ASSIGNMENT})
         assert r.ok and json.loads(r.text).get("success"), r.text[:2000]
     laps["two submissions"] = time.monotonic() - started
+    forge_a_submission(top, exchange, course)
     # the grader collects and grades into PostgreSQL
-    sh(str(env / "bin" / "nbgrader"), "collect", ASSIGNMENT, user=GRADER, cwd=course, env=grader_env)
+    collected = sh(str(env / "bin" / "nbgrader"), "collect", ASSIGNMENT, user=GRADER, cwd=course, env=grader_env)
     graded = sh(
         str(env / "bin" / "framelab"),
         "grade",
@@ -267,8 +268,24 @@ def _run_course(top: Path, db_url: str, procs: list[subprocess.Popen]) -> dict:
         "hub": hub,
         "expected": expected,
         "graded": graded.stdout,
+        "collected": collected.stdout + collected.stderr,
         "laps": laps,
     }
+
+
+FORGED = f"{RIGHT}+{ASSIGNMENT}+2099-01-01 00:00:00.000000 UTC+forged"
+
+
+def forge_a_submission(top: Path, exchange: Path, course: Path) -> None:
+    """The other trainee makes a folder in the inbound folder in this trainee's name, later than theirs,
+    holding a blank notebook: stock nbgrader collects it in place of the trainee's own work."""
+    blank = top / "forged"
+    shutil.copytree(course / "release" / ASSIGNMENT, blank)
+    (blank / "timestamp.txt").write_text("2099-01-01 00:00:00.000000 UTC")
+    for path in [blank, *blank.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    inbound = exchange / COURSE / "inbound"
+    sh("sh", "-c", f'mkdir "{inbound / FORGED}" && cp -R "{blank}/." "{inbound / FORGED}/"', user=PARTIAL)
 
 
 PLANTED = "planted-by-a-trainee.txt"
@@ -312,9 +329,17 @@ def test_release_fetch_submit_collect_and_grade_on_the_hub(hub_course):
     assert not list(hub_course["course"].rglob(PLANTED))
 
 
+def test_a_submission_made_in_a_peers_name_is_refused_and_the_peers_own_graded(hub_course):
+    forged = hub_course["exchange"] / COURSE / "inbound" / FORGED
+    assert forged.is_dir()  # the other trainee could make it (the inbound folder takes anyone's hand-in)
+    assert f"{FORGED}: made by {PARTIAL}, not by {RIGHT}" in hub_course["collected"], hub_course["collected"]
+    # and the trainee it names keeps the score of their own work (the test above: all 16)
+    assert auto_scores(hub_course["db_url"])[RIGHT] == hub_course["expected"][RIGHT] == 16
+
+
 def test_the_inbound_folder_keeps_trainees_out_of_each_others_work(hub_course):
     inbound = hub_course["exchange"] / COURSE / "inbound"
-    mine = [p for p in inbound.iterdir() if p.name.startswith(f"{RIGHT}+")]
+    mine = [p for p in inbound.iterdir() if p.name.startswith(f"{RIGHT}+") and p.name != FORGED]
     assert len(mine) == 1, list(inbound.iterdir())
     notebook = mine[0] / f"{ASSIGNMENT}.ipynb"
     assert notebook.is_file()

@@ -71,7 +71,8 @@ def test_a_notebook_in_the_sandbox_sees_only_its_own_folder(tmp_path):
     assert not (course / "planted.txt").exists()
     assert out[4] in ("no network: 101\n", "no network: 111\n"), out  # its own empty loopback, or none
     assert out[5] == f"{sandbox.LIMITS.processes} {sandbox.LIMITS.file_size}\n", out
-    assert out[6] == "started\n" and out[7] == "wrote\n" and (work / "mine.txt").read_text() == "kept"
+    # its working folder is a bounded copy in memory: what it writes there never reaches the disk
+    assert out[6] == "started\n" and out[7] == "wrote\n" and not (work / "mine.txt").exists()
     # the notebook is over: nothing it started is left
     left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
     assert left == [], f"processes outlived their notebook: {left}"
@@ -172,9 +173,107 @@ def test_the_bwrap_command_binds_no_course_folder(tmp_path):
     argv = sandbox.bwrap_argv(tmp_path / "work", tmp_path / "run")
     binds = [argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
     writable = [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"]
-    assert writable == [str(tmp_path / "run"), str(tmp_path / "work")]
+    assert writable == [str(tmp_path / "run")]  # the working folder is a bounded tmpfs holding a copy
     for root in (ROOT, ROOT / "modules", ROOT / "source", Path.home()):
         assert str(root) not in binds
     assert {"--unshare-all", "--die-with-parent", "--new-session", "--clearenv"} <= set(argv)
     assert argv[argv.index("--cap-drop") + 1] == "ALL"
     assert sys.executable  # the kernel's Python is reachable through a read-only bind
+
+
+# --------------------------------------------------------------------------- bounds for the whole notebook
+
+needs_sandbox = pytest.mark.skipif(
+    bool(sandbox.problem()), reason="needs bubblewrap (the system package the suite installs)"
+)
+SMALL = sandbox.Limits(memory=400 * 1024**2, tmp=8 * 1024**2, workdir=8 * 1024**2)
+
+
+def in_sandbox(tmp_path: Path, code: str, limits: sandbox.Limits = SMALL) -> subprocess.CompletedProcess:
+    """Run ``code`` with the sandbox's Python under ``limits``, in control groups where they can be made."""
+    work, run = tmp_path / "work", tmp_path / "run"
+    work.mkdir(exist_ok=True)
+    run.mkdir(exist_ok=True)
+    (work / "answers.json").write_text("{}")
+    groups = sandbox.new_cgroups(limits)
+    try:
+        argv = [*sandbox.bwrap_argv(work, run, limits, cgroups=groups), sys.executable, "-c", code]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    finally:
+        sandbox.remove_cgroups(groups)
+
+
+FILL = """import os, sys
+try:
+    with open(sys.argv[1] if len(sys.argv) > 1 else {path!r}, "wb") as fh:
+        for _ in range(64):
+            fh.write(b"x" * 1024**2)
+    print("wrote 64 MB")
+except OSError as exc:
+    print("refused:", exc.strerror)
+print(sorted(os.listdir(".")))
+"""
+
+
+@needs_sandbox
+def test_tmp_and_the_working_folder_are_bounded_in_total_and_never_reach_the_disk(tmp_path):
+    for where in ("/tmp/fill", "fill"):
+        proc = in_sandbox(tmp_path, FILL.format(path=where))
+        assert "refused: No space left on device" in proc.stdout, proc.stdout + proc.stderr
+        assert "answers.json" in proc.stdout  # the submission's own files are there to read
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["answers.json"]
+
+
+@needs_sandbox
+@pytest.mark.skipif(
+    not any("memory" in str(p) for p, _ in sandbox._cgroup_parents()), reason="no memory control group here"
+)
+def test_memory_is_bounded_for_the_whole_process_tree(tmp_path):
+    # four children of 150 MB each: every one is under the per-process bound, together past the tree's 400 MB
+    code = (
+        "import subprocess, sys\n"
+        "child = 'import time; b = bytearray(150 * 1024**2); b[::4096] = b\"x\" * len(b[::4096]); time.sleep(3)'\n"
+        "ps = [subprocess.Popen([sys.executable, '-c', child]) for _ in range(4)]\n"
+        "print([p.wait() for p in ps])\n"
+    )
+    proc = in_sandbox(tmp_path, code)
+    codes = eval(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else [-9]
+    assert -9 in codes or proc.returncode != 0, proc.stdout + proc.stderr
+    one = in_sandbox(tmp_path, code.replace("range(4)", "range(1)"))
+    assert one.stdout.strip() == "[0]", one.stdout + one.stderr  # a tree within the bound runs to the end
+
+
+@needs_sandbox
+def test_the_groups_bound_cpu_and_processes_and_hold_the_whole_tree(tmp_path):
+    groups = sandbox.new_cgroups(SMALL)
+    try:
+        values = {g.parts[-2] if "memory" not in str(g) else "memory": g for g in groups}
+        if "cpu" in values:
+            quota = int((values["cpu"] / "cpu.cfs_quota_us").read_text())
+            period = int((values["cpu"] / "cpu.cfs_period_us").read_text())
+            assert quota == period  # one core at most, however many processes it starts
+        if "pids" in values:
+            assert (values["pids"] / "pids.max").read_text().strip() == str(SMALL.processes)
+        if "memory" in values:
+            assert int((values["memory"] / "memory.limit_in_bytes").read_text()) <= SMALL.memory
+    finally:
+        sandbox.remove_cgroups(groups)
+    assert not any(g.exists() for g in groups)
+
+
+@needs_sandbox
+def test_the_kernel_inherits_no_file_of_the_graders(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    out = run_cells(
+        work,
+        "import os\n"
+        "links = []\n"
+        "for n in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        links.append(os.readlink(f'/proc/self/fd/{n}'))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print([l for l in links if l.startswith('/') and not l.startswith(('/dev/', '/proc/'))])",
+    )
+    assert out[0] == "[]\n", out

@@ -64,6 +64,8 @@ c.CourseDirectory.course_id = "$COURSE"
 c.Exchange.root = "$EXCHANGE"
 # Submissions only the trainee and the instructors' group can read (framelab.exchange).
 c.ExchangeFactory.submit = "framelab.exchange.PrivateSubmit"
+# Collecting refuses a folder made in another trainee's name, never follows a link, and is bounded.
+c.ExchangeFactory.collect = "framelab.exchange.SafeCollect"
 EOF
 
 # The exchange: anyone may create a course folder, no one may remove another's (sticky). The
@@ -74,10 +76,11 @@ chown "$GRADER" "$EXCHANGE/$COURSE" "$EXCHANGE/$COURSE/inbound"
 chmod 0755 "$EXCHANGE/$COURSE"
 if getent group "$GROUP" >/dev/null; then
   chgrp "$GROUP" "$EXCHANGE/$COURSE/inbound"
-  chmod 2733 "$EXCHANGE/$COURSE/inbound"   # trainees write but cannot list; new files join $GROUP
+  # trainees write but cannot list; new files join $GROUP; sticky: no one renames or removes another's
+  chmod 3733 "$EXCHANGE/$COURSE/inbound"
 else
   echo "warning: no Unix group '$GROUP': submissions stay as stock nbgrader leaves them" >&2
-  chmod 0733 "$EXCHANGE/$COURSE/inbound"
+  chmod 1733 "$EXCHANGE/$COURSE/inbound"
 fi
 chmod -R a+rX "$ENV"
 echo "Course environment ready: $ENV (framelab $("$ENV/bin/python" -c 'import framelab; print(framelab.__version__)'))"

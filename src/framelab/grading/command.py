@@ -290,7 +290,18 @@ def take_snapshots(ctx: Course, students: Sequence[str], into: Path) -> dict[str
     any trainee code runs. A snapshot's ``problem`` is that trainee's plain reason not to grade."""
     into.mkdir(parents=True, exist_ok=True)
     os.chmod(into, 0o700)
-    return {s: snapshots.take(ctx.submitted(s), into / s / ctx.assignment, s, ctx.notebooks) for s in students}
+    return {s: _snapshot_one(ctx, s, into / s / ctx.assignment) for s in students}
+
+
+def _snapshot_one(ctx: Course, student: str, dest: Path) -> snapshots.Snapshot:
+    """One trainee's snapshot; anything at all going wrong is that trainee's reason, never the run's end."""
+    try:
+        return snapshots.take(ctx.submitted(student), dest, student, ctx.notebooks)
+    except Exception as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        return snapshots.Snapshot(
+            student, dest, problem=f"the snapshot could not be taken ({type(exc).__name__}: {exc})"
+        )
 
 
 def preflight(folder: Path, notebooks: Sequence[str]) -> str:

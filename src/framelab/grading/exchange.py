@@ -6,7 +6,7 @@ world-writable. Anyone who learns the name (from a shared screen, a log, a shell
 read or change another trainee's work.
 
 ``PrivateSubmit`` makes the same submission, then, when the course's inbound folder is *set-group*
-(``chmod 2733`` and owned by the instructors' group, as ``deploy/jupyterhub`` sets it up),
+(``chmod 3733``, set-group and sticky, and owned by the instructors' group, as ``deploy/jupyterhub`` sets it up),
 closes it to everyone outside that group: folders ``0770``, files ``0640``. New files in a
 set-group folder belong to the folder's group, so the instructors can still collect. For that to
 hold for every file, the copy must not copy permission bits (``shutil.copytree`` would, and a

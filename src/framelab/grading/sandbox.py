@@ -6,17 +6,21 @@ The kernel of a graded notebook is trainee code. nbgrader starts it through a Ju
 * new user, pid, network, ipc, uts and cgroup namespaces (``--unshare-all``): no network at all, and
   the kernel is an unprivileged user with no capabilities (``--cap-drop ALL``);
 * a file system made only of read-only binds of the operating system (``/usr``), the Python
-  installation, the course's environment and the ``framelab`` package, a private ``/tmp``, and one
-  writable folder: the private copy of this trainee's submission that nbgrader runs in. The course
-  root (``source/``, ``modules/``, ``submitted/``, ``autograded/``, the gradebook, other trainees,
-  the exchange) is simply not there;
+  installation, the course's environment and the ``framelab`` package, a private ``/tmp``, and the
+  folder nbgrader runs in, holding a copy of this trainee's submission. ``/tmp`` and that folder are
+  size-bounded ``tmpfs`` mounts (:attr:`Limits.tmp`, :attr:`Limits.workdir`): what the kernel writes
+  never reaches the disk, and counts in its memory. The course root (``source/``, ``modules/``,
+  ``submitted/``, ``autograded/``, the gradebook, other trainees, the exchange) is simply not there;
 * the kernel talks to nbgrader over Unix sockets (ZeroMQ's ``ipc`` transport) in a private folder,
   since there is no network;
 * ``--die-with-parent`` and a pid namespace: when the notebook ends (or its grading worker dies),
   every process the kernel started dies with it; ``--new-session`` keeps it off the terminal;
-* limits on memory, process count, open files and file size (``prlimit``), and, where the machine
-  lets this account make one, a ``pids`` control group that bounds the number of processes for
-  accounts (root) that the process-count limit does not bind.
+* limits on memory, process count, open files and file size per process (``prlimit``), and, where
+  the machine lets this account make them (cgroup v1 ``memory``, ``cpu`` and ``pids`` as root here;
+  or cgroup v2 where its controllers are offered), control groups that bound the whole process tree:
+  its memory (``/tmp`` and the working folder included), one core of CPU, and its process count;
+* the kernel inherits no descriptor of the grader's (its standard streams are ``/dev/null``, not the
+  worker's log).
 
 :func:`problem` says in one line why no sandbox can start here (what is missing), or "".
 """
@@ -30,6 +34,8 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,12 +49,17 @@ PRLIMIT = "/usr/bin/prlimit"
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-notebook bounds: address space (bytes), processes, file size (bytes), open files."""
+    """Per-notebook bounds: memory (bytes; per process, and for the whole tree where a control group
+    can be made), processes, file size (bytes), open files, the private ``/tmp`` and working folder
+    (bytes each, in memory, so counted in the memory bound too) and CPU (cores)."""
 
     memory: int = 3 * 1024**3
     processes: int = 64
     file_size: int = 64 * 1024**2
     open_files: int = 256
+    tmp: int = 256 * 1024**2
+    workdir: int = 256 * 1024**2
+    cpus: float = 1.0
 
 
 LIMITS = Limits()
@@ -86,15 +97,21 @@ _KEEP_ENV = (
 )
 
 
+#: Where the submission's own files are seen, read-only, to be copied into the working folder.
+STAGE = "/.framelab-submission"
+
+
 def bwrap_argv(
     workdir: Path,
     rundir: Path,
     limits: Limits = LIMITS,
-    cgroup: Path | None = None,
+    cgroups: Sequence[Path] = (),
     environ: dict[str, str] | None = None,
 ) -> list[str]:
-    """The ``bwrap ... prlimit ... --`` prefix for a command that should see only ``workdir`` (writable).
-    Of ``environ`` (default: this process's), only a few harmless variables reach the command."""
+    """The ``bwrap ... prlimit ... --`` prefix for a command that should see only ``workdir``: a
+    size-bounded folder in memory at the same path, holding a copy of ``workdir``'s files (what the
+    command writes there never reaches the disk). Of ``environ`` (default: this process's), only a
+    few harmless variables reach the command."""
     environ = os.environ if environ is None else environ
     argv = [
         BWRAP,
@@ -113,6 +130,8 @@ def bwrap_argv(
         "/proc",
         "--dev",
         "/dev",
+        "--size",
+        str(limits.tmp),
         "--tmpfs",
         "/tmp",
     ]
@@ -127,7 +146,8 @@ def bwrap_argv(
     for etc in _ETC:
         if Path(etc).exists():
             argv += ["--ro-bind", etc, etc]
-    argv += ["--bind", str(rundir), str(rundir), "--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    argv += ["--bind", str(rundir), str(rundir), "--ro-bind", str(workdir), STAGE]
+    argv += ["--size", str(limits.workdir), "--tmpfs", str(workdir), "--chdir", str(workdir)]
     argv += ["--remount-ro", "/"]  # the folders made to hold the binds are not a place to write either
     env = {
         "HOME": "/tmp",
@@ -142,6 +162,10 @@ def bwrap_argv(
         argv += ["--setenv", key, value]
     argv += [
         "--",
+        "/bin/sh",
+        "-c",
+        f'cp -R {STAGE}/. . && exec "$@"',  # the submission into the bounded folder, then the command
+        "sh",
         PRLIMIT,
         f"--as={limits.memory}",
         f"--nproc={limits.processes}",
@@ -150,31 +174,73 @@ def bwrap_argv(
         "--core=0",
         "--",
     ]
-    if cgroup is not None:  # join the pids control group first, from the host side, then become the sandbox
-        argv = ["/bin/sh", "-c", f'echo $$ > "{cgroup}/cgroup.procs" && exec "$@"', "sh", *argv]
+    if cgroups:  # join the control groups first, from the host side, then become the sandbox
+        join = " && ".join(f'echo $$ > "${n + 1}/cgroup.procs"' for n in range(len(cgroups)))
+        argv = ["/bin/sh", "-c", f'{join} && shift {len(cgroups)} && exec "$@"', "sh", *map(str, cgroups), *argv]
     return argv
 
 
-# --------------------------------------------------------------------------- process-count control group
+# --------------------------------------------------------------------------- control groups: bounds for the whole tree
+
+#: For each controller: the file that bounds it, and the value from the limits (cgroup v1 names; v2 below).
+_V1 = {
+    "pids": (("pids.max", lambda lim: str(lim.processes)),),
+    "memory": (
+        ("memory.limit_in_bytes", lambda lim: str(lim.memory)),
+        ("memory.memsw.limit_in_bytes", lambda lim: str(lim.memory)),  # with swap: memory and swap together
+    ),
+    "cpu": (("cpu.cfs_quota_us", lambda lim: str(int(lim.cpus * CFS_PERIOD))),),
+}
+_V2 = (
+    ("pids.max", lambda lim: str(lim.processes)),
+    ("memory.max", lambda lim: str(lim.memory)),
+    ("memory.swap.max", lambda lim: "0"),
+    ("cpu.max", lambda lim: f"{int(lim.cpus * CFS_PERIOD)} {CFS_PERIOD}"),
+)
+#: The scheduler's period (the default): a quota of one period per period is one core.
+CFS_PERIOD = 100_000
+
+
+def _own_cgroups() -> dict[str, str]:
+    """This process's control group in each v1 hierarchy (controller -> path), and "" for v2."""
+    out: dict[str, str] = {}
+    for line in _read(Path("/proc/self/cgroup")).splitlines():
+        _, controllers, path = line.split(":", 2)
+        for name in controllers.split(",") if controllers else [""]:
+            out[name] = path
+    return out
+
+
+def _can_make(base: Path, probe_file: str) -> bool:
+    try:
+        probe = Path(tempfile.mkdtemp(prefix="framelab-probe-", dir=base))
+    except OSError:
+        return False
+    ok = (probe / probe_file).exists()
+    _rmdir(probe)
+    return ok
 
 
 @cache
-def _pids_parent() -> Path | None:
-    """A ``pids`` control group this account may make children in (cgroup v1 or v2), or None."""
-    for base in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
-        if not (base / "cgroup.procs").exists():
-            continue
-        if base == Path("/sys/fs/cgroup") and "pids" not in _read(base / "cgroup.controllers"):
-            continue
-        try:
-            probe = Path(tempfile.mkdtemp(prefix="framelab-probe-", dir=base))
-        except OSError:
-            continue
-        ok = (probe / "pids.max").exists()
-        _rmdir(probe)
-        if ok:
-            return base
-    return None
+def _cgroup_parents() -> tuple[tuple[Path, tuple[tuple[str, Any], ...]], ...]:
+    """Where this account may make a bounded control group, with what to write in it: one per v1
+    controller (memory, cpu, pids) under this process's own group, or one v2 group where the unified
+    hierarchy offers those controllers; empty where none can be made."""
+    own, found = _own_cgroups(), []
+    for name, files in _V1.items():
+        base = Path("/sys/fs/cgroup") / name
+        if name in own and (base / "cgroup.procs").exists():
+            parent = base / own[name].lstrip("/")
+            if _can_make(parent, files[0][0]):
+                found.append((parent, files))
+    unified = Path("/sys/fs/cgroup/unified") if Path("/sys/fs/cgroup/unified").is_dir() else Path("/sys/fs/cgroup")
+    offered = _read(unified / "cgroup.controllers").split()
+    if not found and offered and "" in own:
+        parent = unified / own[""].lstrip("/")
+        files = tuple(f for f in _V2 if f[0].split(".")[0] in offered)
+        if files and _can_make(parent, files[0][0]):
+            found.append((parent, files))
+    return tuple(found)
 
 
 def _read(path: Path) -> str:
@@ -189,31 +255,38 @@ def _rmdir(path: Path) -> None:
         path.rmdir()
 
 
-def new_cgroup(limits: Limits = LIMITS) -> Path | None:
-    """A fresh pids control group bounded at ``limits.processes``, or None where none can be made."""
-    parent = _pids_parent()
-    if parent is None:
-        return None
-    try:
-        group = Path(tempfile.mkdtemp(prefix="framelab-kernel-", dir=parent))
-        (group / "pids.max").write_text(str(limits.processes))
-    except OSError:
-        return None
-    return group
+def new_cgroups(limits: Limits = LIMITS) -> list[Path]:
+    """Fresh control groups bounding a notebook's whole process tree (memory, a CPU share, process
+    count), as many as this machine lets this account make (none at all on some)."""
+    groups = []
+    for parent, files in _cgroup_parents():
+        try:
+            group = Path(tempfile.mkdtemp(prefix="framelab-kernel-", dir=parent))
+        except OSError:
+            continue
+        groups.append(group)
+        for name, value in files:
+            if (group / name).exists():
+                with contextlib.suppress(OSError):
+                    (group / name).write_text(value(limits))
+    return groups
 
 
-def remove_cgroup(group: Path | None) -> None:
-    """Kill whatever is left in the group (nothing should be) and remove it."""
-    if group is None:
-        return
-    kill = group / "cgroup.kill"
-    if kill.exists():
-        with contextlib.suppress(OSError):
-            kill.write_text("1")
-    for pid in _read(group / "cgroup.procs").split():
-        with contextlib.suppress(OSError, ValueError):
-            os.kill(int(pid), 9)
-    _rmdir(group)
+def remove_cgroups(groups: list[Path]) -> None:
+    """Kill whatever is left in the groups (nothing should be) and remove them."""
+    for group in groups:
+        kill = group / "cgroup.kill"
+        if kill.exists():
+            with contextlib.suppress(OSError):
+                kill.write_text("1")
+        for _ in range(50):  # a killed process leaves its group a moment later
+            for pid in _read(group / "cgroup.procs").split():
+                with contextlib.suppress(OSError, ValueError):
+                    os.kill(int(pid), 9)
+            _rmdir(group)
+            if not group.exists():
+                break
+            time.sleep(0.01)
 
 
 # --------------------------------------------------------------------------- can a sandbox start here?
@@ -273,16 +346,22 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(self._rundir / "kernel")
         self.connection_file = str(self._rundir / "kernel.json")
-        self._cgroup: Path | None = None
+        self._cgroups: list[Path] = []
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         launch = self._launch_args or {}
         workdir = Path(launch.get("cwd") or os.getcwd()).resolve()
-        remove_cgroup(self._cgroup)
-        self._cgroup = new_cgroup()
+        remove_cgroups(self._cgroups)
+        self._cgroups = new_cgroups()
         environ = {**os.environ, **(launch.get("env") or {})}
-        return [*bwrap_argv(workdir, self._rundir, cgroup=self._cgroup, environ=environ), *cmd]
+        return [*bwrap_argv(workdir, self._rundir, cgroups=self._cgroups, environ=environ), *cmd]
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        # the kernel inherits no descriptor of the grader's: not the worker's log (its stdout and
+        # stderr), which it could otherwise write to and read back; every other one is closed anyway
+        kw.update(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+        await super()._async_launch_kernel(kernel_cmd, **kw)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
@@ -290,8 +369,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._tidy()
 
     def _tidy(self) -> None:
-        remove_cgroup(self._cgroup)
-        self._cgroup = None
+        remove_cgroups(self._cgroups)
+        self._cgroups = []
         shutil.rmtree(self._rundir, ignore_errors=True)
 
     def __del__(self) -> None:

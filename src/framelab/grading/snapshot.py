@@ -6,7 +6,9 @@ trainee does to ``submitted/`` later) changes what is scored. The copy:
 
 * never follows a symbolic link: a link anywhere in the submission (to ``/etc/passwd``, a peer's
   answers, the source notebook) is a plain reason on that trainee's line, and nothing is graded;
-* holds only regular files and folders, within a size bound;
+* holds only regular files and folders, within bounds on files and folders together, bytes and
+  depth, walked one level at a time (:mod:`framelab.grading.walk`); names are bytes, so a name that
+  is not UTF-8 is hashed like any other;
 * has every notebook and ``answers.json`` read with bounds on size and nesting depth
   (:mod:`framelab.core.safejson`), so a JSON bomb is that trainee's reason and the rest are graded;
 * is hashed (SHA-256 over every relative path and byte), so that ``framelab audit`` can say whether
@@ -22,19 +24,20 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from framelab.core import safejson
+from framelab.grading import walk as walker
 from framelab.scoring import answers as store
 
 #: A whole submission larger than this is not graded (a real one is well under 1 MB).
-MAX_SUBMISSION_BYTES = 50 * 1024**2
+MAX_SUBMISSION_BYTES = walker.BOUNDS.bytes
 #: How large one notebook may be before it is not read (the same bound as the audit's).
 MAX_NOTEBOOK_BYTES = 20_000_000
-#: How many files a submission may hold.
-MAX_FILES = 2_000
+#: How many files and folders a submission may hold, and how deep its folders may nest.
+MAX_FILES = walker.BOUNDS.entries
+MAX_DEPTH = walker.BOUNDS.depth
 STORE = Path(".framelab") / "snapshots"
 
 
@@ -52,60 +55,76 @@ class SubmissionProblem(Exception):
     """The submission cannot be graded as it stands; the message says why and what to do."""
 
 
-def copy_tree(src: Path, dest: Path) -> None:
-    """Copy ``src`` to ``dest`` without following any symbolic link; refuse links and special files."""
-    count = size = 0
+def copy_tree(src: Path, dest: Path, bounds: walker.Bounds = walker.BOUNDS) -> None:
+    """Copy ``src`` to ``dest`` without following any symbolic link; refuse links and special files.
+    The walk is iterative and bounded (:mod:`framelab.grading.walk`): folders count toward the bound."""
     dest.mkdir(parents=True)
-    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
-        here = Path(dirpath)
-        rel = here.relative_to(src)
-        for name in sorted(dirnames + filenames):
-            path = here / name
-            st = path.lstat()
-            shown = (rel / name).as_posix()
-            if stat.S_ISLNK(st.st_mode):
+    left = bounds.bytes
+    try:
+        for entry in walker.walk(src, bounds):
+            target = dest / entry.rel
+            if entry.kind == "link":
                 raise SubmissionProblem(
-                    f"{shown} is a symbolic link (to {os.readlink(path)}), not a file: links are never followed; "
-                    "ask the trainee to submit the file itself"
+                    f"{entry.shown} is a symbolic link (to {_target(src, entry)}), not a file: links are never "
+                    "followed; ask the trainee to submit the file itself"
                 )
-            if stat.S_ISDIR(st.st_mode):
-                (dest / rel / name).mkdir()
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                raise SubmissionProblem(f"{shown} is not a regular file; ask the trainee to resubmit without it")
-            count += 1
-            size += st.st_size
-            if count > MAX_FILES or size > MAX_SUBMISSION_BYTES:
+            if entry.kind == "special":
                 raise SubmissionProblem(
-                    f"the submission holds more than {MAX_FILES:,} files or {MAX_SUBMISSION_BYTES:,} bytes; "
-                    "ask the trainee to submit only the module's folder"
+                    f"{entry.shown} is not a regular file (a FIFO, socket or device); "
+                    "ask the trainee to resubmit without it"
                 )
-            _copy_file(path, dest / rel / name)
-
-
-def _copy_file(src: Path, dest: Path) -> None:
-    """Copy one file's bytes, refusing (not following) a link that appeared since it was listed."""
-    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as fin, open(dest, "xb") as fout:
-        shutil.copyfileobj(fin, fout)
-
-
-def digest(folder: Path) -> str:
-    """SHA-256 over every relative path and byte under ``folder`` (links are hashed as links, never followed)."""
-    h = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames + [d for d in dirnames if Path(dirpath, d).is_symlink()]):
-            path = Path(dirpath) / name
-            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            if path.is_symlink():
-                h.update(b"link:" + os.readlink(path).encode())
+            if entry.kind == "dir":
+                target.mkdir()
             else:
-                with path.open("rb") as fh:
+                left -= walker.copy_file(src, entry, target, left)
+    except walker.TreeProblem as exc:
+        raise SubmissionProblem(str(exc)) from None
+
+
+def _target(root: Path, entry: walker.Entry) -> str:
+    try:
+        return walker.shown(os.readlink(os.path.join(root, entry.rel)))
+    except OSError:
+        return "somewhere"
+
+
+def digest(folder: Path, bounds: walker.Bounds = walker.BOUNDS) -> str:
+    """SHA-256 over every relative path and byte under ``folder`` (links are hashed as links, never
+    followed; names as their bytes). A folder past the bounds, or that changes as it is read, has
+    a digest that starts with "!" and says why (it matches no recorded digest)."""
+    h = hashlib.sha256()
+    try:
+        entries = list(walker.walk(folder, bounds))
+        for entry in _hash_order(entries):
+            h.update(os.fsencode(entry.rel) + b"\0")
+            if entry.kind == "link":
+                h.update(b"link:" + os.fsencode(os.readlink(folder / entry.rel)))
+            elif entry.kind == "special":
+                h.update(b"special")
+            else:
+                with os.fdopen(walker.open_file(folder, entry), "rb") as fh:
                     for block in iter(lambda: fh.read(1 << 20), b""):
                         h.update(block)
             h.update(b"\0")
+    except (walker.TreeProblem, OSError) as exc:
+        return f"!{exc}"
     return h.hexdigest()
+
+
+def _hash_order(entries: list[walker.Entry]) -> list[walker.Entry]:
+    """Each folder's own entries (all but its folders) in name order, then its folders in turn: the
+    order the digest has always had, so that digests recorded before stay valid."""
+    children: dict[str, list[walker.Entry]] = {}
+    for entry in entries:
+        children.setdefault(os.path.dirname(entry.rel), []).append(entry)
+    out: list[walker.Entry] = []
+    stack = [""]
+    while stack:
+        here = stack.pop()
+        mine = children.get(here, [])
+        out += sorted((e for e in mine if e.kind != "dir"), key=lambda e: os.path.basename(e.rel))
+        stack.extend(sorted((e.rel for e in mine if e.kind == "dir"), reverse=True))
+    return out
 
 
 def check_json(folder: Path, notebooks: list[str]) -> str:
@@ -132,16 +151,23 @@ def check_json(folder: Path, notebooks: list[str]) -> str:
 
 
 def take(src: Path, dest: Path, student: str, notebooks: list[str]) -> Snapshot:
-    """Copy one submission into ``dest`` (which must not exist), hash it and check its JSON."""
+    """Copy one submission into ``dest`` (which must not exist), hash it and check its JSON. Nothing
+    raises: whatever goes wrong is this trainee's ``problem``, and the rest of the cohort is graded."""
     try:
         copy_tree(src, dest)
+        snap = Snapshot(student, dest, digest(dest))
+        if snap.digest.startswith("!"):
+            raise SubmissionProblem(f"the copy could not be hashed ({snap.digest[1:]})")
+        snap.problem = check_json(dest, notebooks)
+        return snap
     except SubmissionProblem as exc:
-        shutil.rmtree(dest, ignore_errors=True)
-        return Snapshot(student, dest, problem=str(exc))
+        problem = str(exc)
     except OSError as exc:
-        shutil.rmtree(dest, ignore_errors=True)
-        return Snapshot(student, dest, problem=f"the submission could not be copied ({exc.strerror or exc})")
-    return Snapshot(student, dest, digest(dest), check_json(dest, notebooks))
+        problem = f"the submission could not be copied ({exc.strerror or exc})"
+    except Exception as exc:  # anything else is still this trainee's line, never the run's end
+        problem = f"the submission could not be copied ({type(exc).__name__}: {exc})"
+    shutil.rmtree(dest, ignore_errors=True)
+    return Snapshot(student, dest, problem=problem)
 
 
 def of_record(course: Path, assignment: str, student: str) -> Path:

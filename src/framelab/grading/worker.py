@@ -142,6 +142,9 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
         db_url = f"sqlite:///{db}"
     coursedir = _private_coursedir(student, private, db_url)
     ok, reason, db_waits, db_waited = _run_bounded(coursedir, db_url, retry_db=not gradebook_copy)
+    graded = private / "autograded" / student / assignment
+    if ok and (too_big := oversized(graded)):  # before anything reaches the gradebook or autograded/
+        ok, reason = False, too_big
     data = None
     if ok and gradebook_copy:
         try:
@@ -153,7 +156,7 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
         "ok": ok,
         "reason": reason,
         "data": data,
-        "graded": str(private / "autograded" / student / assignment),
+        "graded": str(graded),
         "seconds": time.perf_counter() - start,
         "db_waits": db_waits,
         "db_waited": db_waited,
@@ -230,6 +233,27 @@ def _autograde(autograde: Any, failure: type, coursedir: Any, app: Any, collect:
             if attempt < STARTUP_RETRIES and any(p in m for m in collect.messages for p in STARTUP_FAILURES):
                 continue
             raise
+
+
+#: How large one graded notebook (its outputs included) may be. An honest one is well under 1 MB:
+#: each output is cut at 20,000 characters, but not the number of outputs, and feedback reads the
+#: whole notebook into memory (72 MB of outputs took 12.5 GB and 254 s there).
+MAX_GRADED_BYTES = 5_000_000
+
+
+def oversized(folder: Path, limit: int = MAX_GRADED_BYTES) -> str:
+    """A plain reason when a graded notebook in ``folder`` is past ``limit`` bytes, or ""."""
+    try:
+        sizes = {p.name: p.lstat().st_size for p in folder.glob("*.ipynb")}
+    except OSError as exc:
+        return f"the graded notebook could not be read ({exc.strerror or exc})"
+    for name, size in sorted(sizes.items()):
+        if size > limit:
+            return (
+                f"{name} came out of grading {size / 1e6:.0f} MB in size (its outputs; at most {limit / 1e6:.0f} MB): "
+                "its code prints far more than the module asks; ask the trainee to clear the extra output and resubmit"
+            )
+    return ""
 
 
 #: The worker's entry point under its old name.

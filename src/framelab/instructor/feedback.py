@@ -159,6 +159,7 @@ def _one(student: str, assignment: str, force: bool) -> dict[str, Any]:
     """Make one trainee's feedback with nbgrader's converter."""
     start = time.perf_counter()
     from framelab.grading.command import _Collect  # nbgrader's logged errors, as grading collects them
+    from framelab.grading.worker import oversized
 
     collect = _Collect()
     _APP.log.addHandler(collect)
@@ -166,12 +167,21 @@ def _one(student: str, assignment: str, force: bool) -> dict[str, Any]:
     try:
         converter = _converter(assignment, force)
         converter.coursedir.student_id = glob.escape(student)
+        graded = converter.coursedir.format_path(converter.coursedir.autograded_directory, student, assignment)
+        if too_big := oversized(Path(graded)):  # read into memory whole: refused before it is opened
+            raise Oversized(too_big)
         _convert(converter)
+    except Oversized as exc:
+        ok, reason = False, str(exc)
     except Exception as exc:
         ok, reason = False, _reason(collect.messages) or f"{type(exc).__name__}: {exc}"
     finally:
         _APP.log.removeHandler(collect)
     return {"student": student, "ok": ok, "reason": reason, "seconds": time.perf_counter() - start}
+
+
+class Oversized(Exception):
+    """A graded notebook too large to make feedback from; the message says so plainly."""
 
 
 def _reason(messages: list[str]) -> str:
