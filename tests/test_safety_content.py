@@ -39,7 +39,7 @@ def test_the_safety_exercise_is_graded_varied_and_says_whether_each_reply_checks
 
 def test_the_practice_deck_has_every_label_and_enough_items(bank):
     practice = [r for r in bank.module("m4").responses if r.situation == "distress-message" and r.split == "practice"]
-    assert 10 <= len(practice) <= 20
+    assert 10 <= len(practice) <= 25  # a deck a trainee can finish in a sitting (issue 29 added five)
     assert {lab for r in practice for lab in r.labels} == set(LABELS)
 
 

@@ -70,12 +70,16 @@ def _meta(cell: Any) -> dict[str, Any]:
 
 def answer_cells(cells: list[Any]) -> list[int]:
     """Indexes of the Markdown cells a learner writes an answer in."""
+    # a written task's criteria are locked task cells; its answer is the open cell after them, unless the
+    # criteria belong to a reply that is itself a solution cell (a capstone reply marked per criterion)
+    answered = {str(_meta(c).get("grade_id", "")).split("__")[0] for c in cells if _meta(c).get("solution")}
     out = []
     for i, cell in enumerate(cells):
         if type(cell) is not dict or cell.get("cell_type") != "markdown" or _meta(cell).get("locked"):
             continue
         before = _meta(cells[i - 1]) if i else {}
-        if _meta(cell).get("solution") or (before.get("task") and before.get("locked")):
+        group = str(before.get("grade_id", "")).split("__")[0]
+        if _meta(cell).get("solution") or (before.get("task") and before.get("locked") and group not in answered):
             out.append(i)
     return out
 
@@ -97,8 +101,23 @@ def points(text: str) -> list[str]:
     return out
 
 
+def _criterion(text: str) -> str:
+    """One criterion cell as one point: its italic heading dropped, its bold kept as plain words."""
+    text = re.sub(r"^\s*\*[^*]+\*\s*", "", text.strip())
+    return " ".join(re.sub(r"\*\*(.+?)\*\*", r"\1", text).split())
+
+
 def scheme_for(cells: list[Any], index: int) -> tuple[list[str], str]:
-    """(the mark scheme's points, the title) for the answer at ``index``."""
+    """(the mark scheme's points, the title) for the answer at ``index``. A written task marked per
+    criterion has its criteria as locked task cells just above the answer, below the task's prompt."""
+    start = index - 1
+    while start > 0 and _meta(cells[start]).get("task") and _meta(cells[start]).get("locked"):
+        start -= 1
+    if start < index - 1:
+        prompt = _source(cells[start])
+        first = prompt.strip().splitlines()[0] if prompt.strip() else ""
+        title = re.sub(r"[*#]", "", first).strip().rstrip(".")
+        return [_criterion(_source(cells[j])) for j in range(start + 1, index)], title
     prompt = _source(cells[index - 1]) if index else ""
     bold = re.search(r"\*\*(.+?)\*\*", prompt)
     first = prompt.strip().splitlines()[0] if prompt.strip() else ""
