@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from framelab.core.vocabulary import BACKFIRES, MEANINGS, NONE_OF_THE_MOVES, THREE_MOVES, TITLES
+from framelab.core.vocabulary import BACKFIRES, MEANINGS, NONE_OF_THE_MOVES, OPTION_SETS, THREE_MOVES, TITLES
 from framelab.grading import late
+from framelab.instructor.itemanalysis import pearson
 from framelab.scoring import answers as store
 from framelab.scoring import display
 
@@ -224,19 +225,6 @@ SCORE_COLUMNS = ["trainee", "assignment", "score", "max_score", "pending", "late
 # --------------------------------------------------------------------------- statistics
 
 
-def _corr(x: list[float], y: list[float]) -> float:
-    n = len(x)
-    if n < 2:
-        return math.nan
-    mx, my = sum(x) / n, sum(y) / n
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
-    sxx = sum((a - mx) ** 2 for a in x)
-    syy = sum((b - my) ** 2 for b in y)
-    if sxx == 0 or syy == 0:
-        return math.nan
-    return sxy / math.sqrt(sxx * syy)
-
-
 def item_stats(responses: Any) -> Any:
     """Difficulty, discrimination and review flags for every item (one row per item)."""
     import pandas as pd
@@ -251,7 +239,7 @@ def item_stats(responses: Any) -> Any:
             rest = [t - v for t, v in zip(tot, x, strict=True)]
             n = len(x)
             p = sum(x) / n if n else math.nan
-            r_pb, r_rest = _corr(x, tot), _corr(x, rest)
+            r_pb, r_rest = pearson(x, tot), pearson(x, rest)
             # the strongest third on the rest of the assignment: what do they answer?
             ranked = sorted(zip(rest, rows["answer"], rows["correct"], strict=True), key=lambda t: -t[0])
             top = ranked[: max(3, math.ceil(n / 3))]
@@ -292,16 +280,8 @@ def item_stats(responses: Any) -> Any:
     return pd.DataFrame(out, columns=columns)
 
 
-SINGLE_KINDS = (
-    "single_label",
-    "missing_move",
-    "relation",
-    "next_action",
-    "boundary",
-    "severity",
-    "alliance",
-    "risk_check",
-)
+#: the exercise kinds answered with one value (a menu), in the vocabulary's order
+SINGLE_KINDS = tuple(kind for kind, (_, multi) in OPTION_SETS.items() if not multi)
 
 
 def confusion(responses: Any, kind: str = "single_label") -> Any:
