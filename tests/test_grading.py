@@ -156,8 +156,11 @@ def test_grade_reports_a_missing_assignment(tmp_path):
     shutil.copy(ROOT / "nbgrader_config.py", course)
     (course / "submitted" / "someone" / ASSIGNMENT).mkdir(parents=True)
     proc = framelab("grade", ASSIGNMENT, "--no-progress", cwd=course, check=False)
-    assert proc.returncode == 2
-    assert "generate_assignment" in proc.stderr
+    assert proc.returncode == 2 and "no assignment named 'm1_double_bind'" in proc.stderr
+    assert "generate_assignment" not in proc.stderr  # there is nothing to generate it from
+    shutil.copytree(ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    proc = framelab("grade", ASSIGNMENT, "--no-progress", cwd=course, check=False)
+    assert proc.returncode == 2 and "generate_assignment" in proc.stderr  # source notebooks, never generated
 
 
 def test_a_submission_that_kills_its_worker_does_not_stop_the_rest(tmp_path, cohort_course):

@@ -73,7 +73,7 @@ def test_make_lab_creates_then_keeps_the_workspace(tmp_path):
     assert f"127.0.0.1:{port}" in out, out[-2000:]
 
     # the trainee works: edits a notebook, saves answers, deletes a file they did not want
-    notebook = next(workspace.rglob("*.ipynb"))
+    notebook = next(p for p in sorted(workspace.rglob("*.ipynb")) if p.name != "home.ipynb")
     edited = notebook.read_bytes().replace(b'"cells": [', b'"cells": [', 1) + b"\n"
     notebook.write_bytes(edited)
     answers = notebook.parent / "answers.json"
@@ -88,7 +88,10 @@ def test_make_lab_creates_then_keeps_the_workspace(tmp_path):
         out = stop(proc)
     after = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts}
     for path, data in before.items():
+        if path == workspace / "home.ipynb":  # the course home is the course's page, made afresh each time
+            continue  # (unless the learner changed it: tests/test_selfstudy_course.py)
         assert after[path] == data, f"make lab changed {path}"
+    assert (workspace / "home.ipynb").is_file()
     assert "kept" in out
 
 

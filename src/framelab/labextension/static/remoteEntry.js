@@ -75,7 +75,24 @@
     return (model && model.getMetadata ? model.getMetadata("nbgrader") : null) || {};
   }
 
-  function isAnswer(model, before) {
+  // A task marked per criterion has its criteria as locked task cells ("<task>__<criterion>"): the open
+  // cell after them is the answer, unless the task is a written reply that is itself a solution cell.
+  function group(meta) {
+    return String(meta.grade_id || "").split("__")[0];
+  }
+
+  function answered(cells) {
+    const out = new Set();
+    for (const c of cells) {
+      const meta = nbgrader(c.model);
+      if (meta.solution === true) {
+        out.add(group(meta));
+      }
+    }
+    return out;
+  }
+
+  function isAnswer(model, before, solved) {
     if (!model || model.type !== "markdown") {
       return false;
     }
@@ -84,13 +101,20 @@
       return true;
     }
     const task = nbgrader(before);
-    return !meta.locked && model.getMetadata("editable") !== false && task.task === true && task.locked === true;
+    return (
+      !meta.locked &&
+      model.getMetadata("editable") !== false &&
+      task.task === true &&
+      task.locked === true &&
+      !solved.has(group(task))
+    );
   }
 
-  function mark(cell, index, cells) {
+  function mark(cell, index, cells, solved) {
+    // solved: the groups whose answer is a solution cell (answered(), once per pass over the notebook)
     if (!cell.isDisposed && cell.model) {
       const before = index > 0 ? cells[index - 1].model : null;
-      cell.toggleClass(ANSWER, isAnswer(cell.model, before));
+      cell.toggleClass(ANSWER, isAnswer(cell.model, before, solved));
     }
   }
 
@@ -132,7 +156,10 @@
 
   function watch(panel) {
     const notebook = panel.content;
-    const markAll = () => notebook.widgets.forEach(mark);
+    const markAll = () => {
+      const solved = answered(notebook.widgets);
+      notebook.widgets.forEach((cell, index, cells) => mark(cell, index, cells, solved));
+    };
     notebook.node.addEventListener("click", (event) => onClick(notebook, event, false));
     notebook.node.addEventListener("dblclick", (event) => onClick(notebook, event, true));
     const later = () => setTimeout(markAll, 0); // after the notebook has made the new cells' widgets
