@@ -22,6 +22,9 @@ from conftest import BIN, ROOT, run
 from framelab.instructor import export
 from framelab.instructor.course import CourseError, pending
 
+#: each test builds a gradebook with nbgrader (about 4 s): out of make test-fast
+pytestmark = pytest.mark.slow
+
 A1, A2 = "m1_double_bind", "m2_transference"
 
 

@@ -142,6 +142,7 @@ def simulated(bank):
     return simulated_data(bank, trainees=30, seed=7)
 
 
+@pytest.mark.slow  # draws every plot of the report (matplotlib): 5-6 s
 def test_build_report_writes_one_self_contained_page(tmp_path, simulated):
     assert simulated.responses["trainee"].nunique() == 30
     rep = build_report(simulated, tmp_path)
@@ -222,6 +223,7 @@ def test_the_layout_check_finds_overlap_and_overflow():
     assert any("'here too' overlaps 'here'" in p for p in found)
 
 
+@pytest.mark.slow  # draws every plot of the report (matplotlib): 5-6 s
 def test_pending_totals_are_marked_and_left_out_of_the_distributions(tmp_path, simulated):
     scores = simulated.scores.copy()
     scores["pending"] = 0.0
@@ -328,6 +330,7 @@ def test_an_item_every_trainee_missed_is_flagged_at_any_cohort_size():
     assert (stats.drop(index="i4")["flag"] == "").all()
 
 
+@pytest.mark.slow  # draws every plot of the report (matplotlib): 5-6 s
 def test_report_counts_the_roster_analyses_every_cell_and_shows_pass_marks(tmp_path, simulated):
     import json
 
@@ -370,6 +373,7 @@ def test_report_counts_the_roster_analyses_every_cell_and_shows_pass_marks(tmp_p
     assert len([x for x in rows if x["item"]]) == len({(m.assignment, m.item) for m in marks})
 
 
+@pytest.mark.slow  # draws every plot of the report (matplotlib): 5-6 s
 def test_the_report_runs_nothing_a_trainee_named_or_wrote(tmp_path, simulated):
     """Trainee ids and notes reach the page as text, and the page itself allows no script at all."""
     scores = simulated.scores.copy()

@@ -228,6 +228,7 @@ def test_tmp_and_the_working_folder_are_bounded_in_total_and_never_reach_the_dis
 @pytest.mark.skipif(
     not any("memory" in str(p) for p, _ in sandbox._cgroup_parents()), reason="no memory control group here"
 )
+@pytest.mark.slow  # fills 400 MB in a sandboxed process tree: about 7 s
 def test_memory_is_bounded_for_the_whole_process_tree(tmp_path):
     # four children of 150 MB each: every one is under the per-process bound, together past the tree's 400 MB
     code = (
