@@ -43,7 +43,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,19 +262,13 @@ def canvas_rows(
     assignments, students, maxima = _pivot(rows, missing)
     names = [(headers or {}).get(a, a) for a in assignments]
     out = [CANVAS_COLUMNS + names, [CANVAS_POINTS_ROW, "", "", "", "", *(_fmt(maxima[a]) for a in assignments)]]
-    unknown = []
-    for sid, s in students.items():
-        grades = [_fmt(s["scores"].get(a)) for a in assignments]
-        if roster is not None:
-            person = roster.people.get(sid)
-            if person is None:
-                unknown.append(sid)
-                continue
-            out.append([person[c] for c in CANVAS_COLUMNS] + grades)
-            continue
+
+    def own(sid: str, s: dict[str, Any]) -> list[str]:
         name = f"{s['last_name']}, {s['first_name']}" if s["last_name"] and s["first_name"] else sid
-        out.append([name, s["lms_user_id"], "", sid, "", *grades])
-    return out, unknown
+        return [name, s["lms_user_id"], "", sid, ""]
+
+    rows_, unknown = _people_rows(students, assignments, roster, CANVAS_COLUMNS, own)
+    return out + rows_, unknown
 
 
 def write_canvas(rows: list[dict[str, Any]], path: str | Path, roster: Roster | None = None) -> Path:
@@ -288,19 +282,31 @@ def moodle_rows(
     """The Moodle file's rows, and the nbgrader ids a Moodle roster does not know (left out).
     With a Moodle roster each row carries Moodle's own names, ID number and email."""
     assignments, students, _ = _pivot(rows, missing)
-    table = [MOODLE_COLUMNS + assignments]
-    unknown = []
+    rows_, unknown = _people_rows(
+        students, assignments, roster, MOODLE_COLUMNS, lambda sid, s: [s["first_name"], s["last_name"], sid, s["email"]]
+    )
+    return [MOODLE_COLUMNS + assignments, *rows_], unknown
+
+
+def _people_rows(
+    students: dict[str, dict[str, Any]],
+    assignments: list[str],
+    roster: Roster | None,
+    columns: list[str],
+    own: Callable[[str, dict[str, Any]], list[str]],
+) -> tuple[list[list[str]], list[str]]:
+    """One row per trainee: their identity columns (from the LMS roster where one is given, else ``own``)
+    and a grade per assignment; and the nbgrader ids the roster does not know (left out)."""
+    rows, unknown = [], []
     for sid, s in students.items():
         grades = [_fmt(s["scores"].get(a)) for a in assignments]
-        if roster is not None:
-            person = roster.people.get(sid)
-            if person is None:
-                unknown.append(sid)
-                continue
-            table.append([person[c] for c in MOODLE_COLUMNS] + grades)
-            continue
-        table.append([s["first_name"], s["last_name"], sid, s["email"], *grades])
-    return table, unknown
+        if roster is None:
+            rows.append([*own(sid, s), *grades])
+        elif (person := roster.people.get(sid)) is None:
+            unknown.append(sid)
+        else:
+            rows.append([person[c] for c in columns] + grades)
+    return rows, unknown
 
 
 def write_moodle(rows: list[dict[str, Any]], path: str | Path, roster: Roster | None = None) -> Path:
