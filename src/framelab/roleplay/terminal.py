@@ -161,6 +161,8 @@ def turn_json(
         "next": turn.next,
         "checks_safety": turn.checks_safety,
         "risk_answer": turn.risk_answer,
+        "rupture": turn.rupture,
+        "repair": turn.repair,
         "ending": _ending(turn, scenario, session) if ends and scenario else None,
     }
 
