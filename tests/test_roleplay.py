@@ -13,8 +13,8 @@ from framelab.cli import main
 from framelab.core.vocabulary import LABELS
 from framelab.roleplay import engine as roleplay
 from framelab.roleplay import repair
-from framelab.roleplay.words import fit_offers
 from framelab.roleplay.reactions import UNCLEAR
+from framelab.roleplay.words import fit_offers
 
 
 def words(*labels):

@@ -206,13 +206,18 @@ class ModuleMeta(_Strict):
 EndingKind = Literal["opened", "held", "hoping", "withdrawn", "collapsed"]
 
 
+#: what a re-centring question can ask about (framelab.roleplay.words.TOPICS names the words that say so)
+Topic = Literal["help", "feeling", "prompted", "want", "past", "experience"]
+TOPICS: tuple[str, ...] = Topic.__args__  # type: ignore[attr-defined]
+
+
 class Branch(_Strict):
     reaction: str = Field(min_length=1)
     next: str
     #: on a branch that ends the conversation: how it ended, where the reply's kind would not say it rightly
     ending: EndingKind | None = None
     #: on a recenter branch: the client's answer by what the question asked about (framelab.roleplay.words.TOPICS)
-    topics: dict[str, str] = Field(default_factory=dict)
+    topics: dict[Topic, str] = Field(default_factory=dict)
 
 
 #: what a client says to a direct question about risk (framelab.roleplay.safety)

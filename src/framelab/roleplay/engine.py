@@ -25,7 +25,7 @@ from framelab.core.files import write_text_atomically
 from framelab.core.rubrics import Rubric, rubric
 from framelab.core.rubrics import get as get_rubric
 from framelab.core.vocabulary import LABELS
-from framelab.roleplay import reading, safety, words
+from framelab.roleplay import reading, safety, summary, words
 from framelab.roleplay import repair as repairs
 from framelab.roleplay.reactions import UNCLEAR
 from framelab.roleplay.reading import Detector
@@ -204,6 +204,11 @@ def _fitted(branch: Mapping[str, Any], node: Mapping[str, Any], category: str, r
     return words.fit_offers(said, reply)
 
 
+def _full_reaction(scenario: dict[str, Any], broke: Turn) -> str:
+    """The whole reaction of the branch a rupture took, with what it says happens later."""
+    return str(scenario["nodes"][broke.node]["branches"][broke.category]["reaction"])
+
+
 def _respond_to_rupture(
     scenario: dict[str, Any], session: Session, reply: str, ticks: list[str], detector: Detector | None
 ) -> Turn:
@@ -219,7 +224,7 @@ def _respond_to_rupture(
     elif repairs.landed(r.category):
         (reaction, nxt), cat, outcome = repairs.repaired(scenario, broke.node), r.category, "made"
     else:
-        cat, reaction, nxt, outcome = r.category, repairs.missed(scenario, broke.reaction), END, "missed"
+        cat, reaction, nxt, outcome = r.category, repairs.missed(scenario, _full_reaction(scenario, broke)), END, "missed"
     turn = Turn(
         broke.node, said, reply.strip(), ticks, r.labels, cat, reaction, nxt, _evidence(r), r.unsure,
         r.confidence, r.source, check == "yes", None, False, outcome,
@@ -495,6 +500,10 @@ def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None
         if rv.disagreement:
             lines.append(f"*{rv.disagreement}*")
         lines += ["", f"**Client's reaction:** {turn.reaction}", ""]
+    pairs = _pairs(session.turns, rb)
+    if pairs:
+        lines += ["## Rupture and repair, side by side", ""]
+        lines += [f"- {line.strip()}" for broke, fix in pairs for line in summary.rupture_lines(broke, fix)] + [""]
     end = ending(scenario, session) if scenario else None
     if end:
         lines.append(f"*{end.line}*")

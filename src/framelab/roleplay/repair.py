@@ -30,7 +30,8 @@ MISSED = "(the client nods, but the moment has closed)"
 _LATER = re.compile(
     r"\b(leaves?|leaving|goes|gone|out of the door|door clicks|cancels?|next (?:week|session|time|sessions)|"
     r"the following|rest of the|by the end|later|weeks?|sessions|months?|doesn't come back|does not come back|"
-    r"never|won't come|stays for the hour|for the hour)\b",
+    r"never|won't come|stays for the hour|for the hour|(?:does not|doesn't|never) arrive\w*|"
+    r"on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
     re.IGNORECASE,
 )
 _PAREN = re.compile(r"\s*\([^()]*\)")
@@ -49,17 +50,22 @@ def in_the_moment(reaction: str) -> tuple[str, str]:
     """A reaction split into what the client does now and what it says happens later: the stage
     directions after the first words that tell of leaving, next week or the rest of the hour. The
     first thing the client does always stays; ``later`` is "" when nothing is told of later."""
-    spans = [m.span() for m in _PAREN.finditer(reaction)]
-    later = [(a, b) for a, b in spans if a > 0 and _LATER.search(reaction[a:b])]
-    if not later:
+    now, told, cut = [], [], 0
+    for m in _PAREN.finditer(reaction):
+        inner = m.group(0).strip()[1:-1]
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", inner) if s]
+        keep = [s for s in sentences if not _LATER.search(s)]
+        if len(keep) == len(sentences):
+            continue
+        if m.start() == 0 and not keep:  # the first thing the client does always stays
+            keep = sentences[:1]
+        now.append(reaction[cut : m.start()] + (f" ({' '.join(keep).rstrip('.')})" if keep else ""))
+        told.append(f"({' '.join(s for s in sentences if s not in keep).rstrip('.')})")
+        cut = m.end()
+    if not told:
         return reaction, ""
-    now, cut = [], 0
-    for a, b in later:
-        now.append(reaction[cut:a])
-        cut = b
     now.append(reaction[cut:])
-    told = " ".join(reaction[a:b].strip() for a, b in later)
-    return re.sub(r"\s+", " ", "".join(now)).strip(), told
+    return re.sub(r"\s+", " ", "".join(now)).strip(), " ".join(told)
 
 
 def _lines(scenario: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -22,6 +22,7 @@ from framelab.core.safejson import load as load_json
 from framelab.core.safejson import loads as loads_json
 from framelab.core.vocabulary import LABELS
 from framelab.roleplay import engine as roleplay
+from framelab.roleplay import summary
 from framelab.roleplay.reactions import UNCLEAR
 from framelab.roleplay.safety import MISSED
 
@@ -247,9 +248,13 @@ def debrief_text(scenario: dict[str, Any], session: roleplay.Session) -> str:
         lines += [f"Turn {n}. You said: {r.turn.reply}", f"  {r.meant}", f"  {r.words_did}", f"  {r.reacted_to}"]
         if r.disagreement:
             lines.append(f"  {r.disagreement}")
+    if d.repairs:
+        lines += ["", "Rupture and repair, side by side:"]
+        for broke, fix in d.repairs:
+            lines += [f"  {line}" for line in summary.rupture_lines(broke, fix)]
+        lines.append("")
     for head, seen in ((f"{d.rubric.heading}, by your words", d.moves_seen), ("By what you meant", d.moves_meant)):
-        made = [d.rubric.title(m) for m, ok in seen.items() if ok] or ["none"]
-        lines.append(f"{head}: made {', '.join(made)}.")
+        lines.append(f"{head}: {summary.moves_line(seen, d.rubric, d.ending)}")
     lines += ["", "Model responses:"]
     lines += [f"  Level {m['level']}. {m['text']}" for m in d.model_responses]
     lines += ["", "To think about:", *[f"  - {p}" for p in d.prompts]]

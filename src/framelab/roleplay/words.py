@@ -17,15 +17,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-#: Words that carry no content on their own: quoting or showing only these says nothing.
+from framelab.bank import models as bank_models
+from framelab.roleplay.repair import in_the_moment
+
+#: Words that carry no content on their own: quoting or showing only these says nothing. A yes, a no and
+#: a "won't" are not among them: they are what a boundary (or a collapse) is made of.
 _FILLER_WORDS = """
 a an the and or but so if then of in on at to for from by with about as into onto up down out off over
 is am are was were be been being do does did have has had will would could should can may might must shall
 i me my mine you your yours we us our he him his she her they them their it its this that these those
-there here what which who whom whose when where why how not no yes just really very quite too also
+there here what which who whom whose when where why how just really very quite too also
 like well oh okay ok right yeah um uh hmm actually maybe perhaps bit little lot kind sort thing things
 going go get got gonna wanna hear heard see know think mean say said tell let lets let's thank thanks
-i'm you're it's that's i'd you'd i'll you'll i've you've don't can't won't isn't
+i'm you're it's that's i'd you'd i'll you'll i've you've
 """
 FILLER = frozenset(_FILLER_WORDS.split())
 #: Stock phrases that carry no content whatever words they hold.
@@ -47,7 +51,7 @@ STOCK = frozenset(
 def content_words(text: str) -> list[str]:
     """The words of ``text`` that carry content (letters only, lower case, no filler)."""
     words = re.findall(r"[a-z][a-z'\u2019]*", text.lower().replace("\u2019", "'"))
-    return [w for w in words if w not in FILLER and len(w) > 2]
+    return [w for w in words if w not in FILLER and (len(w) > 2 or w == "no")]
 
 
 def meaningful(phrase: str) -> bool:
@@ -130,7 +134,7 @@ TOPICS: dict[str, str] = {
             r"\bprompted\b",
             r"\bbehind\b",
             r"\bbrought (this|it|that|you)\b",
-            r"\bmade you\b",
+            r"\bmake?s? you\b|\bmade you\b",
             r"\bled (you|to)\b",
             r"\bwhy\b",
             r"\bwhat's going on\b",
@@ -152,6 +156,7 @@ TOPICS: dict[str, str] = {
     "past": r"\bbefore\b|\bpast\b|\bremind\w*|\bused to\b|\bhistory\b|\bother times\b|\bgrowing up\b|\balways\b",
     "experience": r"\bwhat (it|that) was like\b|\blike (for you )?to come\b|\bcom(e|ing) back\b",
 }
+assert tuple(TOPICS) == bank_models.TOPICS, "the topics a scenario may key its answers by are the bank's"
 _QUESTION = re.compile(r"[^.!?]*\?|(?:tell me|i wonder|i'd like to (?:understand|hear|know))[^.!?]*", re.IGNORECASE)
 _ECHO = re.compile(r"^(\([^()]*\)\s*)?((?:What|Why|How|Where|When|Who)\b[^.?!]*\?)\s*")
 
@@ -170,7 +175,7 @@ def echoed(reaction: str) -> str | None:
 
 
 #: The client's neutral answer where the question asked is not the one the reaction was written for.
-NEUTRAL = "(takes a moment) I'm not sure where to start with that. (then, slowly, goes on)"
+NEUTRAL = "(takes a moment) I'm not sure where to start with that."
 
 
 def recenter_line(branch: Mapping[str, Any], node: Mapping[str, Any], reply: str) -> str:
@@ -181,10 +186,10 @@ def recenter_line(branch: Mapping[str, Any], node: Mapping[str, Any], reply: str
     topics: Mapping[str, str] = branch.get("topics") or {}
     if asked is not None and asked in topics:
         return topics[asked]
-    echo = echoed(branch["reaction"])
+    echo = echoed(branch["reaction"])  # where the neutral line replaces it, what happens next still happens
     if echo is None or _answers(echo, reply, asked):
         return branch["reaction"]
-    return str(node.get("neutral") or NEUTRAL)
+    return f"{node.get('neutral') or NEUTRAL} {in_the_moment(branch['reaction'])[1]}".strip()
 
 
 def _answers(echo: str, reply: str, asked: str | None) -> bool:
