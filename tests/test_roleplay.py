@@ -271,7 +271,9 @@ def test_the_view_drives_a_whole_conversation(bank, tmp_path):
     assert again.respond.disabled and "Debrief" in again.debrief.value and "Model responses" in again.debrief.value
     for title in sc.get("see", []):
         assert html.escape(title) in again.debrief.value  # the debrief points back to the module text
-    again.restart.click()
+    again.restart.click()  # asks first
+    assert again.session.done and again.confirm.layout.display != "none"
+    again.confirm_yes.click()
     assert again.session.turns == [] and not again.respond.disabled
 
 

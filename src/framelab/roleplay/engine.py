@@ -224,7 +224,12 @@ def _respond_to_rupture(
     elif repairs.landed(r.category):
         (reaction, nxt), cat, outcome = repairs.repaired(scenario, broke.node), r.category, "made"
     else:
-        cat, reaction, nxt, outcome = r.category, repairs.missed(scenario, _full_reaction(scenario, broke)), END, "missed"
+        cat, reaction, nxt, outcome = (
+            r.category,
+            repairs.missed(scenario, _full_reaction(scenario, broke)),
+            END,
+            "missed",
+        )
     turn = Turn(
         broke.node, said, reply.strip(), ticks, r.labels, cat, reaction, nxt, _evidence(r), r.unsure,
         r.confidence, r.source, check == "yes", None, False, outcome,
@@ -544,3 +549,19 @@ def load(path: Path, scenario: dict[str, Any]) -> Session | None:
     except UnsafeJSON as exc:
         raise RolePlayError(f"{path.name} is damaged ({str(exc).rstrip('.')})") from None
     return Session.from_json(data, scenario)
+
+
+def keep_finished(path: Path, session: Session) -> Path | None:
+    """Before a finished conversation is started again, keep its transcript under a dated name beside it
+    (``roleplay-<id>.finished-<date>.json``), so starting again never loses it; None when there was nothing
+    finished to keep. The learner's record counts it as finished all the same (``learner.activity``)."""
+    import time
+
+    if not session.done or not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target, n = path.with_name(f"{path.stem}.finished-{stamp}{path.suffix}"), 1
+    while target.exists():
+        target, n = path.with_name(f"{path.stem}.finished-{stamp}-{n}{path.suffix}"), n + 1
+    path.rename(target)
+    return target
