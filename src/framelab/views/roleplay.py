@@ -130,8 +130,10 @@ class RolePlayView:
     def _confirm_row(self) -> w.Widget:
         """Restart asks first: a question and two buttons, hidden until Restart is pressed."""
         self.confirm_text = w.HTML()
-        self.confirm_yes = w.Button(description="Yes, start again", button_style="warning")
-        self.confirm_no = w.Button(description="Keep this conversation")
+        self.confirm_yes = w.Button(
+            description="Yes, start again", button_style="warning", layout=w.Layout(width="auto")
+        )
+        self.confirm_no = w.Button(description="Keep this conversation", layout=w.Layout(width="auto"))
         self.confirm_yes.on_click(lambda _: self.on_restart())
         self.confirm_no.on_click(lambda _: self.cancel_restart())
         box = w.VBox([self.confirm_text, w.HBox([self.confirm_no, self.confirm_yes])])
