@@ -274,3 +274,20 @@ def test_the_model_responses_read_by_the_real_reader_walk_the_best_path(bank):
             sc["id"],
             [t.category for t in session.turns],
         )
+
+
+#: the scenarios whose best path has grown to five turns or more, with a second test after trust is earned
+LONGER = ("coffee-at-the-door", "friends-when-we-finish", "follow-request", "graduation-day", "evening-texts")
+
+
+@pytest.mark.parametrize("sid", LONGER)
+def test_a_longer_arc_tests_the_boundary_a_second_time_after_trust_is_earned(bank, sid):
+    sc = by_id(bank, sid)
+    session = play(sc, [FULL])
+    turns = session.turns
+    assert 5 <= len(turns) <= 6, (sid, len(turns))
+    retests = [n for n, t in enumerate(turns) if sc["nodes"][t.node].get("retest")]
+    assert len(retests) >= 2, f"{sid}: the client tests the boundary only once on the best path"
+    # between the two tests, trust was earned: a good move the client went on from
+    assert any(turns[k].category in rubric(sc).moves for k in range(retests[0] + 1, retests[1])), sid
+    assert ending_kind(sc, session) == "opened"

@@ -97,8 +97,11 @@ def test_a_repair_that_lands_goes_on_along_the_best_path_and_a_second_rupture_ge
 
 def test_a_landed_repair_that_ends_it_ends_opened_when_curious_and_held_otherwise(bank):
     sc = by_id(bank, "coffee-at-the-door")
-    last = "tuesday"
-    assert sc["nodes"][last]["branches"]["recenter"]["next"] == roleplay.END
+    last = next(
+        name
+        for name, node in sc["nodes"].items()
+        if node["branches"]["recenter"]["next"] == roleplay.END and repair.is_rupture(sc, name, "vague_rule")
+    )
     for said, kind in ((("recenter",), "opened"), (("state_boundary",), "held")):
         session = roleplay.Session(sc["id"], sc["title"], last)
         roleplay.respond(sc, session, "Regulations, I'm afraid.", [], words("vague_rule"))
@@ -164,3 +167,21 @@ def test_a_conversation_saved_at_a_rupture_resumes_there_and_a_damaged_rupture_i
 def test_in_the_moment_keeps_back_what_happens_later(reaction, now, later):
     got_now, got_later = repair.in_the_moment(reaction)
     assert got_now == now and (later in got_later if later else got_later == "")
+
+
+def test_a_direct_question_about_risk_after_a_rupture_is_answered(bank):
+    """Risk comes before the frame, at a rupture too: the client answers a plain question about suicide."""
+    sc = by_id(bank, "a-bad-night-ahead")
+    node = sc["nodes"]["bid"]
+    session = roleplay.start(sc)
+    roleplay.respond(sc, session, COLD, [], words("vague_rule"))
+    assert session.rupture == 0
+    ask = "I'm sorry, that was cold. Before anything else: are you having thoughts of ending your life?"
+    turn = roleplay.respond(sc, session, ask, [], words("state_boundary"))
+    said = node["risk"]["answer"]
+    assert (turn.risk_answer, turn.reaction, turn.next) == (
+        said,
+        node["risk"]["answers"][said]["reaction"],
+        node["risk"]["answers"][said]["next"],
+    )
+    assert turn.checks_safety and session.rupture is None

@@ -218,8 +218,11 @@ def _respond_to_rupture(
     said = repairs.pause(scenario)
     r = read_reply(scenario, reply, said, detector, repairs.REPAIR)
     check = safety.level(reply)
-    if r.unsure and not _asked_already(session):
-        node = scenario["nodes"][broke.node]
+    node = scenario["nodes"][broke.node]
+    answered = safety.answer(node, check)  # a direct question about risk is answered first, here too
+    if answered is not None:
+        cat, reaction, nxt, outcome = r.category, answered[1]["reaction"], answered[1]["next"], "made"
+    elif r.unsure and not _asked_already(session):
         cat, reaction, nxt, outcome = UNCLEAR, node.get("unclear") or UNCLEAR_REACTION, broke.node, None
     elif repairs.landed(r.category):
         (reaction, nxt), cat, outcome = repairs.repaired(scenario, broke.node), r.category, "made"
@@ -232,7 +235,7 @@ def _respond_to_rupture(
         )
     turn = Turn(
         broke.node, said, reply.strip(), ticks, r.labels, cat, reaction, nxt, _evidence(r), r.unsure,
-        r.confidence, r.source, check == "yes", None, False, outcome,
+        r.confidence, r.source, check == "yes", answered[0] if answered else None, False, outcome,
     )  # fmt: skip
     session.turns.append(turn)
     session.node = nxt

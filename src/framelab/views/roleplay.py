@@ -204,7 +204,9 @@ class RolePlayView:
         if self.session.done:
             self.on_debrief()
         self.refresh()
-        (self.show_debrief if self.session.done else self.reply).focus()  # the keyboard stays in the conversation
+        # the keyboard stays in the conversation: the reply box, or once it has ended (the box and Debrief are
+        # disabled then, and the debrief is on screen below), Restart, which asks before it clears anything
+        (self.restart if self.session.done else self.reply).focus()
         return turn
 
     def on_restart(self) -> None:
