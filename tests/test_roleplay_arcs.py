@@ -277,7 +277,15 @@ def test_the_model_responses_read_by_the_real_reader_walk_the_best_path(bank):
 
 
 #: the scenarios whose best path has grown to five turns or more, with a second test after trust is earned
-LONGER = ("coffee-at-the-door", "friends-when-we-finish", "follow-request", "graduation-day", "evening-texts")
+LONGER = (
+    "coffee-at-the-door",
+    "friends-when-we-finish",
+    "follow-request",
+    "graduation-day",
+    "evening-texts",
+    "supermarket-meeting",
+    "you-misunderstood-me",
+)
 
 
 @pytest.mark.parametrize("sid", LONGER)
