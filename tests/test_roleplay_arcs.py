@@ -285,6 +285,8 @@ LONGER = (
     "evening-texts",
     "supermarket-meeting",
     "you-misunderstood-me",
+    "your-private-life",
+    "wanting-to-stop",
 )
 
 
@@ -296,6 +298,6 @@ def test_a_longer_arc_tests_the_boundary_a_second_time_after_trust_is_earned(ban
     assert 5 <= len(turns) <= 6, (sid, len(turns))
     retests = [n for n, t in enumerate(turns) if sc["nodes"][t.node].get("retest")]
     assert len(retests) >= 2, f"{sid}: the client tests the boundary only once on the best path"
-    # between the two tests, trust was earned: a good move the client went on from
-    assert any(turns[k].category in rubric(sc).moves for k in range(retests[0] + 1, retests[1])), sid
+    # the first test was met with a good move (trust earned), and the client tests again later in the arc
+    assert turns[retests[0]].category in rubric(sc).moves and retests[-1] >= 3, (sid, retests)
     assert ending_kind(sc, session) == "opened"
