@@ -287,6 +287,8 @@ LONGER = (
     "you-misunderstood-me",
     "your-private-life",
     "wanting-to-stop",
+    "questions-about-you",
+    "attraction-disclosure",
 )
 
 
