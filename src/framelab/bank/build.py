@@ -85,9 +85,15 @@ def public_content(bank: Bank, mod: Module) -> dict[str, Any]:
 def _scenario_json(sc: Any) -> dict[str, Any]:
     """A scenario as the notebook reads it; a node with no risk cue carries no ``risk`` key."""
     data = sc.model_dump()
+    if data.get("repair") is None:
+        data.pop("repair", None)
     for node in data["nodes"].values():
-        if node.get("risk") is None:
-            node.pop("risk", None)
+        for key in ("risk", "neutral"):
+            if node.get(key) is None:
+                node.pop(key, None)
+        for branch in node["branches"].values():
+            if not branch.get("topics"):
+                branch.pop("topics", None)
     return data
 
 

@@ -92,6 +92,20 @@ def cmd_workspace(args: argparse.Namespace) -> int:
     return 0
 
 
+def record_roleplay(folder: Path, scenario_id: str, finished: bool) -> None:
+    """A terminal role-play's turn, in the learner's record: time spent, and finished once it is."""
+    from framelab.learner import activity
+
+    activity.touch(folder, done=activity.roleplay_key(scenario_id) if finished else None)
+
+
+def cmd_roleplay(args: argparse.Namespace) -> int:
+    """A role-play in the terminal; in a workspace module folder it is saved and counted as the notebook's is."""
+    from framelab.roleplay import terminal
+
+    return terminal.cmd_roleplay(args, record_roleplay)
+
+
 def cmd_transcript_export(args: argparse.Namespace) -> int:
     from framelab.roleplay.terminal import export_transcript
 

@@ -120,9 +120,7 @@ def _learner(sub: Any) -> None:
 
 
 def _roleplay(sub: Any) -> None:
-    """roleplay: a scenario in the terminal."""
-    from framelab.roleplay import terminal
-
+    """roleplay: a scenario in the terminal (saved and counted when run in a workspace module folder)."""
     p = sub.add_parser(
         "roleplay",
         help="play a role-play scenario in the terminal (or from a file of replies, with --replies and --json)",
@@ -136,7 +134,7 @@ def _roleplay(sub: Any) -> None:
     )
     p.add_argument("--replies", help='a JSON Lines file: one {"reply": "...", "ticked": [...]} per line')
     p.add_argument("--json", action="store_true", help="with --replies: print one JSON line per turn")
-    p.set_defaults(func=terminal.cmd_roleplay)
+    p.set_defaults(func=c.cmd_roleplay)
 
 
 def _grade(sub: Any) -> None:
