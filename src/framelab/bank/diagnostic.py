@@ -275,3 +275,34 @@ def rating_packet(diag: Diagnostic, seed: int = 32) -> tuple[list[dict[str, Any]
         )
         key.append({"n": n, "id": it.id, "labels": [it.answer]})
     return packet, key
+
+
+def counterbalance_setting(course: Path) -> tuple[bool, str]:
+    """Whether the instructor counterbalances the forms (``c.FrameLab.counterbalance_diagnostic = True``
+    in ``nbgrader_config.py``), and the seed that splits the cohort (``c.FrameLab.diagnostic_seed``)."""
+    from framelab.core.settings import CONFIG, read_config
+
+    if not (course / CONFIG).is_file():
+        return False, ""
+    try:
+        config = read_config(course).get("FrameLab", {})
+    except Exception:
+        return False, ""  # a config nbgrader cannot read is nbgrader's to report
+    return bool(config.get("counterbalance_diagnostic", False)), str(config.get("diagnostic_seed", ""))
+
+
+def public_outputs(modules: Path, source: Path) -> dict[Path, str]:
+    """The file each diagnostic stage's notebook reads (both forms, no key): what ``framelab build``
+    writes beside Module 0's and Module 6's notebooks. Nothing when the course has no diagnostic."""
+    import json
+
+    diag = load_diagnostic(modules)
+    if not diag.items or diag.problems:
+        return {}
+    counter, seed = counterbalance_setting(source.parent)
+    text = json.dumps(public_forms(diag, counterbalance=counter, seed=seed), indent=1, ensure_ascii=False) + "\n"
+    return {source / folder / PUBLIC_FILE: text for folder in STAGE_FOLDERS if (source / folder).is_dir()}
+
+
+#: the assignments whose notebooks carry the diagnostic (Form A's stage first)
+STAGE_FOLDERS = ("m0_orientation", "m6_capstone")

@@ -16,16 +16,21 @@ def _bank(args: argparse.Namespace, *, validate: bool = False):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from framelab.bank.diagnostic import check_diagnostic, load_diagnostic
+
     bank = _bank(args, validate=True)
-    for problem in bank.problems:
+    diag = load_diagnostic(args.modules)
+    problems = [*bank.problems, *diag.problems, *check_diagnostic(diag, bank)]
+    for problem in problems:
         print(problem)
-    n_items = len(bank.responses) + len(bank.vignettes)
-    if bank.problems:
-        print(f"{len(bank.problems)} problem(s) found in {args.modules}/ ({n_items} items read).", file=sys.stderr)
+    n_items = len(bank.responses) + len(bank.vignettes) + len(diag.items)
+    if problems:
+        print(f"{len(problems)} problem(s) found in {args.modules}/ ({n_items} items read).", file=sys.stderr)
         return 1
     print(
         f"{args.modules}/ is valid: {len(bank.modules)} modules, {len(bank.responses)} responses, "
-        f"{len(bank.vignettes)} vignettes, {len(bank.scenarios)} scenarios."
+        f"{len(bank.vignettes)} vignettes, {len(bank.scenarios)} scenarios"
+        + (f", a diagnostic of {len(diag.items)} items." if diag.items else ".")
     )
     return 0
 

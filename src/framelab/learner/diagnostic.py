@@ -1,0 +1,128 @@
+"""The pre/post diagnostic as a trainee takes it, as plain functions: which form, saving each choice
+to a record file beside the notebook, and reading a record back (the instructor's side scores it).
+
+The diagnostic is recorded, never graded: the record (``diagnostic-answers.json``) travels with the
+submission, and no grade cell reads it. The trainee sees no answer in the notebook; the key stays in
+``modules/_diagnostic/`` on the instructor's side.
+
+Which form comes first: Form A before Module 0 and Form B after Module 6, unless the instructor
+switches counterbalancing on (``c.FrameLab.counterbalance_diagnostic = True``); then a seeded hash
+of the trainee's id gives about half the cohort Form B first, always the same for a trainee.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from framelab.core import safejson
+from framelab.core.files import write_text_atomically
+
+RECORD_FILE = "diagnostic-answers.json"
+RECORD_FORMAT = "framelab-diagnostic/1"
+PUBLIC_FILE = "diagnostic-items.json"  # written by framelab build (bank.diagnostic.PUBLIC_FILE)
+MAX_BYTES = 64 * 1024
+STAGES = ("pre", "post")
+#: the assignment that carries each stage's form
+STAGE_ASSIGNMENT = {"pre": "m0_orientation", "post": "m6_capstone"}
+_WHY = {
+    "pre": (
+        "Before you start: a short check of {n} questions, about ten minutes. It is here so that you, and the "
+        "course, can see what you learn: you answer a similar set at the end of Module 6. It does not count "
+        "towards any grade and nobody is judged on it. Give your best guess; there is nothing to look up. You "
+        "will not see the answers now, because similar questions come again at the end."
+    ),
+    "post": (
+        "A last short check of {n} questions, like the one at the start of Module 0 (not the same questions). "
+        "Comparing the two shows what the course taught, and where it could teach better. It does not count "
+        "towards any grade. Give your best answer; your instructor can go through the answers with you "
+        "once the course has finished."
+    ),
+}
+
+
+def why(stage: str, n: int = 18) -> str:
+    """What the trainee is told about the check at this stage: why it is there, and that it does not count."""
+    return _WHY[stage].format(n=n)
+
+
+class DiagnosticError(ValueError):
+    """A record or item file that cannot be used; the message names the file and the fix."""
+
+
+def form_for(trainee: str, stage: str, *, counterbalance: bool = False, seed: str = "") -> str:
+    """The form (``"A"`` or ``"B"``) a trainee takes at a stage. Without counterbalancing, A is the
+    pre-test; with it, a seeded hash of the id decides which form comes first (the same every time)."""
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, not {stage!r}")
+    first = "A"
+    if counterbalance:
+        digest = hashlib.sha256(f"{seed}\0{trainee}".encode()).digest()
+        first = "A" if digest[0] % 2 == 0 else "B"
+    return first if stage == "pre" else ("B" if first == "A" else "A")
+
+
+def trainee_id(env: dict[str, str] | None = None) -> str:
+    """Who is taking the diagnostic: the hub's user name, else the account's, else ``""``."""
+    env = dict(os.environ) if env is None else env
+    return env.get("JUPYTERHUB_USER") or env.get("NB_USER") or env.get("USER") or ""
+
+
+def load_public(folder: Path) -> dict[str, Any]:
+    """The forms beside a notebook (``diagnostic-items.json``, text and menus only)."""
+    path = folder / PUBLIC_FILE
+    try:
+        data = safejson.load(path, max_bytes=1024 * 1024, what=PUBLIC_FILE)
+    except (OSError, ValueError) as exc:
+        raise DiagnosticError(
+            f"{path}: cannot be read ({exc}). Fix: run 'framelab build' in the course folder"
+        ) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("forms"), dict):
+        raise DiagnosticError(f"{path}: is not a diagnostic item file. Fix: run 'framelab build' in the course folder")
+    return data
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A record, checked: ``{"format", "stage", "form", "answers": {item: choice}}``. A missing file
+    is an empty record; anything else unusable raises :class:`DiagnosticError` naming the file."""
+    if not path.exists():
+        return {"format": RECORD_FORMAT, "stage": "", "form": "", "answers": {}}
+    try:
+        data = safejson.load(path, max_bytes=MAX_BYTES, what=RECORD_FILE)
+    except (OSError, ValueError) as exc:
+        raise DiagnosticError(f"{path}: cannot be read ({exc}); it was left as it is") from exc
+    answers = data.get("answers") if isinstance(data, dict) else None
+    if (
+        not isinstance(answers, dict)
+        or data.get("format") != RECORD_FORMAT
+        or not all(type(k) is str and type(v) is str for k, v in answers.items())
+        or data.get("form") not in ("A", "B")
+        or data.get("stage") not in STAGES
+    ):
+        raise DiagnosticError(f"{path}: is not a diagnostic record this version can read; it was left as it is")
+    return data
+
+
+def save_choice(folder: Path, stage: str, form: str, item: str, choice: str, menu: dict[str, str]) -> Path:
+    """Save one choice (atomically, keeping every other choice). A choice outside the item's menu, or a
+    record that belongs to another stage or form, is refused, and the file is left untouched."""
+    if choice not in menu:
+        raise DiagnosticError(f"{item}: {choice!r} is not one of the choices; pick one from the menu")
+    path = folder / RECORD_FILE
+    record = read_record(path)
+    if record["answers"] and (record["stage"], record["form"]) != (stage, form):
+        raise DiagnosticError(
+            f"{path}: already holds the {record['stage']} answers on form {record['form']}; it was left as it is"
+        )
+    record.update(stage=stage, form=form)
+    record["answers"] = {**record["answers"], item: choice}
+    write_text_atomically(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def score(answers: dict[str, str], key: dict[str, str], items: list[str]) -> dict[str, int]:
+    """1 for each of ``items`` answered as the key says, 0 otherwise (a blank counts as wrong)."""
+    return {iid: int(answers.get(iid) == key[iid]) for iid in items}
