@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from framelab.core.files import write_text_atomically
-from framelab.instructor import itemanalysis, plots
+from framelab.instructor import gain_page, itemanalysis, plots
 from framelab.instructor.report import (
     EASY,
     HARD,
@@ -111,11 +111,12 @@ def build_report(data: CohortData, out: str | Path, title: str = "Frame Lab coho
     page = Page(out)
     _intro(page, data, title, stats)
     _scores(page, scores, data.pass_marks)
+    learned = gain_page.section(page, data.diagnostic, table)
     matrices = _misconceptions(page, responses, conf)
     _items(page, stats, data.texts)
     analysis = _analysis(page, data)
     _progress(page, prog)
-    _write(page, out, title, stats, conf, prog, data, analysis)
+    _write(page, out, title, stats, conf, prog, data, {"item_analysis": analysis, "diagnostic": learned})
     return Report(stats, conf, prog, matrices, page.files, page.problems)
 
 
@@ -367,7 +368,7 @@ def _criteria(page: Page, rows: list[Any]) -> None:
 
 
 def _write(
-    page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, data: CohortData, analysis: dict[str, Any]
+    page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, data: CohortData, extra: dict[str, Any]
 ) -> None:
     for name, df in (("item_stats.csv", stats), ("confusions.csv", conf)):
         df.to_csv(out / name, index=False)
@@ -392,7 +393,7 @@ def _write(
         "items": len(stats),
         "flagged": stats[stats["flag"] != ""]["item"].tolist(),
         "pass_marks": data.pass_marks,
-        "item_analysis": analysis,
+        **extra,
     }
     write_text_atomically(out / "report.json", json.dumps(summary, indent=1))
 
