@@ -32,6 +32,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{len(bank.vignettes)} vignettes, {len(bank.scenarios)} scenarios"
         + (f", a diagnostic of {len(diag.items)} items." if diag.items else ".")
     )
+    return _history_report(args)
+
+
+def _history_report(args: argparse.Namespace) -> int:
+    """The items that misbehaved in several cohorts (``--history``, or the course's item-history.json)."""
+    from framelab.instructor.itemhistory import HISTORY_FILE, HistoryError, report_lines
+
+    path = Path(args.history) if getattr(args, "history", None) else Path(args.modules).parent / HISTORY_FILE
+    if not path.exists():
+        if getattr(args, "history", None):
+            print(f"{path}: no such item history. Fix: give the course's {HISTORY_FILE} (framelab report writes it)")
+            return 1
+        return 0
+    try:
+        print("\n".join(report_lines(path)))
+    except HistoryError as exc:
+        print(exc)
+        return 1
     return 0
 
 

@@ -493,7 +493,8 @@ def run_demo(
         files = export.export_all(course, out, prepared.assignments).files
         lap("export")
         notes = _notes(prepared.cohort, prepared.cohort.disputed)
-        files += report_page.write_report(course, out, prepared.assignments, notes=notes)
+        history = out / "item-history.json"  # kept in out/, so that demos of other seeds add cohorts to it
+        files += report_page.write_report(course, out, prepared.assignments, notes=notes, history=history)
         lap("report")
         if keep_course:
             say(f"The demo course (gradebook, autograded, feedback) is kept in {course}.")
