@@ -1,13 +1,14 @@
 """Simulated trainees who learn, for the demo's pre/post diagnostic.
 
 A deliberately simple model, deterministic for a seed. A trainee's mastery of each area (a label, a
-relation, a boundary kind) is a logit that rises with practice: ``ability - 0.8 + rate * sqrt(exposure)``,
-where ``exposure`` is how many practice items carrying that area the trainee has met in the modules
-done so far (none before Module 0), and ``rate`` is the trainee's learning rate (the demo's
-``Trainee.learning``) times a seeded per-area factor between 0.3 and 0.9, so some areas are learned faster than
-others. The chance of a right answer is the demo's logistic curve against the item's difficulty. A
-misconception the trainee holds still pulls their answer its way, less often after the course (85%
-before, 45% after). The forms are counterbalanced by :func:`framelab.learner.diagnostic.form_for`.
+relation, a boundary kind) is a logit that rises with practice: ``ability - 1 + rate * log(1 + exposure)``,
+where ``exposure`` is how many practice items carrying that area the trainee has met in the modules done
+so far (none before Module 0; replies to ruptures do not count, their labels mean other things), and
+``rate`` is the trainee's learning rate (the demo's ``Trainee.learning``) times a seeded per-area factor
+between 0.6 and 2, so some areas are learned faster than others. The chance of a right answer is the
+demo's logistic curve against the item's difficulty. A misconception the trainee holds still pulls their
+answer its way, less often after the course (85% before, 45% after). The forms are counterbalanced by
+:func:`framelab.learner.diagnostic.form_for`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def exposure_after(bank: Bank, assignments: list[str]) -> list[Counter[str]]:
     for a in assignments:
         module = bank.module(a)
         for r in module.responses:
-            if r.split == "practice" and getattr(r, "rubric", None) in (None, "boundary"):
+            if r.split == "practice" and r.rubric != "repair":  # a reply to a rupture names its labels otherwise
                 seen.update(r.labels)
         for v in module.vignettes:
             if v.split == "practice":
@@ -44,7 +45,7 @@ def exposure_after(bank: Bank, assignments: list[str]) -> list[Counter[str]]:
 
 def mastery(ability: float, rate: float, exposure: int) -> float:
     """An area's mastery (a logit) after ``exposure`` practice items of it."""
-    return ability - 0.8 + rate * math.sqrt(exposure)
+    return ability - 1.0 + rate * math.log1p(exposure)
 
 
 def p_right(logit: float, difficulty: int) -> float:
@@ -76,7 +77,7 @@ def answer(
 
 def rates_for(t: Any, diag: Diagnostic, seed: int) -> dict[str, float]:
     rng = random.Random(f"{seed}-{t.id}-rates")
-    return {a: t.learning * rng.uniform(0.3, 0.9) for a in sorted({it.answer for it in diag.items})}
+    return {a: t.learning * rng.uniform(0.6, 2.0) for a in sorted({it.answer for it in diag.items})}
 
 
 def records_for(
@@ -119,7 +120,7 @@ def cohort_records(
 
 
 NOTE = (
-    "The simulated trainees learn: each label's mastery rises with the square root of the practice items on it "
+    "The simulated trainees learn: each label's mastery rises with the logarithm of the practice items on it "
     "they have met, at a seeded rate of their own; they take Form A or B first by a seeded hash of their id "
     "(counterbalanced), and trainees who drop out take only the first."
 )
