@@ -185,3 +185,19 @@ def test_the_notebook_view_saves_choices_and_shows_no_answer(tmp_path, monkeypat
     assert "correct" not in html.lower() and "rationale" not in html.lower()
     lesson.diagnostic("pre")  # run again: the saved choice comes back
     assert next(iter(lesson.view.menus.values())).value == "recenter"
+
+
+def test_the_diagnostic_is_in_the_published_agreement_and_an_edit_needs_rating_again(tmp_path):
+    from framelab.bank import agreement
+
+    rows, split, stale = agreement.diagnostic_agreement(MODULES)
+    assert split == []  # both raters agreed with the key on every item
+    assert [r.what for r in rows] == ["diagnostic: single_label", "diagnostic: relation", "diagnostic: boundary"]
+    assert sum(r.n for r in rows) == 36 and stale == []
+    modules = tmp_path / "modules"
+    shutil.copytree(MODULES, modules)
+    path = modules / "_diagnostic" / "items.yaml"
+    text = path.read_text(encoding="utf-8").replace("so I'll pass for now.", "so I'll pass for the moment.")
+    path.write_text(text, encoding="utf-8")
+    rows, _, stale = agreement.diagnostic_agreement(modules)
+    assert stale == ["diagnostic:dx-a04"] and sum(r.n for r in rows) == 35

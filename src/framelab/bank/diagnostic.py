@@ -260,16 +260,20 @@ def public_forms(diag: Diagnostic, *, counterbalance: bool = False, seed: str = 
     }
 
 
+def as_rated(it: DiagnosticItem) -> tuple[str, str]:
+    """What a rater is shown of an item: the client's line and the response, or the vignette and its question."""
+    if it.kind == "single_label":
+        return it.client, it.text
+    return it.text, QUESTIONS[it.kind]
+
+
 def rating_packet(diag: Diagnostic, seed: int = 32) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """A blind packet for two raters (no id, no key, both forms shuffled together) and its key."""
     order = list(diag.items)
     random.Random(seed).shuffle(order)
     packet, key = [], []
     for n, it in enumerate(order, start=1):
-        if it.kind == "single_label":
-            shown, text = it.client, it.text  # the client's line, then the therapist's response
-        else:
-            shown, text = it.text, QUESTIONS[it.kind]  # the vignette, then the question asked of it
+        shown, text = as_rated(it)
         packet.append(
             {"n": n, "kind": it.kind, "client_or_vignette": shown, "text": text, "menu": dict(OPTION_SETS[it.kind][0])}
         )
