@@ -94,3 +94,12 @@ def test_validate_reports_the_flags(tmp_path, capsys):
     assert "review m0_orientation / first_try__m0-r006: negative discrimination in 2 of 2 cohorts" in out
     assert main(["validate", "--modules", str(root / "modules"), "--history", str(tmp_path / "none.json")]) == 1
     assert "no such item history" in capsys.readouterr().out
+
+
+def test_a_report_on_other_modules_keeps_the_cohorts_figures_for_the_first(tmp_path):
+    path = tmp_path / ih.HISTORY_FILE
+    ih.record(path, "c", [row("a", 0.5, 0.1, assignment="m1")], when=WHEN)
+    ih.record(path, "c", [row("b", 0.7, 0.2, assignment="m2")], when=WHEN)
+    history = ih.record(path, "c", [row("a", 0.9, 0.3, assignment="m1")], when=WHEN)
+    items = {(r["assignment"], r["item"]): r["p"] for r in history["cohorts"]["c"]["items"]}
+    assert items == {("m1", "a"): 0.9, ("m2", "b"): 0.7}

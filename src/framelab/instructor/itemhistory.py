@@ -3,8 +3,8 @@
 One small file per course, ``item-history.json`` in the course folder (written atomically each time a
 report is made): for each cohort, each item's difficulty ``p`` and corrected discrimination ``r_rest``
 (:mod:`framelab.instructor.itemanalysis`) with the number of trainees behind them. A cohort is named by
-a hash of its roster (or by the name given), so that reporting on the same cohort again replaces its
-entry rather than counting it twice.
+a hash of its roster, so that reporting on the same cohort again replaces its items' figures rather
+than counting them twice (a report on some modules keeps the cohort's figures for the others).
 
 An item is flagged for review (``framelab validate --history``) when, over the cohorts recorded,
 
@@ -92,10 +92,16 @@ def entry(rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def record(path: Path, cohort: str, rows: Iterable[Any], when: datetime | None = None) -> dict[str, Any]:
-    """Put one cohort's figures into the history (replacing that cohort's earlier entry), atomically."""
+    """Put one cohort's figures into the history, atomically. An item this cohort already has is replaced,
+    never counted twice; its other items (from a report on other modules) are kept."""
     history = read(path)
     stamp = (when or datetime.now(UTC)).isoformat(timespec="seconds")
-    history["cohorts"][cohort] = {"recorded": stamp, "items": entry(rows)}
+    old = history["cohorts"].get(cohort)
+    kept = old.get("items", []) if isinstance(old, dict) and isinstance(old.get("items"), list) else []
+    new = entry(rows)
+    fresh = {(r["assignment"], r["item"]) for r in new}
+    others = [r for r in kept if isinstance(r, dict) and (r.get("assignment"), r.get("item")) not in fresh]
+    history["cohorts"][cohort] = {"recorded": stamp, "items": [*others, *new]}
     write_text_atomically(path, json.dumps(history, indent=1, sort_keys=True) + "\n")
     return history
 
