@@ -201,3 +201,38 @@ def test_the_diagnostic_is_in_the_published_agreement_and_an_edit_needs_rating_a
     path.write_text(text, encoding="utf-8")
     rows, _, stale = agreement.diagnostic_agreement(modules)
     assert stale == ["diagnostic:dx-a04"] and sum(r.n for r in rows) == 35
+
+
+def self_study_clone(tmp_path: Path, config: str = "") -> Path:
+    root = tmp_path / "clone"
+    shutil.copytree(MODULES, root / "modules")
+    (root / "nbgrader_config.py").write_text("c = get_config()\n" + config, encoding="utf-8")
+    for folder in bank_dx.STAGE_FOLDERS:
+        shutil.copytree(ROOT / "release" / folder, root / "workspace" / folder)
+    return root / "workspace"
+
+
+def answer_all(workspace: Path, diag: bank_dx.Diagnostic, stage: str, form: str, wrong: set[str]) -> None:
+    folder = workspace / dx.STAGE_ASSIGNMENT[stage]
+    menu = {v: v for v in ("validate", "recenter", "transference", "neither", "role", "physical")}
+    for it in diag.form(form):
+        choice = "recenter" if it.id in wrong else it.answer
+        dx.save_choice(folder, stage, form, it.id, choice, {**menu, it.answer: ""})
+
+
+def test_self_study_shows_the_answers_only_once_both_forms_are_done(tmp_path, diag):
+    workspace = self_study_clone(tmp_path)
+    answer_all(workspace, diag, "pre", "A", wrong={"dx-a01", "dx-a02", "dx-a05"})
+    assert dx.self_study_results(workspace / "m0_orientation") is None  # post not taken yet
+    answer_all(workspace, diag, "post", "B", wrong={"dx-b02"})
+    shown = dx.self_study_results(workspace / "m6_capstone")
+    assert shown.startswith("Both checks are done. At the start you had 15 of 18 right; at the end, 17 of 18.")
+    assert "pre, form A, dx-a01: Validate the feeling (you chose Re-center on the work)." in shown
+    assert "post, form B, dx-b03: Re-center on the work (right)." in shown
+
+
+def test_a_course_never_shows_the_diagnostic_answers(tmp_path, diag):
+    workspace = self_study_clone(tmp_path, "c.FrameLab.self_check = False\n")
+    answer_all(workspace, diag, "pre", "A", wrong=set())
+    answer_all(workspace, diag, "post", "B", wrong=set())
+    assert dx.self_study_results(workspace / "m6_capstone") is None

@@ -2,8 +2,9 @@
 to a record file beside the notebook, and reading a record back (the instructor's side scores it).
 
 The diagnostic is recorded, never graded: the record (``diagnostic-answers.json``) travels with the
-submission, and no grade cell reads it. The trainee sees no answer in the notebook; the key stays in
-``modules/_diagnostic/`` on the instructor's side.
+submission, and no grade cell reads it. In a course the trainee sees no answer in the notebook; the key
+stays in ``modules/_diagnostic/`` on the instructor's side. A self-study learner (whose clone holds the key)
+sees both scores and the answers once every question of both forms is answered (:func:`self_study_results`).
 
 Which form comes first: Form A before Module 0 and Form B after Module 6, unless the instructor
 switches counterbalancing on (``c.FrameLab.counterbalance_diagnostic = True``); then a seeded hash
@@ -126,3 +127,57 @@ def save_choice(folder: Path, stage: str, form: str, item: str, choice: str, men
 def score(answers: dict[str, str], key: dict[str, str], items: list[str]) -> dict[str, int]:
     """1 for each of ``items`` answered as the key says, 0 otherwise (a blank counts as wrong)."""
     return {iid: int(answers.get(iid) == key[iid]) for iid in items}
+
+
+def both_done(workspace: Path, public: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The pre and post records when every question of both forms is answered, else None."""
+    records = {}
+    for stage, folder in STAGE_ASSIGNMENT.items():
+        try:
+            record = read_record(workspace / folder / RECORD_FILE)
+        except DiagnosticError:
+            return None
+        items = [it["id"] for it in public["forms"].get(record["form"], [])]
+        if record["stage"] != stage or not items or any(i not in record["answers"] for i in items):
+            return None
+        records[stage] = record
+    return records
+
+
+def self_study_results(module: Path) -> str | None:
+    """For a self-study learner (checking allowed, the key in the clone's ``modules/``) who has answered
+    every question of both forms: the two scores and, item by item, their answer, the key and why. None
+    anywhere else: in a course, or before both forms are done, nothing is shown."""
+    from framelab.bank.diagnostic import load_diagnostic
+    from framelab.core.settings import course_root, self_check_allowed
+
+    root = course_root(module.resolve())
+    if root is None or not self_check_allowed(root):
+        return None
+    try:
+        records = both_done(module.parent, load_public(module))
+    except DiagnosticError:
+        return None
+    diag = load_diagnostic(root / "modules")
+    if records is None or not diag.items or diag.problems:
+        return None
+    items = diag.by_id()
+    lines, scores = [], {}
+    for stage, record in records.items():
+        form = [it for it in diag.items if it.form == record["form"]]
+        right = score(record["answers"], diag.key(), [it.id for it in form])
+        scores[stage] = sum(right.values()), len(form)
+        for iid, ok in right.items():
+            it = items[iid]
+            mark = "right" if ok else f"you chose {_name(it.kind, record['answers'][iid])}"
+            lines.append(f"{stage}, form {record['form']}, {iid}: {_name(it.kind, it.answer)} ({mark}). {it.rationale}")
+    (a, n), (b, m) = scores["pre"], scores["post"]
+    head = f"Both checks are done. At the start you had {a} of {n} right; at the end, {b} of {m}."
+    return "\n".join([head, *lines])
+
+
+def _name(kind: str, value: str) -> str:
+    """A choice as its menu names it, before the colon: ``mixed_message`` -> ``Mixed message``."""
+    from framelab.core.vocabulary import OPTION_SETS
+
+    return OPTION_SETS[kind][0].get(value, value).split(":")[0]

@@ -47,7 +47,8 @@ class DiagnosticView:
             menu.observe(lambda change, it=item, m=menu: self.save(it, m.value), names="index")
             self.menus[item["id"]] = menu
             parts.append(menu)
-        parts.append(self.status)
+        self.results = w.HTML()
+        parts += [self.status, self.results]
         self.widget = w.VBox(parts)
         if not self.status.value:
             self._count()
@@ -68,6 +69,9 @@ class DiagnosticView:
 
     def _count(self) -> None:
         done = sum(m.value is not None for m in self.menus.values())
+        shown = dx.self_study_results(self.folder) if done == len(self.items) else None
+        if shown:  # self-study only, and only once both forms are done
+            self.results.value = "".join(f"<p>{_esc(line)}</p>" for line in shown.splitlines())
         self.status.value = _esc(
             f"Saved: {done} of {len(self.items)} answered, in {dx.RECORD_FILE}. "
             + ("Thank you: that is all of them." if done == len(self.items) else "Answer the rest when you are ready.")
