@@ -11,22 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from framelab.core.files import write_text_atomically
-from framelab.core.vocabulary import BOUNDARY_KINDS, RELATIONS, TITLES
+from framelab.core.vocabulary import BOUNDARY_KINDS, RELATIONS
 from framelab.instructor import gain, itemanalysis
 from framelab.instructor.diagnostic import DiagnosticResults
+from framelab.scoring import display
 
 TRAINEE_CSV = "diagnostic_gain.csv"
 AREA_CSV = "diagnostic_gain_by_label.csv"
 
 
 def area_name(area: str) -> str:
-    if area in TITLES:
-        return TITLES[area]
+    """A label, relation or boundary kind as its menu names it."""
     if area in RELATIONS:
-        return area.capitalize()
+        return display.name(area, "relation")
     if area in BOUNDARY_KINDS:
-        return "Boundary: " + BOUNDARY_KINDS[area].split(":")[0].lower()
-    return area
+        return "Boundary: " + display.name(area, "boundary").lower()
+    return display.name(area, "single_label")
 
 
 def _num(x: float | None, pct: bool = False) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from framelab.core import safejson
 from framelab.core.files import write_text_atomically
+from framelab.scoring import display
 
 RECORD_FILE = "diagnostic-answers.json"
 RECORD_FORMAT = "framelab-diagnostic/1"
@@ -169,15 +170,10 @@ def self_study_results(module: Path) -> str | None:
         scores[stage] = sum(right.values()), len(form)
         for iid, ok in right.items():
             it = items[iid]
-            mark = "right" if ok else f"you chose {_name(it.kind, record['answers'][iid])}"
-            lines.append(f"{stage}, form {record['form']}, {iid}: {_name(it.kind, it.answer)} ({mark}). {it.rationale}")
+            mark = "right" if ok else f"you chose {display.name(record['answers'][iid], it.kind)}"
+            lines.append(
+                f"{stage}, form {record['form']}, {iid}: {display.name(it.answer, it.kind)} ({mark}). {it.rationale}"
+            )
     (a, n), (b, m) = scores["pre"], scores["post"]
     head = f"Both checks are done. At the start you had {a} of {n} right; at the end, {b} of {m}."
     return "\n".join([head, *lines])
-
-
-def _name(kind: str, value: str) -> str:
-    """A choice as its menu names it, before the colon: ``mixed_message`` -> ``Mixed message``."""
-    from framelab.core.vocabulary import OPTION_SETS
-
-    return OPTION_SETS[kind][0].get(value, value).split(":")[0]
