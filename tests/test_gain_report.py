@@ -44,6 +44,8 @@ def test_the_section_shows_the_gain_what_it_means_and_writes_csvs(tmp_path, simu
         assert html_escape(caveat) in html
     assert "Cohen's d for paired scores" in html and "normal approximation" in html
     assert "Mixed message" in html and "Countertransference" in html and "Boundary: role" in html
+    assert ">Boundary: confidentiality</td>" in html and ">Diagnostic form B: KR-20" not in html
+    assert "Diagnostic form B: KR-20" in html
     assert out["overall"]["g_class"] == pytest.approx(res.overall.g_class)
     assert len(out["areas"]) == 18  # eight labels, three relations, seven boundary kinds
     rows = list(csv.DictReader((tmp_path / gain_page.TRAINEE_CSV).open()))

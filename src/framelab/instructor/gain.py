@@ -4,10 +4,11 @@ Scores are proportions (0 to 1) of a form's items answered as the key says; a bl
 Only trainees with both a pre and a post record count in a gain (the others are listed).
 
 * **Normalised gain** (Hake 1998): ``g = (post - pre) / (1 - pre)``, the share of what there was to
-  gain that was gained. A trainee with a perfect pre-score has nothing to gain: their ``g`` is
-  undefined (blank), and they are left out of the mean of the trainees' ``g`` (and counted, so the
-  reader knows). The cohort's ``<g>`` is Hake's: the gain of the class averages,
-  ``(mean post - mean pre) / (1 - mean pre)``; the mean of the trainees' ``g`` is given beside it.
+  gain that was gained (a loss is negative, and can fall below -1 when little was left to gain). A
+  trainee with a perfect pre-score has nothing to gain: their ``g`` is undefined (blank), and they are
+  left out of the mean of the trainees' ``g`` (and counted, so the reader knows). The cohort's ``<g>``
+  is Hake's: the gain of the class averages, ``(mean post - mean pre) / (1 - mean pre)``; the mean of
+  the trainees' ``g`` is given beside it.
 * **Cohen's d for paired scores, d_z**: the mean of the post-minus-pre differences over their standard
   deviation (n - 1). Its 95% confidence interval uses the normal approximation to its standard error,
   ``SE = sqrt(1/n + d_z^2 / (2n))``, so ``d_z +/- 1.96 SE`` (good for cohorts of 20 or more; wider in

@@ -25,7 +25,7 @@ def area_name(area: str) -> str:
     if area in RELATIONS:
         return display.name(area, "relation")
     if area in BOUNDARY_KINDS:
-        return "Boundary: " + display.name(area, "boundary").lower()
+        return "Boundary: " + display.name(area, "boundary").split(",")[0].lower()  # "Confidentiality, and its ..."
     return display.name(area, "single_label")
 
 
@@ -159,7 +159,11 @@ def _items(page: Any, res: DiagnosticResults, table: Any) -> dict[str, Any]:
     page.add(
         "<h3>The diagnostic's items</h3><p class='note'>Per form, over everyone who took it (at either end of the "
         "course): p, the share right; r_rest, the correlation with the rest of the form. "
-        + html.escape(" ".join(x.words.replace(x.method, f"{x.assignment.capitalize()}: {x.method}", 1) for x in rel))
+        + html.escape(
+            " ".join(
+                x.words.replace(x.method, f"{x.assignment[0].upper()}{x.assignment[1:]}: {x.method}", 1) for x in rel
+            )
+        )
         + "</p>"
     )
     view = [
