@@ -236,3 +236,17 @@ def test_a_course_never_shows_the_diagnostic_answers(tmp_path, diag):
     answer_all(workspace, diag, "pre", "A", wrong=set())
     answer_all(workspace, diag, "post", "B", wrong=set())
     assert dx.self_study_results(workspace / "m6_capstone") is None
+
+
+def test_the_instructor_switches_counterbalancing_on_in_the_course_config(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(MODULES, course / "modules")
+    for folder in bank_dx.STAGE_FOLDERS:
+        (course / "source" / folder).mkdir(parents=True)
+    assert bank_dx.counterbalance_setting(course) == (False, "")  # no nbgrader_config.py: off
+    config = 'c = get_config()\nc.FrameLab.counterbalance_diagnostic = True\nc.FrameLab.diagnostic_seed = "2027"\n'
+    (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    outputs = bank_dx.public_outputs(course / "modules", course / "source")
+    assert sorted(p.parent.name for p in outputs) == sorted(bank_dx.STAGE_FOLDERS)
+    public = json.loads(next(iter(outputs.values())))
+    assert public["counterbalance"] is True and public["seed"] == "2027"

@@ -425,7 +425,8 @@ def write_report(
     except itemhistory.HistoryError as exc:
         data.notes.append(f"Item history not updated: {exc}")
         kept = None
-    return build_report(data, out, history=kept).files
+    files = build_report(data, out, history=kept).files
+    return files if kept is None else [*files, path]
 
 
 def _history(page: Page, history: dict[str, Any] | None) -> list[str]:
