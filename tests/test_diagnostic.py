@@ -81,6 +81,12 @@ def test_validate_names_the_line_item_field_and_fix(tmp_path):
     assert diag.items == []
 
 
+def test_an_answer_that_is_not_a_word_is_a_problem_not_a_crash(tmp_path):
+    modules = write_items(tmp_path, ONE.format(text="Sure.", answer="[validate, recenter]", difficulty=1))
+    (problem,) = bank_dx.load_diagnostic(modules).problems
+    assert problem.field == "answer" and "is not an answer to a single_label item" in problem.message
+
+
 def test_validate_refuses_a_near_duplicate_of_a_bank_item_and_an_unpaired_item(tmp_path):
     bank = load_bank(MODULES)
     copied = next(it for it in bank.responses if it.split == "practice" and len(it.text.split()) > 8)

@@ -107,7 +107,7 @@ def _item(entry: Any, file: str, problems: list[Problem]) -> DiagnosticItem | No
     kind = data.get("kind")
     if kind not in KINDS:
         bad("kind", f"'{kind}' is not a diagnostic kind", f"use one of {', '.join(KINDS)}")
-    elif data.get("answer") not in OPTION_SETS[kind][0]:
+    elif not isinstance(data.get("answer"), str) or data["answer"] not in OPTION_SETS[kind][0]:
         bad(
             "answer",
             f"'{data.get('answer')}' is not an answer to a {kind} item",
