@@ -256,3 +256,15 @@ def test_the_instructor_switches_counterbalancing_on_in_the_course_config(tmp_pa
     assert sorted(p.parent.name for p in outputs) == sorted(bank_dx.STAGE_FOLDERS)
     public = json.loads(next(iter(outputs.values())))
     assert public["counterbalance"] is True and public["seed"] == "2027"
+
+
+def test_a_missing_item_file_is_one_line_naming_it_and_the_fix(tmp_path, capsys, monkeypatch):
+    from framelab.views.lesson import Lesson
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    folder = tmp_path / "m0_orientation"
+    shutil.copytree(ROOT / "release" / "m0_orientation", folder)
+    (folder / dx.PUBLIC_FILE).unlink()
+    Lesson.here(folder).diagnostic("pre")
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "diagnostic-items.json: cannot be read" in out and "copy it back from the course release" in out

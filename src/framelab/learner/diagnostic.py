@@ -73,17 +73,21 @@ def trainee_id(env: dict[str, str] | None = None) -> str:
     return env.get("JUPYTERHUB_USER") or env.get("NB_USER") or env.get("USER") or ""
 
 
+_REFETCH = (
+    "Fix: it comes with the notebook, so copy it back from the course release (or ask your instructor); "
+    "an instructor's 'framelab build' writes it"
+)
+
+
 def load_public(folder: Path) -> dict[str, Any]:
     """The forms beside a notebook (``diagnostic-items.json``, text and menus only)."""
     path = folder / PUBLIC_FILE
     try:
         data = safejson.load(path, max_bytes=1024 * 1024, what=PUBLIC_FILE)
     except (OSError, ValueError) as exc:
-        raise DiagnosticError(
-            f"{path}: cannot be read ({exc}). Fix: run 'framelab build' in the course folder"
-        ) from exc
+        raise DiagnosticError(f"{path}: cannot be read ({exc}). {_REFETCH}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("forms"), dict):
-        raise DiagnosticError(f"{path}: is not a diagnostic item file. Fix: run 'framelab build' in the course folder")
+        raise DiagnosticError(f"{path}: is not a diagnostic item file. {_REFETCH}")
     return data
 
 
