@@ -268,3 +268,6 @@ def test_a_missing_item_file_is_one_line_naming_it_and_the_fix(tmp_path, capsys,
     Lesson.here(folder).diagnostic("pre")
     out = capsys.readouterr().out.strip().splitlines()[-1]
     assert "diagnostic-items.json: cannot be read" in out and "copy it back from the course release" in out
+    (folder / dx.PUBLIC_FILE).write_text('{"forms": {"A": [{"id": "dx-a01"}], "B": []}}', encoding="utf-8")
+    Lesson.here(folder).diagnostic("pre")
+    assert "is not a diagnostic item file" in capsys.readouterr().out

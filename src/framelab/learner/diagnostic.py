@@ -86,9 +86,20 @@ def load_public(folder: Path) -> dict[str, Any]:
         data = safejson.load(path, max_bytes=1024 * 1024, what=PUBLIC_FILE)
     except (OSError, ValueError) as exc:
         raise DiagnosticError(f"{path}: cannot be read ({exc}). {_REFETCH}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("forms"), dict):
+    forms = data.get("forms") if isinstance(data, dict) else None
+    if not isinstance(forms, dict) or not all(_form_ok(forms.get(name)) for name in ("A", "B")):
         raise DiagnosticError(f"{path}: is not a diagnostic item file. {_REFETCH}")
     return data
+
+
+def _form_ok(items: Any) -> bool:
+    """A form as the notebook needs it: items, each with its id, kind, question, text and a menu."""
+    needed = {"id": str, "kind": str, "question": str, "text": str, "menu": dict}
+    return (
+        isinstance(items, list)
+        and bool(items)
+        and all(isinstance(it, dict) and all(isinstance(it.get(k), t) for k, t in needed.items()) for it in items)
+    )
 
 
 def read_record(path: Path) -> dict[str, Any]:
