@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 
+from framelab.bank.diagnostic import public_outputs
 from framelab.bank.loader import Bank, Exercise, Module, Response, gold
 from framelab.core import rubrics
 
@@ -243,6 +244,8 @@ def build(bank: Bank, source: Path, *, check: bool = False, detect_data: Path | 
         outputs[notebook] = nbformat.writes(nb) + "\n"
         for path, text in outputs.items():
             _write_if_changed(path, text, changed, check)
+    for path, text in public_outputs(bank.root, source).items():  # the pre/post diagnostic's forms, no key
+        _write_if_changed(path, text, changed, check)
     return BuildResult(changed, problems)
 
 

@@ -36,6 +36,12 @@ def _with_modules(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _content(sub: Any) -> None:
     """validate, bank, build, workspace and audit: the content bank and the course."""
     p = _with_modules(sub.add_parser("validate", help="check every content file; list each problem with its fix"))
+    p.add_argument(
+        "--history",
+        metavar="FILE",
+        help="a course's item-history.json: list the items that misbehaved in several cohorts "
+        "(default: item-history.json beside modules/, when there is one)",
+    )
     p.set_defaults(func=c.cmd_validate)
     p = _with_modules(sub.add_parser("bank", help="counts of labelled items"))
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
