@@ -23,7 +23,7 @@ def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
 
 
 #: In a course deployment, a text this close in meaning to an assessment item (the mean of word and
-#: character TF-IDF cosines, :class:`MeaningIndex`) is refused too. Chosen on the paraphrase and held-out
+#: character TF-IDF cosines, :class:`MeaningIndex`) is refused too. Chosen on the paraphrase and tuning
 #: sets in ``tests/data`` (``tests/benchmarks/bench_detect.py``): 2 of 44 paraphrases of graded items got
 #: the key's labels (5%, against 34% with the copy guard alone), and 3 of 94 trainee replies were refused (3%).
 MEANING_THRESHOLD = 0.45
