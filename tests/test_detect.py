@@ -313,7 +313,7 @@ def test_in_a_course_deployment_paraphrases_of_graded_items_do_not_get_the_key(b
     paraphrases = data_lines("tuning/guard_paraphrases.jsonl")
     assert len(paraphrases) >= 40 and {p["of"] for p in paraphrases} <= set(key)
     in_course = answered_with_key(deployed, paraphrases, key)
-    assert in_course <= 0.2 * len(paraphrases)
+    assert in_course <= 0.15 * len(paraphrases)
     assert answered_with_key(detector, paraphrases, key) > in_course  # the copy guard alone lets more through
 
 

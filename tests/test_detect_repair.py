@@ -201,7 +201,7 @@ def test_graded_repair_items_and_their_paraphrases_are_refused_in_a_course_deplo
     assert len(paraphrases) >= 20 and {p["of"] for p in paraphrases} == set(key)
 
     in_course = answered_with_key(deployed, paraphrases, key)
-    assert in_course <= 0.2 * len(paraphrases)
+    assert in_course <= 0.15 * len(paraphrases)
     assert answered_with_key(repair, paraphrases, key) > in_course
 
 

@@ -42,7 +42,7 @@ from framelab.core.vocabulary import LABELS
 from framelab.detector.boundary import Detector, Refused, default_detector, load_detector
 from framelab.detector.cues import cue_matches, normalise
 from framelab.detector.data import load_data
-from framelab.detector.guard import MEANING_THRESHOLD
+from framelab.detector.guard import BLEND_THRESHOLD, MEANING_THRESHOLD
 from framelab.detector.jsonl import run_jsonl
 from framelab.detector.model import decide, fit, label_matrix
 
@@ -226,7 +226,10 @@ def deployment_guard() -> None:
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
     paraphrases, held = read_jsonl("tuning/guard_paraphrases.jsonl"), read_jsonl("tuning/boundary_replies.jsonl")
     practice = [r.text for r in bank.responses if r.split == "practice"]
-    print(f"\nDeployment guard (threshold {MEANING_THRESHOLD}; chosen on these same sets, so read with care)")
+    print(
+        f"\nDeployment guard (threshold {BLEND_THRESHOLD} blended with sentence vectors, {MEANING_THRESHOLD} without "
+        "wordllama; chosen on these tuning sets, so read with care: bench_heldout.py has the figures that count)"
+    )
     for name, deployment in (("self-study (copy guard only)", False), ("course deployment", True)):
         det = load_detector(deployment=deployment)
 
@@ -244,7 +247,7 @@ def deployment_guard() -> None:
         wrong = sum(refused(t) for t in practice)
         print(
             f"  {name}: paraphrases of graded items answered with the key {answered} of {len(paraphrases)} "
-            f"({answered / len(paraphrases):.0%}; target at most 20%); tuning-set trainee replies refused {n_ref} of "
+            f"({answered / len(paraphrases):.0%}; target at most 15%); tuning-set trainee replies refused {n_ref} of "
             f"{len(held)} ({n_ref / len(held):.0%}; target at most 5%); "
             f"practice items refused {wrong} of {len(practice)}"
         )
@@ -349,7 +352,7 @@ def repair_guard_and_timing() -> None:
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
     moves = {r.id: {m for m in r.labels if m in LABELS[:3]} for r in bank.responses if r.split == "assessment"}
     paraphrases, held = read_jsonl("tuning/repair_guard_paraphrases.jsonl"), read_jsonl("tuning/repair_replies.jsonl")
-    print("\nRepair deployment guard (the same threshold, not tuned on these sets)")
+    print("\nRepair deployment guard (the same threshold, chosen on these tuning sets with the boundary ones)")
     for name, deployment in (("self-study (copy guard only)", False), ("course deployment", True)):
         det = repairdetect.load_repair_detector(deployment=deployment)
         answered = same_moves = refused_para = 0
