@@ -121,10 +121,12 @@ def test_api_checks_input_like_the_command(detector):
 # --------------------------------------------------------------------------- learning
 
 
-def test_training_is_deterministic_and_uses_the_practice_split_only(bank):
+def test_training_is_deterministic_and_uses_the_practice_split_and_the_corpus_only(bank):
     data = load_data()
     practice_ids = {r.id for r in bank.responses if r.split == "practice" and r.rubric == "three_moves"}
     assert {e.id for e in data.practice} == practice_ids
+    assert data.training == data.practice + data.corpus  # the agreed corpus (tests/test_detect_corpus.py), no more
+    assert not {e.id for e in data.corpus} & {r.id for r in bank.responses}
     texts = [r.text for r in bank.responses]
     pipe = fit(data.practice)
     a = pipe.predict_proba(texts)
