@@ -107,6 +107,7 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_roleplay.py
 	$(BIN)/python tests/benchmarks/bench_autograde.py
 	$(BIN)/python tests/benchmarks/bench_detect.py
+	$(BIN)/python tests/benchmarks/bench_heldout.py
 	$(BIN)/python tests/benchmarks/bench_grade.py
 	$(BIN)/python tests/benchmarks/bench_startup.py
 	$(BIN)/python tests/benchmarks/bench_feedback.py

@@ -121,10 +121,12 @@ def test_api_checks_input_like_the_command(detector):
 # --------------------------------------------------------------------------- learning
 
 
-def test_training_is_deterministic_and_uses_the_practice_split_only(bank):
+def test_training_is_deterministic_and_uses_the_practice_split_and_the_corpus_only(bank):
     data = load_data()
     practice_ids = {r.id for r in bank.responses if r.split == "practice" and r.rubric == "three_moves"}
     assert {e.id for e in data.practice} == practice_ids
+    assert data.training == data.practice + data.corpus  # the agreed corpus (tests/test_detect_corpus.py), no more
+    assert not {e.id for e in data.corpus} & {r.id for r in bank.responses}
     texts = [r.text for r in bank.responses]
     pipe = fit(data.practice)
     a = pipe.predict_proba(texts)
@@ -310,15 +312,15 @@ def deployed() -> Detector:
 
 def test_in_a_course_deployment_paraphrases_of_graded_items_do_not_get_the_key(bank, deployed, detector):
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
-    paraphrases = data_lines("guard_paraphrases.jsonl")
+    paraphrases = data_lines("tuning/guard_paraphrases.jsonl")
     assert len(paraphrases) >= 40 and {p["of"] for p in paraphrases} <= set(key)
     in_course = answered_with_key(deployed, paraphrases, key)
-    assert in_course <= 0.2 * len(paraphrases)
+    assert in_course <= 0.15 * len(paraphrases)
     assert answered_with_key(detector, paraphrases, key) > in_course  # the copy guard alone lets more through
 
 
 def test_in_a_course_deployment_honest_replies_are_still_read(deployed):
-    held = data_lines("heldout_replies.jsonl")
+    held = data_lines("tuning/boundary_replies.jsonl")
     refused = 0
     for h in held:
         try:
@@ -344,7 +346,7 @@ def test_the_deployment_switch_is_the_self_check_switch(tmp_path, monkeypatch):
 def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):
     scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][0]
     session = roleplay.start(scenario)
-    paraphrase = next(p["text"] for p in data_lines("guard_paraphrases.jsonl") if p["of"] == "m1-r035")
+    paraphrase = next(p["text"] for p in data_lines("tuning/guard_paraphrases.jsonl") if p["of"] == "m1-r035")
     with pytest.raises(roleplay.RolePlayError, match="own words"):
         roleplay.respond(scenario, session, paraphrase, [], deployed)
     assert session.turns == []

@@ -197,11 +197,11 @@ def test_graded_repair_items_and_their_paraphrases_are_refused_in_a_course_deplo
             with pytest.raises(Refused, match="graded exercise"):
                 det.detect(it.text)
     key = {it.id: set(it.labels) for it in graded}
-    paraphrases = data_lines("repair_guard_paraphrases.jsonl")
+    paraphrases = data_lines("tuning/repair_guard_paraphrases.jsonl")
     assert len(paraphrases) >= 20 and {p["of"] for p in paraphrases} == set(key)
 
     in_course = answered_with_key(deployed, paraphrases, key)
-    assert in_course <= 0.2 * len(paraphrases)
+    assert in_course <= 0.15 * len(paraphrases)
     assert answered_with_key(repair, paraphrases, key) > in_course
 
 
@@ -216,7 +216,7 @@ def test_in_a_course_deployment_a_rupture_reply_that_paraphrases_a_graded_item_i
     # a paraphrase the copy check lets through, but the deployment's guard catches
     paraphrase = next(
         p["text"]
-        for p in data_lines("repair_guard_paraphrases.jsonl")
+        for p in data_lines("tuning/repair_guard_paraphrases.jsonl")
         if not refused(repair, p["text"]) and refused(deployed, p["text"])
     )
     readers = Detectors({"three_moves": load_detector(deployment=True), "repair": deployed})

@@ -179,7 +179,7 @@ def test_each_turn_carries_checks_safety_in_the_transcript_and_the_terminal(bank
     assert roleplay.load(path, sc).turns[0].checks_safety is None  # a transcript from before still loads
 
     replies = tmp_path / "replies.jsonl"
-    lines = ["Sorry you had such a night. I don't do calls between sessions; see you Thursday."] * 6
+    lines = ["Sorry you had such a night. I won't be calling between sessions; see you Thursday."] * 6
     replies.write_text("".join(json.dumps({"reply": r, "ticked": []}) + "\n" for r in lines))
     code = main(["roleplay", "a-message-on-sunday", "--from", str(ROOT), "--replies", str(replies), "--json"])
     out, err = capsys.readouterr()

@@ -12,9 +12,10 @@
   sets, against the repair cue rules, how often the role-play's client reacts to the right move, the
   guard on paraphrases of the graded repair items, and the first reply to a rupture.
 * The course-deployment guard (self-checking off): of 44 heavier paraphrases of graded items
-  (``tests/data/guard_paraphrases.jsonl``), how many the detector answers with the key's labels; of 94
-  trainee-style replies to new client lines (``tests/data/heldout_replies.jsonl``), how many it refuses.
-  The same held-out replies, labelled from the codebook, give a held-out macro-F1 never used in training.
+  (``tests/data/tuning/guard_paraphrases.jsonl``), how many the detector answers with the key's labels; of 94
+  trainee-style replies to new client lines (``tests/data/tuning/boundary_replies.jsonl``), how many it refuses.
+  The same replies, labelled from the codebook, give a macro-F1 on a **tuning set** (looked at while tuning,
+  so flattering; the figures that count are ``bench_heldout.py``'s, on sets written apart).
 
     python tests/benchmarks/bench_detect.py [--repeats 5] [--guard-only] [--repair-only]
 """
@@ -41,7 +42,7 @@ from framelab.core.vocabulary import LABELS
 from framelab.detector.boundary import Detector, Refused, default_detector, load_detector
 from framelab.detector.cues import cue_matches, normalise
 from framelab.detector.data import load_data
-from framelab.detector.guard import MEANING_THRESHOLD
+from framelab.detector.guard import BLEND_THRESHOLD, MEANING_THRESHOLD
 from framelab.detector.jsonl import run_jsonl
 from framelab.detector.model import decide, fit, label_matrix
 
@@ -87,7 +88,7 @@ def table(title: str, rows: dict[str, dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--guard-only", action="store_true", help="only the deployment guard and the held-out replies")
+    parser.add_argument("--guard-only", action="store_true", help="only the deployment guard and the tuning replies")
     parser.add_argument("--repair-only", action="store_true", help="only the repair detector's figures")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -223,9 +224,12 @@ def deployment_guard() -> None:
     """The guard in a course deployment against paraphrases of graded items, and the cost to honest replies."""
     bank = load_bank(ROOT / "modules")
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
-    paraphrases, held = read_jsonl("guard_paraphrases.jsonl"), read_jsonl("heldout_replies.jsonl")
+    paraphrases, held = read_jsonl("tuning/guard_paraphrases.jsonl"), read_jsonl("tuning/boundary_replies.jsonl")
     practice = [r.text for r in bank.responses if r.split == "practice"]
-    print(f"\nDeployment guard (threshold {MEANING_THRESHOLD}; chosen on these same sets, so read with care)")
+    print(
+        f"\nDeployment guard (threshold {BLEND_THRESHOLD} blended with sentence vectors, {MEANING_THRESHOLD} without "
+        "wordllama; chosen on these tuning sets, so read with care: bench_heldout.py has the figures that count)"
+    )
     for name, deployment in (("self-study (copy guard only)", False), ("course deployment", True)):
         det = load_detector(deployment=deployment)
 
@@ -243,7 +247,7 @@ def deployment_guard() -> None:
         wrong = sum(refused(t) for t in practice)
         print(
             f"  {name}: paraphrases of graded items answered with the key {answered} of {len(paraphrases)} "
-            f"({answered / len(paraphrases):.0%}; target at most 20%); held-out trainee replies refused {n_ref} of "
+            f"({answered / len(paraphrases):.0%}; target at most 15%); tuning-set trainee replies refused {n_ref} of "
             f"{len(held)} ({n_ref / len(held):.0%}; target at most 5%); "
             f"practice items refused {wrong} of {len(practice)}"
         )
@@ -251,7 +255,7 @@ def deployment_guard() -> None:
     gold = as_matrix([h["labels"] for h in held])
     pred = as_matrix([det.detect(h["text"]).labels for h in held])
     table(
-        f"Held-out trainee-style replies ({len(held)}, new client lines, written and labelled blind; never trained on)",
+        f"Tuning set: trainee-style replies ({len(held)}, new client lines; looked at while tuning)",
         {"detector": scores(gold, pred), "keyword rules": scores(gold, keyword([h["text"] for h in held]))},
     )
 
@@ -271,7 +275,7 @@ def readings_right(readings: list, items: list[dict]) -> tuple[int, int]:
 def repair_detector(repeats: int) -> None:
     """The repair detector (replies to ruptures): cross-validated on its practice split, then on the repair
     assessment items and on 40 trainee-style replies to new objections written before it existed
-    (``tests/data/repair_heldout.jsonl``, never trained or tuned on), against the repair cue rules that
+    (``tests/data/tuning/repair_replies.jsonl``, a tuning set), against the repair cue rules that
     read ruptures before it (and still do where it cannot load)."""
     from framelab.detector import repair as repairdetect
     from framelab.roleplay.reading import by_repair_cues, from_detection
@@ -309,13 +313,13 @@ def repair_detector(repeats: int) -> None:
         f"Held-out repair assessment items ({len(held)}, never trained on)",
         {"repair detector": scores(gold, pred), "repair cue rules": scores(gold, cue_rules([r.text for r in held]))},
     )
-    items = read_jsonl("repair_heldout.jsonl")
+    items = read_jsonl("tuning/repair_replies.jsonl")
     texts = [it["text"] for it in items]
     ours = [from_detection(d) for d in det.detect_many([det.check(t) for t in texts])]
     rules = [by_repair_cues(t) for t in texts]
     table(
-        f"Held-out trainee-style replies to ruptures ({len(items)}, tests/data/repair_heldout.jsonl; "
-        "written before the detector, never trained or tuned on)",
+        f"Tuning set: trainee-style replies to ruptures ({len(items)}, tests/data/tuning/repair_replies.jsonl; "
+        "looked at while tuning)",
         {
             "repair detector": scores(as_matrix([it["labels"] for it in items]), as_matrix([r.labels for r in ours])),
             "repair cue rules": scores(as_matrix([it["labels"] for it in items]), cue_rules(texts)),
@@ -347,8 +351,8 @@ def repair_guard_and_timing() -> None:
     bank = load_bank(ROOT / "modules")
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
     moves = {r.id: {m for m in r.labels if m in LABELS[:3]} for r in bank.responses if r.split == "assessment"}
-    paraphrases, held = read_jsonl("repair_guard_paraphrases.jsonl"), read_jsonl("repair_heldout.jsonl")
-    print("\nRepair deployment guard (the same threshold, not tuned on these sets)")
+    paraphrases, held = read_jsonl("tuning/repair_guard_paraphrases.jsonl"), read_jsonl("tuning/repair_replies.jsonl")
+    print("\nRepair deployment guard (the same threshold, chosen on these tuning sets with the boundary ones)")
     for name, deployment in (("self-study (copy guard only)", False), ("course deployment", True)):
         det = repairdetect.load_repair_detector(deployment=deployment)
         answered = same_moves = refused_para = 0
@@ -369,7 +373,7 @@ def repair_guard_and_timing() -> None:
         print(
             f"  {name}: paraphrases of graded repair items ({len(paraphrases)}) answered with the key's labels "
             f"{answered} ({answered / len(paraphrases):.0%}), with the key's moves {same_moves}, refused "
-            f"{refused_para}; held-out replies to ruptures refused {n_ref} of {len(held)} ({n_ref / len(held):.0%})"
+            f"{refused_para}; tuning-set replies to ruptures refused {n_ref} of {len(held)} ({n_ref / len(held):.0%})"
         )
     reply = "You're right, I got that wrong and I'm sorry. What was it like for you to hear it?"
     for wait in (True, False):

@@ -120,14 +120,18 @@ def unsure_threshold() -> None:
 
 def repair_cues() -> None:
     """The rupture reader (repair cue rules) on 40 replies to new client objections, written and labelled
-    after the cues were (``tests/data/repair_heldout.jsonl``), never used to tune them."""
+    after the cues were (``tests/data/tuning/repair_replies.jsonl``), never used to tune them."""
     from framelab.roleplay.reactions import category
     from framelab.roleplay.reading import by_repair_cues
 
-    items = [json.loads(line) for line in (ROOT / "tests" / "data" / "repair_heldout.jsonl").read_text().splitlines()]
+    items = [
+        json.loads(line) for line in (ROOT / "tests" / "data" / "tuning/repair_replies.jsonl").read_text().splitlines()
+    ]
     readings = [by_repair_cues(it["text"]) for it in items]
     right = sum(bool(r.labels) and r.category == category(it["labels"]) for r, it in zip(readings, items, strict=True))
-    print(f"repair cues, {len(items)} held-out replies to ruptures: the client reacts to the right move {right} times")
+    print(
+        f"repair cues, {len(items)} tuning-set replies to ruptures: the client reacts to the right move {right} times"
+    )
     for lab in LABELS:
         tp = sum(lab in it["labels"] and lab in r.labels for r, it in zip(readings, items, strict=True))
         fp = sum(lab not in it["labels"] and lab in r.labels for r, it in zip(readings, items, strict=True))
@@ -136,19 +140,22 @@ def repair_cues() -> None:
 
 
 def heldout_reactions() -> None:
-    """On the held-out trainee-style replies (``tests/data/heldout_replies.jsonl``), how often the client
+    """On the tuning set of trainee-style replies (``tests/data/tuning/boundary_replies.jsonl``), how often the client
     is unsure, and how often it reacts to the right move when it is sure."""
     from framelab.detector.boundary import load_detector
     from framelab.roleplay.reactions import category
     from framelab.roleplay.reading import from_detection
 
     det = load_detector(deployment=False)
-    items = [json.loads(line) for line in (ROOT / "tests" / "data" / "heldout_replies.jsonl").read_text().splitlines()]
+    items = [
+        json.loads(line)
+        for line in (ROOT / "tests" / "data" / "tuning/boundary_replies.jsonl").read_text().splitlines()
+    ]
     readings = [from_detection(det.detect(it["text"])) for it in items]
     sure = [(r, it) for r, it in zip(readings, items, strict=True) if not r.unsure]
     right = sum(r.category == category(it["labels"]) for r, it in sure)
     print(
-        f"held-out trainee replies ({len(items)}): the client is unsure of {len(items) - len(sure)}; when sure, "
+        f"tuning-set trainee replies ({len(items)}): the client is unsure of {len(items) - len(sure)}; when sure, "
         f"it reacts to the right move {right} of {len(sure)} times ({right / len(sure):.0%})"
     )
 

@@ -5,7 +5,7 @@ The held-out set: every labelled response in the bank and every scenario reply (
 by the bank's drafters, the course engineer and the assistant that wrote the first safety items, less the
 replies read while the cues were written (the Module 4 items with a ``risk_check`` field) and less everything
 the cues' author wrote (the three new safety role-plays and the rewritten model replies of
-``a-bad-night-ahead``); plus the 94 trainee-style replies of ``tests/data/heldout_replies.jsonl`` (written by
+``a-bad-night-ahead``); plus the 94 trainee-style replies of ``tests/data/tuning/boundary_replies.jsonl`` (written by
 another hand for the boundary detector; none asks about risk). Gold: "asks directly about suicide,
 self-harm, harm from or to others, or safety now" (the codebook's *yes*), labelled by the cues' author from
 the codebook: :data:`GOLD_YES` below; every other reply is *no* or *partly* (false). Not blind: the labeller
@@ -48,7 +48,7 @@ def held_out() -> list[tuple[str, str, bool]]:
         if sc.id != "a-bad-night-ahead":
             rows += [(f"{sc.id}/model/{m.level}", m.text) for m in sc.model_responses]
         rows += [(f"{sc.id}/sample/{i}", m.text) for i, m in enumerate(sc.sample_replies)]
-    lines = (ROOT / "tests" / "data" / "heldout_replies.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / "tests" / "data" / "tuning/boundary_replies.jsonl").read_text(encoding="utf-8").splitlines()
     rows += [(f"heldout/{n}", json.loads(line)["text"]) for n, line in enumerate(lines, 1) if line.strip()]
     return [(rid, text, rid in GOLD_YES) for rid, text in rows]
 

@@ -225,9 +225,11 @@ def build(bank: Bank, source: Path, *, check: bool = False, detect_data: Path | 
     changed: list[Path] = []
     problems: list[str] = []
     if detect_data is not None:
+        from framelab.bank.corpus import load_corpus
         from framelab.detector.data import data_from_bank
 
-        _write_if_changed(detect_data, dumps(data_from_bank(bank)), changed, check)
+        corpus = load_corpus(bank.root)  # training-only replies agreed by a blind rater (modules/_corpus/)
+        _write_if_changed(detect_data, dumps(data_from_bank(bank, corpus)), changed, check)
     for mod in bank.modules.values():
         folder = source / mod.folder
         notebook = folder / f"{mod.folder}.ipynb"

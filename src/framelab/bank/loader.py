@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from framelab.bank import store as bankstore
 from framelab.bank.checks import check_item, content_checks, reference_checks
+from framelab.bank.corpus import corpus_problems
 from framelab.bank.models import (  # re-exported: ``framelab.bank`` is where callers find the bank's types
     END,
     ID_PATTERN,
@@ -301,6 +302,8 @@ def _read_bank(root: Path, *, full: bool) -> Bank:
     unreadable = any(any(mark in p.message for mark in _UNREADABLE) for p in problems)
     if full:
         problems.extend(content_checks(bank, where))
+        # the detectors' training corpus (modules/_corpus/): usable lines, no copy of an assessment item
+        problems.extend(corpus_problems(root, [(r.id, r.text) for r in bank.responses if r.split == "assessment"]))
     problems.extend(reference_checks(bank, root, check_references=not unreadable))
     return bank
 

@@ -152,7 +152,7 @@ def load_detector(data_path: Path = DATA_FILE, *, use_cache: bool = True, deploy
     refuses paraphrases."""
     data = load_data(data_path)
     guard = Guard(data.guard, meaning=settings.course_deployment() if deployment is None else deployment)
-    model = trained_model("detect", data.practice, cache_key(data.digest), use_cache=use_cache)
+    model = trained_model("detect", data.training, cache_key(data.digest), use_cache=use_cache)
     return Detector(model, guard, data.digest)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,34 @@ class DetectData:
     digest: str
     #: replies to ruptures (the repair rubric): what :mod:`framelab.detector.repair` learns from, never this detector
     repair: tuple[Example, ...] = ()
+    #: the training corpus (``modules/_corpus/``, :mod:`framelab.bank.corpus`): replies written for the detectors
+    #: and agreed by a blind rater, learned from beside the practice items, never shown or graded
+    corpus: tuple[Example, ...] = ()
+    repair_corpus: tuple[Example, ...] = ()
+
+    @property
+    def training(self) -> tuple[Example, ...]:
+        """What the boundary detector learns from: practice items, then the corpus."""
+        return self.practice + self.corpus
+
+    @property
+    def repair_training(self) -> tuple[Example, ...]:
+        """What the repair detector learns from: repair practice items, then the repair corpus."""
+        return self.repair + self.repair_corpus
 
 
-def data_from_bank(bank: Any) -> dict[str, Any]:
+def data_from_bank(bank: Any, corpus: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """What the detectors may learn from (practice items: replies to boundary bids for this one, replies
-    to ruptures for the repair detector, kept apart) and must refuse (the texts of every assessment item)."""
+    to ruptures for the repair detector, kept apart; and the training ``corpus``, rows with the bank's rubric
+    names) and must refuse (the texts of every assessment item)."""
     responses = sorted(bank.responses, key=lambda r: r.id)
+
+    def training(rubric: str) -> list[dict[str, Any]]:
+        return [
+            {"id": r["id"], "client": r["client"], "text": r["text"], "labels": list(r["labels"])}
+            for r in corpus
+            if r["rubric"] == rubric
+        ]
 
     def practice(rubric: str) -> list[dict[str, Any]]:
         return [
@@ -55,6 +78,8 @@ def data_from_bank(bank: Any) -> dict[str, Any]:
         "of assessment items, which the detectors refuse to label.",
         "practice": practice("three_moves"),
         "repair": practice("repair"),
+        "corpus": training("three_moves"),
+        "repair_corpus": training("repair"),
         "guard": [{"id": r.id, "text": r.text} for r in responses if r.split == "assessment"],
     }
 
@@ -69,9 +94,9 @@ def load_data(path: Path = DATA_FILE) -> DetectData:
         raise DetectError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg}); run 'framelab build'.") from None
     if data.get("format") != DATA_FORMAT:
         raise DetectError(f"{path}: format {data.get('format')!r}, expected {DATA_FORMAT!r}; run 'framelab build'.")
-    practice, repair = (
+    practice, repair, corpus, repair_corpus = (
         tuple(Example(p["id"], p["text"], p.get("client", ""), tuple(p["labels"])) for p in data.get(part, []))
-        for part in ("practice", "repair")
+        for part in ("practice", "repair", "corpus", "repair_corpus")
     )
     guard = tuple((g["id"], g["text"]) for g in data["guard"])
-    return DetectData(practice, guard, hashlib.sha256(raw).hexdigest(), repair)
+    return DetectData(practice, guard, hashlib.sha256(raw).hexdigest(), repair, corpus, repair_corpus)

@@ -84,7 +84,9 @@ def load_repair_detector(
     if not data.repair:
         raise DetectError(f"{data_path} has no repair responses to learn from: run 'framelab build'.")
     guard = Guard(data.guard, meaning=settings.course_deployment() if deployment is None else deployment)
-    trained = model.trained_model("repair", data.repair, cache_key(data.digest), cue_features, use_cache=use_cache)
+    trained = model.trained_model(
+        "repair", data.repair_training, cache_key(data.digest), cue_features, use_cache=use_cache
+    )
     return RepairDetector(trained, guard, data.digest)
 
 

@@ -1,0 +1,83 @@
+"""Meaning-level similarity (framelab.detector.meaning, the wordllama wheel) and the deployment guard built on it:
+it loads with the network closed, refuses every assessment item and no practice item, and does without the
+package where it is missing."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import BIN
+
+from framelab.detector import guard as guardmod
+from framelab.detector import meaning
+from framelab.detector.boundary import Refused, load_detector
+
+NO_NETWORK = """
+import socket
+def refuse(*args, **kwargs):
+    raise OSError("network closed by the test")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+from framelab.detector import meaning
+v = meaning.embed(["I won't be meeting you outside our sessions.", "Can we be friends?"])
+print(v.shape[0], v.shape[1], round(float((v[0] ** 2).sum()), 3))
+"""
+
+
+def test_the_sentence_vectors_load_with_the_network_closed(tmp_path):
+    env = {"PATH": str(BIN), "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    out = subprocess.run(
+        [str(BIN / "python"), "-c", NO_NETWORK], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", str(meaning.DIM), "1.0"]
+    assert not (tmp_path / "cache").exists()  # nothing fetched into a cache either
+
+
+def test_close_meanings_are_closer_than_unrelated_ones():
+    a, b, c = meaning.embed(
+        [
+            "I can't meet you for coffee, our work stays in this room.",
+            "Meeting up for a coffee isn't something I'll do; what we do belongs in here.",
+            "Remember your umbrella, it's pouring down outside.",
+        ]
+    )
+    assert float(a @ b) > float(a @ c) + 0.1
+    assert meaning.embed([]).shape == (0, meaning.DIM)
+
+
+@pytest.fixture(scope="module")
+def deployed():
+    return load_detector(deployment=True)
+
+
+def test_the_deployment_guard_refuses_every_assessment_item_and_no_practice_item(bank, deployed):
+    for r in bank.responses:
+        if r.split == "assessment":
+            with pytest.raises(Refused):
+                deployed.check(r.text)
+        else:
+            assert deployed.guard.close_in_meaning(r.text) is None, f"{r.id} would be refused in a course"
+
+
+def test_the_blend_uses_the_sentence_vectors(deployed):
+    assert deployed.guard.meaning_threshold == guardmod.BLEND_THRESHOLD
+    text = "Honestly, how is your week going? Tell me about the new job."
+    _, tfidf = deployed.guard._meaning.closest(text)
+    cosine = float((deployed.guard._vectors @ meaning.embed([text])[0]).max())
+    blended = (1 - guardmod.EMBEDDING_SHARE) * tfidf + guardmod.EMBEDDING_SHARE * cosine
+    assert deployed.guard.meaning_score(text) == pytest.approx(blended)
+    assert not np.isclose(blended, tfidf)
+
+
+def test_without_the_package_the_guard_falls_back_to_tfidf(monkeypatch, bank):
+    monkeypatch.setattr(meaning, "available", lambda: False)
+    items = tuple((r.id, r.text) for r in bank.responses if r.split == "assessment")
+    plain = guardmod.Guard(items, meaning=True)
+    assert plain._vectors is None and plain.meaning_threshold == guardmod.MEANING_THRESHOLD
+    text = "Anyway, where had we got to with your plans for the holidays?"
+    assert plain.meaning_score(text) == pytest.approx(plain._meaning.closest(text)[1])
+    assert guardmod.Guard(items, meaning=False).meaning_score(text) == 0.0
