@@ -52,7 +52,8 @@ def read_set(path: Path) -> list[dict[str, Any]]:
             continue
         missing = [k for k in NEEDS[path.name] if not isinstance(row, dict) or k not in row]
         unknown = [lab for lab in (row.get("labels") or []) if lab not in LABELS] if not missing else []
-        if missing or unknown or ("labels" in row and not row["labels"]):
+        empty = "labels" in NEEDS[path.name] and "labels" in row and not row["labels"]  # risk rows need no labels
+        if missing or unknown or empty:
             why = (
                 f"missing {', '.join(missing)}" if missing else f"unknown labels {unknown}" if unknown else "no labels"
             )
