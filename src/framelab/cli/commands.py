@@ -259,3 +259,46 @@ def cmd_record(args: argparse.Namespace) -> int:
         return 1
     print(f"Your completion record: {path} (open it in a browser, and print it or save it as PDF for your CPD log).")
     return 0
+
+
+def _course_salt(course: Path) -> str:
+    """The course's variant salt (``c.FrameLab.variant_salt`` in its nbgrader_config.py), or the default."""
+    from framelab.bank.variants import DEFAULT_SALT, salt_of
+    from framelab.core.settings import CONFIG, read_config
+
+    if not (course / CONFIG).is_file():
+        return DEFAULT_SALT
+    try:
+        return salt_of(read_config(course))
+    except Exception:  # a config nbgrader cannot read is nbgrader's to report; the default salt stands
+        return DEFAULT_SALT
+
+
+def cmd_variant(args: argparse.Namespace) -> int:
+    from framelab.bank.variants import variants_json
+
+    if not args.student.strip():
+        print("framelab variant: the student id is empty; give the trainee's nbgrader id.", file=sys.stderr)
+        return 2
+    bank = _bank(args)
+    if bank.problems:
+        print(f"framelab variant: {args.modules}/ has problems; run 'framelab validate' first.", file=sys.stderr)
+        return 1
+    try:
+        module = bank.module(args.assignment)
+    except KeyError:
+        graded = ", ".join(m.folder for m in bank.modules.values() if m.meta.exercises)
+        print(
+            f"framelab variant: no assignment '{args.assignment}' in {args.modules}/ (graded: {graded}).",
+            file=sys.stderr,
+        )
+        return 2
+    salt = args.salt or _course_salt(Path(args.course))
+    data = variants_json(module, bank, args.student, salt)
+    if args.json:
+        print(json.dumps(data, indent=1))
+        return 0
+    print(f"{module.folder}, trainee {args.student}:")
+    for exercise, items in data["exercises"].items():  # type: ignore[union-attr]
+        print(f"  {exercise}: {', '.join(items)}")
+    return 0

@@ -1,0 +1,187 @@
+"""Per-trainee variants of a graded exercise: which of its pool's items each trainee is asked.
+
+An exercise in ``module.yaml`` either lists a fixed form (``items:``, everyone answers the same) or
+also names a ``pool:`` (more assessment items of its kind) and a ``draw:`` (how many each trainee is
+asked). A trainee's variant is a pure, seeded function of the course's salt, the assignment, the
+exercise and the trainee's id, so the grader can always recompute it from the id alone:
+
+1. the pool is split into strata by difficulty and by the item's key, so that every variant has the
+   same mix of levels and answers (a stratified draw);
+2. the strata are laid end to end, each in an order seeded by the trainee, and every (pool / draw)-th
+   place is taken from a seeded start (a systematic draw): each item is asked of a share draw / pool
+   of trainees, and each stratum gives every trainee its proportional share, rounded down or up.
+
+Two trainees share about draw * draw / pool items on average; :func:`overlap_profile` measures it over
+many ids and ``framelab variant --overlap`` prints it per exercise. No function of the id alone can keep *every*
+pair of ids at half or less (there are more ids than variants), so a pool is judged by how rarely a
+pair shares more than half.
+
+Strata read the key, so this module runs only where the bank is (the grader, the instructor's
+commands); a release never carries the strata, which would tell a trainee which items share an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from framelab.bank.models import Bank, Exercise, Module, gold
+
+#: The salt used when a course sets none (``c.FrameLab.variant_salt`` in ``nbgrader_config.py``).
+DEFAULT_SALT = "framelab"
+
+
+def _hash(*parts: str) -> int:
+    data = "\x1f".join(parts).encode("utf-8")
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "big")
+
+
+def pool(ex: Exercise) -> tuple[str, ...]:
+    """Every item an exercise may ask: its fixed form's items, then its pool's others, each once."""
+    return tuple(dict.fromkeys([*ex.items, *ex.pool]))
+
+
+def draw_size(ex: Exercise) -> int:
+    """How many items each trainee is asked (the fixed form's length when the exercise has no draw)."""
+    return ex.draw if ex.draw is not None else len(ex.items)
+
+
+def has_variants(ex: Exercise) -> bool:
+    """True when trainees may be asked different items."""
+    return draw_size(ex) < len(pool(ex))
+
+
+def strata(ex: Exercise, bank: Bank) -> list[list[list[str]]]:
+    """The pool split by key, and each key's items by difficulty: key groups (sorted by key), each a list
+    of strata (sorted by difficulty), each stratum in pool order."""
+    items = bank.items()
+    groups: dict[str, dict[int, list[str]]] = {}
+    for iid in pool(ex):
+        it = items[iid]
+        answer = gold(it, ex.kind)
+        key = json.dumps(sorted(answer) if isinstance(answer, list) else answer)
+        groups.setdefault(key, {}).setdefault(it.difficulty, []).append(iid)
+    return [[groups[k][d] for d in sorted(groups[k])] for k in sorted(groups)]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a variant is drawn from: one exercise's pool as key groups of difficulty strata, and how many
+    items each trainee is asked."""
+
+    exercise: str
+    strata: tuple[tuple[tuple[str, ...], ...], ...]
+    draw: int
+
+    @property
+    def size(self) -> int:
+        return sum(len(s) for group in self.strata for s in group)
+
+
+def plan(ex: Exercise, bank: Bank, module: Module) -> Plan:
+    """The draw of an exercise. An exercise with ``same_draw_as`` (a vignette asked two ways) draws
+    with the other exercise's plan, so a trainee is asked about the same vignettes in both."""
+    source = _source(ex, module)
+    layout = tuple(tuple(tuple(s) for s in group) for group in strata(source, bank))
+    return Plan(source.id, layout, draw_size(source))
+
+
+def draw(p: Plan, salt: str, assignment: str, student: str) -> list[str]:
+    """One trainee's items, by a systematic draw over the stratified pool. The pool is laid out in a
+    line seeded by the trainee: the key groups in a seeded order, each group's difficulty strata in a
+    seeded order, each stratum's items in a seeded order; then every (pool / draw)-th place is taken from
+    a seeded start. Each item is asked of the same share of trainees (draw / pool), and since every key
+    group and every stratum lies in one piece, each gives every trainee its proportional share rounded
+    down or up. The items come back in a seeded order of their own, so strata do not show as runs."""
+    if not 0 < p.draw <= p.size:
+        raise ValueError(f"cannot draw {p.draw} items from a pool of {p.size}")
+
+    def seeded(*parts: str) -> int:
+        return _hash(salt, assignment, p.exercise, student, *parts)
+
+    laid = [
+        iid
+        for group in sorted(p.strata, key=lambda g: seeded("group", g[0][0]))
+        for stratum in sorted(group, key=lambda s: seeded("stratum", s[0]))
+        for iid in sorted(stratum, key=lambda i: seeded("place", i))
+    ]
+    start = seeded("start") % p.size  # the k-th place is floor((start + k * size) / draw)
+    chosen = [laid[(start + k * p.size) // p.draw] for k in range(p.draw)]
+    return sorted(chosen, key=lambda iid: seeded("order", iid))
+
+
+def variant(module: Module, bank: Bank, student: str, salt: str = DEFAULT_SALT) -> dict[str, list[str]]:
+    """exercise id -> the items this trainee is asked, in order. A fixed form is its items as listed."""
+    out: dict[str, list[str]] = {}
+    for ex in module.meta.exercises:
+        source = _source(ex, module)
+        if has_variants(source):
+            out[ex.id] = draw(plan(ex, bank, module), salt, module.folder, student)
+        else:
+            out[ex.id] = list(ex.items)
+    return out
+
+
+def _source(ex: Exercise, module: Module) -> Exercise:
+    """The exercise whose draw ``ex`` uses: itself, or the one it names in ``same_draw_as``."""
+    if ex.same_draw_as:
+        return next(e for e in module.meta.exercises if e.id == ex.same_draw_as)
+    return ex
+
+
+def shared(a: Iterable[str], b: Iterable[str]) -> int:
+    return len(set(a) & set(b))
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """How much pairs of trainees share in one exercise, over a set of ids."""
+
+    exercise: str
+    pool: int
+    draw: int
+    pairs: int
+    mean: float
+    most: int
+    over_half: int  # pairs sharing more than half of the draw
+
+    @property
+    def over_half_rate(self) -> float:
+        return self.over_half / self.pairs if self.pairs else 0.0
+
+
+def overlap_profile(
+    module: Module, bank: Bank, students: Sequence[str], salt: str = DEFAULT_SALT
+) -> dict[str, Overlap]:
+    """exercise id -> how many items pairs of these trainees share (every pair counted)."""
+    forms = [variant(module, bank, s, salt) for s in students]
+    out: dict[str, Overlap] = {}
+    for ex in module.meta.exercises:
+        counts = [shared(a[ex.id], b[ex.id]) for a, b in itertools.combinations(forms, 2)]
+        n = draw_size(ex)
+        out[ex.id] = Overlap(
+            ex.id,
+            len(pool(ex)),
+            n,
+            len(counts),
+            sum(counts) / len(counts) if counts else 0.0,
+            max(counts, default=0),
+            sum(c * 2 > n for c in counts),
+        )
+    return out
+
+
+def variants_json(module: Module, bank: Bank, student: str, salt: str = DEFAULT_SALT) -> dict[str, object]:
+    """What ``framelab variant --json`` prints: every item in exercise order, and per exercise."""
+    per = variant(module, bank, student, salt)
+    return {"items": list(dict.fromkeys(i for ids in per.values() for i in ids)), "exercises": per}
+
+
+def salt_of(config: Mapping[str, object]) -> str:
+    """The course's salt from its nbgrader config (``c.FrameLab.variant_salt``), or the default."""
+    section = config.get("FrameLab", {})
+    value = section.get("variant_salt") if isinstance(section, Mapping) else None
+    return value if isinstance(value, str) and value else DEFAULT_SALT

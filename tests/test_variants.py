@@ -1,0 +1,241 @@
+"""Per-trainee variants (framelab.bank.variants): the stratified, seeded draw; the pools in modules/ and
+what each supports; the ``framelab variant`` command; and the guard over every pool item."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import BIN, ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from framelab.bank import variants as v
+from framelab.bank.loader import load_bank
+from framelab.bank.models import Bank, Exercise, Module, ModuleMeta, Reference, Response, gold
+
+ids = st.text(min_size=1, max_size=24)
+
+
+def _response(n: int, label: str, difficulty: int) -> Response:
+    return Response.model_validate(
+        {
+            "id": f"m9-r{n:03d}",
+            "situation": "coffee",
+            "client": "Shall we get a coffee some time?",
+            "text": f"Reply number {n}.",
+            "labels": [label],
+            "rationale": "For the test.",
+            "difficulty": difficulty,
+            "split": "assessment",
+            "english": "neutral",
+            "register": "neutral",
+        }
+    )
+
+
+def toy(pool_size: int = 40, draw: int = 10) -> tuple[Module, Bank]:
+    """A module whose one exercise draws ``draw`` of ``pool_size`` single-label items, four labels by three
+    levels, so the strata are known."""
+    labels = ["gentle_dodge", "vague_rule", "mixed_message", "ignore_redirect"]
+    responses = [_response(n, labels[n % 4], 1 + (n // 4) % 3) for n in range(pool_size)]
+    ex = Exercise(
+        id="names",
+        kind="single_label",
+        title="Name it",
+        items=tuple(r.id for r in responses[:draw]),
+        pool=tuple(r.id for r in responses[draw:]),
+        draw=draw,
+    )
+    meta = ModuleMeta(
+        id="m9",
+        title="Toy",
+        minutes=10,
+        objectives=("o",),
+        key_points=("k",),
+        references=(Reference(key="r", text="r"),),
+        exercises=(ex,),
+    )
+    module = Module("m9_toy", meta, responses=responses)
+    return module, Bank(Path("."), {"m9": module}, [])
+
+
+# --------------------------------------------------------------------------- the draw
+
+
+@settings(max_examples=200, deadline=None)
+@given(student=ids, salt=st.text(max_size=12))
+def test_a_trainee_always_gets_the_same_items_drawn_from_the_pool_each_once(student, salt):
+    module, bank = toy()
+    first = v.variant(module, bank, student, salt)["names"]
+    assert first == v.variant(module, bank, student, salt)["names"]
+    assert len(first) == len(set(first)) == 10
+    assert set(first) <= set(v.pool(module.meta.exercises[0]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(student=ids)
+def test_every_variant_has_each_label_and_level_in_its_proportional_share(student):
+    """40 items, 10 per label; 10 drawn: each label gives 2 or 3 (its share 2.5, rounded down or up), and each
+    (label, level) stratum its share rounded down or up."""
+    module, bank = toy()
+    ex = module.meta.exercises[0]
+    items = bank.items()
+    chosen = v.variant(module, bank, student)["names"]
+    by_label = Counter(gold(items[i], "single_label") for i in chosen)
+    assert set(by_label.values()) <= {2, 3} and sum(by_label.values()) == 10
+    for group in v.plan(ex, bank, module).strata:
+        for stratum in group:
+            share = len(stratum) * 10 / 40
+            assert int(share) <= sum(i in stratum for i in chosen) <= -int(-share // 1)
+
+
+def test_each_pool_item_is_asked_of_about_the_same_share_of_trainees():
+    """The draw favours no item: over 2000 ids each of the 40 items is asked of about a quarter (10 of 40)."""
+    module, bank = toy()
+    seen = Counter(i for n in range(2000) for i in v.variant(module, bank, f"t{n}")["names"])
+    assert len(seen) == 40
+    assert all(420 <= c <= 580 for c in seen.values()), sorted(seen.values())
+
+
+def test_the_salt_and_the_id_change_the_variant_and_pairs_share_about_draw_squared_over_pool():
+    module, bank = toy()
+    a = v.variant(module, bank, "ana")["names"]
+    assert a != v.variant(module, bank, "ana", "cohort-2027")["names"]
+    profile = v.overlap_profile(module, bank, [f"t{n}" for n in range(150)])["names"]
+    assert profile.pairs == 150 * 149 // 2
+    assert 2.0 <= profile.mean <= 3.0  # 10 * 10 / 40 = 2.5
+    assert profile.over_half_rate < 0.03  # measured 1.8% (a simple random draw of 10 from 40: 0.5%)
+
+
+def test_a_fixed_form_is_its_items_as_listed_for_everyone():
+    module, bank = toy()
+    ex = module.meta.exercises[0]
+    fixed = ex.model_copy(update={"pool": (), "draw": None})
+    module.meta = module.meta.model_copy(update={"exercises": (fixed,)})
+    assert not v.has_variants(fixed)
+    assert v.variant(module, bank, "anyone")["names"] == list(ex.items)
+
+
+def test_a_draw_larger_than_its_pool_is_refused():
+    with pytest.raises(ValueError, match="cannot draw 5 items from a pool of 4"):
+        v.draw(v.Plan("x", ((("a", "b"), ("c", "d")),), 5), "s", "m9", "t")
+
+
+# --------------------------------------------------------------------------- the pools in modules/
+
+
+@pytest.fixture(scope="module")
+def real() -> Bank:
+    return load_bank(ROOT / "modules")
+
+
+#: exercises whose pool keeps pairs of trainees at half their items or fewer, all but rarely (measured over
+#: 300 ids; the README's table gives every exercise's figures)
+SUPPORTED = {("m3", "moves"): 0.005, ("m5", "repair_moves"): 0.03}
+FIXED = {("m0", "first_try"), ("m4", "safety_replies"), ("m4", "safety_check"), ("m5", "strengthen_or_strain")}
+FIXED |= {("m6", "rosa_replies")}
+
+
+def test_the_pools_in_modules_are_valid_and_worth_the_same_points_in_every_variant(real):
+    assert real.problems == []
+    for module in real.modules.values():
+        for ex in module.meta.exercises:
+            assert ((module.meta.id, ex.id) in FIXED) == (not v.has_variants(v._source(ex, module)))
+            for n in range(25):
+                assert len(v.variant(module, real, f"t{n}")[ex.id]) == len(ex.items)
+
+
+def test_supported_pools_keep_pairs_of_trainees_at_half_or_less_but_rarely(real):
+    students = [f"trainee-{n}" for n in range(300)]
+    for (mid, exercise), rate in SUPPORTED.items():
+        o = v.overlap_profile(real.module(mid), real, students)[exercise]
+        assert o.over_half_rate <= rate, f"{mid} {exercise}: {o.over_half_rate:.2%} of pairs share more than half"
+        assert o.mean <= o.draw / 4
+
+
+def test_exercises_asking_about_the_same_vignettes_draw_the_same_ones(real):
+    for mid, a, b in (("m2", "relation", "next_step"), ("m4", "which_boundary", "crossing_or_violation")):
+        for student in ("ana", "ben", "chidi"):
+            form = v.variant(real.module(mid), real, student)
+            assert form[a] == form[b]
+
+
+def test_pools_stay_apart_within_a_module_and_hold_only_assessment_items(real):
+    items = real.items()
+    for module in real.modules.values():
+        seen: dict[str, str] = {}
+        for ex in module.meta.exercises:
+            source = v._source(ex, module)
+            if not v.has_variants(source):
+                continue  # a fixed form (Module 4's safety replies are asked two ways, as a fixed pair)
+            for iid in v.pool(ex):
+                assert items[iid].split == "assessment"
+                assert seen.setdefault(iid, source.id) == source.id, f"{iid} is in two pools of {module.meta.id}"
+
+
+def test_the_validator_names_a_draw_that_would_change_the_points(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "modules", tmp_path / "modules")
+    path = tmp_path / "modules" / "m1_double_bind" / "module.yaml"
+    path.write_text(path.read_text().replace("draw: 16", "draw: 12"))
+    problems = [str(p) for p in load_bank(tmp_path / "modules").problems]
+    assert any("exercises.backfires.draw" in p and "draw: 16" in p for p in problems), problems
+
+
+def test_every_pool_reply_is_refused_by_the_detectors_guard(real):
+    """The guard refuses every reply a trainee may be graded on (vignettes are not replies: the detector reads
+    replies, and gives no vignette's answer)."""
+    from framelab.detector.boundary import Refused, load_detector
+    from framelab.detector.repair import load_repair_detector
+
+    boundary, repair = load_detector(use_cache=False), load_repair_detector(use_cache=False)
+    items = real.items()
+    pooled = {i for m in real.modules.values() for ex in m.meta.exercises for i in v.pool(ex)}
+    replies = [items[i] for i in sorted(pooled) if isinstance(items[i], Response)]
+    assert len(replies) > 150
+    for r in replies:
+        for det in (boundary, repair):
+            with pytest.raises(Refused):
+                det.detect(r.text)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _variant(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "framelab"), "variant", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_the_command_prints_the_variant_as_json_and_the_same_each_time(real):
+    out = _variant("m2_transference", "ana", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    expected = v.variant(real.module("m2"), real, "ana")
+    assert data["exercises"] == expected
+    assert data["items"] == expected["relation"]  # both exercises ask about the same vignettes, listed once
+    assert json.loads(_variant("m2_transference", "ana", "--json").stdout) == data
+    other = json.loads(_variant("m2", "ben", "--json", "--salt", "x").stdout)
+    assert other["items"] != data["items"]
+
+
+def test_the_command_names_an_unknown_assignment_in_one_line():
+    out = _variant("m9_nothing", "ana", "--json")
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "no assignment 'm9_nothing'" in out.stderr and "m1_double_bind" in out.stderr
+
+
+def test_the_command_reads_the_course_salt_from_nbgrader_config(tmp_path, real):
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.FrameLab.variant_salt = "cohort-2027"\n')
+    out = _variant("m1", "ana", "--json", "--course", str(tmp_path))
+    assert json.loads(out.stdout)["exercises"] == v.variant(real.module("m1"), real, "ana", "cohort-2027")
+
+
+def test_trainees_get_different_variants(real):
+    module = real.module("m1")
+    forms = [v.variant(module, real, f"id{n}")["backfires"] for n in range(60)]
+    assert len({tuple(sorted(f)) for f in forms}) > 55
