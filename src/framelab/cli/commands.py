@@ -298,7 +298,7 @@ def cmd_variant(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=1))
         return 0
-    print(f"{module.folder}, trainee {args.student}:")
+    print(f"{module.folder}, trainee {args.student} (notebooks and grading still ask each exercise's fixed form):")
     for exercise, items in data["exercises"].items():  # type: ignore[union-attr]
         print(f"  {exercise}: {', '.join(items)}")
     return 0

@@ -337,7 +337,8 @@ def _variant(sub: Any) -> None:
                 '{"items": [...], "exercises": {"<exercise>": [...], ...}}: "items" is every item the trainee is '
                 "asked, in exercise order, each once (two exercises that ask about the same vignettes share "
                 'them); "exercises" gives each exercise\'s items in the order the trainee sees them. An '
-                "exercise with no pool is a fixed form: everyone gets its items as listed."
+                "exercise with no pool is a fixed form: everyone gets its items as listed. (Notebooks and "
+                "grading do not use variants yet: they still ask each exercise's fixed form.)"
             ),
         )
     )
