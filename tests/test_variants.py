@@ -157,6 +157,25 @@ def test_supported_pools_keep_pairs_of_trainees_at_half_or_less_but_rarely(real)
         assert o.mean <= o.draw / 4
 
 
+@settings(max_examples=60, deadline=None)
+@given(student=ids)
+def test_in_every_real_pool_a_trainee_gets_each_answer_in_its_proportional_share(student):
+    bank = load_bank(ROOT / "modules")
+    items = bank.items()
+    for module in bank.modules.values():
+        form = v.variant(module, bank, student)
+        assert form == v.variant(module, bank, student)
+        for ex in module.meta.exercises:
+            source = v._source(ex, module)  # a shared draw is balanced on the first question's answers
+            chosen, whole = form[ex.id], v.pool(source)
+            assert len(chosen) == len(set(chosen)) == len(ex.items) and set(chosen) <= set(whole)
+            answers = Counter(json.dumps(gold(items[i], source.kind)) for i in chosen)
+            in_pool = Counter(json.dumps(gold(items[i], source.kind)) for i in whole)
+            for answer, n in in_pool.items():
+                share = n * len(chosen) / len(whole)
+                assert int(share) <= answers[answer] <= -int(-share // 1), (ex.id, answer, answers[answer], share)
+
+
 def test_exercises_asking_about_the_same_vignettes_draw_the_same_ones(real):
     for mid, a, b in (("m2", "relation", "next_step"), ("m4", "which_boundary", "crossing_or_violation")):
         for student in ("ana", "ben", "chidi"):

@@ -17,7 +17,16 @@ pair of ids at half or less (there are more ids than variants), so a pool is jud
 pair shares more than half.
 
 Strata read the key, so this module runs only where the bank is (the grader, the instructor's
-commands); a release never carries the strata, which would tell a trainee which items share an answer.
+commands); a release never carries the strata, which would tell a trainee which items share an answer
+(and, beside a peer's feedback, what the answers are).
+
+Not yet switched on (issue 32, items 3 and 4): notebooks and grading still ask each exercise's fixed form
+(``items``). Switching on needs, in order: test cells per place (``<exercise>__<n>``, one point each, so
+every variant is worth the same); the score of record (:mod:`framelab.scoring.record`) scoring place n
+against ``variant(module, bank, student, salt)[exercise][n - 1]`` with the gradebook's student id, never
+one read from the submission; formgrader, feedback, the report and export naming each place's item per
+trainee through :func:`variant`; and a way for the kernel to know its trainee's items without the strata:
+a draw stratified by difficulty alone (public), or each trainee's list written where their kernel reads it.
 """
 
 from __future__ import annotations
