@@ -196,14 +196,33 @@ def test_pools_stay_apart_within_a_module_and_hold_only_assessment_items(real):
                 assert seen.setdefault(iid, source.id) == source.id, f"{iid} is in two pools of {module.meta.id}"
 
 
-def test_the_validator_names_a_draw_that_would_change_the_points(tmp_path):
+def _problems_after(tmp_path: Path, folder: str, old: str, new: str) -> list[str]:
     import shutil
 
     shutil.copytree(ROOT / "modules", tmp_path / "modules")
-    path = tmp_path / "modules" / "m1_double_bind" / "module.yaml"
-    path.write_text(path.read_text().replace("draw: 16", "draw: 12"))
-    problems = [str(p) for p in load_bank(tmp_path / "modules").problems]
+    path = tmp_path / "modules" / folder / "module.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return [str(p) for p in load_bank(tmp_path / "modules").problems]
+
+
+def test_the_validator_names_a_draw_that_would_change_the_points(tmp_path):
+    problems = _problems_after(tmp_path, "m1_double_bind", "draw: 16", "draw: 12")
     assert any("exercises.backfires.draw" in p and "draw: 16" in p for p in problems), problems
+
+
+def test_the_validator_names_a_practice_item_or_a_duplicate_in_a_pool(tmp_path):
+    problems = _problems_after(tmp_path, "m1_double_bind", "pool: [m1-r005,", "pool: [m1-r001, m1-r013, m1-r005,")
+    assert any("item m1-r001" in p and "exercises.backfires.pool" in p and "only assessment" in p for p in problems)
+    assert any("item m1-r013" in p and "is listed twice" in p for p in problems), problems
+
+
+def test_the_validator_names_a_shared_draw_whose_pool_differs(tmp_path):
+    problems = _problems_after(
+        tmp_path, "m2_transference", "    draw: 12\n    same_draw_as", "    draw: 11\n    same_draw_as"
+    )
+    assert any("exercises.next_step.same_draw_as" in p and "'relation'" in p for p in problems), problems
 
 
 def test_every_pool_reply_is_refused_by_the_detectors_guard(real):
