@@ -20,6 +20,16 @@ BIN = Path(sys.executable).parent
 COURSE_FILES = ("modules", "source", "release", "nbgrader_config.py")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_item_places():
+    """Each test starts with no exercise shown, so check lines name items as a fresh kernel would."""
+    from framelab.scoring import checks
+
+    checks._PLACES.clear()
+    yield
+    checks._PLACES.clear()
+
+
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600, check: bool = True):
     """Run a command, and on failure show everything it printed."""
     # nbgrader runs helpers such as `alembic` by name: the environment's bin must come first

@@ -142,3 +142,15 @@ def test_vignette_kinds_check_their_own_choices():
     with pytest.raises(AnswerProblem, match="'validate' is not one of the choices"):
         check_answer({"v1": "validate"}, "v1", kind="next_action")
     assert status_line({"v1": "reflect_and_supervise"}, "v1", kind="next_action") == "Item v1: answered."
+
+
+def test_check_lines_name_items_by_their_place_once_the_exercise_is_shown():
+    """A trainee sees "Item 2", as the menus say, never the bank's id; a script without the
+    exercise shown still gets the id, so its output can be traced."""
+    from framelab.scoring.checks import name_items
+
+    assert status_line({}, "m9-r002") == "Item m9-r002: not answered yet. Choose in the menu above."
+    name_items(["m9-r001", "m9-r002"])
+    assert status_line({"m9-r002": "validate"}, "m9-r002") == "Item 2: answered."
+    with pytest.raises(AnswerProblem, match=r"^Item 1: 'valdate' is not one of the eight labels"):
+        status_line({"m9-r001": "valdate"}, "m9-r001")

@@ -316,9 +316,9 @@ def test_a_choice_replaces_the_items_check_line(tmp_path, monkeypatch):
     ex.view.menus["a1"].value = "vague_rule"
     ex.view.menus["a1"].value = ""
     assert shown == [
-        ("a1", "single_label", "Item a1: answered."),
-        ("a1", "single_label", "Item a1: not answered yet. Choose in the menu above."),
-    ]
+        ("a1", "single_label", "Item 1: answered."),
+        ("a1", "single_label", "Item 1: not answered yet. Choose in the menu above."),
+    ]  # named by its place in the exercise, as its menu is, never by the bank's id
     assert display_id("a1") != display_id("a1", "relation")  # one vignette, two questions: two lines
 
 

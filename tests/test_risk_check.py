@@ -49,12 +49,12 @@ def test_the_practice_deck_asks_it_of_every_reply_and_teaches_all_three(bank):
     assert (q.field, q.multi, list(q.options)) == ("risk_check", False, ["yes", "partly", "no"])
 
 
-def test_the_deck_shows_the_question_beside_the_labels():
+def test_the_deck_shows_the_question_beside_the_labels(tmp_path):
     pytest.importorskip("ipywidgets")
     from framelab.views.lesson import Lesson
 
-    folder = ROOT / "source" / "m4_boundary_map"
-    lesson = Lesson(json.loads((folder / "content.json").read_text()), folder)
+    content = json.loads((ROOT / "source" / "m4_boundary_map" / "content.json").read_text())
+    lesson = Lesson(content, tmp_path)  # the deck's tally is written beside the notebook: a copy, not source/
     shown = []
     lesson._show = shown.append  # type: ignore[method-assign]
     lesson.practice("distress-message")

@@ -18,6 +18,22 @@ class AnswerProblem(AssertionError):
     """A friendly failure: the message is written for the trainee."""
 
 
+_PLACES: dict[str, int] = {}
+
+
+def name_items(item_ids: list[str]) -> None:
+    """Remember each item's place in its exercise, so that check lines say "Item 3", as the menus
+    do, and never the bank's id. The exercise cell calls this when it shows its menus."""
+    _PLACES.update({iid: n for n, iid in enumerate(item_ids, start=1)})
+
+
+def item_name(item: str) -> str:
+    """How a line names an item: by its place in the exercise where known, else by its id
+    (scripts and tools that check an answers file outside a notebook)."""
+    place = _PLACES.get(item)
+    return f"Item {place}" if place else f"Item {item}"
+
+
 def _value(answers: Any, item: str) -> Any:
     if type(answers) is not dict:
         raise AnswerProblem(
@@ -30,7 +46,7 @@ def _value(answers: Any, item: str) -> Any:
 def _label_problem(value: Any, item: str, kind: str = "single_label") -> str | None:
     options = OPTION_SETS[kind][0]
     if type(value) is not str:
-        return f"Item {item}: the answer is not one of the choices. Choose it again from the menu."
+        return f"{item_name(item)}: the answer is not one of the choices. Choose it again from the menu."
     if value not in options:
         if kind == "single_label":
             guess = nearest_label(value)
@@ -40,7 +56,7 @@ def _label_problem(value: Any, item: str, kind: str = "single_label") -> str | N
             guess = close[0] if close else None
             where = "the choices"
         hint = f" Did you mean '{guess}'?" if guess else ""
-        return f"Item {item}: '{value}' is not one of {where}.{hint} Choose it from the menu."
+        return f"{item_name(item)}: '{value}' is not one of {where}.{hint} Choose it from the menu."
     return None
 
 
@@ -48,18 +64,18 @@ def _values(value: Any, item: str, kind: str) -> list[str]:
     """The answer as a list of checked values, or a friendly failure."""
     multi = OPTION_SETS[kind][1]
     if multi and type(value) is not list:
-        raise AnswerProblem(f"Item {item}: tick the boxes that apply (the answer should be a set of choices).")
+        raise AnswerProblem(f"{item_name(item)}: tick the boxes that apply (the answer should be a set of choices).")
     if not multi and type(value) is not str:
-        raise AnswerProblem(f"Item {item}: the answer is not one of the choices. Choose it again from the menu.")
+        raise AnswerProblem(f"{item_name(item)}: the answer is not one of the choices. Choose it again from the menu.")
     values = value if multi else [value]
     for v in values:
         problem = _label_problem(v, item, kind)
         if problem:
             raise AnswerProblem(problem)
     if multi and NONE_OF_THE_MOVES in values and len(values) > 1:
-        raise AnswerProblem(f"Item {item}: 'none' cannot be ticked together with a move. Untick one of them.")
+        raise AnswerProblem(f"{item_name(item)}: 'none' cannot be ticked together with a move. Untick one of them.")
     if multi and len(set(values)) != len(values):
-        raise AnswerProblem(f"Item {item}: a choice is ticked twice. Choose again.")
+        raise AnswerProblem(f"{item_name(item)}: a choice is ticked twice. Choose again.")
     return values
 
 
@@ -72,9 +88,9 @@ def status_line(answers: Any, item: str, kind: str = "single_label") -> str:
     """The one line a check cell shows for an item; raises :class:`AnswerProblem` for a malformed answer."""
     value = _value(answers, item)
     if _blank(value):
-        return f"Item {item}: not answered yet. Choose in the menu above."
+        return f"{item_name(item)}: not answered yet. Choose in the menu above."
     _values(value, item, kind)
-    return f"Item {item}: answered."
+    return f"{item_name(item)}: answered."
 
 
 def display_id(item: str, kind: str = "single_label") -> str:
@@ -113,8 +129,9 @@ def grade_answer(answers: Any, item: str, gold: str | list[str], kind: str = "si
     """
     value = _value(answers, item)
     if _blank(value):
-        raise AnswerProblem(f"Item {item}: no answer was chosen.")
+        raise AnswerProblem(f"{item_name(item)}: no answer was chosen.")
     values = _values(value, item, kind)
     expected = list(gold) if type(gold) is list else [gold]
     if sorted(values) != sorted(expected):
-        raise AnswerProblem(f"Item {item}: you chose '{_show(values)}'; the expected answer is '{_show(expected)}'.")
+        chose, key = _show(values), _show(expected)
+        raise AnswerProblem(f"{item_name(item)}: you chose '{chose}'; the expected answer is '{key}'.")

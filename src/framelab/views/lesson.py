@@ -21,6 +21,7 @@ from typing import Any
 from framelab.core.vocabulary import LABELS
 from framelab.learner import activity
 from framelab.scoring import answers as store
+from framelab.scoring.checks import name_items
 
 
 class ContentError(Exception):
@@ -253,6 +254,7 @@ class Exercise:
         self.spec = spec
         self.item_ids = [it["id"] for it in spec["items"]]
         self.view: Any = None
+        name_items(self.item_ids)
 
     def _saved(self) -> tuple[dict[str, Any], str | None]:
         """The saved picks for this exercise, and a message if the file had to be set aside."""
