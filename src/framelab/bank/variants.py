@@ -5,39 +5,41 @@ also names a ``pool:`` (more assessment items of its kind) and a ``draw:`` (how 
 asked). A trainee's variant is a pure, seeded function of the course's salt, the assignment, the
 exercise and the trainee's id, so the grader can always recompute it from the id alone:
 
-1. the pool is split into strata by difficulty and by the item's key, so that every variant has the
-   same mix of levels and answers (a stratified draw);
+1. the pool is split into strata by difficulty, so that every variant has the same mix of levels (a
+   stratified draw);
 2. the strata are laid end to end, each in an order seeded by the trainee, and every (pool / draw)-th
    place is taken from a seeded start (a systematic draw): each item is asked of a share draw / pool
-   of trainees, and each stratum gives every trainee its proportional share, rounded down or up.
+   of trainees, and each level gives every trainee its proportional share, rounded down or up.
+
+The draw reads only public facts (the pool's ids, each item's difficulty, the draw's size), never an
+answer, so it may run in the trainee's kernel. It is balanced on difficulty only, by the lead's decision:
+a draw stratified by answer would have to publish which items share an answer, and beside one peer's
+feedback that tells a trainee the key. Answers are therefore balanced only on average: every item is
+asked of the same share of trainees, so each answer's expected count in a variant is its share of the
+pool, but one trainee may get one more or one fewer of an answer than another.
 
 Two trainees share about draw * draw / pool items on average; :func:`overlap_profile` measures it over
 many ids and ``framelab variant --overlap`` prints it per exercise. No function of the id alone can keep *every*
 pair of ids at half or less (there are more ids than variants), so a pool is judged by how rarely a
 pair shares more than half.
 
-Strata read the key, so this module runs only where the bank is (the grader, the instructor's
-commands); a release never carries the strata, which would tell a trainee which items share an answer
-(and, beside a peer's feedback, what the answers are).
-
-Not yet switched on (issue 32, items 3 and 4): notebooks and grading still ask each exercise's fixed form
+Not yet switched on (issue 32, items 2 and 3): notebooks and grading still ask each exercise's fixed form
 (``items``). Switching on needs, in order: test cells per place (``<exercise>__<n>``, one point each, so
 every variant is worth the same); the score of record (:mod:`framelab.scoring.record`) scoring place n
 against ``variant(module, bank, student, salt)[exercise][n - 1]`` with the gradebook's student id, never
 one read from the submission; formgrader, feedback, the report and export naming each place's item per
-trainee through :func:`variant`; and a way for the kernel to know its trainee's items without the strata:
-a draw stratified by difficulty alone (public), or each trainee's list written where their kernel reads it.
+trainee through :func:`variant`; and the kernel drawing its trainee's items with :func:`draw` from the
+pool and difficulties in ``content.json``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from framelab.bank.models import Bank, Exercise, Module, gold
+from framelab.bank.models import Bank, Exercise, Module
 
 #: The salt used when a course sets none (``c.FrameLab.variant_salt`` in ``nbgrader_config.py``).
 DEFAULT_SALT = "framelab"
@@ -63,48 +65,50 @@ def has_variants(ex: Exercise) -> bool:
     return draw_size(ex) < len(pool(ex))
 
 
-def strata(ex: Exercise, bank: Bank) -> list[list[list[str]]]:
-    """The pool split by key, and each key's items by difficulty: key groups (sorted by key), each a list
-    of strata (sorted by difficulty), each stratum in pool order."""
-    items = bank.items()
-    groups: dict[str, dict[int, list[str]]] = {}
-    for iid in pool(ex):
-        it = items[iid]
-        answer = gold(it, ex.kind)
-        key = json.dumps(sorted(answer) if isinstance(answer, list) else answer)
-        groups.setdefault(key, {}).setdefault(it.difficulty, []).append(iid)
-    return [[groups[k][d] for d in sorted(groups[k])] for k in sorted(groups)]
+def strata(ids: Sequence[str], difficulty: Mapping[str, int]) -> list[list[str]]:
+    """The pool split by difficulty (sorted by level), each stratum in pool order. Public facts only."""
+    levels: dict[int, list[str]] = {}
+    for iid in ids:
+        levels.setdefault(difficulty[iid], []).append(iid)
+    return [levels[d] for d in sorted(levels)]
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a variant is drawn from: one exercise's pool as key groups of difficulty strata, and how many
-    items each trainee is asked."""
+    """What a variant is drawn from: one exercise's pool as difficulty strata, and how many items each
+    trainee is asked."""
 
     exercise: str
-    strata: tuple[tuple[tuple[str, ...], ...], ...]
+    strata: tuple[tuple[str, ...], ...]
     draw: int
 
     @property
     def size(self) -> int:
-        return sum(len(s) for group in self.strata for s in group)
+        return sum(len(s) for s in self.strata)
 
 
 def plan(ex: Exercise, bank: Bank, module: Module) -> Plan:
     """The draw of an exercise. An exercise with ``same_draw_as`` (a vignette asked two ways) draws
     with the other exercise's plan, so a trainee is asked about the same vignettes in both."""
     source = _source(ex, module)
-    layout = tuple(tuple(tuple(s) for s in group) for group in strata(source, bank))
-    return Plan(source.id, layout, draw_size(source))
+    items = bank.items()
+    ids = pool(source)
+    return public_plan(source.id, ids, {i: items[i].difficulty for i in ids}, draw_size(source))
+
+
+def public_plan(exercise: str, ids: Sequence[str], difficulty: Mapping[str, int], size: int) -> Plan:
+    """The draw from public facts alone (what a kernel has in ``content.json``): the pool's ids in order,
+    each item's difficulty, and how many each trainee is asked."""
+    return Plan(exercise, tuple(tuple(s) for s in strata(ids, difficulty)), size)
 
 
 def draw(p: Plan, salt: str, assignment: str, student: str) -> list[str]:
     """One trainee's items, by a systematic draw over the stratified pool. The pool is laid out in a
-    line seeded by the trainee: the key groups in a seeded order, each group's difficulty strata in a
-    seeded order, each stratum's items in a seeded order; then every (pool / draw)-th place is taken from
-    a seeded start. Each item is asked of the same share of trainees (draw / pool), and since every key
-    group and every stratum lies in one piece, each gives every trainee its proportional share rounded
-    down or up. The items come back in a seeded order of their own, so strata do not show as runs."""
+    line seeded by the trainee: the difficulty strata in a seeded order, each stratum's items in a seeded
+    order; then every (pool / draw)-th place is taken from a seeded start. Each item is asked of the same
+    share of trainees (draw / pool), and since every stratum lies in one piece, each gives every trainee
+    its proportional share rounded down or up. The items come back in a seeded order of their own, so
+    strata do not show as runs."""
     if not 0 < p.draw <= p.size:
         raise ValueError(f"cannot draw {p.draw} items from a pool of {p.size}")
 
@@ -113,8 +117,7 @@ def draw(p: Plan, salt: str, assignment: str, student: str) -> list[str]:
 
     laid = [
         iid
-        for group in sorted(p.strata, key=lambda g: seeded("group", g[0][0]))
-        for stratum in sorted(group, key=lambda s: seeded("stratum", s[0]))
+        for stratum in sorted(p.strata, key=lambda s: seeded("stratum", s[0]))
         for iid in sorted(stratum, key=lambda i: seeded("place", i))
     ]
     start = seeded("start") % p.size  # the k-th place is floor((start + k * size) / draw)

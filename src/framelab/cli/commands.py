@@ -7,6 +7,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from framelab.bank.models import Bank, Module
 
 
 def _bank(args: argparse.Namespace, *, validate: bool = False):
@@ -274,6 +278,23 @@ def _course_salt(course: Path) -> str:
         return DEFAULT_SALT
 
 
+def _print_overlap(module: Module, bank: Bank, salt: str, n: int) -> int:
+    """How much pairs of n trainee ids share in each of the assignment's exercises (the README's table)."""
+    from framelab.bank.variants import overlap_profile
+
+    if n < 2:
+        print("framelab variant: --overlap needs at least 2 ids to make a pair.", file=sys.stderr)
+        return 2
+    profile = overlap_profile(module, bank, [f"trainee-{k}" for k in range(n)], salt)
+    print(f"{module.folder}: {n} ids; draws balanced on difficulty only (answers only on average)")
+    for o in profile.values():
+        print(
+            f"  {o.exercise}: pool {o.pool}, draw {o.draw}, {o.pairs} pairs; mean shared {o.mean:.1f}, "
+            f"most {o.most}, pairs over half {o.over_half_rate:.2%}"
+        )
+    return 0
+
+
 def cmd_variant(args: argparse.Namespace) -> int:
     from framelab.bank.variants import variants_json
 
@@ -294,6 +315,8 @@ def cmd_variant(args: argparse.Namespace) -> int:
         )
         return 2
     salt = args.salt or _course_salt(Path(args.course))
+    if args.overlap:
+        return _print_overlap(module, bank, salt, args.overlap)
     data = variants_json(module, bank, args.student, salt)
     if args.json:
         print(json.dumps(data, indent=1))

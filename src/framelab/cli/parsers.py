@@ -337,7 +337,11 @@ def _variant(sub: Any) -> None:
                 '{"items": [...], "exercises": {"<exercise>": [...], ...}}: "items" is every item the trainee is '
                 "asked, in exercise order, each once (two exercises that ask about the same vignettes share "
                 'them); "exercises" gives each exercise\'s items in the order the trainee sees them. An '
-                "exercise with no pool is a fixed form: everyone gets its items as listed. (Notebooks and "
+                "exercise with no pool is a fixed form: everyone gets its items as listed. The draw is "
+                "balanced on difficulty only, never on the answer: balancing answers would mean publishing "
+                "which items share one, and beside a peer's feedback that gives the key away; so answers "
+                "are balanced only on average (every item is asked of the same share of trainees). With "
+                "--overlap N it prints how many items pairs of N ids share, per exercise. (Notebooks and "
                 "grading do not use variants yet: they still ask each exercise's fixed form.)"
             ),
         )
@@ -347,4 +351,10 @@ def _variant(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help='print JSON: {"items": [...], "exercises": {...}}')
     p.add_argument("--course", default=".", help="the course root, whose nbgrader_config.py may set the salt")
     p.add_argument("--salt", help="the course's salt (default: c.FrameLab.variant_salt, else 'framelab')")
+    p.add_argument(
+        "--overlap",
+        type=int,
+        metavar="N",
+        help="instead, print how many items pairs of N trainee ids share in each exercise (the student is ignored)",
+    )
     p.set_defaults(func=c.cmd_variant)
