@@ -23,13 +23,14 @@ many ids and ``framelab variant --overlap`` prints it per exercise. No function 
 pair of ids at half or less (there are more ids than variants), so a pool is judged by how rarely a
 pair shares more than half.
 
-Not yet switched on (issue 32, items 2 and 3): notebooks and grading still ask each exercise's fixed form
-(``items``). Switching on needs, in order: test cells per place (``<exercise>__<n>``, one point each, so
-every variant is worth the same); the score of record (:mod:`framelab.scoring.record`) scoring place n
-against ``variant(module, bank, student, salt)[exercise][n - 1]`` with the gradebook's student id, never
-one read from the submission; formgrader, feedback, the report and export naming each place's item per
-trainee through :func:`variant`; and the kernel drawing its trainee's items with :func:`draw` from the
-pool and difficulties in ``content.json``.
+Off unless a course sets ``c.FrameLab.variants = True`` (:class:`Setting`); off, every exercise asks its
+fixed form (``items``) under test cells ``<exercise>__<item>``. On, a pooled exercise has one test cell per
+place (``<exercise>__<n>``, one point each, so every variant is worth the same); ``content.json`` lists its
+pool with each item's difficulty (never a key), and the kernel draws its trainee's items with
+:func:`shown_items` and :func:`trainee_id`; the score of record (:mod:`framelab.scoring.record`) scores place
+n against the n-th item of the variant drawn from the gradebook's student id (:func:`places`), never from an
+id read from the submission, so an answer to an item outside the variant scores nothing. Feedback,
+formgrader, the audit and the report name each place's item per trainee through :func:`place_index`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ import hashlib
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from framelab.bank.models import Bank, Exercise, Module
 
@@ -197,3 +200,116 @@ def salt_of(config: Mapping[str, object]) -> str:
     section = config.get("FrameLab", {})
     value = section.get("variant_salt") if isinstance(section, Mapping) else None
     return value if isinstance(value, str) and value else DEFAULT_SALT
+
+
+# --------------------------------------------------------------------------- switched on or off
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Whether a course asks per-trainee variants (``c.FrameLab.variants = True``; off by default, when
+    every exercise asks its fixed form) and the salt its draws use."""
+
+    on: bool = False
+    salt: str = DEFAULT_SALT
+
+
+OFF = Setting()
+
+
+def setting_of(config: Mapping[str, object]) -> Setting:
+    """The course's setting from its nbgrader config: ``c.FrameLab.variants`` and ``variant_salt``."""
+    section = config.get("FrameLab", {})
+    on = section.get("variants") if isinstance(section, Mapping) else None
+    return Setting(on is True, salt_of(config))
+
+
+def course_setting(course: Path) -> Setting:
+    """The setting of the course at ``course`` (off when it has no readable ``nbgrader_config.py``)."""
+    from framelab.core.settings import CONFIG, read_config
+
+    if not (course / CONFIG).is_file():
+        return OFF
+    try:
+        return setting_of(read_config(course))
+    except Exception:  # a config nbgrader cannot read is nbgrader's to report; fixed forms stand
+        return OFF
+
+
+def by_place(module: Module, ex: Exercise, setting: Setting) -> bool:
+    """True when ``ex``'s test cells are per place (``<exercise>__<n>``): variants are on and it has them."""
+    return setting.on and has_variants(_source(ex, module))
+
+
+def grade_ids(module: Module, ex: Exercise, setting: Setting = OFF) -> list[str]:
+    """The grade ids of an exercise's test cells, the same for every trainee: ``<exercise>__<n>`` per place
+    when it asks variants, else ``<exercise>__<item>`` per item of its fixed form."""
+    if by_place(module, ex, setting):
+        return [f"{ex.id}__{n}" for n in range(1, draw_size(_source(ex, module)) + 1)]
+    return [f"{ex.id}__{iid}" for iid in ex.items]
+
+
+def places(module: Module, bank: Bank, student: str, setting: Setting = OFF) -> dict[str, list[tuple[str, str]]]:
+    """exercise id -> (grade id, item id) for each item this trainee is asked, in order. With variants
+    on, place n of a pooled exercise is the n-th item of the variant drawn from ``student``, which the
+    grader takes from its gradebook, never from a submission."""
+    drawn = variant(module, bank, student, setting.salt) if setting.on else {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for ex in module.meta.exercises:
+        ids = grade_ids(module, ex, setting)
+        items = drawn[ex.id] if by_place(module, ex, setting) else list(ex.items)
+        out[ex.id] = list(zip(ids, items, strict=True))
+    return out
+
+
+# --------------------------------------------------------------------------- in the trainee's kernel
+
+#: Where a kernel finds its trainee's id, the first set wins: the grader's (``framelab grade`` sets it for
+#: the notebook it runs), then JupyterHub's user name. Either can be changed in a cell, which changes only
+#: what the notebook shows: the score of record draws from the gradebook's id.
+TRAINEE_ENV = ("FRAMELAB_STUDENT", "JUPYTERHUB_USER")
+#: The id a self-study learner's notebook draws with, outside a hub.
+SELF_STUDY_ID = "self-study"
+
+
+def trainee_id(environ: Mapping[str, str]) -> str:
+    """The id a notebook draws its variants with (see :data:`TRAINEE_ENV`)."""
+    for name in TRAINEE_ENV:
+        value = (environ.get(name) or "").strip()
+        if value:
+            return value
+    return SELF_STUDY_ID
+
+
+def shown_items(spec: Mapping[str, Any], assignment: str, student: str) -> list[dict[str, Any]]:
+    """The item rows an exercise of ``content.json`` shows a trainee: its items as listed, or, when it asks
+    variants (a ``variant`` entry: the plan's exercise, the draw, the salt), the trainee's draw from its
+    pool by the same function the grader uses, from public facts only (ids and difficulties)."""
+    rows = list(spec["items"])
+    how = spec.get("variant")
+    if not how:
+        return rows
+    by_id = {r["id"]: r for r in rows}
+    p = public_plan(how["plan"], list(by_id), {i: int(r["difficulty"]) for i, r in by_id.items()}, int(how["draw"]))
+    return [by_id[i] for i in draw(p, str(how["salt"]), assignment, student)]
+
+
+def public_spec(module: Module, ex: Exercise, setting: Setting) -> dict[str, Any] | None:
+    """What ``content.json`` says of an exercise's draw (None for a fixed form): all public."""
+    if not by_place(module, ex, setting):
+        return None
+    source = _source(ex, module)
+    return {"plan": source.id, "draw": draw_size(source), "salt": setting.salt}
+
+
+def place_index(
+    module: Module, bank: Bank, student: str, setting: Setting = OFF
+) -> dict[str, tuple[Exercise, int, str]]:
+    """grade id -> (exercise, place from 1, item id) for one trainee: how feedback, formgrader and the
+    report name each test cell's item (per trainee with variants on, the same for all with them off)."""
+    exercises = {ex.id: ex for ex in module.meta.exercises}
+    return {
+        grade_id: (exercises[ex_id], n, iid)
+        for ex_id, rows in places(module, bank, student, setting).items()
+        for n, (grade_id, iid) in enumerate(rows, 1)
+    }

@@ -65,8 +65,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print("Fix the bank first ('framelab validate').", file=sys.stderr)
         return 1
+    from framelab.bank.variants import course_setting
+
     detect_data = Path(args.detect_data) if args.detect_data else None
-    result = build(bank, Path(args.source), check=args.check, detect_data=detect_data)
+    setting = course_setting(Path(args.source).resolve().parent)  # c.FrameLab.variants, off by default
+    result = build(bank, Path(args.source), check=args.check, detect_data=detect_data, setting=setting)
     for problem in result.problems:
         print(problem, file=sys.stderr)
     for path in result.changed:
@@ -296,7 +299,7 @@ def _print_overlap(module: Module, bank: Bank, salt: str, n: int) -> int:
 
 
 def cmd_variant(args: argparse.Namespace) -> int:
-    from framelab.bank.variants import variants_json
+    from framelab.bank.variants import course_setting, variants_json
 
     if not args.student.strip():
         print("framelab variant: the student id is empty; give the trainee's nbgrader id.", file=sys.stderr)
@@ -321,7 +324,9 @@ def cmd_variant(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=1))
         return 0
-    print(f"{module.folder}, trainee {args.student} (notebooks and grading still ask each exercise's fixed form):")
+    on = course_setting(Path(args.course)).on
+    asked = "what this trainee is asked" if on else "their draw; c.FrameLab.variants is off, so all get the fixed forms"
+    print(f"{module.folder}, trainee {args.student} ({asked}):")
     for exercise, items in data["exercises"].items():  # type: ignore[union-attr]
         print(f"  {exercise}: {', '.join(items)}")
     return 0
