@@ -327,3 +327,107 @@ def test_the_command_prints_the_sharing_figures_it_measures(real):
     assert "difficulty only" in out.stdout
     assert f"moves: pool 68, draw 12, 780 pairs; mean shared {moves.mean:.1f}, most {moves.most}," in out.stdout
     assert _variant("m3_three_moves", "x", "--overlap", "1").returncode == 2
+
+
+# --------------------------------------------------------------------------- switched on: notebooks and grading
+
+ON = v.Setting(on=True)
+
+
+def test_variants_are_off_unless_the_course_switches_them_on(tmp_path):
+    assert v.course_setting(tmp_path) == v.OFF
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.FrameLab.variant_salt = "s"\n')
+    assert v.course_setting(tmp_path) == v.Setting(False, "s")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.FrameLab.variants = True\n")
+    assert v.course_setting(tmp_path) == ON
+
+
+def test_with_variants_off_the_grade_ids_name_the_fixed_items_and_on_they_name_places(real):
+    module = real.module("m3")
+    moves = module.meta.exercises[0]
+    assert v.grade_ids(module, moves) == [f"moves__{i}" for i in moves.items]
+    assert v.grade_ids(module, moves, ON) == [f"moves__{n}" for n in range(1, 13)]
+    asked = v.places(module, real, "ana", ON)["moves"]
+    assert [iid for _, iid in asked] == v.variant(module, real, "ana")["moves"]
+    assert v.places(module, real, "ana")["moves"] == list(zip(v.grade_ids(module, moves), moves.items, strict=True))
+
+
+def _right(module, bank, student: str) -> dict[str, dict[str, object]]:
+    items = bank.items()
+    return {
+        ex.id: {i: gold(items[i], ex.kind) for i in v.variant(module, bank, student)[ex.id]}
+        for ex in module.meta.exercises
+    }
+
+
+@pytest.mark.parametrize("mid", ["m3", "m5"])
+def test_the_score_of_record_follows_the_gradebook_id_and_answers_to_other_items_score_nothing(real, mid):
+    from framelab.scoring.record import key_hashes, score_picks
+
+    module = real.module(mid)
+    ana, ben = _right(module, real, "ana"), _right(module, real, "ben")
+    full = sum(len(ex.items) for ex in module.meta.exercises)
+    assert sum(score_picks(ana, module, real, "ana", ON).values()) == full
+    assert sum(score_picks(ben, module, real, "ben", ON).values()) == full
+    # ben claims ana's items (answers right for them, and none for his own): only items both were asked score
+    shared_items = {ex.id: set(ana[ex.id]) & set(ben[ex.id]) for ex in module.meta.exercises}
+    got = sum(score_picks(ana, module, real, "ben", ON).values())
+    assert got == sum(len(s) for s in shared_items.values()) < full
+    # every variant is worth the same points, under the same grade ids
+    assert set(score_picks({}, module, real, "ana", ON)) == set(score_picks({}, module, real, "ben", ON))
+    assert key_hashes(module, real, "ana", ON).keys() == key_hashes(module, real, "ben", ON).keys()
+    assert key_hashes(module, real, "ana", ON) != key_hashes(module, real, "ben", ON)
+
+
+def test_the_kernel_draws_the_same_items_from_public_content_as_the_grader(real, tmp_path):
+    from framelab.bank.build import dumps, public_content
+
+    module = real.module("m3")
+    content = public_content(real, module, ON)
+    moves = content["exercises"]["moves"]
+    assert moves["variant"] == {"plan": "moves", "draw": 12, "salt": v.DEFAULT_SALT}
+    assert {r["id"] for r in moves["items"]} == set(v.pool(module.meta.exercises[0]))
+    assert all(set(r) <= {"id", "text", "client", "difficulty"} for r in moves["items"])  # no key, no rationale
+    for student in ("ana", "ben", "chidi"):
+        shown = [r["id"] for r in v.shown_items(moves, module.folder, student)]
+        assert shown == v.variant(module, real, student)["moves"]
+    assert dumps(public_content(real, module)) == (ROOT / "source" / module.folder / "content.json").read_text()
+
+
+def test_the_kernel_takes_the_graders_id_then_the_hubs_then_the_self_study_default():
+    assert v.trainee_id({"FRAMELAB_STUDENT": "ana", "JUPYTERHUB_USER": "ben"}) == "ana"
+    assert v.trainee_id({"JUPYTERHUB_USER": "ben"}) == "ben"
+    assert v.trainee_id({"JUPYTERHUB_USER": "  "}) == v.SELF_STUDY_ID == v.trainee_id({})
+
+
+def test_a_notebook_with_variants_on_shows_its_trainees_items_and_names_them_by_place(real, tmp_path, monkeypatch):
+    """Built with variants on: one test cell per place, the hidden test holding every pool item's key (the
+    release strips it); in the kernel, the exercise shows the hub user's variant and item n is its n-th."""
+    from framelab.bank.build import build, dumps, public_content
+    from framelab.views.lesson import Lesson
+
+    shutil_copy = __import__("shutil").copytree
+    shutil_copy(ROOT / "source" / "m3_three_moves", tmp_path / "source" / "m3_three_moves")
+    module = real.module("m3")
+    sub = Bank(real.root, {"m3": module}, [])
+    result = build(sub, tmp_path / "source", setting=ON)
+    assert result.problems == []
+    nb = json.loads((tmp_path / "source" / "m3_three_moves" / "m3_three_moves.ipynb").read_text())
+    ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in nb["cells"]]
+    assert [i for i in ids if i and i.startswith("moves__")] == [f"moves__{n}" for n in range(1, 13)]
+    third = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "moves__3")
+    assert 'check_answer(moves, lesson.item("moves", 3), kind="moves")' in "".join(third["source"])
+    content = tmp_path / "source" / "m3_three_moves" / "content.json"
+    assert content.read_text() == dumps(public_content(real, module, ON))
+
+    monkeypatch.setenv("JUPYTERHUB_USER", "ana")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # no widgets
+    monkeypatch.delenv("FRAMELAB_STUDENT", raising=False)
+    lesson = Lesson.here(content.parent)
+    asked = v.variant(module, real, "ana")["moves"]
+    assert lesson.exercise("moves").item_ids == asked
+    assert [lesson.item("moves", n) for n in (1, 12)] == [asked[0], asked[11]]
+    with pytest.raises(IndexError, match="there is no item 13"):
+        lesson.item("moves", 13)
+    monkeypatch.setenv("JUPYTERHUB_USER", "ben")  # changed in a cell: the notebook shows ben's items
+    assert lesson.exercise("moves").item_ids == v.variant(module, real, "ben")["moves"]

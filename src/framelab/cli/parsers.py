@@ -341,8 +341,9 @@ def _variant(sub: Any) -> None:
                 "balanced on difficulty only, never on the answer: balancing answers would mean publishing "
                 "which items share one, and beside a peer's feedback that gives the key away; so answers "
                 "are balanced only on average (every item is asked of the same share of trainees). With "
-                "--overlap N it prints how many items pairs of N ids share, per exercise. (Notebooks and "
-                "grading do not use variants yet: they still ask each exercise's fixed form.)"
+                "--overlap N it prints how many items pairs of N ids share, per exercise. Notebooks and "
+                "grading ask variants only where the course sets c.FrameLab.variants = True; otherwise "
+                "everyone answers each exercise's fixed form."
             ),
         )
     )
