@@ -171,7 +171,7 @@ def test_the_pools_in_modules_are_valid_and_worth_the_same_points_in_every_varia
     assert real.problems == []
     for module in real.modules.values():
         for ex in module.meta.exercises:
-            assert ((module.meta.id, ex.id) in FIXED) == (not v.has_variants(v._source(ex, module)))
+            assert ((module.meta.id, ex.id) in FIXED) == (not v.has_variants(v.source_of(ex, module)))
             for n in range(25):
                 assert len(v.variant(module, real, f"t{n}")[ex.id]) == len(ex.items)
 
@@ -193,7 +193,7 @@ def test_in_every_real_pool_a_trainee_gets_each_level_in_its_proportional_share(
         form = v.variant(module, bank, student)
         assert form == v.variant(module, bank, student)
         for ex in module.meta.exercises:
-            chosen, whole = form[ex.id], v.pool(v._source(ex, module))
+            chosen, whole = form[ex.id], v.pool(v.source_of(ex, module))
             assert len(chosen) == len(set(chosen)) == len(ex.items) and set(chosen) <= set(whole)
             levels = Counter(items[i].difficulty for i in chosen)
             for level, n in Counter(items[i].difficulty for i in whole).items():
@@ -228,7 +228,7 @@ def test_pools_stay_apart_within_a_module_and_hold_only_assessment_items(real):
     for module in real.modules.values():
         seen: dict[str, str] = {}
         for ex in module.meta.exercises:
-            source = v._source(ex, module)
+            source = v.source_of(ex, module)
             if not v.has_variants(source):
                 continue  # a fixed form (Module 4's safety replies are asked two ways, as a fixed pair)
             for iid in v.pool(ex):

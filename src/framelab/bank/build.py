@@ -51,7 +51,7 @@ def public_content(bank: Bank, mod: Module, setting: variants.Setting = variants
     exercises: dict[str, Any] = {}
     for ex in mod.meta.exercises:
         how = variants.public_spec(mod, ex, setting)
-        ids = variants.pool(variants._source(ex, mod)) if how else ex.items
+        ids = variants.pool(variants.source_of(ex, mod)) if how else ex.items
         options, multi = rubrics.options(ex.kind, ex.rubric)
         exercises[ex.id] = {
             "kind": ex.kind,
@@ -177,7 +177,7 @@ def exercise_cells(
 ) -> list[nbformat.NotebookNode]:
     items = bank.items()
     by_place = module is not None and variants.by_place(module, ex, setting)
-    asked = variants.pool(variants._source(ex, module)) if module is not None and by_place else ex.items
+    asked = variants.pool(variants.source_of(ex, module)) if module is not None and by_place else ex.items
     key = {iid: gold(items[iid], ex.kind) for iid in asked}
     answer = nbformat.v4.new_code_cell(answer_source(ex, key))
     answer.id = f"{ex.id}-answers".replace("_", "-")

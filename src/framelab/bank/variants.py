@@ -93,7 +93,7 @@ class Plan:
 def plan(ex: Exercise, bank: Bank, module: Module) -> Plan:
     """The draw of an exercise. An exercise with ``same_draw_as`` (a vignette asked two ways) draws
     with the other exercise's plan, so a trainee is asked about the same vignettes in both."""
-    source = _source(ex, module)
+    source = source_of(ex, module)
     items = bank.items()
     ids = pool(source)
     return public_plan(source.id, ids, {i: items[i].difficulty for i in ids}, draw_size(source))
@@ -132,7 +132,7 @@ def variant(module: Module, bank: Bank, student: str, salt: str = DEFAULT_SALT) 
     """exercise id -> the items this trainee is asked, in order. A fixed form is its items as listed."""
     out: dict[str, list[str]] = {}
     for ex in module.meta.exercises:
-        source = _source(ex, module)
+        source = source_of(ex, module)
         if has_variants(source):
             out[ex.id] = draw(plan(ex, bank, module), salt, module.folder, student)
         else:
@@ -140,7 +140,7 @@ def variant(module: Module, bank: Bank, student: str, salt: str = DEFAULT_SALT) 
     return out
 
 
-def _source(ex: Exercise, module: Module) -> Exercise:
+def source_of(ex: Exercise, module: Module) -> Exercise:
     """The exercise whose draw ``ex`` uses: itself, or the one it names in ``same_draw_as``."""
     if ex.same_draw_as:
         return next(e for e in module.meta.exercises if e.id == ex.same_draw_as)
@@ -238,14 +238,14 @@ def course_setting(course: Path) -> Setting:
 
 def by_place(module: Module, ex: Exercise, setting: Setting) -> bool:
     """True when ``ex``'s test cells are per place (``<exercise>__<n>``): variants are on and it has them."""
-    return setting.on and has_variants(_source(ex, module))
+    return setting.on and has_variants(source_of(ex, module))
 
 
 def grade_ids(module: Module, ex: Exercise, setting: Setting = OFF) -> list[str]:
     """The grade ids of an exercise's test cells, the same for every trainee: ``<exercise>__<n>`` per place
     when it asks variants, else ``<exercise>__<item>`` per item of its fixed form."""
     if by_place(module, ex, setting):
-        return [f"{ex.id}__{n}" for n in range(1, draw_size(_source(ex, module)) + 1)]
+        return [f"{ex.id}__{n}" for n in range(1, draw_size(source_of(ex, module)) + 1)]
     return [f"{ex.id}__{iid}" for iid in ex.items]
 
 
@@ -298,7 +298,7 @@ def public_spec(module: Module, ex: Exercise, setting: Setting) -> dict[str, Any
     """What ``content.json`` says of an exercise's draw (None for a fixed form): all public."""
     if not by_place(module, ex, setting):
         return None
-    source = _source(ex, module)
+    source = source_of(ex, module)
     return {"plan": source.id, "draw": draw_size(source), "salt": setting.salt}
 
 
