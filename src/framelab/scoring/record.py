@@ -83,10 +83,11 @@ def score_picks(
     the variant of ``student`` (the gradebook's id, never one read from the submission): an answer to an
     item outside it is never read, so it scores nothing."""
     items = bank.items()
+    asked = places(module, bank, student, setting)
     scores: dict[str, float] = {}
     for ex in module.meta.exercises:
         chosen = picks.get(ex.id, {})
-        for grade_id, iid in places(module, bank, student, setting)[ex.id]:
+        for grade_id, iid in asked[ex.id]:
             try:
                 grade_answer(chosen, iid, gold(items[iid], ex.kind), kind=ex.kind)
                 scores[grade_id] = 1.0
@@ -156,9 +157,10 @@ def key_hashes(module: Module, bank: Bank, student: str = "", setting: Setting =
     the bank's key), so that a score can say which key it was made with, and a corrected key shows. With
     variants on, a place's hash is of the item that place asks ``student``."""
     items = bank.items()
+    asked = places(module, bank, student, setting)
     out: dict[str, str] = {}
     for ex in module.meta.exercises:
-        for grade_id, iid in places(module, bank, student, setting)[ex.id]:
+        for grade_id, iid in asked[ex.id]:
             right = gold(items[iid], ex.kind)
             key = sorted(right) if isinstance(right, list) else right
             text = json.dumps({"kind": ex.kind, "item": iid, "key": key}, sort_keys=True)
