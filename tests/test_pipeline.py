@@ -271,6 +271,7 @@ def test_variants_m3_each_trainee_graded_on_their_own_items_end_to_end(tmp_path,
         own = v.variant(module, bank, who, setting.salt)["moves"]
         other = set(v.variant(module, bank, "ben" if who == "ana" else "ana", setting.salt)["moves"]) - set(own)
         assert "Item 12 of 12" in page and "The answer is" not in page
+        assert "grade_answer(" not in page and "lesson.item(" not in page  # no hidden test, so no pool key
         assert all(items[i].rationale[:60] in page for i in own), who
         assert not any(items[i].rationale[:60] in page for i in other), who
 
