@@ -12,7 +12,9 @@ from conftest import ROOT
 from framelab.cli import main
 from framelab.core.vocabulary import LABELS
 from framelab.roleplay import engine as roleplay
+from framelab.roleplay import repair
 from framelab.roleplay.reactions import UNCLEAR
+from framelab.roleplay.words import fit_offers
 
 
 def words(*labels):
@@ -46,8 +48,14 @@ def test_every_node_and_branch_of_every_scenario(bank):
                 session = roleplay.Session(sc["id"], sc["title"], node)
                 turn = roleplay.respond(sc, session, f"A reply that is mainly {label}.", [], words(label))
                 branch = sc["nodes"][node]["branches"][label]
-                assert (turn.category, turn.reaction, session.node) == (label, branch["reaction"], branch["next"])
                 assert turn.client == sc["nodes"][node]["client"]
+                if repair.is_rupture(sc, node, label):  # the client reacts in the moment and waits for a repair
+                    said = fit_offers(branch["reaction"], f"A reply that is mainly {label}.")  # no offer was made
+                    now = repair.in_the_moment(said)[0]
+                    assert (turn.category, turn.reaction, session.node, turn.rupture) == (label, now, node, True)
+                    continue
+                reaction = turn.reaction if label == "recenter" else branch["reaction"]  # a question's answer fits it
+                assert (turn.category, turn.reaction, session.node) == (label, reaction, branch["next"])
 
 
 def test_every_path_reaches_the_debrief_within_six_turns(bank):
@@ -102,6 +110,8 @@ def test_an_ended_conversation_takes_no_more_replies(bank):
     sc = scenarios(bank)[0]
     session = roleplay.start(sc)
     roleplay.respond(sc, session, "Go on then, Saturday!", ["validate"], words("collapse_frame"))
+    assert not session.done  # a rupture: the client waits for a repair
+    roleplay.respond(sc, session, "Anyway, your sister.", [], words("ignore_redirect"))  # the repair is missed
     assert session.done
     with pytest.raises(roleplay.RolePlayError, match="has ended"):
         roleplay.respond(sc, session, "again", ["validate"])
@@ -261,7 +271,9 @@ def test_the_view_drives_a_whole_conversation(bank, tmp_path):
     assert again.respond.disabled and "Debrief" in again.debrief.value and "Model responses" in again.debrief.value
     for title in sc.get("see", []):
         assert html.escape(title) in again.debrief.value  # the debrief points back to the module text
-    again.restart.click()
+    again.restart.click()  # asks first
+    assert again.session.done and again.confirm.layout.display != "none"
+    again.confirm_yes.click()
     assert again.session.turns == [] and not again.respond.disabled
 
 
@@ -318,6 +330,11 @@ def test_the_view_reads_in_order_and_closes_when_it_ends(bank, tmp_path):
     assert "What you meant: State the boundary." in note and "What your words did: Gentle dodge." in note
     view.detector = words("collapse_frame")
     view.reply.value = "Oh go on then, Saturday it is."
+    view.respond.click()
+    assert not view.session.done and not view.reply.disabled  # a rupture: there is a turn to repair it
+    assert html.escape(repair.pause(sc)[:20]) in view.client.value
+    view.detector = words("ignore_redirect")
+    view.reply.value = "Anyway, how is your sister?"
     view.respond.click()
     assert view.session.done and view.respond.disabled and view.reply.disabled
     assert all(box.disabled for box in view.ticks.values())
@@ -434,9 +451,14 @@ def test_roleplay_interactive_plays_to_a_debrief(monkeypatch, capsys):
     from framelab.roleplay import terminal
 
     answers = iter(["Sure, Saturday at ten sounds lovely, count me in!", "1 2 3"])
-    code = terminal.play_interactive(
-        terminal.find_scenario(ROOT, "coffee-at-the-door"), lambda prompt: next(answers), __import__("sys").stdout
-    )
+
+    def ask(prompt):
+        try:
+            return next(answers)
+        except StopIteration:
+            raise EOFError from None  # the trainee stops at the rupture
+
+    code = terminal.play_interactive(terminal.find_scenario(ROOT, "coffee-at-the-door"), ask, __import__("sys").stdout)
     out = capsys.readouterr().out
     assert code == 0 and "Client: (beaming) Grand!" in out
     assert "(What you meant: Validate the feeling, State the boundary, Re-center on the work. What your words" in out

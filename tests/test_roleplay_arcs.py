@@ -174,8 +174,9 @@ def test_every_kind_of_ending_is_reachable_in_every_scenario(bank, kind):
     for sc in scenarios(bank):
         path = paths_to(sc, kind)
         assert path, f"{sc['id']}: no way to end '{kind}'"
-        session = play(sc, [(lab,) for lab in path])
-        assert [t.category for t in session.turns] == path and session.done
+        session = play(sc, [(lab,) for lab in path])  # a last backfire is a rupture; its repair is missed
+        assert [t.category for t in session.turns if not t.repair] == path and session.done
+        assert [t.repair for t in session.turns if t.repair] == (["missed"] if session.turns[-2].rupture else [])
         end = roleplay.ending(sc, session)
         title, note, question = roleplay.ENDINGS[rubric(sc).name][kind]
         assert (end.kind, end.title, end.note) == (kind, title, note)
@@ -219,12 +220,17 @@ def test_an_ending_on_a_branch_that_goes_on_is_a_bank_problem(bank):
 
 def test_the_terminal_names_how_it_ended_on_the_last_line(tmp_path, capsys):
     replies = tmp_path / "replies.jsonl"
-    replies.write_text(json.dumps({"reply": "Sure, Saturday at ten sounds lovely, count me in!", "ticked": []}) + "\n")
+    lines = ["Sure, Saturday at ten sounds lovely, count me in!", "Anyway, how was your week?"]
+    replies.write_text("".join(json.dumps({"reply": r, "ticked": []}) + "\n" for r in lines))
     code = main(["roleplay", "coffee-at-the-door", "--from", str(ROOT), "--replies", str(replies), "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     turns = [json.loads(line) for line in out.splitlines()]
-    assert [(t["category"], t["next"], t["ending"]) for t in turns] == [("collapse_frame", "END", "collapsed")]
+    # the yes is a rupture the client waits on; the reply that moves on misses the repair, and that ends it
+    assert [(t["category"], t["next"], t["ending"], t["rupture"]) for t in turns] == [
+        ("collapse_frame", "bid", None, True),
+        ("ignore_redirect", "END", "collapsed", False),
+    ]
 
 
 def test_the_client_remembers_a_good_move_too_and_says_it_after_the_stage_direction(bank):
@@ -268,3 +274,32 @@ def test_the_model_responses_read_by_the_real_reader_walk_the_best_path(bank):
             sc["id"],
             [t.category for t in session.turns],
         )
+
+
+#: the scenarios whose best path has grown to five turns or more, with a second test after trust is earned
+LONGER = (
+    "coffee-at-the-door",
+    "friends-when-we-finish",
+    "follow-request",
+    "graduation-day",
+    "evening-texts",
+    "supermarket-meeting",
+    "you-misunderstood-me",
+    "your-private-life",
+    "wanting-to-stop",
+    "questions-about-you",
+    "attraction-disclosure",
+)
+
+
+@pytest.mark.parametrize("sid", LONGER)
+def test_a_longer_arc_tests_the_boundary_a_second_time_after_trust_is_earned(bank, sid):
+    sc = by_id(bank, sid)
+    session = play(sc, [FULL])
+    turns = session.turns
+    assert 5 <= len(turns) <= 6, (sid, len(turns))
+    retests = [n for n, t in enumerate(turns) if sc["nodes"][t.node].get("retest")]
+    assert len(retests) >= 2, f"{sid}: the client tests the boundary only once on the best path"
+    # the first test was met with a good move (trust earned), and the client tests again later in the arc
+    assert turns[retests[0]].category in rubric(sc).moves and retests[-1] >= 3, (sid, retests)
+    assert ending_kind(sc, session) == "opened"

@@ -40,6 +40,8 @@ def replay(sc, steps):
     session = roleplay.start(sc)
     for text, label in steps:
         roleplay.respond(sc, session, text, [], words(label))
+    if session.rupture is not None:  # the last reply backfired: the repair turn is missed the same way
+        roleplay.respond(sc, session, text, [], words(label))
     return session
 
 

@@ -260,7 +260,45 @@ def published(modules: Path) -> tuple[str, list[tuple[str, Answer, Answer, Answe
     same, stale = rated_and_current(rated, graded_questions(bank) + rated_practice(bank, rated))
     a, b = read_ratings(folder / "rater-a.jsonl"), read_ratings(folder / "rater-b.jsonl")
     gold_ = key(bank, same)
-    return markdown(table(same, a, b, gold_)), splits(same, a, b, gold_), stale
+    rows, split = table(same, a, b, gold_), splits(same, a, b, gold_)
+    d_rows, d_split, d_stale = diagnostic_agreement(modules)
+    return markdown(rows + d_rows), split + d_split, stale + d_stale
+
+
+DIAGNOSTIC_FILES = (
+    "diagnostic-packet.jsonl",
+    "diagnostic-key.jsonl",
+    "diagnostic-rater-a.jsonl",
+    "diagnostic-rater-b.jsonl",
+)
+
+
+def diagnostic_agreement(modules: Path) -> tuple[list[Row], list[tuple[str, Answer, Answer, Answer]], list[str]]:
+    """The pre/post diagnostic's blind rating (``modules/_agreement/diagnostic-*.jsonl``: the packet as rated,
+    which item each number was, and the two raters' ``{"n", "answer"}``): rows per kind, named "diagnostic: ...",
+    the splits, and the items needing a rating (new, or changed since they were rated)."""
+    from dataclasses import replace
+
+    from framelab.bank.diagnostic import as_rated, load_diagnostic
+
+    folder = modules / "_agreement"
+    diag = load_diagnostic(modules)
+    if not diag.items or not (folder / DIAGNOSTIC_FILES[0]).exists():
+        return [], [], [f"diagnostic:{it.id}" for it in diag.items]
+    packet, ids, ra, rb = (read_questions(folder / name) for name in DIAGNOSTIC_FILES)
+    number = {row["n"]: row["id"] for row in ids}
+    items = diag.by_id()
+    questions = []
+    for q in packet:
+        it = items.get(number.get(q["n"], ""))
+        if it is not None and as_rated(it) == (q["client_or_vignette"], q["text"]):
+            questions.append({"qid": f"diagnostic:{it.id}", "kind": it.kind})
+    rated = {q["qid"] for q in questions}
+    stale = [f"diagnostic:{it.id}" for it in diag.items if f"diagnostic:{it.id}" not in rated]
+    a, b = ({f"diagnostic:{number[r['n']]}": r["answer"] for r in rows if r.get("n") in number} for rows in (ra, rb))
+    gold_: dict[str, Answer] = {f"diagnostic:{it.id}": it.answer for it in diag.items}
+    rows = [replace(r, what=f"diagnostic: {r.what}") for r in table(questions, a, b, gold_)]
+    return rows, splits(questions, a, b, gold_), stale
 
 
 def awaiting(modules: Path) -> set[str]:

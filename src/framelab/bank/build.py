@@ -24,6 +24,7 @@ from typing import Any
 import nbformat
 
 from framelab.bank import variants
+from framelab.bank.diagnostic import public_outputs
 from framelab.bank.loader import Bank, Exercise, Module, Response, gold
 from framelab.core import rubrics
 
@@ -94,9 +95,15 @@ def public_content(bank: Bank, mod: Module, setting: variants.Setting = variants
 def _scenario_json(sc: Any) -> dict[str, Any]:
     """A scenario as the notebook reads it; a node with no risk cue carries no ``risk`` key."""
     data = sc.model_dump()
+    if data.get("repair") is None:
+        data.pop("repair", None)
     for node in data["nodes"].values():
-        if node.get("risk") is None:
-            node.pop("risk", None)
+        for key in ("risk", "neutral"):
+            if node.get(key) is None:
+                node.pop(key, None)
+        for branch in node["branches"].values():
+            if not branch.get("topics"):
+                branch.pop("topics", None)
     return data
 
 
@@ -281,6 +288,8 @@ def build(
         outputs[notebook] = nbformat.writes(nb) + "\n"
         for path, text in outputs.items():
             _write_if_changed(path, text, changed, check)
+    for path, text in public_outputs(bank.root, source).items():  # the pre/post diagnostic's forms, no key
+        _write_if_changed(path, text, changed, check)
     return BuildResult(changed, problems)
 
 

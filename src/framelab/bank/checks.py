@@ -93,6 +93,8 @@ def _check_scenario(sc: Scenario, rel: str, line: int | None) -> list[Problem]:
     def problem(field: str, message: str, fix: str) -> Problem:
         return Problem(rel, line, sc.id, field, message, fix)
 
+    if sc.repair is not None and "{said}" in sc.repair.model_dump_json():
+        return [problem("repair", "uses {said}, which only a 'remember' line fills", "write the lines without it")]
     if sc.start not in sc.nodes:
         return [problem("start", f"start node '{sc.start}' does not exist", f"use one of: {', '.join(sc.nodes)}")]
     out: list[Problem] = []
@@ -143,6 +145,7 @@ def _node_problems(sc: Scenario, name: str, node: Any, problem: Any) -> list[Pro
             )
         )
     out += _risk_problems(sc, name, node, problem)
+    out += _line_problems(name, node, problem)
     for lab, br in node.branches.items():
         if br.ending and br.next != END:
             out.append(
@@ -160,6 +163,29 @@ def _node_problems(sc: Scenario, name: str, node: Any, problem: Any) -> list[Pro
                     f"use END or one of: {', '.join(sc.nodes)}",
                 )
             )
+    return out
+
+
+def _line_problems(name: str, node: Any, problem: Any) -> list[Problem]:
+    """A node's fitted lines (framelab.roleplay.words): answers by topic only on the re-centring branch, and
+    no ``{said}`` outside a ``remember`` line (nothing would fill it)."""
+    out = [
+        problem(
+            f"nodes.{name}.branches.{lab}.topics",
+            "answers a question by its topic, but only a re-centring reply asks one",
+            "move the lines to the recenter branch, or remove them",
+        )
+        for lab, br in node.branches.items()
+        if br.topics and lab != "recenter"
+    ]
+    lines = [(f"nodes.{name}.neutral", node.neutral)]
+    for lab, br in node.branches.items():
+        lines += [(f"nodes.{name}.branches.{lab}.topics.{t}", line) for t, line in br.topics.items()]
+    out += [
+        problem(where, "uses {said}, which only a 'remember' line fills", "write the line without {said}")
+        for where, line in lines
+        if line and "{said}" in line
+    ]
     return out
 
 

@@ -214,11 +214,18 @@ class ModuleMeta(_Strict):
 EndingKind = Literal["opened", "held", "hoping", "withdrawn", "collapsed"]
 
 
+#: what a re-centring question can ask about (framelab.roleplay.words.TOPICS names the words that say so)
+Topic = Literal["help", "feeling", "prompted", "want", "past", "experience"]
+TOPICS: tuple[str, ...] = Topic.__args__  # type: ignore[attr-defined]
+
+
 class Branch(_Strict):
     reaction: str = Field(min_length=1)
     next: str
     #: on a branch that ends the conversation: how it ended, where the reply's kind would not say it rightly
     ending: EndingKind | None = None
+    #: on a recenter branch: the client's answer by what the question asked about (framelab.roleplay.words.TOPICS)
+    topics: dict[Topic, str] = Field(default_factory=dict)
 
 
 #: what a client says to a direct question about risk (framelab.roleplay.safety)
@@ -250,6 +257,16 @@ class Node(_Strict):
     retest: bool = False
     #: set where the client's line carries a risk cue (framelab.roleplay.safety)
     risk: RiskCue | None = None
+    #: what the client says to a re-centring question the scenario wrote no answer for (framelab.roleplay.words)
+    neutral: str | None = None
+
+
+class RepairLines(_Strict):
+    """The client at a rupture (framelab.roleplay.repair): waiting for a repair, and after one that lands or not."""
+
+    pause: str = Field(min_length=1)
+    repaired: str = Field(min_length=1)
+    missed: str = Field(min_length=1)
 
 
 class SampleReply(_Strict):
@@ -285,6 +302,8 @@ class Scenario(_Strict):
     #: the moves it practises (framelab.core.rubrics.RUBRICS): the three moves, or the three repair moves
     #: (thank, own your part, get curious) for a client who objects to something the therapist did
     rubric: RubricName = "three_moves"
+    #: the client's lines at a rupture, in the scenario's own voice (framelab.roleplay.repair has plain defaults)
+    repair: RepairLines | None = None
 
 
 END = "END"

@@ -20,17 +20,40 @@ def _bank(args: argparse.Namespace, *, validate: bool = False):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from framelab.bank.diagnostic import check_diagnostic, load_diagnostic
+
     bank = _bank(args, validate=True)
-    for problem in bank.problems:
+    diag = load_diagnostic(args.modules)
+    problems = [*bank.problems, *diag.problems, *check_diagnostic(diag, bank)]
+    for problem in problems:
         print(problem)
-    n_items = len(bank.responses) + len(bank.vignettes)
-    if bank.problems:
-        print(f"{len(bank.problems)} problem(s) found in {args.modules}/ ({n_items} items read).", file=sys.stderr)
+    n_items = len(bank.responses) + len(bank.vignettes) + len(diag.items)
+    if problems:
+        print(f"{len(problems)} problem(s) found in {args.modules}/ ({n_items} items read).", file=sys.stderr)
         return 1
     print(
         f"{args.modules}/ is valid: {len(bank.modules)} modules, {len(bank.responses)} responses, "
-        f"{len(bank.vignettes)} vignettes, {len(bank.scenarios)} scenarios."
+        f"{len(bank.vignettes)} vignettes, {len(bank.scenarios)} scenarios"
+        + (f", a diagnostic of {len(diag.items)} items." if diag.items else ".")
     )
+    return _history_report(args)
+
+
+def _history_report(args: argparse.Namespace) -> int:
+    """The items that misbehaved in several cohorts (``--history``, or the course's item-history.json)."""
+    from framelab.instructor.itemhistory import HISTORY_FILE, HistoryError, report_lines
+
+    path = Path(args.history) if getattr(args, "history", None) else Path(args.modules).parent / HISTORY_FILE
+    if not path.exists():
+        if getattr(args, "history", None):
+            print(f"{path}: no such item history. Fix: give the course's {HISTORY_FILE} (framelab report writes it)")
+            return 1
+        return 0
+    try:
+        print("\n".join(report_lines(path)))
+    except HistoryError as exc:
+        print(exc)
+        return 1
     return 0
 
 
@@ -97,6 +120,20 @@ def cmd_workspace(args: argparse.Namespace) -> int:
         return 1
     print(f"Workspace ready: {Path(args.to).resolve()}")
     return 0
+
+
+def record_roleplay(folder: Path, scenario_id: str, finished: bool) -> None:
+    """A terminal role-play's turn, in the learner's record: time spent, and finished once it is."""
+    from framelab.learner import activity
+
+    activity.touch(folder, done=activity.roleplay_key(scenario_id) if finished else None)
+
+
+def cmd_roleplay(args: argparse.Namespace) -> int:
+    """A role-play in the terminal; in a workspace module folder it is saved and counted as the notebook's is."""
+    from framelab.roleplay import terminal
+
+    return terminal.cmd_roleplay(args, record_roleplay)
 
 
 def cmd_transcript_export(args: argparse.Namespace) -> int:

@@ -37,6 +37,12 @@ def _with_modules(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _content(sub: Any) -> None:
     """validate, bank, build, workspace and audit: the content bank and the course."""
     p = _with_modules(sub.add_parser("validate", help="check every content file; list each problem with its fix"))
+    p.add_argument(
+        "--history",
+        metavar="FILE",
+        help="a course's item-history.json: list the items that misbehaved in several cohorts "
+        "(default: item-history.json beside modules/, when there is one)",
+    )
     p.set_defaults(func=c.cmd_validate)
     p = _with_modules(sub.add_parser("bank", help="counts of labelled items"))
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
@@ -121,9 +127,7 @@ def _learner(sub: Any) -> None:
 
 
 def _roleplay(sub: Any) -> None:
-    """roleplay: a scenario in the terminal."""
-    from framelab.roleplay import terminal
-
+    """roleplay: a scenario in the terminal (saved and counted when run in a workspace module folder)."""
     p = sub.add_parser(
         "roleplay",
         help="play a role-play scenario in the terminal (or from a file of replies, with --replies and --json)",
@@ -137,7 +141,7 @@ def _roleplay(sub: Any) -> None:
     )
     p.add_argument("--replies", help='a JSON Lines file: one {"reply": "...", "ticked": [...]} per line')
     p.add_argument("--json", action="store_true", help="with --replies: print one JSON line per turn")
-    p.set_defaults(func=terminal.cmd_roleplay)
+    p.set_defaults(func=c.cmd_roleplay)
 
 
 def _grade(sub: Any) -> None:

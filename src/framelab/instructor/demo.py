@@ -28,9 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from framelab.bank.diagnostic import load_diagnostic
 from framelab.bank.loader import Bank, Module, Response, gold
 from framelab.core.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS, THREE_MOVES
+from framelab.instructor import demo_learning
 from framelab.instructor.course import course_config
+from framelab.learner.diagnostic import RECORD_FILE
 from framelab.scoring import answers as store
 
 COURSE_ID = "framelab"
@@ -198,9 +201,16 @@ def _check(result: dict[str, Any], what: str) -> None:
 
 
 def trainee_submits(
-    exchange: Path, home: Path, trainee: str, assignment: str, picks: dict[str, Any], reflection: str | None
+    exchange: Path,
+    home: Path,
+    trainee: str,
+    assignment: str,
+    picks: dict[str, Any],
+    reflection: str | None,
+    files: dict[str, str] | None = None,
 ) -> None:
-    """Fetch the released assignment, choose in the menus, write the reflection, submit."""
+    """Fetch the released assignment, choose in the menus, write the reflection (and ``files``, such as the
+    diagnostic's record), submit."""
     import nbformat
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
@@ -216,6 +226,8 @@ def trainee_submits(
         ExchangeFetchAssignment(coursedir=cd, authenticator=auth, config=cfg).start()
     for ex_id, chosen in picks.items():
         store.write(work / store.FILENAME, ex_id, chosen)  # exactly what the menus write
+    for name, text in (files or {}).items():
+        (work / name).write_text(text, encoding="utf-8")
     if reflection:
         path = work / f"{assignment}.ipynb"
         nb = nbformat.read(path, as_version=4)
@@ -395,16 +407,27 @@ def _copy_and_build(root: Path, course: Path, assignments: list[str] | None) -> 
 
 def _simulate(bank: Any, assignments: list[str], trainees: int, seed: int, exchange: Path, homes: Path) -> Any:
     """A simulated cohort, each trainee answering and submitting every module they reach."""
+    import json
+
     disputed = _planted_dispute(bank, assignments)
     cohort = make_cohort(trainees, seed, disputed)
+    records = _diagnostic_records(cohort, bank, assignments, seed)
     for t in cohort.trainees:
         rng = random.Random(f"{seed}-{t.id}")
         for index, a in enumerate(assignments):
             if t.dropout_after is not None and index > t.dropout_after:
                 break
             picks = answer_module(t, bank, bank.module(a), index, rng, disputed)
-            trainee_submits(exchange, homes / t.id, t.id, a, picks, reflection_for(t, rng))
+            record = records.get(t.id, {}).get(a)
+            files = {RECORD_FILE: json.dumps(record, indent=1)} if record else None
+            trainee_submits(exchange, homes / t.id, t.id, a, picks, reflection_for(t, rng), files)
     return cohort
+
+
+def _diagnostic_records(cohort: Cohort, bank: Bank, assignments: list[str], seed: int) -> dict[str, Any]:
+    """The simulated trainees' pre/post diagnostic records (:mod:`framelab.instructor.demo_learning`)."""
+    err = demo_learning.Errors(_misconceived, _wrong)
+    return demo_learning.cohort_records(cohort, bank, load_diagnostic(bank.root), assignments, seed, err)
 
 
 @dataclass
@@ -470,7 +493,8 @@ def run_demo(
         files = export.export_all(course, out, prepared.assignments).files
         lap("export")
         notes = _notes(prepared.cohort, prepared.cohort.disputed)
-        files += report_page.write_report(course, out, prepared.assignments, notes=notes)
+        history = out / "item-history.json"  # kept in out/, so that demos of other seeds add cohorts to it
+        files += report_page.write_report(course, out, prepared.assignments, notes=notes, history=history)
         lap("report")
         if keep_course:
             say(f"The demo course (gradebook, autograded, feedback) is kept in {course}.")
@@ -504,6 +528,7 @@ def _notes(cohort: Cohort, disputed: dict[str, str]) -> list[str]:
         + ", ".join(f"{n} ({m.replace('_', ' ')})" for m, n in sorted(held.items()))
         + "."
     ]
+    notes.append(demo_learning.NOTE)
     if disputed:
         notes.append(
             "The simulation plants one arguable key ("
@@ -548,4 +573,6 @@ def simulated_data(bank: Bank, trainees: int = 30, seed: int = 2024, assignments
     notes = [*_notes(cohort, disputed), "Scored directly from the simulated choices (automatic items only)."]
     responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
     texts = {iid: getattr(items[iid], "text", "") for iid in set(responses["item"])}
-    return CohortData(responses, pd.DataFrame(scores), notes, texts)
+    data = CohortData(responses, pd.DataFrame(scores), notes, texts)
+    data.diagnostic = demo_learning.results_of(_diagnostic_records(cohort, bank, assignments, seed), bank)
+    return data

@@ -115,6 +115,8 @@ class CohortData:
     marks: list[Any] = field(default_factory=list)
     #: assignment -> pass mark, a percentage (``c.FrameLab.pass_marks``)
     pass_marks: dict[str, float] = field(default_factory=dict)
+    #: the pre/post diagnostic's results (:mod:`framelab.instructor.diagnostic`), None without one
+    diagnostic: Any = None
 
 
 def load_course(
@@ -128,6 +130,7 @@ def load_course(
     from framelab.bank.variants import course_setting, places
     from framelab.core.settings import pass_marks
     from framelab.instructor.course import course_config, open_gradebook
+    from framelab.instructor.diagnostic import course_results
     from framelab.instructor.itemanalysis import by_item, marks_from_gradebook
     from framelab.instructor.roster import not_submitted
 
@@ -166,6 +169,7 @@ def load_course(
     data.responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
     data.scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
     data.texts = {iid: getattr(items[iid], "text", "") for iid in set(data.responses["item"])}
+    data.diagnostic = course_results(course, Path(modules) if modules else None)
     return data
 
 

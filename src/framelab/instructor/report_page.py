@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from framelab.core.files import write_text_atomically
-from framelab.instructor import itemanalysis, plots
+from framelab.instructor import gain_page, itemanalysis, itemhistory, plots
 from framelab.instructor.report import (
     EASY,
     HARD,
@@ -100,8 +100,11 @@ class Page:
         self.add(f"<img src='{plots.data_uri(path)}' alt='{html.escape(alt)}'>")
 
 
-def build_report(data: CohortData, out: str | Path, title: str = "Frame Lab cohort report") -> Report:
-    """Write ``report.html``, its PNG plots and CSV tables into ``out``."""
+def build_report(
+    data: CohortData, out: str | Path, title: str = "Frame Lab cohort report", history: dict[str, Any] | None = None
+) -> Report:
+    """Write ``report.html``, its PNG plots and CSV tables into ``out`` (with the item history's flags,
+    when given one)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     responses, scores = data.responses, data.scores
@@ -111,11 +114,14 @@ def build_report(data: CohortData, out: str | Path, title: str = "Frame Lab coho
     page = Page(out)
     _intro(page, data, title, stats)
     _scores(page, scores, data.pass_marks)
+    learned = gain_page.section(page, data.diagnostic, table)
     matrices = _misconceptions(page, responses, conf)
     _items(page, stats, data.texts)
     analysis = _analysis(page, data)
     _progress(page, prog)
-    _write(page, out, title, stats, conf, prog, data, analysis)
+    flagged = _history(page, history)
+    extra = {"item_analysis": analysis, "diagnostic": learned, "item_history_flags": flagged}
+    _write(page, out, title, stats, conf, prog, data, extra)
     return Report(stats, conf, prog, matrices, page.files, page.problems)
 
 
@@ -367,7 +373,7 @@ def _criteria(page: Page, rows: list[Any]) -> None:
 
 
 def _write(
-    page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, data: CohortData, analysis: dict[str, Any]
+    page: Page, out: Path, title: str, stats: Any, conf: Any, prog: Any, data: CohortData, extra: dict[str, Any]
 ) -> None:
     for name, df in (("item_stats.csv", stats), ("confusions.csv", conf)):
         df.to_csv(out / name, index=False)
@@ -392,17 +398,50 @@ def _write(
         "items": len(stats),
         "flagged": stats[stats["flag"] != ""]["item"].tolist(),
         "pass_marks": data.pass_marks,
-        "item_analysis": analysis,
+        **extra,
     }
     write_text_atomically(out / "report.json", json.dumps(summary, indent=1))
 
 
 def write_report(
-    course: str | Path, out: str | Path, assignments: list[str] | None = None, notes: list[str] | None = None
+    course: str | Path,
+    out: str | Path,
+    assignments: list[str] | None = None,
+    notes: list[str] | None = None,
+    history: Path | None = None,
 ) -> list[Path]:
-    """The report for a graded course (what ``framelab report`` runs)."""
+    """The report for a graded course (what ``framelab report`` runs). Each item's figures go into the
+    course's item history (``history``, by default ``item-history.json`` in the course), this cohort's
+    entry replacing any earlier one, and the report lists the items it flags."""
     from framelab.instructor.report import load_course
 
     data = load_course(course, assignments)
     data.notes = [*(notes or []), *data.notes]
-    return build_report(data, out).files
+    path = history or Path(course) / itemhistory.HISTORY_FILE
+    marks = [*data.marks, *(data.diagnostic.marks if data.diagnostic else [])]
+    trainees = data.roster or sorted({m.trainee for m in marks})
+    try:
+        kept = itemhistory.record(path, itemhistory.cohort_name(trainees), itemanalysis.item_rows(marks))
+    except itemhistory.HistoryError as exc:
+        data.notes.append(f"Item history not updated: {exc}")
+        kept = None
+    files = build_report(data, out, history=kept).files
+    return files if kept is None else [*files, path]
+
+
+def _history(page: Page, history: dict[str, Any] | None) -> list[str]:
+    """The items that misbehaved in several cohorts, from the course's item history."""
+    if history is None:
+        return []
+    found = itemhistory.flags(history)
+    page.add(
+        "<h2>Items across cohorts</h2><p class='note'>Each report adds this cohort's item figures to the course's "
+        f"item history ({len(history['cohorts'])} cohort(s) so far; reporting on a cohort again replaces its entry). "
+        f"An item is flagged when its discrimination is negative in {itemhistory.NEGATIVE_COHORTS} or more cohorts, "
+        f"or everyone is right, or everyone wrong, in {itemhistory.EXTREME_COHORTS} or more. "
+        "<code>framelab validate --history</code> lists the same flags.</p>"
+    )
+    rows = [{"module": f.assignment, "item": f.item, "why": f.why} for f in found]
+    cols = [("module", "module"), ("item", "item"), ("why", "what to look at")]
+    page.add(table(rows, cols, {"module", "item", "why"}) if rows else "<p>No item is flagged across cohorts yet.</p>")
+    return [str(f) for f in found]

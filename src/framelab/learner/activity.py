@@ -55,6 +55,12 @@ def reply_key(scenario_id: str) -> str:
     return f"try_reply:{scenario_id}"
 
 
+def roleplay_key(scenario_id: str) -> str:
+    """How a role-play played to its end (in a notebook or a terminal) is named in ``finished``: it stays
+    counted when the learner starts it again."""
+    return f"roleplay:{scenario_id}"
+
+
 def finished(folder: str | Path) -> set[str]:
     """The one-turn exercises done in a module folder (see :func:`reply_key`)."""
     try:

@@ -89,13 +89,14 @@ def _finished(folder: Path, kind: str, sid: str, said: set[str]) -> tuple[bool, 
     if kind == "try_reply":
         return activity.reply_key(sid) in said, None
     path = folder / f"roleplay-{sid}.json"
+    counted = activity.roleplay_key(sid) in said  # finished once, and started again since
     if not path.exists():
-        return False, None
+        return counted, None
     try:
         data = safejson.load(path, max_bytes=store.MAX_BYTES * 4)
-        return type(data) is dict and data.get("node") == "END", path.stat().st_mtime
+        return counted or (type(data) is dict and data.get("node") == "END"), path.stat().st_mtime
     except (safejson.UnsafeJSON, OSError):
-        return False, None
+        return counted, None
 
 
 def module_progress(folder: Path, key: dict[str, Any] | None = None) -> ModuleProgress | None:

@@ -17,122 +17,29 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from framelab.core.files import write_text_atomically
 from framelab.core.rubrics import Rubric, rubric
+from framelab.core.rubrics import get as get_rubric
 from framelab.core.vocabulary import LABELS
-from framelab.roleplay import reading, safety
+from framelab.roleplay import reading, safety, summary, words
+from framelab.roleplay import repair as repairs
 from framelab.roleplay.reactions import UNCLEAR
 from framelab.roleplay.reading import Detector
-
-END = "END"
-FORMAT = "framelab-transcript/1"
-MAX_REPLY_CHARS = 5000
-MAX_TRANSCRIPT_BYTES = 2_000_000
-MAX_TURN_COUNT = 40  # a saved transcript with more turns than this is not one the course wrote
-#: What a client says when they cannot tell what the reply meant, where the scenario has no line of its own.
-UNCLEAR_REACTION = "(looks at you, unsure) Sorry... I'm not sure what you mean. Can you say that another way?"
-
-
-class RolePlayError(ValueError):
-    """Something the trainee can fix: the message says what."""
-
-
-@dataclass
-class Turn:
-    node: str
-    client: str
-    reply: str
-    ticked: list[str]  # what the trainee meant (their self-assessment)
-    detected: list[str] | None  # what the words did (the reading's labels)
-    category: str  # what the client reacted to: a label, or "unclear"
-    reaction: str
-    next: str
-    #: per label the words carried: {"confidence": 0-1 or None, "cues": [phrases]}
-    evidence: dict[str, dict[str, Any]] | None = None
-    #: True when the reading was unsure (the client asked what the trainee meant; no label is shown)
-    unsure: bool = False
-    #: the chance that the dominant label is right, where the reader can say
-    confidence: float | None = None
-    #: which reader read the words: "detector", "cue rules", "repair cues" or "given"
-    source: str = "given"
-    #: whether the reply asked directly about risk (framelab.detector.safety); None in older transcripts
-    checks_safety: bool | None = None
-    #: at a risk cue, what the client answered the reply's check ("yes", "no", "unsure"; roleplay.safety)
-    risk_answer: str | None = None
-
-
-_TURN_FIELDS = {f.name for f in fields(Turn)}
-
-
-def _turn_from_json(raw: Any) -> Turn:
-    if type(raw) is not dict or not set(raw) <= _TURN_FIELDS:
-        raise RolePlayError("a turn in the transcript is damaged")
-    try:
-        turn = Turn(**raw)
-    except TypeError:
-        raise RolePlayError("a turn in the transcript is damaged") from None
-    texts = (turn.node, turn.client, turn.reply, turn.category, turn.reaction, turn.next, turn.source)
-    if not all(isinstance(x, str) for x in texts) or type(turn.ticked) is not list:
-        raise RolePlayError("a turn in the transcript is damaged")
-    if type(turn.unsure) is not bool or (turn.confidence is not None and type(turn.confidence) not in (int, float)):
-        raise RolePlayError("a turn in the transcript is damaged")
-    if turn.detected is not None and type(turn.detected) is not list:
-        raise RolePlayError("a turn in the transcript is damaged")
-    if not all(lab in LABELS for lab in [*turn.ticked, *(turn.detected or []), turn.category] if lab != UNCLEAR):
-        raise RolePlayError("a turn in the transcript has an unknown label")
-    if turn.checks_safety not in (None, True, False) or turn.risk_answer not in (None, "yes", "no", "unsure"):
-        raise RolePlayError("a turn in the transcript is damaged")
-    if turn.evidence is not None and not _evidence_ok(turn.evidence):
-        raise RolePlayError("a turn in the transcript is damaged")
-    return turn
-
-
-def _evidence_ok(evidence: Any) -> bool:
-    if type(evidence) is not dict:
-        return False
-    for ev in evidence.values():
-        if type(ev) is not dict or type(ev.get("cues", [])) is not list:
-            return False
-        if not all(isinstance(c, str) for c in ev.get("cues", [])):
-            return False
-        conf = ev.get("confidence")
-        if conf is not None and (type(conf) not in (int, float) or not 0 <= conf <= 1):
-            return False
-    return True
-
-
-@dataclass
-class Session:
-    scenario_id: str
-    title: str
-    node: str
-    turns: list[Turn] = field(default_factory=list)
-
-    @property
-    def done(self) -> bool:
-        return self.node == END
-
-    def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, data: Any, scenario: dict[str, Any]) -> Session:
-        """Rebuild a saved session, checking it still fits the scenario."""
-        if type(data) is not dict or data.get("format") != FORMAT:
-            raise RolePlayError("not a Frame Lab transcript")
-        if data.get("scenario_id") != scenario["id"]:
-            raise RolePlayError(f"the transcript is for scenario '{data.get('scenario_id')}'")
-        node = data.get("node")
-        if type(node) is not str or (node != END and node not in scenario["nodes"]):
-            raise RolePlayError(f"the transcript stops at '{node}', which this scenario no longer has")
-        raw_turns = data.get("turns", [])
-        if type(raw_turns) is not list or len(raw_turns) > MAX_TURN_COUNT:
-            raise RolePlayError("the transcript's list of turns is damaged")
-        return cls(scenario["id"], scenario["title"], node, [_turn_from_json(raw) for raw in raw_turns])
+from framelab.roleplay.session import (  # noqa: F401  (re-exported: callers name them from the engine)
+    END,
+    FORMAT,
+    MAX_REPLY_CHARS,
+    MAX_TRANSCRIPT_BYTES,
+    MAX_TURN_COUNT,
+    UNCLEAR_REACTION,
+    RolePlayError,
+    Session,
+    Turn,
+)
 
 
 def start(scenario: dict[str, Any]) -> Session:
@@ -145,6 +52,8 @@ def client_line(scenario: dict[str, Any], session: Session) -> str | None:
     ``{said}`` in those words is filled with the trainee's own words from that turn (:func:`quoted`)."""
     if session.done:
         return None
+    if session.rupture is not None:
+        return repairs.pause(scenario)
     node = scenario["nodes"][session.node]
     said, memory = node["client"], recall(node.get("remember") or {}, session.turns)[:1]
     if not memory:
@@ -175,8 +84,13 @@ def quoted(turn: Turn, label: str) -> str:
     """The trainee's own words that carried ``label`` in ``turn``, short enough to quote back: the
     clause holding the longest phrase the reading found (with the clause before it, where it is only a
     few words), or, where the reading named no phrase, the reply's first sentence."""
-    sentences = [s.strip() for s in _SENTENCE.findall(turn.reply) if s.strip(" .!?,\u2026")] or [turn.reply]
-    cues = sorted(((turn.evidence or {}).get(label) or {}).get("cues", []), key=len, reverse=True)
+    found = [s.strip() for s in _SENTENCE.findall(turn.reply) if s.strip(" .!?,\u2026")] or [turn.reply]
+    sentences = [s for s in found if words.meaningful(s)] or found
+    cues = sorted(
+        (c for c in ((turn.evidence or {}).get(label) or {}).get("cues", []) if words.meaningful(c)),
+        key=len,
+        reverse=True,
+    )
     for cue in cues:
         for sentence in sentences:
             at = sentence.lower().replace("\u2019", "'").find(cue.lower())
@@ -190,6 +104,8 @@ def _clause(sentence: str, at: int) -> str:
     k = next((i for i, (a, b) in enumerate(spans) if a <= at < b), 0)
     first = k - 1 if k > 0 and len(sentence[spans[k][0] : spans[k][1]].split()) < 4 else k
     text = sentence[spans[first][0] : spans[k][1]].strip()
+    if not words.meaningful(text):  # "I hear you," before the words that carried it: quote the sentence
+        return _clip(sentence, len(sentence[:at].split()))
     return _clip(text, len(sentence[spans[first][0] : at].split()))
 
 
@@ -212,12 +128,15 @@ def _check_reply(reply: Any, ticked: Sequence[str]) -> list[str]:
     return [lab for lab in LABELS if lab in set(ticked)]
 
 
-def read_reply(scenario: dict[str, Any], reply: str, client: str, detector: Detector | None) -> reading.Reading:
-    """What the words did. A reply the detector refuses (it copies a graded item) is not taken."""
+def read_reply(
+    scenario: dict[str, Any], reply: str, client: str, detector: Detector | None, rubric_name: str | None = None
+) -> reading.Reading:
+    """What the words did (with the scenario's rubric, or ``rubric_name``). A reply the detector refuses
+    (it copies a graded item) is not taken."""
     from framelab.detector.boundary import Refused
 
     try:
-        return reading.read(reply, client, detector, rubric(scenario).name)
+        return reading.read(reply, client, detector, rubric_name or rubric(scenario).name)
     except Refused as exc:
         raise RolePlayError(str(exc).rstrip(".")) from None
 
@@ -240,29 +159,87 @@ def respond(
 
     The client reacts to the reading of the words. When the reading is unsure, the client asks what
     the trainee means and the conversation stays where it is; asked twice in a row at the same point,
-    the client goes with the likeliest reading, as a person would."""
+    the client goes with the likeliest reading, as a person would. A reply that backfires where the
+    scenario would end is a rupture: the client reacts in the moment and waits, and the next reply is
+    read as a repair (:mod:`framelab.roleplay.repair`)."""
     if session.done:
         raise RolePlayError("this conversation has ended: read the debrief, or restart")
     ticks = _check_reply(reply, ticked)
+    if session.rupture is not None:
+        return _respond_to_rupture(scenario, session, reply, ticks, detector)
     node = scenario["nodes"][session.node]
     said = client_line(scenario, session) or node["client"]
     r = read_reply(scenario, reply, said, detector)
-    asked_already = bool(session.turns) and session.turns[-1].category == UNCLEAR
     check = safety.level(reply)
     answered = safety.answer(node, check)  # a risk question is answered before anything else
+    rupture = False
     if answered is not None:
         cat, reaction, nxt = r.category, answered[1]["reaction"], answered[1]["next"]
-    elif r.unsure and not asked_already:
+    elif r.unsure and not _asked_already(session):
         cat, reaction, nxt = UNCLEAR, node.get("unclear") or UNCLEAR_REACTION, session.node
     else:
         branch = node["branches"][r.category]
-        cat, reaction, nxt = r.category, branch["reaction"], branch["next"]
+        cat, reaction, nxt = r.category, _fitted(branch, node, r.category, reply), branch["next"]
+        rupture = repairs.is_rupture(scenario, session.node, cat)
+        if rupture:
+            reaction, nxt = repairs.in_the_moment(reaction)[0], session.node
     turn = Turn(
         session.node, said, reply.strip(), ticks, r.labels, cat, reaction, nxt, _evidence(r), r.unsure,
-        r.confidence, r.source, check == "yes", answered[0] if answered else None,
+        r.confidence, r.source, check == "yes", answered[0] if answered else None, rupture,
     )  # fmt: skip
     session.turns.append(turn)
     session.node = nxt
+    session.rupture = len(session.turns) - 1 if rupture else None
+    return turn
+
+
+def _asked_already(session: Session) -> bool:
+    return bool(session.turns) and session.turns[-1].category == UNCLEAR
+
+
+def _fitted(branch: Mapping[str, Any], node: Mapping[str, Any], category: str, reply: str) -> str:
+    """The branch's reaction, fitted to the words: a re-centring question answered for its topic, and no
+    offer turned down that the reply did not make (:mod:`framelab.roleplay.words`)."""
+    said = words.recenter_line(branch, node, reply) if category == "recenter" else branch["reaction"]
+    return words.fit_offers(said, reply)
+
+
+def _full_reaction(scenario: dict[str, Any], broke: Turn) -> str:
+    """The whole reaction of the branch a rupture took, with what it says happens later."""
+    return str(scenario["nodes"][broke.node]["branches"][broke.category]["reaction"])
+
+
+def _respond_to_rupture(
+    scenario: dict[str, Any], session: Session, reply: str, ticks: list[str], detector: Detector | None
+) -> Turn:
+    """A reply to a rupture, read with the repair rubric: a repair that lands goes on; a missed one ends it."""
+    assert session.rupture is not None
+    broke = session.turns[session.rupture]
+    said = repairs.pause(scenario)
+    r = read_reply(scenario, reply, said, detector, repairs.REPAIR)
+    check = safety.level(reply)
+    node = scenario["nodes"][broke.node]
+    answered = safety.answer(node, check)  # a direct question about risk is answered first, here too
+    if answered is not None:
+        cat, reaction, nxt, outcome = r.category, answered[1]["reaction"], answered[1]["next"], "made"
+    elif r.unsure and not _asked_already(session):
+        cat, reaction, nxt, outcome = UNCLEAR, node.get("unclear") or UNCLEAR_REACTION, broke.node, None
+    elif repairs.landed(r.category):
+        (reaction, nxt), cat, outcome = repairs.repaired(scenario, broke.node), r.category, "made"
+    else:
+        cat, reaction, nxt, outcome = (
+            r.category,
+            repairs.missed(scenario, _full_reaction(scenario, broke)),
+            END,
+            "missed",
+        )
+    turn = Turn(
+        broke.node, said, reply.strip(), ticks, r.labels, cat, reaction, nxt, _evidence(r), r.unsure,
+        r.confidence, r.source, check == "yes", answered[0] if answered else None, False, outcome,
+    )  # fmt: skip
+    session.turns.append(turn)
+    session.node = nxt
+    session.rupture = session.rupture if outcome is None else None
     return turn
 
 
@@ -293,6 +270,8 @@ class Debrief:
     prompts: list[str]
     see: list[str]  # module sections to read again
     ending: Ending | None = None  # how the conversation ended (None while it is still going)
+    #: each rupture beside the reply to it: (the reply that backfired, the repair, or None while awaited)
+    repairs: list[tuple[TurnReview, TurnReview | None]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- endings
@@ -396,7 +375,7 @@ def ending(scenario: Mapping[str, Any], session: Session) -> Ending | None:
     if not session.done or not session.turns:
         return None
     last = session.turns[-1]
-    kind = safety.ending_kind(scenario, last.node, last.risk_answer) or ending_kind(scenario, last.node, last.category)
+    kind = safety.ending_kind(scenario, last.node, last.risk_answer) or _last_kind(scenario, session.turns)
     table = ENDINGS[rubric(scenario).name]
     cue = safety.missed_cue(scenario, session.turns)
     if cue is not None:  # a missed risk check is named first, whatever else happened
@@ -405,6 +384,18 @@ def ending(scenario: Mapping[str, Any], session: Session) -> Ending | None:
         return None
     title, note, question = table[kind]
     return Ending(kind, title, note, question)
+
+
+def _last_kind(scenario: Mapping[str, Any], turns: Sequence[Turn]) -> str | None:
+    """The ending the last turn led to: a missed repair ends as its rupture would have; a landed one that
+    ends it, opened or held (:func:`framelab.roleplay.repair.repaired_ending`)."""
+    last = turns[-1]
+    if last.repair == "made":
+        return repairs.repaired_ending(last.category)
+    if last.repair == "missed":
+        broke = next((t for t in reversed(turns) if t.rupture), last)
+        return ending_kind(scenario, broke.node, broke.category)
+    return ending_kind(scenario, last.node, last.category)
 
 
 def _names(labels: Sequence[str], rb: Rubric | None = None) -> str:
@@ -421,7 +412,7 @@ def heard(turn: Turn, labels: Sequence[str] | None = None, rb: Rubric | None = N
     parts = []
     for lab in labels:
         ev = (turn.evidence or {}).get(lab) or {}
-        cues = ", ".join(f"\u201c{c}\u201d" for c in ev.get("cues", [])[:3])
+        cues = ", ".join(f"\u201c{c}\u201d" for c in [c for c in ev.get("cues", []) if words.meaningful(c)][:3])
         conf = ev.get("confidence")
         detail = "; ".join(x for x in [f"{conf:.0%}" if isinstance(conf, (int, float)) else "", cues] if x)
         parts.append(f"{rb.title(lab)} ({detail})" if detail else rb.title(lab))
@@ -429,7 +420,8 @@ def heard(turn: Turn, labels: Sequence[str] | None = None, rb: Rubric | None = N
 
 
 def review(turn: Turn, rb: Rubric | None = None) -> TurnReview:
-    rb = rb or rubric({})
+    """One turn reviewed; a reply to a rupture is named with the repair rubric, as it was read."""
+    rb = get_rubric(repairs.REPAIR) if turn.repair else rb or rubric({})
     meant = f"What you meant: {_names(turn.ticked, rb)}."
     if turn.category == UNCLEAR:
         words = "What your words did: they could be heard more than one way, so the client was not sure what you meant."
@@ -458,7 +450,8 @@ def review(turn: Turn, rb: Rubric | None = None) -> TurnReview:
 
 def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
     rb = rubric(scenario)
-    read_turns = [t for t in session.turns if t.category != UNCLEAR and not t.unsure]
+    same = rb.name == repairs.REPAIR  # a repair turn's labels count towards the moves only under its own rubric
+    read_turns = [t for t in session.turns if t.category != UNCLEAR and not t.unsure and (same or not t.repair)]
     did = {lab for t in read_turns for lab in (t.detected or [])}
     meant = {lab for t in session.turns for lab in t.ticked}
     seen = {m: m in did for m in rb.moves}
@@ -484,7 +477,18 @@ def debrief(scenario: dict[str, Any], session: Session) -> Debrief:
         prompts,
         list(scenario.get("see", [])),
         end,
+        _pairs(session.turns, rb),
     )
+
+
+def _pairs(turns: Sequence[Turn], rb: Rubric) -> list[tuple[TurnReview, TurnReview | None]]:
+    """Each rupture with the reply that answered it (the next turn read as a repair), side by side."""
+    out: list[tuple[TurnReview, TurnReview | None]] = []
+    for n, turn in enumerate(turns):
+        if turn.rupture:
+            fix = next((t for t in turns[n + 1 :] if t.repair), None)
+            out.append((review(turn, rb), review(fix) if fix else None))
+    return out
 
 
 def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None) -> str:
@@ -504,6 +508,10 @@ def transcript_markdown(session: Session, scenario: dict[str, Any] | None = None
         if rv.disagreement:
             lines.append(f"*{rv.disagreement}*")
         lines += ["", f"**Client's reaction:** {turn.reaction}", ""]
+    pairs = _pairs(session.turns, rb)
+    if pairs:
+        lines += ["## Rupture and repair, side by side", ""]
+        lines += [f"- {line.strip()}" for broke, fix in pairs for line in summary.rupture_lines(broke, fix)] + [""]
     end = ending(scenario, session) if scenario else None
     if end:
         lines.append(f"*{end.line}*")
@@ -544,3 +552,19 @@ def load(path: Path, scenario: dict[str, Any]) -> Session | None:
     except UnsafeJSON as exc:
         raise RolePlayError(f"{path.name} is damaged ({str(exc).rstrip('.')})") from None
     return Session.from_json(data, scenario)
+
+
+def keep_finished(path: Path, session: Session) -> Path | None:
+    """Before a finished conversation is started again, keep its transcript under a dated name beside it
+    (``roleplay-<id>.finished-<date>.json``), so starting again never loses it; None when there was nothing
+    finished to keep. The learner's record counts it as finished all the same (``learner.activity``)."""
+    import time
+
+    if not session.done or not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target, n = path.with_name(f"{path.stem}.finished-{stamp}{path.suffix}"), 1
+    while target.exists():
+        target, n = path.with_name(f"{path.stem}.finished-{stamp}-{n}{path.suffix}"), n + 1
+    path.rename(target)
+    return target

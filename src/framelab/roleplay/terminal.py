@@ -22,6 +22,7 @@ from framelab.core.safejson import load as load_json
 from framelab.core.safejson import loads as loads_json
 from framelab.core.vocabulary import LABELS
 from framelab.roleplay import engine as roleplay
+from framelab.roleplay import summary
 from framelab.roleplay.reactions import UNCLEAR
 from framelab.roleplay.safety import MISSED
 
@@ -161,6 +162,8 @@ def turn_json(
         "next": turn.next,
         "checks_safety": turn.checks_safety,
         "risk_answer": turn.risk_answer,
+        "rupture": turn.rupture,
+        "repair": turn.repair,
         "ending": _ending(turn, scenario, session) if ends and scenario else None,
     }
 
@@ -203,17 +206,30 @@ def _turn_text(turn: roleplay.Turn) -> str:
     return f"\nClient: {turn.client}\nYou: {turn.reply}\nClient: {turn.reaction}\n"
 
 
-def play_interactive(scenario: dict[str, Any], ask: Callable[[str], str], out: TextIO) -> int:
-    """Prompts: the client speaks; you type a reply, then the numbers of the moves you meant."""
+def play_interactive(
+    scenario: dict[str, Any],
+    ask: Callable[[str], str],
+    out: TextIO,
+    folder: Path | None = None,
+    record: Record | None = None,
+) -> int:
+    """Prompts: the client speaks; you type a reply, then the numbers of the moves you meant. With ``folder``
+    (a workspace module folder) the conversation is saved there after every turn, as the notebook saves it:
+    the same transcript, counted in progress, exportable with ``framelab transcript export``."""
     rb = rubric(scenario)
     options = list(LABELS)
     ctx = scenario.get("context", {})
     out.write(f"Role-play: {scenario['title']}\n{ctx.get('stage', '')} {ctx.get('background', '')}\n\n")
+    session = saved_session(scenario, folder, ask, out)
+    if session is None:
+        return 0
+    if folder is not None and not session.turns:  # a new start replaces the finished one kept aside
+        _save(scenario, session, folder, None)
     out.write("Type your reply and press Enter (q on its own to stop). Then give the numbers of the moves you\n")
     out.write("meant it to make, or just press Enter. The moves:\n")
     out.write("".join(f"  {i} {rb.title(lab)}\n" for i, lab in enumerate(options, 1)))
-    session, detector = roleplay.start(scenario), _detector()
-    last: roleplay.Turn | None = None
+    detector = _detector()
+    last: roleplay.Turn | None = session.turns[-1] if session.turns else None
     while not session.done:
         if last is None or last.category != UNCLEAR:
             out.write(f"\nClient: {roleplay.client_line(scenario, session)}\n")
@@ -230,10 +246,60 @@ def play_interactive(scenario: dict[str, Any], ask: Callable[[str], str], out: T
         except roleplay.RolePlayError as exc:
             out.write(f"{str(exc)[:1].upper()}{str(exc)[1:]}.\n")
             continue
+        if folder is not None:
+            _save(scenario, session, folder, record)
         review = roleplay.review(last, rb)
         out.write(f"Client: {last.reaction}\n  ({review.meant} {review.words_did})\n")
     out.write(debrief_text(scenario, session) if session.turns else "\nNothing was said; nothing to debrief.\n")
     return 0
+
+
+def saved_session(
+    scenario: dict[str, Any], folder: Path | None, ask: Callable[[str], str], out: TextIO
+) -> roleplay.Session | None:
+    """The conversation to play: a new one; with ``folder``, the one saved there (resumed), or, where that one
+    is finished, a new one once the learner says so (the finished transcript is kept, and stays counted).
+    None when the learner chose not to start again."""
+    if folder is None:
+        out.write("(This conversation is not saved: run it with --from your workspace module folder to keep it.)\n")
+        return roleplay.start(scenario)
+    path = roleplay.transcript_path(folder, scenario["id"])
+    try:
+        session = roleplay.load(path, scenario)
+    except roleplay.RolePlayError as exc:
+        raise TerminalError(f"{path}: {exc}. Fix: move the file aside, or export what is readable.") from None
+    if session is None:
+        out.write(f"Your replies are saved after every turn in {path}.\n")
+        return roleplay.start(scenario)
+    if not session.done:
+        out.write(f"Going on from your saved conversation ({len(session.turns)} turn(s) so far), saved in {path}.\n")
+        return session
+    try:
+        again = ask("You finished this one before. Start again? Your finished transcript is kept. (y/N) ")
+    except EOFError:
+        again = ""
+    if again.strip().lower() not in ("y", "yes"):
+        out.write(debrief_text(scenario, session))
+        return None
+    kept = roleplay.keep_finished(path, session)
+    out.write(f"Starting again; your finished transcript is kept as {kept.name if kept else path.name}.\n")
+    return roleplay.start(scenario)
+
+
+#: Told of each saved turn (folder, scenario id, whether it finished): the learner's record of time and of
+#: role-plays finished (``cli.commands.cmd_roleplay`` passes :func:`framelab.learner.activity.touch`'s wrapper;
+#: this module sits below ``learner`` and does not import it).
+Record = Callable[[Path, str, bool], None]
+
+
+def _save(scenario: dict[str, Any], session: roleplay.Session, folder: Path, record: Record | None) -> None:
+    """Save after a turn, as the notebook does, atomically; a finished conversation is recorded as finished."""
+    try:
+        roleplay.save(session, roleplay.transcript_path(folder, scenario["id"]))
+    except OSError as exc:
+        raise TerminalError(f"{folder}: the conversation cannot be saved ({exc.strerror or exc}).") from None
+    if record is not None:
+        record(folder, scenario["id"], session.done)
 
 
 def debrief_text(scenario: dict[str, Any], session: roleplay.Session) -> str:
@@ -245,16 +311,21 @@ def debrief_text(scenario: dict[str, Any], session: roleplay.Session) -> str:
         lines += [f"Turn {n}. You said: {r.turn.reply}", f"  {r.meant}", f"  {r.words_did}", f"  {r.reacted_to}"]
         if r.disagreement:
             lines.append(f"  {r.disagreement}")
+    if d.repairs:
+        lines += ["", "Rupture and repair, side by side:"]
+        for broke, fix in d.repairs:
+            lines += [f"  {line}" for line in summary.rupture_lines(broke, fix)]
+        lines.append("")
     for head, seen in ((f"{d.rubric.heading}, by your words", d.moves_seen), ("By what you meant", d.moves_meant)):
-        made = [d.rubric.title(m) for m, ok in seen.items() if ok] or ["none"]
-        lines.append(f"{head}: made {', '.join(made)}.")
+        lines.append(f"{head}: {summary.moves_line(seen, d.rubric, d.ending)}")
     lines += ["", "Model responses:"]
     lines += [f"  Level {m['level']}. {m['text']}" for m in d.model_responses]
     lines += ["", "To think about:", *[f"  - {p}" for p in d.prompts]]
     return "\n".join(lines) + "\n"
 
 
-def cmd_roleplay(args: argparse.Namespace) -> int:
+def cmd_roleplay(args: argparse.Namespace, record: Record | None = None) -> int:
+    """``framelab roleplay``; ``record`` is told of each turn saved (see :data:`Record`)."""
     try:
         scenario = find_scenario(Path(args.where), args.scenario)
         if args.replies:
@@ -262,7 +333,8 @@ def cmd_roleplay(args: argparse.Namespace) -> int:
             return play_file(scenario, replies, sys.stdout, args.json)
         if args.json:
             raise TerminalError('--json needs --replies FILE (JSON Lines of {"reply": ..., "ticked": [...]}).')
-        return play_interactive(scenario, input, sys.stdout)
+        folder = Path(args.where) if (Path(args.where) / "content.json").is_file() else None
+        return play_interactive(scenario, input, sys.stdout, folder, record)
     except TerminalError as exc:
         print(f"framelab roleplay: {exc}" if "\n" not in str(exc) else str(exc), file=sys.stderr)
         return exc.code

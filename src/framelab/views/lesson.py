@@ -235,6 +235,18 @@ class Lesson:
             return
         self._show(RecordView(self.folder.parent))
 
+    def diagnostic(self, stage: str) -> None:
+        """The pre/post diagnostic (``"pre"`` in Module 0, ``"post"`` in Module 6): recorded, never graded."""
+        from framelab.learner.diagnostic import DiagnosticError, load_public, trainee_id
+        from framelab.views.diagnostic import DiagnosticView
+
+        if _grading():
+            return  # recorded in its own file; nothing to grade or show
+        try:
+            self._show(DiagnosticView(self.folder, stage, load_public(self.folder), trainee_id()))
+        except DiagnosticError as exc:
+            print(exc)
+
     # ---------------------------------------------------------------- graded exercises
 
     def exercise(self, exercise_id: str) -> Exercise:

@@ -69,6 +69,7 @@ class RolePlayView:
                 self.progress,
                 self.controls,
                 w.HBox([self.respond, self.restart, self.show_debrief]),
+                self.confirm,
                 self.busy,
                 self.feedback,
                 self.debrief,
@@ -112,7 +113,8 @@ class RolePlayView:
         self.feedback = w.HTML()
         self.debrief = w.HTML()
         self.respond.on_click(lambda _: self.on_respond())
-        self.restart.on_click(lambda _: self.on_restart())
+        self.restart.on_click(lambda _: self.ask_restart())
+        self.confirm = self._confirm_row()
         self.show_debrief.on_click(lambda _: self.on_debrief())
         return w.VBox(
             [
@@ -124,6 +126,36 @@ class RolePlayView:
                 w.VBox(list(self.ticks.values())),
             ]
         )
+
+    def _confirm_row(self) -> w.Widget:
+        """Restart asks first: a question and two buttons, hidden until Restart is pressed."""
+        self.confirm_text = w.HTML()
+        self.confirm_yes = w.Button(
+            description="Yes, start again", button_style="warning", layout=w.Layout(width="auto")
+        )
+        self.confirm_no = w.Button(description="Keep this conversation", layout=w.Layout(width="auto"))
+        self.confirm_yes.on_click(lambda _: self.on_restart())
+        self.confirm_no.on_click(lambda _: self.cancel_restart())
+        box = w.VBox([self.confirm_text, w.HBox([self.confirm_no, self.confirm_yes])])
+        box.layout.display = "none"
+        box.add_class("framelab-confirm")
+        return box
+
+    def ask_restart(self) -> None:
+        """Restart pressed: say what starting again does, and wait for a yes (focus on the safe choice)."""
+        kept = " It is finished, so it stays counted, and its transcript is kept beside the notebook."
+        self.confirm_text.value = note(
+            ["Start this conversation again? What you have said so far will be cleared from the screen."
+             + (kept if self.session.done else "")],
+            announce=True,
+        )  # fmt: skip
+        self.confirm.layout.display = "flex"
+        self.confirm_no.focus()
+
+    def cancel_restart(self) -> None:
+        self.confirm.layout.display = "none"
+        self.confirm_text.value = ""
+        (self.restart if self.session.done else self.reply).focus()
 
     def _start_loading(self) -> None:
         """Start the detector loading in the background, with a busy line until it is ready."""
@@ -157,11 +189,13 @@ class RolePlayView:
         except self.rp.RolePlayError as exc:
             self.feedback.value = note([str(exc)[:1].upper() + str(exc)[1:] + "."])
             self.respond.disabled = self.session.done
+            self.reply.focus()
             return None
         finally:
             self.busy.value = ""
         self.rp.save(self.session, self.path)
-        activity.touch(self.path.parent)
+        sid = self.scenario["id"]
+        activity.touch(self.path.parent, done=activity.roleplay_key(sid) if self.session.done else None)
         self.reply.value = ""
         for box in self.ticks.values():
             box.value = False
@@ -170,14 +204,22 @@ class RolePlayView:
         if self.session.done:
             self.on_debrief()
         self.refresh()
+        # the keyboard stays in the conversation: the reply box, or once it has ended (the box and Debrief are
+        # disabled then, and the debrief is on screen below), Restart, which asks before it clears anything
+        (self.restart if self.session.done else self.reply).focus()
         return turn
 
     def on_restart(self) -> None:
+        """Start again (after the confirm step): a finished transcript is kept under a dated name."""
+        self.rp.keep_finished(self.path, self.session)
         self.session = self.rp.start(self.scenario)
         self.rp.save(self.session, self.path)
         self.feedback.value = ""
         self.debrief.value = ""
+        self.confirm.layout.display = "none"
+        self.confirm_text.value = ""
         self.refresh()
+        self.reply.focus()
 
     def on_debrief(self) -> Any:
         text, d = self.html.debrief(self.scenario, self.session)

@@ -12,6 +12,7 @@ from typing import Any
 
 from framelab.core.rubrics import rubric
 from framelab.roleplay import engine as roleplay
+from framelab.roleplay import summary
 from framelab.roleplay.reactions import UNCLEAR
 from framelab.roleplay.safety import MISSED
 from framelab.views.parts import note, quote
@@ -75,8 +76,10 @@ def debrief(scenario: dict[str, Any], session: roleplay.Session) -> tuple[str, r
             + note([r.meant, r.words_did, r.reacted_to, *([r.disagreement] if r.disagreement else [])], live=False)
             + quote("Client's reaction", r.turn.reaction)
         )
-    parts.append(_moves_line(f"{rb.heading}, by what your words did", d.moves_seen, rb))
-    parts.append(_moves_line(f"{rb.heading}, by what you meant (your ticks)", d.moves_meant, rb))
+    if d.repairs:
+        parts.append(rupture_table(d.repairs))
+    parts.append(_moves_line(f"{rb.heading}, by what your words did", d.moves_seen, rb, d.ending))
+    parts.append(_moves_line(f"{rb.heading}, by what you meant (your ticks)", d.moves_meant, rb, d.ending))
     parts.append("<p><b>Model responses</b></p>")
     for m in d.model_responses:
         parts.append(
@@ -93,14 +96,30 @@ def debrief(scenario: dict[str, Any], session: roleplay.Session) -> tuple[str, r
     return "".join(parts), d
 
 
-def _moves_line(head: str, seen: dict[str, bool], rb: Any) -> str:
-    made = [rb.title(m) for m, ok in seen.items() if ok]
-    not_made = [rb.title(m) for m, ok in seen.items() if not ok]
+def _moves_line(head: str, seen: dict[str, bool], rb: Any, ending: Any = None) -> str:
+    return f"<p><b>{html.escape(head)}:</b> {html.escape(summary.moves_line(seen, rb, ending))}</p>"
+
+
+def rupture_table(pairs: list[tuple[roleplay.TurnReview, roleplay.TurnReview | None]]) -> str:
+    """Each rupture beside the reply that answered it: two columns, one row per rupture."""
+    rows = []
+    for broke, fix in pairs:
+        left = quote("You", broke.turn.reply, you=True) + note([broke.words_did], live=False)
+        left += quote("Client", broke.turn.reaction)
+        if fix is None:
+            right = note(["Not yet made: the client is waiting for what you say next."], live=False)
+        else:
+            landed = (
+                "It landed; the conversation went on." if fix.turn.repair == "made" else "It missed; that ended it."
+            )
+            right = quote("You", fix.turn.reply, you=True) + note([fix.words_did, landed], live=False)
+            right += quote("Client", fix.turn.reaction)
+        cell = "<td style='vertical-align: top; width: 50%; padding: 0 0.5em'>"
+        rows.append(f"<tr>{cell}{left}</td>{cell}{right}</td></tr>")
+    head = "<tr><th scope='col'>The reply that backfired</th><th scope='col'>Your repair</th></tr>"
     return (
-        f"<p><b>{html.escape(head)}:</b> "
-        + (f"made {html.escape(', '.join(made))}" if made else "none made")
-        + (f"; not yet {html.escape(', '.join(not_made))}" if not_made else "; all three")
-        + ".</p>"
+        "<p><b>Rupture and repair, side by side</b></p><table class='framelab-repairs' style='width: 100%'>"
+        f"<caption class='sr-only'>Each rupture beside your repair</caption>{head}{''.join(rows)}</table>"
     )
 
 
