@@ -77,6 +77,11 @@ c.FrameLab.pass_marks = {
     "m5_alliance": 60,
     "m6_capstone": 60,
 }
+# Per-trainee variants (framelab.bank.variants): True asks each trainee of a pooled exercise the items
+# drawn from their id, one test cell per place; grading, feedback, formgrader and the report follow each
+# trainee's gradebook id. `framelab build` reads this: run `make release` after changing it, and grade with
+# `framelab grade` (stock `nbgrader autograde` cannot tell the kernel whose notebook it runs).
+c.FrameLab.variants = False
 
 # Collecting trusts no folder in the exchange: one made in another trainee's name is refused, links
 # are never followed, FIFOs and devices are skipped, and each submission is bounded

@@ -804,3 +804,65 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+# --------------------------------------------------------------------------- per-trainee variants
+
+#: Submissions for a course with variants on (``c.FrameLab.variants = True``), each a trainee id: two honest
+#: trainees, and three who try to be graded on items outside their own variant.
+VARIANT_TRAINEES = ("ana", "ben", "claims_other", "forged_id", "edited_notebook")
+
+
+def _right_for(module: Module, bank: Bank, asked: dict[str, list[str]]) -> dict[str, Any]:
+    items = bank.items()
+    by_id = {ex.id: ex for ex in module.meta.exercises}
+    return {ex: {i: gold(items[i], by_id[ex].kind) for i in ids} for ex, ids in asked.items()}
+
+
+def write_variant_corpus(course: Path, assignment: str, bank: Bank, salt: str) -> dict[str, dict[str, Any]]:
+    """Write the :data:`VARIANT_TRAINEES`' submissions into ``course/submitted`` from the course's release
+    (built with variants on). Returns each one's saved answers (exercise -> item -> answer), all right for
+    the items they name:
+
+    * ``ana``, ``ben``: their own variants, answered right;
+    * ``claims_other``: ana's items, answered right (an answers file claiming another variant's items);
+    * ``forged_id``: a cell before the exercises sets ``JUPYTERHUB_USER`` and ``FRAMELAB_STUDENT`` to ana, so
+      the kernel shows (and its own tests grade) ana's items, answered right;
+    * ``edited_notebook``: ``content.json`` edited to draw with another salt, so the notebook shows other
+      items, and those answered right.
+    """
+    from framelab.bank.variants import variant
+
+    module = bank.module(assignment)
+    release = course / "release" / assignment
+    ana = variant(module, bank, "ana", salt)
+    claims = {
+        "ana": ana,
+        "ben": variant(module, bank, "ben", salt),
+        "claims_other": ana,
+        "forged_id": ana,
+        "edited_notebook": variant(module, bank, "edited_notebook", salt + "-edited"),
+    }
+    out = {}
+    for who, asked in claims.items():
+        folder = course / "submitted" / who / assignment
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(release, folder)
+        out[who] = _right_for(module, bank, asked)
+        answers = {"format": store.FORMAT, "exercises": out[who]}
+        (folder / store.FILENAME).write_text(json.dumps(answers), encoding="utf-8")
+        if who == "forged_id":
+            nb_path = folder / f"{assignment}.ipynb"
+            nb = nbformat.read(nb_path, as_version=4)
+            forged = 'import os\nos.environ["JUPYTERHUB_USER"] = os.environ["FRAMELAB_STUDENT"] = "ana"'
+            at = next(n for n, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+            nb.cells.insert(at, nbformat.v4.new_code_cell(forged))
+            nbformat.write(nb, nb_path)
+        if who == "edited_notebook":
+            content = json.loads((folder / "content.json").read_text(encoding="utf-8"))
+            for spec in content["exercises"].values():
+                if spec.get("variant"):
+                    spec["variant"]["salt"] = salt + "-edited"
+            (folder / "content.json").write_text(json.dumps(content), encoding="utf-8")
+        (folder / "timestamp.txt").write_text("2026-11-29 12:00:00.000000 UTC", encoding="utf-8")
+    return out

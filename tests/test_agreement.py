@@ -7,6 +7,7 @@ import json
 import pytest
 
 from framelab.bank import agreement
+from framelab.bank.variants import pool
 from framelab.cli import main
 
 
@@ -14,7 +15,8 @@ def test_the_packet_asks_every_graded_question_and_carries_no_key(bank, tmp_path
     out = tmp_path / "packet.jsonl"
     assert main(["agreement", "packet", "--out", str(out), "--practice", "10"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    graded = sum(len(ex.items) for m in bank.modules.values() for ex in m.meta.exercises)
+    # every item a trainee may be asked: each exercise's pool
+    graded = sum(len(pool(ex)) for m in bank.modules.values() for ex in m.meta.exercises)
     assert len(rows) == graded + 10
     items = bank.items()
     for row in rows:
@@ -111,7 +113,8 @@ def test_the_rating_sheet_asks_every_graded_question_with_an_empty_answer_and_no
     out = tmp_path / "sheet.csv"
     assert main(["agreement", "sheet", "--out", str(out), "--practice", "5"]) == 0
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
-    graded = sum(len(ex.items) for m in bank.modules.values() for ex in m.meta.exercises)
+    # every item a trainee may be asked: each exercise's pool
+    graded = sum(len(pool(ex)) for m in bank.modules.values() for ex in m.meta.exercises)
     assert len(rows) == graded + 5
     items = bank.items()
     for row in rows:

@@ -178,3 +178,104 @@ def test_full_cycle(tmp_path, bank, assignment):
     # the submitted answers file is exactly what was graded
     saved = json.loads((course / "submitted" / "partial" / assignment / store.FILENAME).read_text())
     assert saved["exercises"] == picks
+
+
+def test_variants_m3_each_trainee_graded_on_their_own_items_end_to_end(tmp_path, bank):
+    """With ``c.FrameLab.variants = True``, Module 3 built, released, graded with ``framelab grade``, audited,
+    given feedback and exported: two trainees with different variants both get full marks; answers claiming
+    another variant's items, a forged id in the kernel and a notebook edited to show other items earn only
+    what the trainee's own variant (from the gradebook's id) was answered right."""
+    from adversarial import VARIANT_TRAINEES, write_variant_corpus
+    from conftest import BIN, run
+
+    from framelab.bank import variants as v
+    from framelab.grading.audit import audit
+
+    assignment = "m3_three_moves"
+    course = copy_course(tmp_path / "course")
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as fh:
+        fh.write("\nc.FrameLab.variants = True\n")
+    setting = v.course_setting(course)
+    assert setting.on
+    run([str(BIN / "framelab"), "build"], cwd=course)
+    nbgrader("generate_assignment", assignment, "--force", cwd=course)
+    released = (course / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
+    assert "grade_answer(" not in released and "HIDDEN TESTS" not in released
+    assert (
+        '"labels"'
+        not in (course / "release" / assignment / "content.json").read_text(encoding="utf-8").split('"practice"')[0]
+    )  # the exercises' pool carries no key
+
+    module = bank.module(assignment)
+    claimed = write_variant_corpus(course, assignment, bank, setting.salt)
+    proc = run([str(BIN / "framelab"), "grade", assignment, "--no-progress", "--jobs", "2"], cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
+    # the kernel ran each honest notebook as its trainee, so its own tests agreed with the score of record;
+    # the forged id fooled the kernel, and the score of record set its claims back
+    assert "out-of-kernel check" not in lines["ana"] + lines["ben"], proc.stdout
+    assert "out-of-kernel check" in lines["forged_id"], proc.stdout
+
+    full = sum(len(ex.items) for ex in module.meta.exercises)
+    got = scores(course, assignment)
+    for who in VARIANT_TRAINEES:
+        own = v.variant(module, bank, who, setting.salt)
+        expected = sum(len(set(claimed[who][ex]) & set(own[ex])) for ex in own)
+        assert got[who]["auto"] == expected, (who, got[who], expected)
+    assert got["ana"]["auto"] == got["ben"]["auto"] == full
+    assert v.variant(module, bank, "ana", setting.salt) != v.variant(module, bank, "ben", setting.salt)
+    assert {got[w]["max"] for w in VARIANT_TRAINEES} == {got["ana"]["max"]}  # every variant worth the same
+    for who in ("claims_other", "forged_id", "edited_notebook"):
+        assert got[who]["auto"] < full / 2, (who, got[who])
+
+    report = audit(course, assignment, bank)
+    assert report.ok, [t.mismatches for t in report.trainees]
+
+    # formgrader's view names each trainee's own items, place by place
+    for who in ("ana", "ben"):
+        graded = json.loads((course / "autograded" / who / assignment / f"{assignment}.ipynb").read_text())
+        shown = "".join(
+            "".join(o.get("data", {}).get("text/plain", "")) for c in graded["cells"] for o in c.get("outputs", [])
+        )
+        own = v.variant(module, bank, who, setting.salt)
+        for ex, ids in own.items():
+            assert all(f"{n}. {iid}: chose" in shown for n, iid in enumerate(ids, 1)), (who, ex)
+
+    # the cohort report reads each trainee's own items, and item statistics gather each item across variants
+    from framelab.instructor.report import load_course
+
+    data = load_course(course, [assignment])
+    for who in ("ana", "ben"):
+        rows = data.responses[data.responses["trainee"] == who]
+        own = v.variant(module, bank, who, setting.salt)
+        assert sorted(rows["item"]) == sorted(i for ids in own.values() for i in ids)
+        assert rows["correct"].sum() == full
+    graded_items = {m.item for m in data.marks if m.trainee == "ana" and not m.manual}
+    assert graded_items == {
+        f"{ex}__{i}" for ex, ids in v.variant(module, bank, "ana", setting.salt).items() for i in ids
+    }
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for who in VARIANT_TRAINEES:
+            for g in gb.find_submission_notebook(assignment, assignment, who).grades:
+                if g.needs_manual_grade:
+                    g.manual_score, g.needs_manual_grade = 0.0, False
+        gb.db.commit()
+    nbgrader("generate_feedback", assignment, cwd=course)
+    items = bank.items()
+    for who in ("ana", "ben"):
+        raw = (course / "feedback" / who / assignment / f"{assignment}.html").read_text(encoding="utf-8")
+        page = html.unescape(re.sub(r"<[^>]+>", "", raw))
+        own = v.variant(module, bank, who, setting.salt)["moves"]
+        other = set(v.variant(module, bank, "ben" if who == "ana" else "ana", setting.salt)["moves"]) - set(own)
+        assert "Item 12 of 12" in page and "The answer is" not in page
+        assert "grade_answer(" not in page and "lesson.item(" not in page  # no hidden test, so no pool key
+        assert all(items[i].rationale[:60] in page for i in own), who
+        assert not any(items[i].rationale[:60] in page for i in other), who
+
+    nbgrader("export", f"--to={tmp_path / 'grades.csv'}", cwd=course)
+    with (tmp_path / "grades.csv").open() as fh:
+        exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh) if r["assignment"] == assignment}
+    assert {who: exported[who] for who in VARIANT_TRAINEES} == {who: got[who]["auto"] for who in VARIANT_TRAINEES}

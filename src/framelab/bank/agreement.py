@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from framelab.bank.loader import Bank, Response, Vignette, gold
+from framelab.bank.variants import pool
 from framelab.core import rubrics, safejson
 from framelab.core.vocabulary import LABELS, OPTION_SETS, THREE_MOVES
 
@@ -45,7 +46,8 @@ def _item_text(item: Response | Vignette) -> dict[str, str]:
 
 
 def graded_questions(bank: Bank) -> list[dict[str, Any]]:
-    """Every graded question, as its exercise asks it, without the key."""
+    """Every graded question, as its exercise asks it, without the key: every item of the exercise's pool
+    (framelab.bank.variants), since any of them may be asked of a trainee."""
     items = bank.items()
     out = []
     for module in bank.modules.values():
@@ -54,7 +56,7 @@ def graded_questions(bank: Bank) -> list[dict[str, Any]]:
             question = QUESTIONS[ex.kind]
             if ex.rubric == rubrics.REPAIR:
                 question = question.replace("three moves", "three repair moves")
-            for iid in ex.items:
+            for iid in pool(ex):
                 qid = f"{ex.id}:{iid}"
                 q = {"qid": qid, "kind": ex.kind, "question": question, **_item_text(items[iid])}
                 out.append({**q, "options": dict(options), "multi": multi})

@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 
+from framelab.bank import variants
 from framelab.bank.diagnostic import public_outputs
 from framelab.bank.loader import Bank, Exercise, Module, Response, gold
 from framelab.core import rubrics
@@ -33,25 +34,33 @@ CONTENT_FILE = "content.json"
 LESSON_VAR = "lesson"
 
 
-def public_content(bank: Bank, mod: Module) -> dict[str, Any]:
-    """What a trainee's notebook may see. Assessment items carry their text only."""
+def _row(it: Any, with_level: bool) -> dict[str, Any]:
+    """An assessment item as a notebook shows it: its text (and client line), with its difficulty when a
+    variant is drawn from it (a public fact), never its key."""
+    row: dict[str, Any] = {"id": it.id, "text": it.text}
+    if isinstance(it, Response):
+        row["client"] = it.client
+    if with_level:
+        row["difficulty"] = it.difficulty
+    return row
+
+
+def public_content(bank: Bank, mod: Module, setting: variants.Setting = variants.OFF) -> dict[str, Any]:
+    """What a trainee's notebook may see. Assessment items carry their text only (and, for an exercise
+    asking variants, every pool item with its difficulty, so the kernel can draw its trainee's items)."""
     items = bank.items()
     exercises: dict[str, Any] = {}
     for ex in mod.meta.exercises:
-        rows = []
-        for iid in ex.items:
-            it = items[iid]
-            row: dict[str, Any] = {"id": it.id, "text": it.text}
-            if isinstance(it, Response):
-                row["client"] = it.client
-            rows.append(row)
+        how = variants.public_spec(mod, ex, setting)
+        ids = variants.pool(variants.source_of(ex, mod)) if how else ex.items
         options, multi = rubrics.options(ex.kind, ex.rubric)
         exercises[ex.id] = {
             "kind": ex.kind,
             "title": ex.title,
             "multi": multi,
             "options": [[value, text] for value, text in options.items()],
-            "items": rows,
+            "items": [_row(items[iid], how is not None) for iid in ids],
+            **({"variant": how} if how else {}),
         }
     practice = [
         {
@@ -154,20 +163,44 @@ def _nbgrader_meta(grade_id: str, *, grade: bool, solution: bool, points: int | 
     return meta
 
 
-def exercise_cells(bank: Bank, ex: Exercise) -> list[nbformat.NotebookNode]:
+def place_source(ex: Exercise, n: int, total: int, key: dict[str, str | list[str]]) -> str:
+    """A test cell for place n of an exercise asking variants: the kernel names the item its trainee was
+    shown there; the hidden test holds the key of every pool item (nbgrader strips it from the release)."""
+    kind = "" if ex.kind == "single_label" else f', kind="{ex.kind}"'
+    item = f'{LESSON_VAR}.item("{ex.id}", {n})'
+    return "\n".join(
+        [
+            f"# Item {n} of {total} (1 point). Run this cell to check the item is answered.",
+            f"check_answer({ex.id}, {item}{kind})",
+            "### BEGIN HIDDEN TESTS",
+            f"grade_answer({ex.id}, {item}, {json.dumps(key)}[{item}]{kind})",
+            "### END HIDDEN TESTS",
+        ]
+    )
+
+
+def exercise_cells(
+    bank: Bank, ex: Exercise, module: Module | None = None, setting: variants.Setting = variants.OFF
+) -> list[nbformat.NotebookNode]:
     items = bank.items()
-    key = {iid: gold(items[iid], ex.kind) for iid in ex.items}
+    by_place = module is not None and variants.by_place(module, ex, setting)
+    asked = variants.pool(variants.source_of(ex, module)) if module is not None and by_place else ex.items
+    key = {iid: gold(items[iid], ex.kind) for iid in asked}
     answer = nbformat.v4.new_code_cell(answer_source(ex, key))
     answer.id = f"{ex.id}-answers".replace("_", "-")
     answer.metadata = {"nbgrader": _nbgrader_meta(answer_cell_id(ex), grade=False, solution=True, points=None)}
     cells = [answer]
-    for n, iid in enumerate(ex.items, 1):
-        cell = nbformat.v4.new_code_cell(test_source(ex, n, len(ex.items), iid, key[iid]))
-        cell.id = f"{ex.id}-{iid}".replace("_", "-")
+    grade_ids = (
+        variants.grade_ids(module, ex, setting) if module is not None else [test_cell_id(ex, i) for i in ex.items]
+    )
+    for n, (iid, grade_id) in enumerate(zip(ex.items, grade_ids, strict=True), 1):
+        text = place_source(ex, n, len(ex.items), key) if by_place else test_source(ex, n, len(ex.items), iid, key[iid])
+        cell = nbformat.v4.new_code_cell(text)
+        cell.id = (f"{ex.id}-{n}" if by_place else f"{ex.id}-{iid}").replace("_", "-")
         cell.metadata = {
             "deletable": False,
             "editable": False,
-            "nbgrader": _nbgrader_meta(test_cell_id(ex, iid), grade=True, solution=False, points=1),
+            "nbgrader": _nbgrader_meta(grade_id, grade=True, solution=False, points=1),
         }
         cells.append(cell)
     return cells
@@ -177,11 +210,13 @@ def _grade_id(cell: Any) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def sync_notebook(nb: nbformat.NotebookNode, bank: Bank, mod: Module) -> list[str]:
+def sync_notebook(
+    nb: nbformat.NotebookNode, bank: Bank, mod: Module, setting: variants.Setting = variants.OFF
+) -> list[str]:
     """Regenerate each exercise's cells in place. Returns problems (empty when fine)."""
     problems = []
     for ex in mod.meta.exercises:
-        ids = {answer_cell_id(ex)} | {test_cell_id(ex, i) for i in ex.items}
+        ids = {answer_cell_id(ex)} | set(variants.grade_ids(mod, ex, setting))
         prefix = f"{ex.id}__"
         positions = [
             i for i, c in enumerate(nb.cells) if _grade_id(c) in ids or (_grade_id(c) or "").startswith(prefix)
@@ -194,7 +229,7 @@ def sync_notebook(nb: nbformat.NotebookNode, bank: Bank, mod: Module) -> list[st
             continue
         at = positions[0]
         nb.cells = [c for i, c in enumerate(nb.cells) if i not in positions]
-        nb.cells[at:at] = exercise_cells(bank, ex)
+        nb.cells[at:at] = exercise_cells(bank, ex, mod, setting)
     return problems
 
 
@@ -219,9 +254,18 @@ class BuildResult:
     problems: list[str]
 
 
-def build(bank: Bank, source: Path, *, check: bool = False, detect_data: Path | None = None) -> BuildResult:
+def build(
+    bank: Bank,
+    source: Path,
+    *,
+    check: bool = False,
+    detect_data: Path | None = None,
+    setting: variants.Setting = variants.OFF,
+) -> BuildResult:
     """Write (or, with ``check``, only compare) every module's generated files, and the
-    detector's training data (practice items; assessment texts without labels) when asked."""
+    detector's training data (practice items; assessment texts without labels) when asked. With
+    variants on (``setting``), each pooled exercise's test cells are per place and its content lists
+    the pool."""
     changed: list[Path] = []
     problems: list[str] = []
     if detect_data is not None:
@@ -235,9 +279,9 @@ def build(bank: Bank, source: Path, *, check: bool = False, detect_data: Path | 
         notebook = folder / f"{mod.folder}.ipynb"
         if not notebook.exists():
             continue  # a module whose notebook is not written yet
-        outputs = {folder / CONTENT_FILE: dumps(public_content(bank, mod))}
+        outputs = {folder / CONTENT_FILE: dumps(public_content(bank, mod, setting))}
         nb = nbformat.read(notebook, as_version=4)
-        problems += sync_notebook(nb, bank, mod)
+        problems += sync_notebook(nb, bank, mod, setting)
         sync_times(nb, bank, mod)
         for cell in nb.cells:
             if cell.cell_type == "code":

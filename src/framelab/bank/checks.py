@@ -326,7 +326,8 @@ def _other_rubric(it: Response | Vignette, ex: Exercise) -> tuple[str, str] | No
 
 
 def reference_checks(bank: Bank, root: Path, *, check_references: bool = True) -> list[Problem]:
-    """Every exercise points at existing, suitable, assessment items, each listed once."""
+    """Every exercise points at existing, suitable, assessment items, each listed once, and its pool and
+    draw (framelab.bank.variants) make variants worth the same points."""
     out: list[Problem] = []
     items = bank.items()
     # exercises point at suitable items
@@ -338,37 +339,74 @@ def reference_checks(bank: Bank, root: Path, *, check_references: bool = True) -
                 out.append(
                     Problem(rel, None, None, f"exercises.{ex.id}.rubric", "only response exercises have a rubric", fix)
                 )
-            for iid in ex.items:
-                it = items.get(iid)
-                if it is None and not check_references:
-                    continue  # the item may be in the file that could not be read
-                if it is None:
-                    out.append(
-                        Problem(
-                            rel,
-                            None,
-                            iid,
-                            f"exercises.{ex.id}.items",
-                            "no such item in the bank",
-                            "check the id, or add the item",
-                        )
-                    )
-                    continue
-                if it.split != "assessment":
-                    out.append(
-                        Problem(
-                            rel,
-                            None,
-                            iid,
-                            f"exercises.{ex.id}.items",
-                            "graded exercises may use only assessment items",
-                            "use an assessment item, or change this item's split",
-                        )
-                    )
-                problem = unsuitable(it, ex.kind) or _other_rubric(it, ex)
-                if problem:
-                    out.append(Problem(rel, None, iid, f"exercises.{ex.id}.items", problem[0], problem[1]))
-            dup = [k for k, n in Counter(ex.items).items() if n > 1]
+            for what, ids in (("items", ex.items), ("pool", ex.pool)):
+                out += _references(rel, ex, what, ids, items, check_references)
+            dup = [k for k, n in Counter([*ex.items, *ex.pool]).items() if n > 1]
             if dup:
-                out.append(Problem(rel, None, dup[0], f"exercises.{ex.id}.items", "is listed twice", "list it once"))
+                out.append(Problem(rel, None, dup[0], f"exercises.{ex.id}", "is listed twice", "list it once"))
+            out += _draw_problems(rel, ex, mod.meta.exercises)
+    return out
+
+
+def _references(
+    rel: str, ex: Exercise, what: str, ids: tuple[str, ...], items: dict[str, Any], check_references: bool
+) -> list[Problem]:
+    """Problems with the items an exercise lists under ``items`` or ``pool``."""
+    out: list[Problem] = []
+    where = f"exercises.{ex.id}.{what}"
+    for iid in ids:
+        it = items.get(iid)
+        if it is None and not check_references:
+            continue  # the item may be in the file that could not be read
+        if it is None:
+            out.append(Problem(rel, None, iid, where, "no such item in the bank", "check the id, or add the item"))
+            continue
+        if it.split != "assessment":
+            out.append(
+                Problem(
+                    rel,
+                    None,
+                    iid,
+                    where,
+                    "graded exercises may use only assessment items",
+                    "use an assessment item, or change this item's split",
+                )
+            )
+        problem = unsuitable(it, ex.kind) or _other_rubric(it, ex)
+        if problem:
+            out.append(Problem(rel, None, iid, where, problem[0], problem[1]))
+    return out
+
+
+def _draw_problems(rel: str, ex: Exercise, exercises: tuple[Exercise, ...]) -> list[Problem]:
+    """A pool needs a draw as long as the fixed form (equal points in every variant); a shared draw
+    names another exercise with the same items, pool and draw."""
+    out: list[Problem] = []
+    if ex.pool and ex.draw != len(ex.items):
+        out.append(
+            Problem(
+                rel,
+                None,
+                None,
+                f"exercises.{ex.id}.draw",
+                f"an exercise with a pool needs 'draw: {len(ex.items)}' (its items' count), got {ex.draw}",
+                f"set 'draw: {len(ex.items)}', so that every trainee's variant is worth the same points",
+            )
+        )
+    if ex.draw is not None and not ex.pool:
+        fix = "remove 'draw:', or add a 'pool:' of more assessment items to draw from"
+        out.append(Problem(rel, None, None, f"exercises.{ex.id}.draw", "a draw needs a pool", fix))
+    if ex.same_draw_as:
+        other = next((e for e in exercises if e.id == ex.same_draw_as and e.id != ex.id), None)
+        if other is None or (other.items, set(other.pool), other.draw) != (ex.items, set(ex.pool), ex.draw):
+            out.append(
+                Problem(
+                    rel,
+                    None,
+                    None,
+                    f"exercises.{ex.id}.same_draw_as",
+                    f"'{ex.same_draw_as}' is not another exercise of this module with the same items, pool and draw",
+                    "name such an exercise, or give this one the same 'items:', 'pool:' and 'draw:' as it",
+                )
+            )
     return out

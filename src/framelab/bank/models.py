@@ -188,6 +188,14 @@ class Exercise(_Strict):
     items: tuple[str, ...] = Field(min_length=1)
     #: "repair": a response exercise on replies to ruptures; its menus use the repair rubric's names
     rubric: RubricName = "three_moves"
+    #: more assessment items of this kind that a trainee's variant may draw on, beside ``items``
+    #: (framelab.bank.variants); empty for a fixed form
+    pool: tuple[str, ...] = ()
+    #: how many items each trainee is asked (equal to the length of ``items``, so every variant is
+    #: worth the same points); None for a fixed form
+    draw: int | None = Field(default=None, ge=1)
+    #: another exercise of this module whose draw this one shares (the same vignettes asked two ways)
+    same_draw_as: str | None = None
 
 
 class ModuleMeta(_Strict):

@@ -7,6 +7,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from framelab.bank.models import Bank, Module
 
 
 def _bank(args: argparse.Namespace, *, validate: bool = False):
@@ -84,8 +88,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print("Fix the bank first ('framelab validate').", file=sys.stderr)
         return 1
+    from framelab.bank.variants import course_setting
+
     detect_data = Path(args.detect_data) if args.detect_data else None
-    result = build(bank, Path(args.source), check=args.check, detect_data=detect_data)
+    setting = course_setting(Path(args.source).resolve().parent)  # c.FrameLab.variants, off by default
+    result = build(bank, Path(args.source), check=args.check, detect_data=detect_data, setting=setting)
     for problem in result.problems:
         print(problem, file=sys.stderr)
     for path in result.changed:
@@ -295,4 +302,68 @@ def cmd_record(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"Your completion record: {path} (open it in a browser, and print it or save it as PDF for your CPD log).")
+    return 0
+
+
+def _course_salt(course: Path) -> str:
+    """The course's variant salt (``c.FrameLab.variant_salt`` in its nbgrader_config.py), or the default."""
+    from framelab.bank.variants import DEFAULT_SALT, salt_of
+    from framelab.core.settings import CONFIG, read_config
+
+    if not (course / CONFIG).is_file():
+        return DEFAULT_SALT
+    try:
+        return salt_of(read_config(course))
+    except Exception:  # a config nbgrader cannot read is nbgrader's to report; the default salt stands
+        return DEFAULT_SALT
+
+
+def _print_overlap(module: Module, bank: Bank, salt: str, n: int) -> int:
+    """How much pairs of n trainee ids share in each of the assignment's exercises (the README's table)."""
+    from framelab.bank.variants import overlap_profile
+
+    if n < 2:
+        print("framelab variant: --overlap needs at least 2 ids to make a pair.", file=sys.stderr)
+        return 2
+    profile = overlap_profile(module, bank, [f"trainee-{k}" for k in range(n)], salt)
+    print(f"{module.folder}: {n} ids; draws balanced on difficulty only (answers only on average)")
+    for o in profile.values():
+        print(
+            f"  {o.exercise}: pool {o.pool}, draw {o.draw}, {o.pairs} pairs; mean shared {o.mean:.1f}, "
+            f"most {o.most}, pairs over half {o.over_half_rate:.2%}"
+        )
+    return 0
+
+
+def cmd_variant(args: argparse.Namespace) -> int:
+    from framelab.bank.variants import course_setting, variants_json
+
+    if not args.student.strip():
+        print("framelab variant: the student id is empty; give the trainee's nbgrader id.", file=sys.stderr)
+        return 2
+    bank = _bank(args)
+    if bank.problems:
+        print(f"framelab variant: {args.modules}/ has problems; run 'framelab validate' first.", file=sys.stderr)
+        return 1
+    try:
+        module = bank.module(args.assignment)
+    except KeyError:
+        graded = ", ".join(m.folder for m in bank.modules.values() if m.meta.exercises)
+        print(
+            f"framelab variant: no assignment '{args.assignment}' in {args.modules}/ (graded: {graded}).",
+            file=sys.stderr,
+        )
+        return 2
+    salt = args.salt or _course_salt(Path(args.course))
+    if args.overlap:
+        return _print_overlap(module, bank, salt, args.overlap)
+    data = variants_json(module, bank, args.student, salt)
+    if args.json:
+        print(json.dumps(data, indent=1))
+        return 0
+    on = course_setting(Path(args.course)).on
+    asked = "what this trainee is asked" if on else "their draw; c.FrameLab.variants is off, so all get the fixed forms"
+    print(f"{module.folder}, trainee {args.student} ({asked}):")
+    for exercise, items in data["exercises"].items():  # type: ignore[union-attr]
+        print(f"  {exercise}: {', '.join(items)}")
     return 0

@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         group(sub)
     _purge(sub)
     _agreement(sub)
+    _variant(sub)
     return parser
 
 
@@ -327,3 +328,38 @@ def _agreement_sheets(asub: Any) -> None:
     q.add_argument("--modules", default="modules", help="the content bank folder (default: modules)")
     q.add_argument("--splits", help="also write the splits to this CSV, with decision and why columns")
     q.set_defaults(func=sheets.cmd_compare)
+
+
+def _variant(sub: Any) -> None:
+    """variant: which items of each graded exercise one trainee is asked (framelab.bank.variants)."""
+    p = _with_modules(
+        sub.add_parser(
+            "variant",
+            help="which items of an assignment's graded exercises one trainee is asked",
+            description=(
+                "Print the items a trainee's variant asks, from the trainee's id alone. With --json it prints "
+                '{"items": [...], "exercises": {"<exercise>": [...], ...}}: "items" is every item the trainee is '
+                "asked, in exercise order, each once (two exercises that ask about the same vignettes share "
+                'them); "exercises" gives each exercise\'s items in the order the trainee sees them. An '
+                "exercise with no pool is a fixed form: everyone gets its items as listed. The draw is "
+                "balanced on difficulty only, never on the answer: balancing answers would mean publishing "
+                "which items share one, and beside a peer's feedback that gives the key away; so answers "
+                "are balanced only on average (every item is asked of the same share of trainees). With "
+                "--overlap N it prints how many items pairs of N ids share, per exercise. Notebooks and "
+                "grading ask variants only where the course sets c.FrameLab.variants = True; otherwise "
+                "everyone answers each exercise's fixed form."
+            ),
+        )
+    )
+    p.add_argument("assignment", help="the assignment (module folder, e.g. m1_double_bind, or its id, m1)")
+    p.add_argument("student", help="the trainee's id (their nbgrader student id, or JupyterHub user name)")
+    p.add_argument("--json", action="store_true", help='print JSON: {"items": [...], "exercises": {...}}')
+    p.add_argument("--course", default=".", help="the course root, whose nbgrader_config.py may set the salt")
+    p.add_argument("--salt", help="the course's salt (default: c.FrameLab.variant_salt, else 'framelab')")
+    p.add_argument(
+        "--overlap",
+        type=int,
+        metavar="N",
+        help="instead, print how many items pairs of N trainee ids share in each exercise (the student is ignored)",
+    )
+    p.set_defaults(func=c.cmd_variant)

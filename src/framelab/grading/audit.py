@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from framelab.bank.loader import Bank, Module
+from framelab.bank.variants import OFF, Setting, course_setting
 from framelab.grading import keys
 from framelab.grading import snapshot as snapshots
 from framelab.scoring.record import key_hashes, score_submission
@@ -58,7 +59,9 @@ class AuditReport:
         return all(not t.mismatches for t in self.trainees)
 
 
-def rescore(gb: Any, assignment: str, student: str, folder: Path, module: Module, bank: Bank) -> list[str]:
+def rescore(
+    gb: Any, assignment: str, student: str, folder: Path, module: Module, bank: Bank, setting: Setting = OFF
+) -> list[str]:
     """Make the out-of-kernel score the score of record: set each classification test cell's
     ``auto_score`` in an open gradebook to what :func:`audit_submission` gives, uncommitted (the
     caller commits it with the rest of the trainee's rows). ``folder`` is the snapshot taken before
@@ -66,7 +69,7 @@ def rescore(gb: Any, assignment: str, student: str, folder: Path, module: Module
     for honest work)."""
     from nbgrader.api import MissingEntry
 
-    scores, _ = score_submission(folder, module, bank)
+    scores, _ = score_submission(folder, module, bank, student, setting)
     changed = []
     try:
         sub = gb.find_submission_notebook(module.folder, assignment, student)
@@ -104,6 +107,7 @@ def audit(course: Path, assignment: str, bank: Bank, db_url: str | None = None) 
     if not module.meta.exercises:
         raise ValueError(f"module '{assignment}' has no classification exercises to audit")
     db_url = db_url or f"sqlite:///{course / 'gradebook.db'}"
+    setting = course_setting(course)  # with variants on, each trainee's items from their id
     graded = _gradebook_scores(db_url, assignment, module.folder)
     submitted = course / "submitted"
     students = sorted(
@@ -111,7 +115,7 @@ def audit(course: Path, assignment: str, bank: Bank, db_url: str | None = None) 
     )
     trainees = []
     for student in students:
-        scores, notes = _audit_one(course, assignment, student, module, bank)
+        scores, notes = _audit_one(course, assignment, student, module, bank, setting)
         book = graded.get(student, {})
         if student not in graded:
             notes.append("submitted, but not in the gradebook: run autograde")
@@ -120,14 +124,14 @@ def audit(course: Path, assignment: str, bank: Bank, db_url: str | None = None) 
 
 
 def _audit_one(
-    course: Path, assignment: str, student: str, module: Module, bank: Bank
+    course: Path, assignment: str, student: str, module: Module, bank: Bank, setting: Setting = OFF
 ) -> tuple[dict[str, float], list[str]]:
     """Audit one trainee from the snapshot of record (or, graded by stock nbgrader, from ``submitted/``)."""
     live = course / "submitted" / student / assignment
     snap = snapshots.of_record(course, assignment, student)
     if snap.is_dir():
-        scores, notes = score_submission(snap, module, bank)
-        if old := keys.stale(course, assignment, student, key_hashes(module, bank)):
+        scores, notes = score_submission(snap, module, bank, student, setting)
+        if old := keys.stale(course, assignment, student, key_hashes(module, bank, student, setting)):
             notes.append(
                 f"{keys.STALE} for {len(old)} item(s) ({', '.join(old)}): the audit column is the score with the "
                 f"current key; 'framelab grade {assignment} --rescore' makes it the score of record"
@@ -136,7 +140,7 @@ def _audit_one(
             notes.append("submitted/ has changed since it was graded: audited from the snapshot graded")
         return scores, notes
     if live.is_dir():
-        scores, notes = score_submission(live, module, bank)
+        scores, notes = score_submission(live, module, bank, student, setting)
         notes.append("no snapshot from 'framelab grade' (graded by stock nbgrader?): audited from submitted/")
         return scores, notes
     return {}, ["in the gradebook, but nothing is in submitted/"]

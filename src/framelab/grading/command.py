@@ -272,10 +272,10 @@ def plan(ctx: Course, run: GradeRun, students: Sequence[str] | None, force: bool
     wanted = [s for s in wanted if s in available]
     with ctx.gradebook() as gb:
         done = set() if force else ctx.patiently(lambda: graded_students(ctx.coursedir, ctx.assignment, wanted, gb))
-        now = keys.current(ctx.root, ctx.assignment) if done else {}
         for s in sorted(done):
             earned = tally(gb, ctx.assignment, s)
             sub = gb.find_submission(ctx.assignment, s)
+            now = keys.current(ctx.root, ctx.assignment, s)
             why = keys.stale_line(keys.stale(ctx.root, ctx.assignment, s, now), ctx.assignment)
             row = Outcome(s, "skipped", score=sub.score, max_score=sub.max_score, points=earned, reason=why)
             run.outcomes.append(late.annotate(row, sub, ctx.app.config, ctx.course_id, ctx.assignment))
@@ -371,7 +371,7 @@ def record(ctx: Course, res: dict[str, Any], snap: snapshots.Snapshot, gb: Any, 
     os.replace(graded, dest)
     snapshots.keep(snap, ctx.root, ctx.assignment)
     if getattr(check, "keys", None):
-        keys.write(ctx.root, ctx.assignment, student, check.keys)
+        keys.write(ctx.root, ctx.assignment, student, check.keys(student))
     reason = ""
     if changed:
         reason = (
@@ -396,6 +396,7 @@ def out_of_kernel_check(course: Path, assignment: str) -> Any:
     None when the course has no bank for this assignment (then nbgrader's scores stand, and the summary
     says so)."""
     from framelab.bank.loader import load_bank
+    from framelab.bank.variants import course_setting
     from framelab.grading.audit import rescore
     from framelab.scoring.record import key_hashes
 
@@ -410,10 +411,15 @@ def out_of_kernel_check(course: Path, assignment: str) -> Any:
     if bank.problems or not module.meta.exercises:
         return None
 
-    def check(gb: Any, student: str, folder: Path) -> list[str]:
-        return rescore(gb, assignment, student, folder, module, bank)
+    setting = course_setting(course)  # variants on: each trainee's items from their gradebook id
 
-    check.keys = key_hashes(module, bank)  # type: ignore[attr-defined]  # recorded with each score
+    def check(gb: Any, student: str, folder: Path) -> list[str]:
+        return rescore(gb, assignment, student, folder, module, bank, setting)
+
+    def keys_of(student: str) -> dict[str, str]:  # recorded with each score
+        return key_hashes(module, bank, student, setting)
+
+    check.keys = keys_of  # type: ignore[attr-defined]
     return check
 
 

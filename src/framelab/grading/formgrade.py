@@ -149,6 +149,7 @@ class FormgraderView(Preprocessor):
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         from framelab.bank.loader import gold
+        from framelab.bank.variants import course_setting, place_index, places
         from framelab.scoring.record import submission_picks
 
         for cell in nb.cells:
@@ -167,30 +168,30 @@ class FormgraderView(Preprocessor):
         picks, notes = submission_picks(folder, module) if folder is not None else ({}, ["no submission folder"])
         items = bank.items()
         exercises = {ex.id: ex for ex in module.meta.exercises}
+        setting = course_setting(modules.parent)  # with variants on, this trainee's items from their id
+        asked = places(module, bank, str(info.get("student", "")), setting)
+        where = place_index(module, bank, str(info.get("student", "")), setting)
         for cell in nb.cells:
             gid = str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
             if cell.get("cell_type") != "code":
                 continue
             if gid in exercises:
-                ex = exercises[gid]
+                ex, ids = exercises[gid], [iid for _, iid in asked[gid]]
                 rows = [
                     _row(n, items[i], ex.kind, ex.rubric, picks.get(ex.id, {}).get(i), gold(items[i], ex.kind))
-                    for n, i in enumerate(ex.items, 1)
+                    for n, i in enumerate(ids, 1)
                 ]
-                caption = f"{ex.title}: what this trainee chose in the menus ({len(ex.items)} items)"
+                caption = f"{ex.title}: what this trainee chose in the menus ({len(ids)} items)"
                 plain = "\n".join(
                     f"{n}. {i}: chose {show(picks.get(ex.id, {}).get(i), ex.kind, ex.rubric)}; key "
                     f"{show(gold(items[i], ex.kind), ex.kind, ex.rubric)}"
-                    for n, i in enumerate(ex.items, 1)
+                    for n, i in enumerate(ids, 1)
                 )
                 if notes:
                     caption += ". Note: " + "; ".join(notes)
                 cell.outputs.append(_display(item_table(rows, caption), plain))
-            elif (m := TEST_ID.match(gid)) and m["exercise"] in exercises and m["item"] in items:
-                ex, iid = exercises[m["exercise"]], m["item"]
-                if iid not in ex.items:
-                    continue
-                n = ex.items.index(iid) + 1
+            elif TEST_ID.match(gid) and gid in where:
+                ex, n, iid = where[gid]
                 picked, right = picks.get(ex.id, {}).get(iid), gold(items[iid], ex.kind)
                 plain = f"Item {n}: chose {show(picked, ex.kind, ex.rubric)}; key {show(right, ex.kind, ex.rubric)}"
                 table = item_table(

@@ -51,9 +51,11 @@ def stale(course: Path, assignment: str, student: str, current: dict[str, str]) 
     return sorted(g for g, h in current.items() if g in old and old[g] != h)
 
 
-def current(course: Path, assignment: str) -> dict[str, str]:
-    """The hashes of the bank's keys now, for an assignment with classification exercises (else none)."""
+def current(course: Path, assignment: str, student: str = "") -> dict[str, str]:
+    """The hashes of the bank's keys now for one trainee's items, for an assignment with classification
+    exercises (else none); with variants on, each place's item is the trainee's."""
     from framelab.bank.loader import cached_bank
+    from framelab.bank.variants import course_setting
     from framelab.scoring.record import key_hashes
 
     modules = course / "modules"
@@ -66,7 +68,7 @@ def current(course: Path, assignment: str) -> dict[str, str]:
         return {}
     if bank.problems:
         return {}
-    return key_hashes(module, bank)
+    return key_hashes(module, bank, student, course_setting(course))
 
 
 #: How a trainee's line in grade's table begins when their score was made with an old key.

@@ -147,7 +147,7 @@ class TeachingFeedback(Preprocessor):
         from framelab.grading.formgrade import clear_object_reprs, drop_instructor_outputs
 
         waiting = self._check_pending(resources)
-        exercises, items, picks = self._context(resources.get("nbgrader", {}))
+        where, items, picks = self._context(resources.get("nbgrader", {}))
         for index, cell in enumerate(nb.cells):
             drop_instructor_outputs(cell)
             clear_object_reprs(cell)
@@ -160,8 +160,7 @@ class TeachingFeedback(Preprocessor):
                 continue
             match = _TEST_ID.match(gid)
             if meta.get("grade") and not meta.get("solution") and match is not None:
-                ex = exercises.get(match["exercise"])
-                nb.cells[index] = _verdict_cell(cell, meta, ex, match["item"], items, picks)
+                nb.cells[index] = _verdict_cell(cell, meta, where.get(gid), match["item"], items, picks)
         return nb, resources
 
     def _check_pending(self, resources: dict[str, Any]) -> dict[str, float]:
@@ -179,8 +178,10 @@ class TeachingFeedback(Preprocessor):
         return waiting
 
     def _context(self, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
-        """The module's exercises, the bank's items and the trainee's picks (read as data)."""
+        """Each test cell's (exercise, place, item) for this trainee (their variant, from the gradebook's
+        id, when the course asks variants), the bank's items and the trainee's picks (read as data)."""
         from framelab.bank.loader import cached_bank
+        from framelab.bank.variants import course_setting, place_index
         from framelab.scoring.record import submission_picks
 
         modules = Path(self.modules)
@@ -192,24 +193,28 @@ class TeachingFeedback(Preprocessor):
             module = bank.module(info.get("assignment", ""))
         except KeyError:
             return {}, bank.items(), {}
-        folder = Path(self.autograded) / info.get("student", "") / info.get("assignment", "")
+        student = str(info.get("student", ""))
+        folder = Path(self.autograded) / student / info.get("assignment", "")
         picks, _ = submission_picks(folder, module)
-        return {ex.id: ex for ex in module.meta.exercises}, bank.items(), picks
+        where = place_index(module, bank, student, course_setting(modules.resolve().parent))
+        return where, bank.items(), picks
 
 
-def _verdict_cell(cell: Any, meta: dict[str, Any], ex: Any, iid: str, items: dict[str, Any], picks: Any) -> Any:
-    """The markdown cell that replaces one test cell: the verdict, and the item's name for the contents."""
+def _verdict_cell(cell: Any, meta: dict[str, Any], place: Any, token: str, items: dict[str, Any], picks: Any) -> Any:
+    """The markdown cell that replaces one test cell: the verdict, and the item's name for the contents.
+    ``place`` is the cell's (exercise, place, item) for this trainee, or None when the bank has no such cell."""
     from framelab.bank.loader import gold
 
-    title = f"Item {iid}"
-    if ex is not None and iid in items and iid in ex.items:
-        n = ex.items.index(iid) + 1
-        title = _title(items[iid], n, len(ex.items))
+    title = f"Item {token}"
+    if place is not None and place[2] in items:
+        ex, n, iid = place
+        total = len(ex.items)
+        title = _title(items[iid], n, total)
         points = float(meta.get("points", 1))
         picked, right = picks.get(ex.id, {}).get(iid), gold(items[iid], ex.kind)
-        source = verdict(items[iid], ex, picked, right, meta.get("score"), points, n, len(ex.items))
+        source = verdict(items[iid], ex, picked, right, meta.get("score"), points, n, total)
     else:
-        source = f"Item {iid}: {meta.get('score', 0)} of {meta.get('points', 1)} point."
+        source = f"Item {token}: {meta.get('score', 0)} of {meta.get('points', 1)} point."
     new = cell.copy()
     new.cell_type = "markdown"
     new.source = source

@@ -98,5 +98,5 @@ def _one(ctx: Any, gb: Any, check: Any, student: str, graded: bool) -> Rescored:
         return before, after, changed
 
     before, after, changed = ctx.patiently(write, undo=gb.db.rollback)
-    keys.write(ctx.root, ctx.assignment, student, check.keys)
+    keys.write(ctx.root, ctx.assignment, student, check.keys(student))
     return Rescored(student, before, after, [c.split(":", 1)[0] for c in changed])

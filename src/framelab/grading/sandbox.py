@@ -94,6 +94,7 @@ _KEEP_ENV = (
     "JPY_SESSION_NAME",
     "NBGRADER_EXECUTION",  # notebooks behave as graded (no widgets shown, no files set aside)
     "NBGRADER_VALIDATING",
+    "FRAMELAB_STUDENT",  # the trainee being graded, so the kernel shows their variant (bank.variants)
 )
 
 

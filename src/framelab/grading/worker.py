@@ -141,6 +141,7 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
         shutil.copyfile(gradebook_copy, db)
         db_url = f"sqlite:///{db}"
     coursedir = _private_coursedir(student, private, db_url)
+    os.environ["FRAMELAB_STUDENT"] = student  # the kernel shows this trainee's variant (bank.variants)
     ok, reason, db_waits, db_waited = _run_bounded(coursedir, db_url, retry_db=not gradebook_copy)
     graded = private / "autograded" / student / assignment
     if ok and (too_big := oversized(graded)):  # before anything reaches the gradebook or autograded/

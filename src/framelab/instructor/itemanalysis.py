@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +179,21 @@ def marks_from_gradebook(gb: Any, assignment: str) -> list[Mark]:
                 out.append(
                     Mark(sub.student.id, assignment, g.name, float(g.score), float(g.max_score or 0), bool(manual))
                 )
+    return out
+
+
+def by_item(marks: Iterable[Mark], module: Any, bank: Any, setting: Any) -> list[Mark]:
+    """Marks named by item (``<exercise>__<item>``), not by place: with variants on, place n asks each
+    trainee a different item, and an item's statistics gather every trainee who was asked it."""
+    from framelab.bank.variants import place_index
+
+    index: dict[str, dict[str, Any]] = {}
+    out = []
+    for m in marks:
+        if setting.on and m.trainee not in index:
+            index[m.trainee] = place_index(module, bank, m.trainee, setting)
+        place = index.get(m.trainee, {}).get(m.item)
+        out.append(replace(m, item=f"{place[0].id}__{place[2]}") if place else m)
     return out
 
 

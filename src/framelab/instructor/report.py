@@ -127,15 +127,17 @@ def load_course(
     from nbgrader.coursedir import CourseDirectory
 
     from framelab.bank.loader import load_bank
+    from framelab.bank.variants import course_setting, places
     from framelab.core.settings import pass_marks
     from framelab.instructor.course import course_config, open_gradebook
     from framelab.instructor.diagnostic import course_results
-    from framelab.instructor.itemanalysis import marks_from_gradebook
+    from framelab.instructor.itemanalysis import by_item, marks_from_gradebook
     from framelab.instructor.roster import not_submitted
 
     course = Path(course).resolve()
     cd = CourseDirectory(config=course_config(course))
     bank = load_bank(Path(modules) if modules else course / "modules")
+    setting = course_setting(course)
     items = bank.items()
     rows: list[dict[str, Any]] = []
     score_rows: list[dict[str, Any]] = []
@@ -156,12 +158,14 @@ def load_course(
             data.not_submitted[a] = not_submitted(gb, a)
             graded = set()
             for sub in gb.assignment_submissions(a):
-                score_row, item_rows = _submission_rows(sub, module, items, cd, notes)
+                asked = places(module, bank, sub.student.id, setting)  # with variants on, this trainee's items
+                score_row, item_rows = _submission_rows(sub, module, asked, items, cd, notes)
                 if score_row is not None:
                     score_rows.append(score_row)
                     graded.add(sub.student.id)
                     rows += item_rows
-            data.marks += [m for m in marks_from_gradebook(gb, a) if m.trainee in graded]
+            marks = [m for m in marks_from_gradebook(gb, a) if m.trainee in graded]
+            data.marks += by_item(marks, module, bank, setting)
     data.responses = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
     data.scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
     data.texts = {iid: getattr(items[iid], "text", "") for iid in set(data.responses["item"])}
@@ -170,11 +174,10 @@ def load_course(
 
 
 def _submission_rows(
-    sub: Any, module: Any, items: dict[str, Any], cd: Any, notes: list[str]
+    sub: Any, module: Any, asked: dict[str, list[tuple[str, str]]], items: dict[str, Any], cd: Any, notes: list[str]
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """One graded submission's score row and one row per graded item; (None, []) with a note when it
-    has no autograded folder."""
-    from framelab.bank.build import test_cell_id
+    """One graded submission's score row and one row per graded item (``asked``: each exercise's grade
+    ids and items for this trainee); (None, []) with a note when it has no autograded folder."""
     from framelab.bank.loader import gold as gold_of
 
     a, trainee = sub.assignment.name, sub.student.id
@@ -199,8 +202,8 @@ def _submission_rows(
     }
     rows = []
     for ex in module.meta.exercises:
-        for iid in ex.items:
-            g = grades.get(test_cell_id(ex, iid))
+        for grade_id, iid in asked[ex.id]:
+            g = grades.get(grade_id)
             if g is None or g.score is None:
                 continue
             it = items[iid]

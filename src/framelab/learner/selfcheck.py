@@ -137,6 +137,7 @@ def check_notebook(notebook: Path, modules: Path | None = None, bank: Any = None
     """Score one workspace notebook's graded exercises without running it. ``bank``, when given,
     is the course's bank already loaded from ``modules/`` (loading it takes seconds)."""
     from framelab.bank.loader import gold
+    from framelab.bank.variants import course_setting, places, trainee_id
     from framelab.scoring.record import score_picks, submission_picks
 
     notebook = Path(os.path.abspath(notebook))  # relative to where the command was run, whatever follows
@@ -162,17 +163,19 @@ def check_notebook(notebook: Path, modules: Path | None = None, bank: Any = None
     except KeyError:
         raise SelfCheckError(f"{notebook.name} is not a graded module notebook (no module '{name}').") from None
     picks, notes = submission_picks(folder, module)
-    scores = score_picks(picks, module, bank)
+    student, setting = trainee_id(os.environ), course_setting(root)  # the items this learner's notebook shows
+    scores = score_picks(picks, module, bank, student, setting)
     items = bank.items()
     report = CheckReport(module.folder, notes=notes, title=f"Module {module.meta.id[1:]}: {module.meta.title}")
+    asked = places(module, bank, student, setting)
     for ex in module.meta.exercises:
-        for number, iid in enumerate(ex.items, 1):
+        for number, (grade_id, iid) in enumerate(asked[ex.id], 1):
             report.items.append(
                 ItemCheck(
                     ex.id,
                     ex.kind,
                     iid,
-                    scores[f"{ex.id}__{iid}"] == 1.0,
+                    scores[grade_id] == 1.0,
                     picks.get(ex.id, {}).get(iid),
                     gold(items[iid], ex.kind),
                     items[iid].rationale,

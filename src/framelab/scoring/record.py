@@ -9,7 +9,9 @@ self-study's check, progress, formgrader and feedback all read a submission thro
   ``answers.json`` beside the notebook (what the menus write);
 * an answer cell that computes its answer, or was replaced by other code, cannot be trusted,
   so it counts as giving no answers;
-* each item is scored by the same pure function the hidden tests call, against the bank's key.
+* each item is scored by the same pure function the hidden tests call, against the bank's key;
+* with variants on (:mod:`framelab.bank.variants`), place n of a pooled exercise is scored against the
+  n-th item of the variant drawn from the trainee's gradebook id: answers to other items score nothing.
 
 Every JSON file is read with bounds on size and nesting (:mod:`framelab.core.safejson`); nothing is
 ever run, and the folder is only read.
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from framelab.bank.loader import Bank, Module, gold
+from framelab.bank.variants import OFF, Setting, places
 from framelab.core import safejson
 from framelab.scoring import answers as store
 from framelab.scoring.checks import AnswerProblem, grade_answer
@@ -73,18 +76,23 @@ def _cells(notebook: Path) -> dict[str, str]:
     return out
 
 
-def score_picks(picks: dict[str, dict[str, Any]], module: Module, bank: Bank) -> dict[str, float]:
-    """grade id (``<exercise>__<item>``) -> 1.0 or 0.0, by the same function the hidden tests call."""
+def score_picks(
+    picks: dict[str, dict[str, Any]], module: Module, bank: Bank, student: str = "", setting: Setting = OFF
+) -> dict[str, float]:
+    """grade id -> 1.0 or 0.0, by the same function the hidden tests call. With variants on, the items are
+    the variant of ``student`` (the gradebook's id, never one read from the submission): an answer to an
+    item outside it is never read, so it scores nothing."""
     items = bank.items()
+    asked = places(module, bank, student, setting)
     scores: dict[str, float] = {}
     for ex in module.meta.exercises:
         chosen = picks.get(ex.id, {})
-        for iid in ex.items:
+        for grade_id, iid in asked[ex.id]:
             try:
                 grade_answer(chosen, iid, gold(items[iid], ex.kind), kind=ex.kind)
-                scores[f"{ex.id}__{iid}"] = 1.0
+                scores[grade_id] = 1.0
             except AnswerProblem:
-                scores[f"{ex.id}__{iid}"] = 0.0
+                scores[grade_id] = 0.0
     return scores
 
 
@@ -136,21 +144,25 @@ def _saved(path: Path, notes: list[str]) -> dict[str, Any]:
         return {}
 
 
-def score_submission(folder: Path, module: Module, bank: Bank) -> tuple[dict[str, float], list[str]]:
+def score_submission(
+    folder: Path, module: Module, bank: Bank, student: str = "", setting: Setting = OFF
+) -> tuple[dict[str, float], list[str]]:
     """Score one trainee's submitted folder, item by item, without running it. Returns (scores, notes)."""
     picks, notes = submission_picks(folder, module)
-    return score_picks(picks, module, bank), notes
+    return score_picks(picks, module, bank, student, setting), notes
 
 
-def key_hashes(module: Module, bank: Bank) -> dict[str, str]:
-    """grade id -> a short SHA-256 of what that item is scored against (its exercise's kind and the
-    bank's key), so that a score can say which key it was made with, and a corrected key shows."""
+def key_hashes(module: Module, bank: Bank, student: str = "", setting: Setting = OFF) -> dict[str, str]:
+    """grade id -> a short SHA-256 of what that item is scored against (its exercise's kind, the item and
+    the bank's key), so that a score can say which key it was made with, and a corrected key shows. With
+    variants on, a place's hash is of the item that place asks ``student``."""
     items = bank.items()
+    asked = places(module, bank, student, setting)
     out: dict[str, str] = {}
     for ex in module.meta.exercises:
-        for iid in ex.items:
+        for grade_id, iid in asked[ex.id]:
             right = gold(items[iid], ex.kind)
             key = sorted(right) if isinstance(right, list) else right
             text = json.dumps({"kind": ex.kind, "item": iid, "key": key}, sort_keys=True)
-            out[f"{ex.id}__{iid}"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+            out[grade_id] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return out

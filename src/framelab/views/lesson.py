@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from framelab.bank.variants import shown_items, trainee_id
 from framelab.core.vocabulary import LABELS
 from framelab.learner import activity
 from framelab.scoring import answers as store
@@ -256,6 +257,14 @@ class Lesson:
             raise KeyError(f"no exercise '{exercise_id}' in this module (there are: {known})") from None
         return Exercise(self, exercise_id, spec)
 
+    def item(self, exercise_id: str, place: int) -> str:
+        """The id of the item this notebook shows at ``place`` (from 1) of an exercise: a test cell's item.
+        With variants on, it is this trainee's draw (:func:`framelab.bank.variants.shown_items`)."""
+        rows = self.exercise(exercise_id).rows
+        if not 1 <= place <= len(rows):
+            raise IndexError(f"exercise '{exercise_id}' has {len(rows)} items; there is no item {place}")
+        return str(rows[place - 1]["id"])
+
 
 class Exercise:
     """A graded exercise's menus, bound to the answers file."""
@@ -264,7 +273,9 @@ class Exercise:
         self.lesson = lesson
         self.id = exercise_id
         self.spec = spec
-        self.item_ids = [it["id"] for it in spec["items"]]
+        folder = str(lesson.content.get("module", {}).get("folder", ""))
+        self.rows = shown_items(spec, folder, trainee_id(os.environ))  # a variant, or the fixed form
+        self.item_ids = [it["id"] for it in self.rows]
         self.view: Any = None
         name_items(self.item_ids)
 
@@ -309,7 +320,7 @@ class Exercise:
         and never written to the answers file.
         """
         if solution is not None:
-            picks: dict[str, Any] = {k: v for k, v in solution.items() if type(k) is str and type(v) in (str, list)}
+            picks: dict[str, Any] = {k: v for k, v in solution.items() if k in self.item_ids and type(v) in (str, list)}
             note = "Instructor's copy: the key is shown and nothing is saved."
         else:
             saved, note = self._saved()
@@ -334,7 +345,7 @@ class Exercise:
 
         options = [(value, text) for value, text in self.spec.get("options", [])] or None
         self.view = LabelPicker(
-            self.spec["items"],
+            self.rows,
             picks,
             None if solution is not None else save,
             options=options,
