@@ -253,6 +253,8 @@ def test_the_groups_bound_cpu_and_processes_and_hold_the_whole_tree(tmp_path):
             quota = int((values["cpu"] / "cpu.cfs_quota_us").read_text())
             period = int((values["cpu"] / "cpu.cfs_period_us").read_text())
             assert quota == period  # one core at most, however many processes it starts
+            # and, when the cores are busy, the weight of one ordinary process for the whole tree
+            assert int((values["cpu"] / "cpu.shares").read_text()) == SMALL.cpu_share
         if "pids" in values:
             assert (values["pids"] / "pids.max").read_text().strip() == str(SMALL.processes)
         if "memory" in values:
@@ -260,6 +262,15 @@ def test_the_groups_bound_cpu_and_processes_and_hold_the_whole_tree(tmp_path):
     finally:
         sandbox.remove_cgroups(groups)
     assert not any(g.exists() for g in groups)
+
+
+def test_without_a_control_group_the_notebook_runs_nicer_than_the_grader(tmp_path):
+    # the documented fallback for the CPU share: no group to join, so the whole tree is niced
+    bare = sandbox.bwrap_argv(tmp_path, tmp_path)
+    grouped = sandbox.bwrap_argv(tmp_path, tmp_path, cgroups=[tmp_path / "cpu-group"])
+    at = bare.index(sandbox.PRLIMIT)
+    assert bare[at - len(sandbox.FALLBACK_NICE) : at] == sandbox.FALLBACK_NICE
+    assert sandbox.FALLBACK_NICE[0] not in grouped
 
 
 @needs_sandbox

@@ -18,7 +18,10 @@ The kernel of a graded notebook is trainee code. nbgrader starts it through a Ju
 * limits on memory, process count, open files and file size per process (``prlimit``), and, where
   the machine lets this account make them (cgroup v1 ``memory``, ``cpu`` and ``pids`` as root here;
   or cgroup v2 where its controllers are offered), control groups that bound the whole process tree:
-  its memory (``/tmp`` and the working folder included), one core of CPU, and its process count;
+  its memory (``/tmp`` and the working folder included), one core of CPU at most and a CPU share of
+  one ordinary process however many it starts (so a busy or forking notebook cannot crowd out its
+  peers), and its process count. Where none can be made, the fallback is the per-process bounds: 64
+  processes (``prlimit --nproc``), each at ``nice`` 5 below the grader, and the notebook's time bound;
 * the kernel inherits no descriptor of the grader's (its standard streams are ``/dev/null``, not the
   worker's log).
 
@@ -51,7 +54,10 @@ PRLIMIT = "/usr/bin/prlimit"
 class Limits:
     """Per-notebook bounds: memory (bytes; per process, and for the whole tree where a control group
     can be made), processes, file size (bytes), open files, the private ``/tmp`` and working folder
-    (bytes each, in memory, so counted in the memory bound too) and CPU (cores)."""
+    (bytes each, in memory, so counted in the memory bound too), CPU (cores at most) and the tree's CPU
+    share: its weight against every other process and notebook when the cores are busy, as one group
+    however many processes it starts (cgroup v1 ``cpu.shares``, 1024 being one ordinary process;
+    v2 ``cpu.weight``, 100 being one)."""
 
     memory: int = 3 * 1024**3
     processes: int = 64
@@ -60,6 +66,7 @@ class Limits:
     tmp: int = 256 * 1024**2
     workdir: int = 256 * 1024**2
     cpus: float = 1.0
+    cpu_share: int = 1024
 
 
 LIMITS = Limits()
@@ -96,6 +103,10 @@ _KEEP_ENV = (
     "NBGRADER_VALIDATING",
 )
 
+
+#: Where no control group can be made, the notebook's processes run this much nicer than the grader's,
+#: so that the grading workers and everything else on the machine come first (the fallback for the CPU share).
+FALLBACK_NICE = ["/usr/bin/nice", "-n", "5"]
 
 #: Where the submission's own files are seen, read-only, to be copied into the working folder.
 STAGE = "/.framelab-submission"
@@ -166,6 +177,7 @@ def bwrap_argv(
         "-c",
         f'cp -R {STAGE}/. . && exec "$@"',  # the submission into the bounded folder, then the command
         "sh",
+        *([] if cgroups else FALLBACK_NICE),
         PRLIMIT,
         f"--as={limits.memory}",
         f"--nproc={limits.processes}",
@@ -189,13 +201,17 @@ _V1 = {
         ("memory.limit_in_bytes", lambda lim: str(lim.memory)),
         ("memory.memsw.limit_in_bytes", lambda lim: str(lim.memory)),  # with swap: memory and swap together
     ),
-    "cpu": (("cpu.cfs_quota_us", lambda lim: str(int(lim.cpus * CFS_PERIOD))),),
+    "cpu": (
+        ("cpu.cfs_quota_us", lambda lim: str(int(lim.cpus * CFS_PERIOD))),
+        ("cpu.shares", lambda lim: str(lim.cpu_share)),
+    ),
 }
 _V2 = (
     ("pids.max", lambda lim: str(lim.processes)),
     ("memory.max", lambda lim: str(lim.memory)),
     ("memory.swap.max", lambda lim: "0"),
     ("cpu.max", lambda lim: f"{int(lim.cpus * CFS_PERIOD)} {CFS_PERIOD}"),
+    ("cpu.weight", lambda lim: str(max(1, min(10_000, round(lim.cpu_share * 100 / 1024))))),
 )
 #: The scheduler's period (the default): a quota of one period per period is one core.
 CFS_PERIOD = 100_000
