@@ -37,6 +37,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -288,6 +289,80 @@ def new_cgroups(limits: Limits = LIMITS) -> list[Path]:
     return groups
 
 
+def oom_kills(groups: Sequence[Path]) -> int:
+    """How many processes the kernel's out-of-memory killer has ended in these groups (v1
+    ``memory.oom_control``, v2 ``memory.events``): more than 0 means the tree went past its memory bound."""
+    total = 0
+    for group in groups:
+        for name in ("memory.oom_control", "memory.events"):
+            for line in _read(group / name).splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    total += int(value)
+    return total
+
+
+def kill_groups(groups: Sequence[Path]) -> None:
+    """End every process in the groups at once (the kernel included)."""
+    for group in groups:
+        kill = group / "cgroup.kill"
+        if kill.exists():
+            with contextlib.suppress(OSError):
+                kill.write_text("1")
+        for pid in _read(group / "cgroup.procs").split():
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int(pid), 9)
+
+
+#: Why the last notebook in this process was stopped by the sandbox ("" if it was not); the worker
+#: reads it with :func:`take_stopped` and makes it that trainee's reason.
+_STOPPED: list[str] = []
+
+
+def take_stopped() -> str:
+    """Why the sandbox stopped a notebook since the last call (and forget it), or ""."""
+    why = _STOPPED[-1] if _STOPPED else ""
+    _STOPPED.clear()
+    return why
+
+
+def memory_stop_reason(limits: Limits = LIMITS) -> str:
+    return (
+        f"the notebook went past its memory bound ({limits.memory / 1024**3:g} GB for all its processes and "
+        "/tmp together) and was stopped, every process of it: its code holds far more memory than the module "
+        "needs; nothing it printed is graded"
+    )
+
+
+class MemoryWatch:
+    """Watches a notebook's control groups while its kernel runs: the first out-of-memory kill in
+    the tree ends the whole tree (the kernel too, so the notebook stops instead of carrying on without
+    the processes the kernel killed) and records :func:`memory_stop_reason` for the worker."""
+
+    def __init__(self, groups: Sequence[Path], limits: Limits = LIMITS, every: float = 0.2) -> None:
+        self.groups, self.limits, self.every = list(groups), limits, every
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="framelab-memory-watch", daemon=True)
+        if any((g / "memory.oom_control").exists() or (g / "memory.events").exists() for g in self.groups):
+            self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(self.every):
+            if oom_kills(self.groups):
+                kill_groups(self.groups)
+                _STOPPED.append(memory_stop_reason(self.limits))
+                return
+
+    def stop(self) -> None:
+        """Stop watching; a kill that happened meanwhile is still recorded."""
+        watching = self.thread.is_alive()
+        self.done.set()
+        if watching:
+            self.thread.join(timeout=2)
+            if oom_kills(self.groups) and not _STOPPED:
+                _STOPPED.append(memory_stop_reason(self.limits))
+
+
 def remove_cgroups(groups: list[Path]) -> None:
     """Kill whatever is left in the groups (nothing should be) and remove them."""
     for group in groups:
@@ -363,13 +438,21 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = str(self._rundir / "kernel")
         self.connection_file = str(self._rundir / "kernel.json")
         self._cgroups: list[Path] = []
+        self._memory_watch: MemoryWatch | None = None
+
+    def _stop_watch(self) -> None:
+        if self._memory_watch is not None:
+            self._memory_watch.stop()
+            self._memory_watch = None
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         launch = self._launch_args or {}
         workdir = Path(launch.get("cwd") or os.getcwd()).resolve()
+        self._stop_watch()
         remove_cgroups(self._cgroups)
         self._cgroups = new_cgroups()
+        self._memory_watch = MemoryWatch(self._cgroups)
         environ = {**os.environ, **(launch.get("env") or {})}
         return [*bwrap_argv(workdir, self._rundir, cgroups=self._cgroups, environ=environ), *cmd]
 
@@ -385,6 +468,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._tidy()
 
     def _tidy(self) -> None:
+        self._stop_watch()
         remove_cgroups(self._cgroups)
         self._cgroups = []
         shutil.rmtree(self._rundir, ignore_errors=True)
