@@ -5,7 +5,9 @@ reflection is then hand-graded, the first one's (4 points) is still waiting. In 
 formgrader (nbgrader's server extension with Frame Lab's) lists the assignment's submissions, the
 trainee's assignments and notebooks, and the notebook's submissions: the trainee's row reads "pending"
 in its score columns, with no "N / 20"; the hand-graded trainee's row keeps its score. As a control, the same page
-with Frame Lab's script blocked shows nbgrader's own "N / 20", so the test can fail.
+with Frame Lab's script blocked shows nbgrader's own "N / 20", so the test can fail. The same script
+takes away formgrader's Autograde button (the server refuses it anyway: it would run trainee code
+unsandboxed).
 """
 
 from __future__ import annotations
@@ -96,6 +98,9 @@ def test_formgrader_shows_pending_work_as_pending(course):
                     for text, score, written in mine:
                         assert score == "pending", f"{what}: the score shows {score!r}: {text!r}"
                         assert written in ("pending", ""), f"{what}: the written score shows {written!r}: {text!r}"
+                    if what == LIST:  # and no Autograde button (it would run trainee code unsandboxed)
+                        assert not page.query_selector_all("#main-table .glyphicon-flash"), what
+                        assert page.query_selector_all("#main-table .framelab-no-autograde"), what
                     if what in (LIST, "the notebook's submissions"):
                         marked = [r for r in table if MARKED in r[0]]
                         assert marked and SCORE.fullmatch(marked[0][1]), f"{what}: {marked}"
@@ -106,6 +111,7 @@ def test_formgrader_shows_pending_work_as_pending(course):
                 page.goto(f"{pages[LIST]}?token={TOKEN}", wait_until="load")
                 stock = [r for r in rows(page) if WAITING in r[0]]
                 assert stock and SCORE.fullmatch(stock[0][1]), f"without the script: {stock}"
+                assert page.query_selector_all("#main-table .glyphicon-flash")  # nbgrader's own Autograde button
                 page.close()
             finally:
                 chromium.close()

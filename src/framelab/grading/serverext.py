@@ -10,8 +10,8 @@ this extension
   (:mod:`framelab.core.safehtml`); the policy stops a page from loading or sending anything off the
   server if something were ever missed;
 * switches off formgrader's **Autograde** button: stock nbgrader would run the trainee's code with
-  the grader's rights and no sandbox. Pressing it shows a message naming ``framelab grade``, which
-  runs the same steps in the sandbox;
+  the grader's rights and no sandbox. The page's script (below) takes the button away, and a request
+  to it is answered with a message naming ``framelab grade``, which runs the same steps in the sandbox;
 * shows work still to hand-grade as **pending**, never as a score: formgrader's lists draw a
   submission's score as "11 / 20" with every reflection still to grade counted as 0. A small script
   (``static/pending.js``, added to each formgrader page as it is sent) puts "pending" in those rows'

@@ -1,4 +1,5 @@
-// Frame Lab: formgrader shows work still to hand-grade as pending, never as a score.
+// Frame Lab: formgrader shows work still to hand-grade as pending, never as a score, and offers no
+// Autograde button.
 //
 // nbgrader's formgrader lists draw each submission's score as "score / max", counting every
 // answer not yet hand-graded as 0 ("11 / 20" for a trainee whose 4-point reflection is waiting).
@@ -35,6 +36,14 @@
         });
     }
 
+    // The Autograde button would run the trainee's code with the grader's rights and no sandbox: the
+    // server refuses it anyway (framelab.grading.serverext), and here it is not offered at all.
+    function hideAutograde(view) {
+        view.$autograde.empty().attr("title", "Grade in the sandbox instead: framelab grade " +
+            view.model.get("name") + " --student " + view.model.get("student"))
+            .append($("<span/>").addClass("framelab-no-autograde").text("framelab grade"));
+    }
+
     VIEWS.forEach(function (name) {
         var View = window[name];
         if (!View || !View.prototype || typeof View.prototype.render !== "function") {
@@ -45,6 +54,9 @@
             var out = render.apply(this, arguments);
             if (pending(this)) {
                 mark(this);
+            }
+            if (this.$autograde && this.$autograde.length) {
+                hideAutograde(this);
             }
             return out;
         };
