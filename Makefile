@@ -109,6 +109,8 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_detect.py
 	$(BIN)/python tests/benchmarks/bench_heldout.py
 	$(BIN)/python tests/benchmarks/bench_grade.py
+	$(BIN)/python tests/benchmarks/bench_isolation.py
+	$(BIN)/python tests/benchmarks/bench_term.py
 	$(BIN)/python tests/benchmarks/bench_startup.py
 	$(BIN)/python tests/benchmarks/bench_feedback.py
 	$(BIN)/python tests/benchmarks/bench_safety.py

@@ -24,9 +24,10 @@ c.OverwriteCells.add_missing_cells = True
 
 # Feedback that teaches: each classification item shows the trainee's choice, the answer and the
 # bank's rationale, in place of the hidden test's source (which never reaches the trainee).
+# (nbgrader's own list also names nbconvert's CSSHTMLHeaderPreprocessor, which is off unless switched
+# on: it never ran, and the page has its own style, so it is left out.)
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "framelab.preprocessors.TeachingFeedback",
     "framelab.preprocessors.LateNote",
 ]
@@ -34,10 +35,11 @@ c.GenerateFeedback.preprocessors = [
 c.GenerateFeedback.exporter_class = "framelab.feedback.FeedbackExporter"
 
 # Output bounds: 1,000 lines per cell (nbgrader's LimitOutput), and 20,000 characters per output.
+# Every step listed here runs (tests/test_preprocessors.py checks it): nbgrader's own default list also
+# names IgnorePattern and ClearMetadataPreprocessor, which are off unless switched on, so they are left
+# out (nothing here needs stderr filtered, and clearing metadata would remove nbgrader's own).
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.Execute",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "framelab.preprocessors.LimitOutputChars",
     "nbgrader.preprocessors.SaveAutoGrades",

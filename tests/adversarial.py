@@ -399,6 +399,32 @@ hogs = [subprocess.Popen([sys.executable, "-c", "import time\\nend = time.time()
 for h in hogs:
     h.wait()
 """
+FORK_BOMB = """import os, time
+me, end = os.getpid(), time.time() + 10
+while time.time() < end:  # every process forks, until the bound on processes refuses, and spins
+    try:
+        os.fork()
+    except OSError:
+        pass
+if os.getpid() != me:
+    os._exit(0)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+MEMORY_HOG = """import subprocess, sys
+try:
+    with open("/tmp/hog", "wb") as fh:
+        for _ in range(1024):
+            fh.write(b"x" * 1024**2)
+except OSError as exc:
+    print("refused:", exc.strerror)
+child = "import time\\nb = bytearray(700 * 1024**2)\\nb[::4096] = b'x' * len(b[::4096])\\ntime.sleep(20)"
+kids = [subprocess.Popen([sys.executable, "-c", child]) for _ in range(6)]
+print([k.wait() for k in kids])
+"""
 
 CHEATS: list[Cheat] = [
     Cheat(
@@ -635,6 +661,13 @@ CHEATS: list[Cheat] = [
         "worker_log", "writes into the grader's log through inherited descriptors", "wrong", first_answer_cell(FD_LOG)
     ),
     Cheat("cpu_hog", "56 busy processes for 10 s, to slow its peers", "wrong", first_answer_cell(CPU_HOG)),
+    Cheat("fork_bomb", "every process forks until refused, for 10 s", "wrong", first_answer_cell(FORK_BOMB)),
+    Cheat(
+        "memory_hog",
+        "6 processes holding 700 MB each, after 1 GB written to /tmp (each under the per-process bound)",
+        "wrong",
+        first_answer_cell(MEMORY_HOG),
+    ),
 ]
 
 
@@ -652,7 +685,7 @@ BAD_FILES = {"symlink_passwd", "symlink_peer", "symlink_source", "bomb_answers",
 #: refused or skipped before any code runs; left out of stock runs, which would hang on the FIFO.
 HOSTILE_FILES = {"fifo_beside", "odd_name", "deep_folders", "many_folders", "symlink_notes_key"}
 #: Bounds on a notebook's whole process tree (issue 27): left out of stock runs (no bound there).
-TREE_BOUNDS = {"tmp_flood", "disk_flood", "many_outputs", "worker_log", "cpu_hog"}
+TREE_BOUNDS = {"tmp_flood", "disk_flood", "many_outputs", "worker_log", "cpu_hog", "fork_bomb", "memory_hog"}
 
 #: Cheats that stall the kernel, so that every cell waits out its 30 s limit.
 STALLS = {"builtin_type", "builtin_isinstance", "builtin_all_len", "endless_loop"}

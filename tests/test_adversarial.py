@@ -40,9 +40,13 @@ from test_grading import tree_hash
 from framelab.bank.loader import gold
 from framelab.core.safehtml import clean_notebook
 from framelab.core.vocabulary import NONE_OF_THE_MOVES, OPTION_SETS
+from framelab.grading import sandbox
 from framelab.grading.audit import audit, render
 
 pytestmark = pytest.mark.slow
+
+#: Whether a memory control group bounds a notebook's whole tree here (else only each process is bounded).
+TREE_MEMORY = any("memory" in str(parent) for parent, _ in sandbox._cgroup_parents())
 
 GRADED = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir() and p.name.startswith("m"))
 BY_NAME = {c.name: c for c in CHEATS}
@@ -204,6 +208,8 @@ def test_no_cheat_beats_a_blank_submission(graded, bank, assignment, cheat):
         assert (g.totals.get(cheat) or 0) <= g.scores["blank"], f"{assignment}: {cheat}: total {g.totals.get(cheat)}"
     if cheat == "many_outputs":
         assert " failed " in line and "MB in size" in line, f"{assignment}: {cheat}: {line}"
+    if cheat == "memory_hog" and TREE_MEMORY:  # the whole tree stopped, and its line says why
+        assert " failed " in line and "memory bound" in line, f"{assignment}: {cheat}: {line}"
 
 
 @pytest.mark.parametrize("assignment", MODULES)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -378,3 +379,66 @@ def test_trainees_cannot_reach_the_course_each_other_or_formgrader(hub_course):
     instructor = hub.token_for(INSTRUCTOR)
     page = requests.get(formgrader, headers=instructor, timeout=120)
     assert page.status_code == 200 and "formgrader" in page.text.lower()
+
+
+def test_a_trainee_fetches_feedback_through_the_exchange(hub_course):
+    course, env = hub_course["course"], hub_course["env"]
+    grader_env = {"PATH": f"{env / 'bin'}:/usr/bin:/bin"}
+    # the grader makes feedback (the reflections are not hand-graded here, hence --allow-pending) and
+    # releases it into the exchange, as the README's cycle says
+    made = sh(
+        str(env / "bin" / "framelab"),
+        "feedback",
+        ASSIGNMENT,
+        "--allow-pending",
+        "--jobs",
+        "2",
+        "--no-progress",
+        user=GRADER,
+        cwd=course,
+        env=grader_env,
+        check=False,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    nbgrader = str(env / "bin" / "nbgrader")
+    released = sh(nbgrader, "release_feedback", ASSIGNMENT, user=GRADER, cwd=course, env=grader_env)
+    assert released.returncode == 0, released.stdout + released.stderr
+    # the trainee fetches it through their own server (the Assignment List's "Fetch Feedback")
+    r = hub_course["hub"].server(
+        "POST", RIGHT, "assignments/fetch_feedback", data={"course_id": COURSE, "assignment_id": ASSIGNMENT}
+    )
+    assert r.ok, r.text[:2000]
+    pages = list(Path(f"/home/{RIGHT}/{ASSIGNMENT}/feedback").glob(f"*/{ASSIGNMENT}.html"))
+    assert len(pages) == 1, list(Path(f"/home/{RIGHT}/{ASSIGNMENT}").rglob("*"))
+    assert pages[0].stat().st_uid == int(sh("id", "-u", RIGHT).stdout)  # the trainee's own file
+    text = pages[0].read_text(encoding="utf-8")
+    shown = re.findall(r"Score[^<]{0,80}", text)[:3]
+    assert "Written response" in text and shown, f"not a feedback page: {shown} {text[:300]!r}"
+    # and only their own: the other trainee fetched nothing, and cannot read this page
+    assert not list(Path(f"/home/{PARTIAL}/{ASSIGNMENT}").glob("feedback/*/*.html"))
+    assert sh("cat", str(pages[0]), user=PARTIAL, check=False).returncode != 0
+
+
+def test_the_formgrader_page_the_grader_sees_has_the_policy_and_no_autograde(hub_course):
+    from framelab.grading.serverext import INSTRUCTOR_CSP, PENDING_PATH
+
+    hub = hub_course["hub"]
+    instructor = hub.token_for(INSTRUCTOR)
+    base = f"{hub.url}/services/{COURSE}"
+    page = requests.get(f"{base}/formgrader/manage_submissions/{ASSIGNMENT}", headers=instructor, timeout=120)
+    assert page.status_code == 200, page.text[:2000]
+    assert page.headers.get("Content-Security-Policy") == INSTRUCTOR_CSP
+    # the page loads Frame Lab's script, which takes the Autograde button away (tests/test_pending_browser.py
+    # shows it in Chromium), from the server itself
+    assert f'src="/services/{COURSE}/{PENDING_PATH}"' in page.text
+    script = requests.get(f"{base}/{PENDING_PATH}", headers=instructor, timeout=60)
+    assert script.status_code == 200 and "framelab-no-autograde" in script.text
+    # and the button's own request, made anyway, is refused with the sandboxed command
+    xsrf = {**instructor, "X-XSRFToken": page.cookies.get("_xsrf", "")}
+    r = requests.post(
+        f"{base}/formgrader/api/submission/{ASSIGNMENT}/{RIGHT}/autograde",
+        headers=xsrf,
+        cookies=page.cookies,
+        timeout=60,
+    )
+    assert r.status_code == 200 and f"framelab grade {ASSIGNMENT} --student {RIGHT}" in r.json()["error"], r.text

@@ -83,6 +83,42 @@ def test_the_course_config_uses_these_preprocessors():
     assert '"framelab.preprocessors.LimitOutputChars"' in config
 
 
+def steps_off(steps, config=None) -> list[str]:
+    """The steps that would never run, registered as nbgrader registers them (each as it is, not
+    switched on: a step that is off by default stays off unless the config switches it on)."""
+    from nbconvert.exporters import NotebookExporter
+    from traitlets.utils.importstring import import_item
+
+    exporter = NotebookExporter(config=config) if config is not None else NotebookExporter()
+    exporter._preprocessors = []  # as nbgrader's converters do: only the listed steps
+    for step in steps:
+        exporter.register_preprocessor(import_item(step) if isinstance(step, str) else step)
+    assert len(exporter._preprocessors) == len(steps)
+    return [type(p).__name__ for p in exporter._preprocessors if not p.enabled]
+
+
+def test_every_step_the_course_config_lists_runs():
+    from traitlets.config import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    lists = {
+        "Autograde.autograde_preprocessors": config.Autograde.autograde_preprocessors,
+        "GenerateFeedback.preprocessors": config.GenerateFeedback.preprocessors,
+        "HTMLExporter.preprocessors": config.HTMLExporter.preprocessors,
+    }
+    for where, steps in lists.items():
+        assert steps, where
+        assert steps_off(steps, config) == [], f"nbgrader_config.py's {where} lists steps that never run"
+
+
+def test_a_listed_step_that_is_off_is_caught():
+    # the check above can fail: nbgrader's own default list holds two steps that are off
+    from nbgrader.converters import Autograde
+
+    stock = Autograde.class_traits()["autograde_preprocessors"].default_args[0]
+    assert sorted(steps_off(stock)) == ["ClearMetadataPreprocessor", "IgnorePattern"]
+
+
 def test_a_kernel_that_fails_to_start_is_retried(tmp_path, monkeypatch):
     """A kernel dying before it replies (a port race when many start at once) is the machine's
     fault: that submission is graded again, up to STARTUP_RETRIES times, then reported."""

@@ -245,6 +245,46 @@ def test_memory_is_bounded_for_the_whole_process_tree(tmp_path):
 
 
 @needs_sandbox
+@pytest.mark.skipif(
+    not any("memory" in str(p) for p, _ in sandbox._cgroup_parents()), reason="no memory control group here"
+)
+@pytest.mark.slow  # fills 400 MB in a sandboxed process tree: a few seconds
+def test_a_tree_past_its_memory_bound_is_stopped_whole_and_says_why(tmp_path):
+    # 64 MB in /tmp, then four children of 150 MB: the kernel's OOM killer ends one, the watch ends the rest
+    # at once (the parent would otherwise wait 60 s), and leaves the reason for the worker
+    code = (
+        "import subprocess, sys, time\n"
+        "open('/tmp/hog', 'wb').write(b'x' * 6 * 1024**2)\n"
+        "child = 'import time; b = bytearray(150 * 1024**2); b[::4096] = b\"x\" * len(b[::4096]); time.sleep(60)'\n"
+        "ps = [subprocess.Popen([sys.executable, '-c', child]) for _ in range(4)]\n"
+        "time.sleep(60)\n"
+    )
+    work, run = tmp_path / "work", tmp_path / "run"
+    work.mkdir()
+    run.mkdir()
+    sandbox.take_stopped()
+    groups = sandbox.new_cgroups(SMALL)
+    watch = sandbox.MemoryWatch(groups, SMALL, every=0.05)
+    try:
+        argv = [*sandbox.bwrap_argv(work, run, SMALL, cgroups=groups), sys.executable, "-c", code]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=50)
+    finally:
+        watch.stop()
+        sandbox.remove_cgroups(groups)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    why = sandbox.take_stopped()
+    assert "went past its memory bound" in why and "all its processes and /tmp" in why, why
+    assert sandbox.take_stopped() == ""  # told once
+
+
+def test_no_watch_and_no_reason_without_a_memory_group(tmp_path):
+    watch = sandbox.MemoryWatch([tmp_path], SMALL)  # a folder with no memory files: nothing to watch
+    assert not watch.thread.is_alive()
+    watch.stop()
+    assert sandbox.take_stopped() == ""
+
+
+@needs_sandbox
 def test_the_groups_bound_cpu_and_processes_and_hold_the_whole_tree(tmp_path):
     groups = sandbox.new_cgroups(SMALL)
     try:
@@ -253,6 +293,8 @@ def test_the_groups_bound_cpu_and_processes_and_hold_the_whole_tree(tmp_path):
             quota = int((values["cpu"] / "cpu.cfs_quota_us").read_text())
             period = int((values["cpu"] / "cpu.cfs_period_us").read_text())
             assert quota == period  # one core at most, however many processes it starts
+            # and, when the cores are busy, the weight of one ordinary process for the whole tree
+            assert int((values["cpu"] / "cpu.shares").read_text()) == SMALL.cpu_share
         if "pids" in values:
             assert (values["pids"] / "pids.max").read_text().strip() == str(SMALL.processes)
         if "memory" in values:
@@ -260,6 +302,15 @@ def test_the_groups_bound_cpu_and_processes_and_hold_the_whole_tree(tmp_path):
     finally:
         sandbox.remove_cgroups(groups)
     assert not any(g.exists() for g in groups)
+
+
+def test_without_a_control_group_the_notebook_runs_nicer_than_the_grader(tmp_path):
+    # the documented fallback for the CPU share: no group to join, so the whole tree is niced
+    bare = sandbox.bwrap_argv(tmp_path, tmp_path)
+    grouped = sandbox.bwrap_argv(tmp_path, tmp_path, cgroups=[tmp_path / "cpu-group"])
+    at = bare.index(sandbox.PRLIMIT)
+    assert bare[at - len(sandbox.FALLBACK_NICE) : at] == sandbox.FALLBACK_NICE
+    assert sandbox.FALLBACK_NICE[0] not in grouped
 
 
 @needs_sandbox

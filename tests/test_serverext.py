@@ -16,7 +16,14 @@ import pytest
 from conftest import BIN, ROOT, copy_course
 from test_lab import free_port
 
-from framelab.grading.serverext import FORMGRADER, INSTRUCTOR_CSP, autograde_refusal, formgrader_enabled
+from framelab.grading.serverext import (
+    FORMGRADER,
+    INSTRUCTOR_CSP,
+    STATIC,
+    autograde_refusal,
+    formgrader_enabled,
+    with_pending_script,
+)
 
 
 def test_the_refusal_names_the_trainee_and_the_sandboxed_command():
@@ -38,6 +45,15 @@ def test_the_policy_allows_nothing_from_elsewhere():
         sources = rules[kind].split()
         assert all(s.startswith("'") or s in ("data:", "blob:") for s in sources), (kind, sources)
     assert "http" not in INSTRUCTOR_CSP and "*" not in INSTRUCTOR_CSP
+
+
+def test_the_pending_script_is_added_to_a_formgrader_page_once():
+    page = b"<html><head><title>nbgrader</title></head><body>11 / 20</body></html>"
+    once = with_pending_script(page, "/user/grader/")
+    assert once.count(b'<script src="/user/grader/framelab/formgrader/pending.js"></script></head>') == 1
+    assert with_pending_script(once, "/user/grader/") == once
+    assert with_pending_script(b'{"score": 11}', "/") == b'{"score": 11}'  # not a page: left alone
+    assert (STATIC / "pending.js").is_file()
 
 
 def the_grader_config() -> dict:

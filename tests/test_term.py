@@ -1,17 +1,16 @@
-"""An instructor's real term, end to end (issue 28's "Done when"), on Module 1 with a roster of seven:
-one never submits, one submits after the due date, one submits twice.
+"""An instructor's real term, end to end, in one test (issue 28's "Done when"), on Module 1 with a
+roster of seven: one never submits, one submits after the due date, one submits twice.
 
 Roster import (``framelab roster import``, Canvas's export), release, fetch and submit through
-nbgrader's exchange, collect (with ``ExchangeCollect.update``, so the resubmission replaces the
-first), ``framelab grade``, hand-grading through nbgrader's Gradebook API (as formgrader saves a
-score), ``framelab feedback``, ``framelab export --assignment`` to Canvas and Moodle with their
-rosters, and ``framelab report`` with item analysis. Each step's time is printed (``-s``).
-
-Steps built on another branch (instr-cycle) and added here at merge: late shown in grade's table,
-feedback, export and report (the late policy); ``nbgrader release_feedback`` and ``fetch_feedback``
-as a trainee; a key fix and ``framelab grade --rescore`` that keeps every hand mark; attempts in
-grade's table. Until then this test checks what nbgrader itself records: the late submission's
-seconds late, and that the graded copy is the second attempt.
+nbgrader's exchange, collect (nbgrader's collect with the course's ``SafeCollect`` and
+``ExchangeCollect.update``, so the resubmission replaces the first), ``framelab grade`` (attempts and
+late work in its table, under a policy of one point a day), hand-grading through nbgrader's Gradebook
+API (as formgrader saves a score), ``framelab feedback``, ``nbgrader release_feedback`` and
+``fetch_feedback`` as each trainee, a key fix and ``framelab grade --rescore`` that keeps every hand
+mark, ``framelab export --assignment`` to Canvas and Moodle with their rosters, and ``framelab report``
+with item analysis. Each step's time is printed (``-s``); ``tests/benchmarks/bench_term.py`` times
+the same steps on a cohort of 30. ``test_term_cycle.py`` looks closer at feedback, lateness and the
+rescore on a smaller cohort.
 """
 
 from __future__ import annotations
@@ -26,12 +25,26 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, copy_course
+from test_term_cycle import ITEM, _fix_key, _marks
 
 pytestmark = pytest.mark.slow
 
 A = "m1_double_bind"
 TRAINEES = [f"trainee{i:03d}" for i in range(1, 8)]
 ABSENT, LATE, TWICE = "trainee007", "trainee006", "trainee005"
+#: every step of the term, in order (the test times each one)
+STEPS = [
+    "roster import",
+    "generate and release",
+    "submit (6 of 7, one late, one twice) and collect",
+    "framelab grade",
+    "hand-grade (Gradebook API)",
+    "framelab feedback",
+    "release_feedback and fetch_feedback",
+    "key fix and rescore",
+    "export one assignment (Canvas, Moodle)",
+    "framelab report",
+]
 
 
 def canvas_roster(path: Path) -> Path:
@@ -71,7 +84,7 @@ def test_a_term_with_a_roster_of_seven(tmp_path, monkeypatch):
     from framelab.cli.main import main
     from framelab.grading import command as grading
     from framelab.instructor.course import course_config
-    from framelab.instructor.demo import answer_module, make_cohort, trainee_submits
+    from framelab.instructor.demo import answer_module, make_cohort, return_feedback, trainee_submits
     from framelab.instructor.feedback import generate
 
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")  # nbgrader runs alembic
@@ -84,6 +97,8 @@ def test_a_term_with_a_roster_of_seven(tmp_path, monkeypatch):
     assert main(["roster", "import", str(canvas_roster(tmp_path / "canvas.csv")), "--course", str(course)]) == 0
     clock.lap("roster import")
 
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as fh:
+        fh.write('\nc.LatePolicy.policies = {"*": "per_day:1"}\n')  # one point off a day late
     cfg = course_config(course, exchange)
     cfg.ExchangeCollect.update = True  # a resubmission replaces the first try
     api = NbGraderAPI(config=cfg)
@@ -109,8 +124,11 @@ def test_a_term_with_a_roster_of_seven(tmp_path, monkeypatch):
     assert api.collect(A)["success"]
     clock.lap("submit (6 of 7, one late, one twice) and collect")
 
-    run = grading.grade(course, A, jobs=2, progress=False)
+    run = grading.grade(course, A, jobs=2, progress=False, nbgrader_args=[f"--Exchange.root={exchange}"])
     assert sorted(o.student for o in run.by_status("graded")) == sorted(TRAINEES[:6]), run.summary()
+    rows = {o.student: o for o in run.outcomes}
+    assert rows[TWICE].attempts == 2 and all(rows[t].attempts == 1 for t in TRAINEES[:6] if t != TWICE)
+    assert rows[LATE].late.startswith("late ") and rows[LATE].late.endswith("(-1)") and rows[TRAINEES[0]].late == ""
     clock.lap("framelab grade")
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:
@@ -135,6 +153,25 @@ def test_a_term_with_a_roster_of_seven(tmp_path, monkeypatch):
     assert fed.ok, fed.summary()
     assert sorted(p.parent.parent.name for p in (course / "feedback").glob(f"*/{A}/*.html")) == sorted(TRAINEES[:6])
     clock.lap("framelab feedback")
+
+    pages = return_feedback(course, exchange, A, TRAINEES[:6])  # release_feedback, then fetch_feedback each
+    assert sorted(p.parents[3].name for p in pages) == sorted(TRAINEES[:6])
+    late_page = next(p for p in pages if p.parents[3].name == LATE).read_text(encoding="utf-8")
+    assert "after the due date" in late_page and "Score:" in late_page
+    clock.lap("release_feedback and fetch_feedback")
+
+    before = _marks(course)
+    hand = {k: v for k, v in before.items() if v[1] is not None}
+    assert len(hand) == marked
+    _fix_key(course, ITEM, "gentle_dodge")
+    stale = grading.grade(course, A, jobs=2, progress=False)  # every graded trainee is named, none regraded
+    assert len(stale.by_status("skipped")) == 6 and "--rescore" in stale.summary(), stale.summary()
+    assert main(["grade", A, "--rescore", "--course", str(course)]) == 0
+    after = _marks(course)
+    assert {k: after[k] for k in hand} == hand  # every hand mark as it was
+    assert {k for k, v in after.items() if v != before[k]} <= {(t, f"backfires__{ITEM}") for t in TRAINEES}
+    assert any(after[k] != before[k] for k in after), "the key fix changed no score: the test proves nothing"
+    clock.lap("key fix and rescore")
 
     out = tmp_path / "grades"
     argv = ["export", "--course", str(course), "--out", str(out), "--assignment", A]
@@ -163,6 +200,7 @@ def test_a_term_with_a_roster_of_seven(tmp_path, monkeypatch):
     assert (tmp_path / "report" / "item_analysis.csv").exists()
     clock.lap("framelab report")
     print("\nsteps (seconds, 7 trainees, 2 workers):", json.dumps(clock.seconds))
+    assert list(clock.seconds) == STEPS
 
 
 def _gold(bank, ex, iid):

@@ -18,7 +18,10 @@ The kernel of a graded notebook is trainee code. nbgrader starts it through a Ju
 * limits on memory, process count, open files and file size per process (``prlimit``), and, where
   the machine lets this account make them (cgroup v1 ``memory``, ``cpu`` and ``pids`` as root here;
   or cgroup v2 where its controllers are offered), control groups that bound the whole process tree:
-  its memory (``/tmp`` and the working folder included), one core of CPU, and its process count;
+  its memory (``/tmp`` and the working folder included), one core of CPU at most and a CPU share of
+  one ordinary process however many it starts (so a busy or forking notebook cannot crowd out its
+  peers), and its process count. Where none can be made, the fallback is the per-process bounds: 64
+  processes (``prlimit --nproc``), each at ``nice`` 5 below the grader, and the notebook's time bound;
 * the kernel inherits no descriptor of the grader's (its standard streams are ``/dev/null``, not the
   worker's log).
 
@@ -34,6 +37,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,7 +55,10 @@ PRLIMIT = "/usr/bin/prlimit"
 class Limits:
     """Per-notebook bounds: memory (bytes; per process, and for the whole tree where a control group
     can be made), processes, file size (bytes), open files, the private ``/tmp`` and working folder
-    (bytes each, in memory, so counted in the memory bound too) and CPU (cores)."""
+    (bytes each, in memory, so counted in the memory bound too), CPU (cores at most) and the tree's CPU
+    share: its weight against every other process and notebook when the cores are busy, as one group
+    however many processes it starts (cgroup v1 ``cpu.shares``, 1024 being one ordinary process;
+    v2 ``cpu.weight``, 100 being one)."""
 
     memory: int = 3 * 1024**3
     processes: int = 64
@@ -60,6 +67,7 @@ class Limits:
     tmp: int = 256 * 1024**2
     workdir: int = 256 * 1024**2
     cpus: float = 1.0
+    cpu_share: int = 1024
 
 
 LIMITS = Limits()
@@ -97,6 +105,10 @@ _KEEP_ENV = (
     "FRAMELAB_STUDENT",  # the trainee being graded, so the kernel shows their variant (bank.variants)
 )
 
+
+#: Where no control group can be made, the notebook's processes run this much nicer than the grader's,
+#: so that the grading workers and everything else on the machine come first (the fallback for the CPU share).
+FALLBACK_NICE = ["/usr/bin/nice", "-n", "5"]
 
 #: Where the submission's own files are seen, read-only, to be copied into the working folder.
 STAGE = "/.framelab-submission"
@@ -167,6 +179,7 @@ def bwrap_argv(
         "-c",
         f'cp -R {STAGE}/. . && exec "$@"',  # the submission into the bounded folder, then the command
         "sh",
+        *([] if cgroups else FALLBACK_NICE),
         PRLIMIT,
         f"--as={limits.memory}",
         f"--nproc={limits.processes}",
@@ -190,13 +203,17 @@ _V1 = {
         ("memory.limit_in_bytes", lambda lim: str(lim.memory)),
         ("memory.memsw.limit_in_bytes", lambda lim: str(lim.memory)),  # with swap: memory and swap together
     ),
-    "cpu": (("cpu.cfs_quota_us", lambda lim: str(int(lim.cpus * CFS_PERIOD))),),
+    "cpu": (
+        ("cpu.cfs_quota_us", lambda lim: str(int(lim.cpus * CFS_PERIOD))),
+        ("cpu.shares", lambda lim: str(lim.cpu_share)),
+    ),
 }
 _V2 = (
     ("pids.max", lambda lim: str(lim.processes)),
     ("memory.max", lambda lim: str(lim.memory)),
     ("memory.swap.max", lambda lim: "0"),
     ("cpu.max", lambda lim: f"{int(lim.cpus * CFS_PERIOD)} {CFS_PERIOD}"),
+    ("cpu.weight", lambda lim: str(max(1, min(10_000, round(lim.cpu_share * 100 / 1024))))),
 )
 #: The scheduler's period (the default): a quota of one period per period is one core.
 CFS_PERIOD = 100_000
@@ -271,6 +288,80 @@ def new_cgroups(limits: Limits = LIMITS) -> list[Path]:
                 with contextlib.suppress(OSError):
                     (group / name).write_text(value(limits))
     return groups
+
+
+def oom_kills(groups: Sequence[Path]) -> int:
+    """How many processes the kernel's out-of-memory killer has ended in these groups (v1
+    ``memory.oom_control``, v2 ``memory.events``): more than 0 means the tree went past its memory bound."""
+    total = 0
+    for group in groups:
+        for name in ("memory.oom_control", "memory.events"):
+            for line in _read(group / name).splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    total += int(value)
+    return total
+
+
+def kill_groups(groups: Sequence[Path]) -> None:
+    """End every process in the groups at once (the kernel included)."""
+    for group in groups:
+        kill = group / "cgroup.kill"
+        if kill.exists():
+            with contextlib.suppress(OSError):
+                kill.write_text("1")
+        for pid in _read(group / "cgroup.procs").split():
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int(pid), 9)
+
+
+#: Why the last notebook in this process was stopped by the sandbox ("" if it was not); the worker
+#: reads it with :func:`take_stopped` and makes it that trainee's reason.
+_STOPPED: list[str] = []
+
+
+def take_stopped() -> str:
+    """Why the sandbox stopped a notebook since the last call (and forget it), or ""."""
+    why = _STOPPED[-1] if _STOPPED else ""
+    _STOPPED.clear()
+    return why
+
+
+def memory_stop_reason(limits: Limits = LIMITS) -> str:
+    return (
+        f"the notebook went past its memory bound ({limits.memory / 1024**3:g} GB for all its processes and "
+        "/tmp together) and was stopped, every process of it: its code holds far more memory than the module "
+        "needs; nothing it printed is graded"
+    )
+
+
+class MemoryWatch:
+    """Watches a notebook's control groups while its kernel runs: the first out-of-memory kill in
+    the tree ends the whole tree (the kernel too, so the notebook stops instead of carrying on without
+    the processes the kernel killed) and records :func:`memory_stop_reason` for the worker."""
+
+    def __init__(self, groups: Sequence[Path], limits: Limits = LIMITS, every: float = 0.2) -> None:
+        self.groups, self.limits, self.every = list(groups), limits, every
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="framelab-memory-watch", daemon=True)
+        if any((g / "memory.oom_control").exists() or (g / "memory.events").exists() for g in self.groups):
+            self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(self.every):
+            if oom_kills(self.groups):
+                kill_groups(self.groups)
+                _STOPPED.append(memory_stop_reason(self.limits))
+                return
+
+    def stop(self) -> None:
+        """Stop watching; a kill that happened meanwhile is still recorded."""
+        watching = self.thread.is_alive()
+        self.done.set()
+        if watching:
+            self.thread.join(timeout=2)
+            if oom_kills(self.groups) and not _STOPPED:
+                _STOPPED.append(memory_stop_reason(self.limits))
 
 
 def remove_cgroups(groups: list[Path]) -> None:
@@ -348,13 +439,21 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = str(self._rundir / "kernel")
         self.connection_file = str(self._rundir / "kernel.json")
         self._cgroups: list[Path] = []
+        self._memory_watch: MemoryWatch | None = None
+
+    def _stop_watch(self) -> None:
+        if self._memory_watch is not None:
+            self._memory_watch.stop()
+            self._memory_watch = None
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         launch = self._launch_args or {}
         workdir = Path(launch.get("cwd") or os.getcwd()).resolve()
+        self._stop_watch()
         remove_cgroups(self._cgroups)
         self._cgroups = new_cgroups()
+        self._memory_watch = MemoryWatch(self._cgroups)
         environ = {**os.environ, **(launch.get("env") or {})}
         return [*bwrap_argv(workdir, self._rundir, cgroups=self._cgroups, environ=environ), *cmd]
 
@@ -370,6 +469,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._tidy()
 
     def _tidy(self) -> None:
+        self._stop_watch()
         remove_cgroups(self._cgroups)
         self._cgroups = []
         shutil.rmtree(self._rundir, ignore_errors=True)

@@ -142,7 +142,10 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
         db_url = f"sqlite:///{db}"
     coursedir = _private_coursedir(student, private, db_url)
     os.environ["FRAMELAB_STUDENT"] = student  # the kernel shows this trainee's variant (bank.variants)
+    _stopped_by_sandbox()  # forget an earlier notebook's
     ok, reason, db_waits, db_waited = _run_bounded(coursedir, db_url, retry_db=not gradebook_copy)
+    if stopped := _stopped_by_sandbox():  # the whole tree past its memory bound: that is the reason
+        ok, reason = False, stopped
     graded = private / "autograded" / student / assignment
     if ok and (too_big := oversized(graded)):  # before anything reaches the gradebook or autograded/
         ok, reason = False, too_big
@@ -162,6 +165,13 @@ def run_notebook(student: str, work: str, gradebook_copy: str | None, db_url: st
         "db_waits": db_waits,
         "db_waited": db_waited,
     }
+
+
+def _stopped_by_sandbox() -> str:
+    """Why the sandbox stopped this worker's last notebook (its memory bound), or ""."""
+    from framelab.grading.sandbox import take_stopped
+
+    return take_stopped()
 
 
 def _private_coursedir(student: str, private: Path, db_url: str) -> Any:
