@@ -81,6 +81,7 @@ def test_formgrader_shows_pending_work_as_pending(course):
         "the trainee's assignments": f"{base}/manage_students/{WAITING}",
         "the trainee's notebooks": f"{base}/manage_students/{WAITING}/{A}",
         "the notebook's submissions": f"{base}/gradebook/{A}/{A}",
+        "the trainees": f"{base}/manage_students",  # a total over assignments, asked of the API per trainee
     }
     try:
         with sync_playwright() as p:
@@ -91,6 +92,8 @@ def test_formgrader_shows_pending_work_as_pending(course):
                 for what, url in pages.items():
                     page = browser.new_page()
                     page.goto(f"{url}?token={TOKEN}", wait_until="load")
+                    if what == "the trainees":  # marked once the trainee's submissions have been fetched
+                        page.wait_for_selector("#main-table .framelab-pending", timeout=30_000)
                     table = rows(page)
                     # rows name the trainee, or on the trainee's own pages, the assignment
                     mine = [r for r in table if WAITING in r[0]] or [r for r in table if r[0].strip().startswith(A)]
@@ -101,7 +104,7 @@ def test_formgrader_shows_pending_work_as_pending(course):
                     if what == LIST:  # and no Autograde button (it would run trainee code unsandboxed)
                         assert not page.query_selector_all("#main-table .glyphicon-flash"), what
                         assert page.query_selector_all("#main-table .framelab-no-autograde"), what
-                    if what in (LIST, "the notebook's submissions"):
+                    if what in (LIST, "the notebook's submissions", "the trainees"):
                         marked = [r for r in table if MARKED in r[0]]
                         assert marked and SCORE.fullmatch(marked[0][1]), f"{what}: {marked}"
                     page.close()

@@ -4,8 +4,8 @@
 // nbgrader's formgrader lists draw each submission's score as "score / max", counting every
 // answer not yet hand-graded as 0 ("11 / 20" for a trainee whose 4-point reflection is waiting).
 // For each list that has the flag (an assignment's submissions, a trainee's assignments, a trainee's
-// notebooks, a notebook's submissions), a row that still needs hand-grading shows "pending" in its
-// score columns instead; the score so far is in the cell's title, named as such. Loaded on every
+// notebooks, a notebook's submissions), and for the trainees list (which asks the API per trainee), a row
+// that still needs hand-grading shows "pending" in its score columns instead; the score so far is in the cell's title, named as such. Loaded on every
 // formgrader page by framelab.grading.serverext, after nbgrader's own scripts, before any list is drawn.
 (function () {
     "use strict";
@@ -42,6 +42,35 @@
         view.$autograde.empty().attr("title", "Grade in the sandbox instead: framelab grade " +
             view.model.get("name") + " --student " + view.model.get("student"))
             .append($("<span/>").addClass("framelab-no-autograde").text("framelab grade"));
+    }
+
+    // The trainees list sums each trainee's assignments and carries no flag: ask formgrader's own API for
+    // the trainee's submissions once, and mark the row when any of them still needs hand-grading.
+    function markStudent(view) {
+        if (view.framelabPending === undefined) {
+            view.framelabPending = null;  // asked, no answer yet
+            var url = window.base_url + "/formgrader/api/student_submissions/" +
+                encodeURIComponent(view.model.get("id"));
+            $.getJSON(url).done(function (subs) {
+                view.framelabPending = (subs || []).some(function (s) {
+                    return s.needs_manual_grade && s.autograded !== false;
+                });
+                if (view.framelabPending) {
+                    mark(view);
+                }
+            });
+        } else if (view.framelabPending) {
+            mark(view);
+        }
+    }
+
+    if (window.StudentUI && window.StudentUI.prototype && typeof window.StudentUI.prototype.render === "function") {
+        var renderStudent = window.StudentUI.prototype.render;
+        window.StudentUI.prototype.render = function () {
+            var out = renderStudent.apply(this, arguments);
+            markStudent(this);
+            return out;
+        };
     }
 
     VIEWS.forEach(function (name) {
