@@ -129,6 +129,7 @@ def test_a_term_with_a_roster_of_seven(tmp_path, monkeypatch):
     rows = {o.student: o for o in run.outcomes}
     assert rows[TWICE].attempts == 2 and all(rows[t].attempts == 1 for t in TRAINEES[:6] if t != TWICE)
     assert rows[LATE].late.startswith("late ") and rows[LATE].late.endswith("(-1)") and rows[TRAINEES[0]].late == ""
+    assert run.absent == [ABSENT] and f"Not submitted (1 on the roster, nothing collected): {ABSENT}." in run.summary()
     clock.lap("framelab grade")
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "framelab") as gb:

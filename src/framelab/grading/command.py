@@ -99,6 +99,8 @@ class GradeRun(RunTable):
         self.retries = retries if retries is not None else dbretry.Retries()
         #: places with personal data still open to other accounts after the run (core.privacy)
         self.privacy: list[str] = []
+        #: trainees on the roster (the gradebook's students) with nothing in ``submitted/``
+        self.absent: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -132,6 +134,9 @@ class GradeRun(RunTable):
             lines.append("Interrupted: run the same command again to grade the rest (finished trainees are kept).")
         if self.by_status("failed"):
             lines.append("Failed submissions were not graded; fix or ask for a resubmission, then run again.")
+        if self.absent:
+            names = ", ".join(self.absent)
+            lines.append(f"Not submitted ({len(self.absent)} on the roster, nothing collected): {names}.")
         if stale := [o.student for o in self.by_status("skipped") if o.reason.startswith(keys.STALE)]:
             lines.append(
                 f"{len(stale)} trainee(s) were scored against an old key: run 'framelab grade {self.assignment} "
@@ -271,6 +276,8 @@ def plan(ctx: Course, run: GradeRun, students: Sequence[str] | None, force: bool
             run.outcomes.append(Outcome(s, "failed", reason=f"no submission at {ctx.submitted(s)}"))
     wanted = [s for s in wanted if s in available]
     with ctx.gradebook() as gb:
+        if not students:  # the whole cohort: name who is on the roster but sent nothing
+            run.absent = sorted({s.id for s in ctx.patiently(lambda: gb.students)} - set(available))
         done = set() if force else ctx.patiently(lambda: graded_students(ctx.coursedir, ctx.assignment, wanted, gb))
         for s in sorted(done):
             earned = tally(gb, ctx.assignment, s)
