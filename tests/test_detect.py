@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import BIN, ROOT, answered_with_key, data_lines
 
+from framelab.bank.diagnostic import load_diagnostic
 from framelab.core.settings import course_deployment
 from framelab.core.vocabulary import LABELS
 from framelab.detector import readers
@@ -147,8 +148,11 @@ def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path):
 def test_the_data_file_carries_no_assessment_label(bank):
     raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     assessment = {r.id for r in bank.responses if r.split == "assessment"}
-    assert {g["id"] for g in raw["guard"]} == assessment
-    assert all(set(g) == {"id", "text"} for g in raw["guard"])
+    diagnostic = {d.id for d in load_diagnostic(ROOT / "modules").items}
+    assert diagnostic and {g["id"] for g in raw["guard"]} == assessment | diagnostic
+    assert all(set(g) == {"id", "text", "client"} for g in raw["guard"])  # never a label or an answer
+    text = DATA_FILE.read_text(encoding="utf-8")
+    assert not [d.id for d in load_diagnostic(ROOT / "modules").items if d.rationale in text]  # nor its rationale
     assert not assessment & {p["id"] for p in raw["practice"]}
 
 
@@ -350,3 +354,34 @@ def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):
     with pytest.raises(roleplay.RolePlayError, match="own words"):
         roleplay.respond(scenario, session, paraphrase, [], deployed)
     assert session.turns == []
+
+
+def test_a_reply_sent_with_a_graded_client_line_is_refused_in_a_course(bank, deployed, detector):
+    """Every heavy paraphrase (tests/data/tuning/heavy_guard_paraphrases.jsonl) sent with its item's client line is
+    refused in a course; sent without it, the meaning guard alone lets many through (what this lever cannot stop)."""
+    key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
+    heavy = [p for p in data_lines("tuning/heavy_guard_paraphrases.jsonl") if p["rubric"] == "boundary"]
+    assert len(heavy) >= 40
+    for p in heavy:
+        with pytest.raises(Refused, match="client line comes from a graded exercise"):
+            deployed(p["text"], p["client"])
+        assert detector(p["text"], p["client"]).labels  # self-study: no deployment guard, read as before
+    item = next(r for r in bank.responses if r.split == "assessment")
+    reworded = "  " + item.client.upper().replace(",", "") + "!!"  # case, punctuation and spacing do not matter
+    with pytest.raises(Refused):
+        deployed.check("Let's see where this goes.", reworded)
+    assert deployed.check("Let's see where this goes.", "Can we be friends when this ends?")  # a fresh line
+    without = [{"of": p["source_item"], "text": p["text"]} for p in heavy]
+    assert answered_with_key(deployed, without, key) > 0.15 * len(without)  # the honest limit, reported in README
+
+
+def test_the_deployment_guard_refuses_every_diagnostic_item(deployed, detector):
+    items = load_diagnostic(ROOT / "modules").items
+    assert items
+    for d in items:
+        with pytest.raises(Refused):
+            deployed.check(d.text)
+        with pytest.raises(Refused):
+            deployed.check(d.text + " ", d.client)
+        with pytest.raises(Refused):
+            detector.check(d.text)  # the copy guard refuses them in self-study too

@@ -38,6 +38,11 @@ BLEND_THRESHOLD = 0.615
 EMBEDDING_SHARE = 0.6
 
 
+def client_key(line: str) -> str:
+    """A client line as the guard compares it: lower case, words only (punctuation, spacing and case ignored)."""
+    return " ".join(re.findall(r"[a-z0-9]+", normalise(line or "")))
+
+
 def _stem(word: str) -> str:
     return re.sub(r"(?:ing|ed|es|s|ly|'s|n't)$", "", word) if len(word) > 4 else word
 
@@ -101,14 +106,18 @@ class Guard:
     items: tuple[tuple[str, str], ...]
     threshold: float = GUARD_THRESHOLD
     meaning: bool = False
+    #: the client line of each item ("" where none), in the order of ``items``
+    clients: tuple[str, ...] = ()
     _index: list[tuple[str, str, set[tuple[str, ...]]]] = field(default_factory=list, repr=False)
     _meaning: MeaningIndex | None = field(default=None, repr=False)
 
     _vectors: Any = field(default=None, repr=False)
+    _clients: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         self._index = [(iid, normalise(text), _shingles(text)) for iid, text in self.items]
         if self.meaning:
+            self._clients = frozenset(k for k in map(client_key, self.clients) if k)
             self._meaning = MeaningIndex([text for _, text in self.items])
             if self.items and meaning.available():
                 self._vectors = meaning.embed([text for _, text in self.items])
@@ -132,6 +141,13 @@ class Guard:
         """How close in meaning the text is to an assessment item, where that is at or above the threshold."""
         score = self.meaning_score(text)
         return score if self._meaning is not None and score >= self.meaning_threshold else None
+
+    def graded_client(self, client: str) -> bool:
+        """Whether, in a course deployment, ``client`` is the client line of a graded item (word for word; case,
+        punctuation and spacing ignored). A reply sent with it answers a graded bid, so the guard refuses it,
+        whatever its words: heavy rewording of the item's response keeps its moves but not its words or its
+        sentence vector (see :data:`BLEND_THRESHOLD`). It stops nothing when the line is left out or reworded."""
+        return bool(self._clients) and client_key(client) in self._clients
 
     def match(self, text: str) -> tuple[str, float] | None:
         """The assessment item the text copies, and how closely (0-1), or None."""
