@@ -357,22 +357,35 @@ def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):
 
 
 def test_a_reply_sent_with_a_graded_client_line_is_refused_in_a_course(bank, deployed, detector):
-    """Every heavy paraphrase (tests/data/tuning/heavy_guard_paraphrases.jsonl) sent with its item's client line is
-    refused in a course; sent without it, the meaning guard alone lets many through (what this lever cannot stop)."""
+    """Heavy paraphrases (tests/data/tuning/heavy_guard_paraphrases.jsonl, a tuning set) sent with their item's client
+    line rarely get the key in a course; sent without it, the meaning guard alone lets many through (what this lever
+    cannot stop). Self-study is unchanged."""
     key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
     heavy = [p for p in data_lines("tuning/heavy_guard_paraphrases.jsonl") if p["rubric"] == "boundary"]
     assert len(heavy) >= 40
+    answered = refused = 0
     for p in heavy:
-        with pytest.raises(Refused, match="client line comes from a graded exercise"):
-            deployed(p["text"], p["client"])
         assert detector(p["text"], p["client"]).labels  # self-study: no deployment guard, read as before
-    item = next(r for r in bank.responses if r.split == "assessment")
-    reworded = "  " + item.client.upper().replace(",", "") + "!!"  # case, punctuation and spacing do not matter
-    with pytest.raises(Refused):
-        deployed.check("Let's see where this goes.", reworded)
-    assert deployed.check("Let's see where this goes.", "Can we be friends when this ends?")  # a fresh line
+        try:
+            answered += set(deployed(p["text"], p["client"]).labels) == key[p["source_item"]]
+        except Refused as exc:
+            refused += 1
+            assert "graded exercise" in str(exc) and "m1-" not in str(exc)  # no item id to search for
+    assert answered <= 0.15 * len(heavy) and refused >= 0.8 * len(heavy)
     without = [{"of": p["source_item"], "text": p["text"]} for p in heavy]
     assert answered_with_key(deployed, without, key) > 0.15 * len(without)  # the honest limit, reported in README
+
+
+def test_a_graded_client_line_is_matched_word_for_word_and_a_far_reply_is_still_read(bank, deployed):
+    item = next(r for r in bank.responses if r.split == "assessment" and r.rubric == "three_moves")
+    reworded = "  " + item.client.upper().replace(",", "") + "!!"  # case, punctuation and spacing do not matter
+    assert deployed.guard.graded_client(reworded, item.text)
+    with pytest.raises(Refused, match="graded exercise"):
+        deployed.check(item.text.replace(".", "!"), reworded)
+    far = "Remember your umbrella on the way out, it's pouring down."
+    assert not deployed.guard.graded_client(item.client, far)
+    assert deployed.check(far, item.client) == far
+    assert not deployed.guard.graded_client("Can we be friends when this all ends, do you think?", item.text)
 
 
 def test_the_deployment_guard_refuses_every_diagnostic_item(deployed, detector):
@@ -385,3 +398,17 @@ def test_the_deployment_guard_refuses_every_diagnostic_item(deployed, detector):
             deployed.check(d.text + " ", d.client)
         with pytest.raises(Refused):
             detector.check(d.text)  # the copy guard refuses them in self-study too
+
+
+def test_no_roleplay_line_is_a_graded_client_line(deployed):
+    """The role-play sends each reply with the client's line: none may be a graded item's, or a course would refuse
+    every reply to it."""
+    lines = [
+        node["client"]
+        for path in sorted((ROOT / "source").glob("*/content.json"))
+        for scenario in json.loads(path.read_text(encoding="utf-8")).get("scenarios", [])
+        for node in scenario["nodes"].values()
+        if node.get("client")
+    ]
+    assert len(lines) > 20
+    assert [line for line in lines if deployed.guard.graded_client(line)] == []

@@ -73,7 +73,8 @@ class Detector:
 
     def check(self, text: Any, client: Any = "") -> str:
         """The text, if the detector may label it; else :class:`Refused` with the reason. ``client``, the client
-        line the reply answers where one is given, is refused in a course deployment when it is a graded item's."""
+        line the reply answers where one is given: in a course deployment, a reply to a graded item's line that is close
+        to its response is refused (:meth:`Guard.graded_client`)."""
         if not isinstance(text, str):
             raise Refused(f"'text' must be a string, not {type(text).__name__}.")
         if not text.strip():
@@ -90,10 +91,11 @@ class Detector:
                 "so the detector will not label it: it would become an answer key. Classify graded items "
                 "yourself; use the detector on replies you write."
             )
-        if isinstance(client, str) and self.guard.graded_client(client):
+        if isinstance(client, str) and self.guard.graded_client(client, text):
             raise Refused(
-                "This client line comes from a graded exercise, so in this course the detector will not read "
-                "replies to it. Practise on another client line, or in a role-play."
+                "This client line comes from a graded exercise and the reply says much what its graded response "
+                "says, so in this course the detector will not read it. Practise on another client line, or in a "
+                "role-play."
             )
         if self.guard.close_in_meaning(text) is not None:
             raise Refused(
