@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import BIN, ROOT, answered_with_key, data_lines
 
+from framelab.bank.diagnostic import load_diagnostic
 from framelab.core.settings import course_deployment
 from framelab.core.vocabulary import LABELS
 from framelab.detector import readers
@@ -147,8 +148,11 @@ def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path):
 def test_the_data_file_carries_no_assessment_label(bank):
     raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     assessment = {r.id for r in bank.responses if r.split == "assessment"}
-    assert {g["id"] for g in raw["guard"]} == assessment
-    assert all(set(g) == {"id", "text"} for g in raw["guard"])
+    diagnostic = {d.id for d in load_diagnostic(ROOT / "modules").items}
+    assert diagnostic and {g["id"] for g in raw["guard"]} == assessment | diagnostic
+    assert all(set(g) == {"id", "text", "client"} for g in raw["guard"])  # never a label or an answer
+    text = DATA_FILE.read_text(encoding="utf-8")
+    assert not [d.id for d in load_diagnostic(ROOT / "modules").items if d.rationale in text]  # nor its rationale
     assert not assessment & {p["id"] for p in raw["practice"]}
 
 
@@ -350,3 +354,61 @@ def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):
     with pytest.raises(roleplay.RolePlayError, match="own words"):
         roleplay.respond(scenario, session, paraphrase, [], deployed)
     assert session.turns == []
+
+
+def test_a_reply_sent_with_a_graded_client_line_is_refused_in_a_course(bank, deployed, detector):
+    """Heavy paraphrases (tests/data/tuning/heavy_guard_paraphrases.jsonl, a tuning set) sent with their item's client
+    line rarely get the key in a course; sent without it, the meaning guard alone lets many through (what this lever
+    cannot stop). Self-study is unchanged."""
+    key = {r.id: set(r.labels) for r in bank.responses if r.split == "assessment"}
+    heavy = [p for p in data_lines("tuning/heavy_guard_paraphrases.jsonl") if p["rubric"] == "boundary"]
+    assert len(heavy) >= 40
+    answered = refused = 0
+    for p in heavy:
+        assert detector(p["text"], p["client"]).labels  # self-study: no deployment guard, read as before
+        try:
+            answered += set(deployed(p["text"], p["client"]).labels) == key[p["source_item"]]
+        except Refused as exc:
+            refused += 1
+            assert "graded exercise" in str(exc) and "m1-" not in str(exc)  # no item id to search for
+    assert answered <= 0.15 * len(heavy) and refused >= 0.8 * len(heavy)
+    without = [{"of": p["source_item"], "text": p["text"]} for p in heavy]
+    assert answered_with_key(deployed, without, key) > 0.15 * len(without)  # the honest limit, reported in README
+
+
+def test_a_graded_client_line_is_matched_word_for_word_and_a_far_reply_is_still_read(bank, deployed):
+    item = next(r for r in bank.responses if r.split == "assessment" and r.rubric == "three_moves")
+    reworded = "  " + item.client.upper().replace(",", "") + "!!"  # case, punctuation and spacing do not matter
+    assert deployed.guard.graded_client(reworded, item.text)
+    with pytest.raises(Refused, match="graded exercise"):
+        deployed.check(item.text.replace(".", "!"), reworded)
+    far = "Remember your umbrella on the way out, it's pouring down."
+    assert not deployed.guard.graded_client(item.client, far)
+    assert deployed.check(far, item.client) == far
+    assert not deployed.guard.graded_client("Can we be friends when this all ends, do you think?", item.text)
+
+
+def test_the_deployment_guard_refuses_every_diagnostic_item(deployed, detector):
+    items = load_diagnostic(ROOT / "modules").items
+    assert items
+    for d in items:
+        with pytest.raises(Refused):
+            deployed.check(d.text)
+        with pytest.raises(Refused):
+            deployed.check(d.text + " ", d.client)
+        with pytest.raises(Refused):
+            detector.check(d.text)  # the copy guard refuses them in self-study too
+
+
+def test_no_roleplay_line_is_a_graded_client_line(deployed):
+    """The role-play sends each reply with the client's line: none may be a graded item's, or a course would refuse
+    every reply to it."""
+    lines = [
+        node["client"]
+        for path in sorted((ROOT / "source").glob("*/content.json"))
+        for scenario in json.loads(path.read_text(encoding="utf-8")).get("scenarios", [])
+        for node in scenario["nodes"].values()
+        if node.get("client")
+    ]
+    assert len(lines) > 20
+    assert [line for line in lines if deployed.guard.graded_client(line)] == []

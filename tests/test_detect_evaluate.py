@@ -109,6 +109,7 @@ def test_heldout_bench_on_its_fixture():
     assert "macro-F1" in out and "95% bootstrap" in out and "exact set" in out
     # the fixture's paraphrases are copies of graded items: the guard refuses both
     assert "paraphrases of graded items answered with the key: 0 of 2" in out
+    assert "the same, sent with the item's client line: 0 of 2" in out
     assert "honest replies refused:" in out and " of 7 " in out
     assert "checks_safety: 4 replies, 2 ask directly about risk" in out
     assert "exact 0.158 to 1.000" in out  # Clopper-Pearson for 2 of 2

@@ -81,3 +81,21 @@ def test_without_the_package_the_guard_falls_back_to_tfidf(monkeypatch, bank):
     text = "Anyway, where had we got to with your plans for the holidays?"
     assert plain.meaning_score(text) == pytest.approx(plain._meaning.closest(text)[1])
     assert guardmod.Guard(items, meaning=False).meaning_score(text) == 0.0
+
+
+def test_client_lines_are_compared_word_for_word():
+    assert guardmod.client_key("  Can we, BE friends?? ") == "can we be friends"
+    assert guardmod.client_key("") == ""
+    items, clients = (("x1", "I won't be meeting you outside."),), ("Can we be friends?",)
+    course = guardmod.Guard(items, meaning=True, clients=clients)
+    assert course.graded_client("can we be FRIENDS", "I won't meet you outside our sessions.")
+    assert not course.graded_client("Can we be friends soon?", "I won't meet you outside our sessions.")
+    assert not course.graded_client("", "I won't meet you outside our sessions.")
+    assert not course.graded_client("Can we be friends?", "Remember your umbrella, it's pouring down outside.")
+    assert not guardmod.Guard(items, meaning=False, clients=clients).graded_client("Can we be friends?")  # self-study
+
+
+def test_without_the_package_a_graded_client_line_is_refused_whatever_the_reply(monkeypatch):
+    monkeypatch.setattr(meaning, "available", lambda: False)
+    course = guardmod.Guard((("x1", "I won't be meeting you outside."),), meaning=True, clients=("Can we be friends?",))
+    assert course.graded_client("Can we be friends?", "Remember your umbrella, it's pouring down outside.")

@@ -70,8 +70,9 @@ def test_each_detector_learns_only_from_its_own_practice_items(bank):
     assert {e.id for e in data.practice} == boundary and {e.id for e in data.repair} == ruptures
     assert not boundary & ruptures
     raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-    assert {g["id"] for g in raw["guard"]} == {r.id for r in bank.responses if r.split == "assessment"}
-    assert all(set(g) == {"id", "text"} for g in raw["guard"])  # no label of an assessment item
+    assessment = {r.id for r in bank.responses if r.split == "assessment"}
+    assert assessment <= {g["id"] for g in raw["guard"]}  # and the diagnostic's items (tests/test_detect.py)
+    assert all(set(g) == {"id", "text", "client"} for g in raw["guard"])  # no label of an assessment item
 
 
 def test_the_repair_model_is_deterministic_cached_and_runs_without_scikit_learn(tmp_path):

@@ -251,12 +251,70 @@ def deployment_guard() -> None:
             f"{len(held)} ({n_ref / len(held):.0%}; target at most 5%); "
             f"practice items refused {wrong} of {len(practice)}"
         )
+    heavy_guard(key)
     det = load_detector(deployment=False)
     gold = as_matrix([h["labels"] for h in held])
     pred = as_matrix([det.detect(h["text"]).labels for h in held])
     table(
         f"Tuning set: trainee-style replies ({len(held)}, new client lines; looked at while tuning)",
         {"detector": scores(gold, pred), "keyword rules": scores(gold, keyword([h["text"] for h in held]))},
+    )
+
+
+def heavy_guard(key: dict[str, set[str]]) -> None:
+    """The tuning figures for heavy paraphrases (``tuning/heavy_guard_paraphrases.jsonl``, writer G: every move and
+    the client line kept, Jaccard 0-0.36), sent with and without the item's client line; the honest replies (tuning
+    sets and 400 corpus replies) with theirs; the diagnostic and practice items; and the time per check."""
+    import json
+
+    from framelab.bank.diagnostic import load_diagnostic
+    from framelab.detector.repair import load_repair_detector
+
+    bank = load_bank(ROOT / "modules")
+    rubric = {r.id: r.rubric for r in bank.responses}
+    start = time.perf_counter()
+    course = {"three_moves": load_detector(deployment=True), "repair": load_repair_detector(deployment=True)}
+    loaded = time.perf_counter() - start
+
+    def outcome(det: Detector, text: str, client: str) -> set[str] | None:
+        try:
+            return set(det(text, client).labels)
+        except Refused:
+            return None
+
+    heavy = read_jsonl("tuning/heavy_guard_paraphrases.jsonl")
+    print(f"\nHeavy paraphrases, course deployment ({len(heavy)}; tuning figures: the guard was chosen on them)")
+    for how, with_client in (("sent with the item's client line", True), ("text alone", False)):
+        found = [
+            outcome(course[rubric[p["source_item"]]], p["text"], p["client"] if with_client else "") for p in heavy
+        ]
+        n = sum(f == key[p["source_item"]] for f, p in zip(found, heavy, strict=True))
+        print(f"  {how}: answered with the key {n} of {len(heavy)} ({n / len(heavy):.0%}), refused {found.count(None)}")
+    corpus = [
+        json.loads(x) for f in sorted((ROOT / "modules" / "_corpus").glob("T*.jsonl")) for x in f.open() if x.strip()
+    ]
+    random.Random(0).shuffle(corpus)
+    honest = read_jsonl("tuning/boundary_replies.jsonl") + read_jsonl("tuning/repair_replies.jsonl")
+    boundary_replies = len(read_jsonl("tuning/boundary_replies.jsonl"))
+    rows = [(h, "repair" if i >= boundary_replies else "three_moves") for i, h in enumerate(honest)]
+    rows += [(c, "repair" if c["rubric"] == "repair" else "three_moves") for c in corpus[:400]]
+    refused = [outcome(course[r], h["text"], h.get("client", "")) is None for h, r in rows]
+    print(
+        f"  honest replies refused (134 tuning replies and 400 corpus replies, each with its client line): "
+        f"{sum(refused)} of {len(rows)} ({sum(refused) / len(rows):.1%}; target at most 5%)"
+    )
+    diag = load_diagnostic(ROOT / "modules").items
+    n_diag = sum(outcome(course["three_moves"], d.text, "") is None for d in diag)
+    n_prac = sum(outcome(course[r.rubric], r.text, r.client) is None for r in bank.responses if r.split == "practice")
+    print(
+        f"  diagnostic items refused {n_diag} of {len(diag)}; practice items refused (with their client lines) {n_prac}"
+    )
+    start = time.perf_counter()
+    for h, r in rows[:200]:
+        outcome(course[r], h["text"], h.get("client", ""))
+    print(
+        f"  both course detectors loaded in {loaded:.2f} s (models from the cache, sentence vectors of the graded "
+        f"items); one check and reading {(time.perf_counter() - start) / 200 * 1000:.0f} ms on average"
     )
 
 

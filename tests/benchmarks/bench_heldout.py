@@ -99,10 +99,10 @@ def guard_report(paraphrases: list[dict[str, Any]], honest: list[tuple[str, str]
 
     items = load_bank().items()
 
-    def answered(row: dict[str, Any]) -> bool:
+    def answered(row: dict[str, Any], client: str = "") -> bool:
         rubric = "repair" if getattr(items.get(row["source_item"]), "rubric", "") == "repair" else "three_moves"
         try:
-            return set(detectors[rubric].detect(row["text"]).labels) == set(row["labels"])
+            return set(detectors[rubric](row["text"], client).labels) == set(row["labels"])
         except Refused:
             return False
 
@@ -116,6 +116,10 @@ def guard_report(paraphrases: list[dict[str, Any]], honest: list[tuple[str, str]
     print("The guard, as in a course deployment (FRAMELAB_SELF_CHECK=0)")
     if paraphrases:
         _share("paraphrases of graded items answered with the key", [answered(r) for r in paraphrases], "target <= 15%")
+        with_client = [r for r in paraphrases if isinstance(r.get("client"), str) and r["client"].strip()]
+        if with_client:  # the same paraphrases sent with the graded item's client line (Guard.graded_client)
+            flags = [answered(r, r["client"]) for r in with_client]
+            _share("  the same, sent with the item's client line", flags, "target <= 15%")
     if honest:
         _share("honest replies refused", [refused(rubric, text) for rubric, text in honest], "target <= 5%")
 

@@ -24,7 +24,7 @@ from typing import Any
 import nbformat
 
 from framelab.bank import variants
-from framelab.bank.diagnostic import public_outputs
+from framelab.bank.diagnostic import load_diagnostic, public_outputs
 from framelab.bank.loader import Bank, Exercise, Module, Response, gold
 from framelab.core import rubrics
 
@@ -273,7 +273,8 @@ def build(
         from framelab.detector.data import data_from_bank
 
         corpus = load_corpus(bank.root)  # training-only replies agreed by a blind rater (modules/_corpus/)
-        _write_if_changed(detect_data, dumps(data_from_bank(bank, corpus)), changed, check)
+        diagnostic = load_diagnostic(bank.root).items  # their texts and client lines only: the guard refuses them
+        _write_if_changed(detect_data, dumps(data_from_bank(bank, corpus, diagnostic)), changed, check)
     for mod in bank.modules.values():
         folder = source / mod.folder
         notebook = folder / f"{mod.folder}.ipynb"

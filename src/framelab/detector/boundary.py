@@ -71,8 +71,10 @@ class Detector:
         self.digest = digest
         self._vocab = model.words
 
-    def check(self, text: Any) -> str:
-        """The text, if the detector may label it; else :class:`Refused` with the reason."""
+    def check(self, text: Any, client: Any = "") -> str:
+        """The text, if the detector may label it; else :class:`Refused` with the reason. ``client``, the client
+        line the reply answers where one is given: in a course deployment, a reply to a graded item's line that is close
+        to its response is refused (:meth:`Guard.graded_client`)."""
         if not isinstance(text, str):
             raise Refused(f"'text' must be a string, not {type(text).__name__}.")
         if not text.strip():
@@ -88,6 +90,12 @@ class Detector:
                 f"This text is very close ({hit[1]:.0%}) to a response in a graded exercise ({hit[0]}), "
                 "so the detector will not label it: it would become an answer key. Classify graded items "
                 "yourself; use the detector on replies you write."
+            )
+        if isinstance(client, str) and self.guard.graded_client(client, text):
+            raise Refused(
+                "This client line comes from a graded exercise and the reply says much what its graded response "
+                "says, so in this course the detector will not read it. Practise on another client line, or in a "
+                "role-play."
             )
         if self.guard.close_in_meaning(text) is not None:
             raise Refused(
@@ -141,7 +149,7 @@ class Detector:
     def __call__(self, reply: str, client: str = "") -> Detection:
         """The role-play's detector hook: labels with scores and cues. A text it must not label
         (a copy of a graded item) raises :class:`Refused`, so that no fallback labels it either."""
-        return self.detect(reply)
+        return self.detect_many([self.check(reply, client)])[0]
 
 
 def load_detector(data_path: Path = DATA_FILE, *, use_cache: bool = True, deployment: bool | None = None) -> Detector:
@@ -151,7 +159,8 @@ def load_detector(data_path: Path = DATA_FILE, *, use_cache: bool = True, deploy
     deployment (:func:`framelab.core.settings.course_deployment`, unless ``deployment`` says), the guard also
     refuses paraphrases."""
     data = load_data(data_path)
-    guard = Guard(data.guard, meaning=settings.course_deployment() if deployment is None else deployment)
+    deployed = settings.course_deployment() if deployment is None else deployment
+    guard = Guard(data.guard, meaning=deployed, clients=data.guard_clients)
     model = trained_model("detect", data.training, cache_key(data.digest), use_cache=use_cache)
     return Detector(model, guard, data.digest)
 

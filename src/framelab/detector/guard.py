@@ -36,6 +36,17 @@ MEANING_THRESHOLD = 0.45
 #: practice item refused (the closest scores 0.608; an assessment item's copy 1.0).
 BLEND_THRESHOLD = 0.615
 EMBEDDING_SHARE = 0.6
+#: A reply sent with a graded item's client line is refused when its sentence-vector cosine to that item's response
+#: is at least this (:meth:`Guard.graded_client`). Chosen on the tuning sets (``bench_detect.py``): of 70 heavy
+#: paraphrases sent with their client line, 5 answered with the key (7%; 42 with the bank-wide guard alone); of
+#: the 41 practice items whose bid is also a graded item's, 13 refused when sent with it (at 0.2: none answered,
+#: 20 refused; at 0.4: 11 answered, 7 refused). No tuning, corpus or role-play line is a graded client line.
+CLIENT_LINE_THRESHOLD = 0.3
+
+
+def client_key(line: str) -> str:
+    """A client line as the guard compares it: lower case, words only (punctuation, spacing and case ignored)."""
+    return " ".join(re.findall(r"[a-z0-9]+", normalise(line or "")))
 
 
 def _stem(word: str) -> str:
@@ -101,14 +112,20 @@ class Guard:
     items: tuple[tuple[str, str], ...]
     threshold: float = GUARD_THRESHOLD
     meaning: bool = False
+    #: the client line of each item ("" where none), in the order of ``items``
+    clients: tuple[str, ...] = ()
     _index: list[tuple[str, str, set[tuple[str, ...]]]] = field(default_factory=list, repr=False)
     _meaning: MeaningIndex | None = field(default=None, repr=False)
 
     _vectors: Any = field(default=None, repr=False)
+    _clients: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._index = [(iid, normalise(text), _shingles(text)) for iid, text in self.items]
         if self.meaning:
+            for i, key in enumerate(map(client_key, self.clients)):
+                if key:
+                    self._clients.setdefault(key, []).append(i)
             self._meaning = MeaningIndex([text for _, text in self.items])
             if self.items and meaning.available():
                 self._vectors = meaning.embed([text for _, text in self.items])
@@ -132,6 +149,20 @@ class Guard:
         """How close in meaning the text is to an assessment item, where that is at or above the threshold."""
         score = self.meaning_score(text)
         return score if self._meaning is not None and score >= self.meaning_threshold else None
+
+    def graded_client(self, client: str, text: str = "") -> bool:
+        """Whether, in a course deployment, ``text`` answers a graded item's bid: ``client`` is that item's client
+        line (word for word; case, punctuation and spacing ignored) and the text is at least
+        :data:`CLIENT_LINE_THRESHOLD` close to the item's response in sentence vectors (any text, without
+        ``wordllama``). Heavy rewording keeps an item's moves but not its words, so the guard's threshold for the
+        whole bank lets it through; against the one item of the same bid, a low bar tells it from most other
+        replies. It stops nothing when the client line is left out or reworded."""
+        rows = self._clients.get(client_key(client)) if self._clients else None
+        if not rows:
+            return False
+        if self._vectors is None or not text.strip():
+            return True
+        return float((self._vectors[rows] @ meaning.embed([text])[0]).max()) >= CLIENT_LINE_THRESHOLD
 
     def match(self, text: str) -> tuple[str, float] | None:
         """The assessment item the text copies, and how closely (0-1), or None."""

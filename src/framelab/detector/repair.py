@@ -83,7 +83,8 @@ def load_repair_detector(
     data = load_data(data_path)
     if not data.repair:
         raise DetectError(f"{data_path} has no repair responses to learn from: run 'framelab build'.")
-    guard = Guard(data.guard, meaning=settings.course_deployment() if deployment is None else deployment)
+    deployed = settings.course_deployment() if deployment is None else deployment
+    guard = Guard(data.guard, meaning=deployed, clients=data.guard_clients)
     trained = model.trained_model(
         "repair", data.repair_training, cache_key(data.digest), cue_features, use_cache=use_cache
     )
