@@ -26,7 +26,10 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -97,17 +100,47 @@ def lab(tmp_path_factory):
         start_new_session=True,
     )
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=1)
-                break
-            except OSError:
-                assert proc.poll() is None, "make lab exited before serving"
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}", workspace
+        yield wait_until_serving(proc, port), workspace
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def wait_until_serving(proc: subprocess.Popen, port: int, log: Path | None = None) -> str:
+    """The lab's address once `make lab` answers on ``port`` (two minutes at most); fails at once, with its
+    log where there is one, if it exits first."""
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=1)
+            return f"http://127.0.0.1:{port}"
+        except OSError:
+            assert proc.poll() is None, "make lab exited before serving" + (f":\n{log.read_text()}" if log else "")
+            time.sleep(0.5)
+    raise AssertionError(f"make lab did not answer on port {port} within two minutes")
+
+
+@contextmanager
+def chromium_page(out: Path) -> Iterator[Any]:
+    """One page of headless Chromium (1280 x 1000), with ``out`` emptied for its screenshots; a screenshot
+    of the page is kept there if the test fails."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(out / "failure.png"))
+            raise
+        finally:
+            browser.close()
 
 
 def test_every_module_runs_cleanly_and_passes_axe(lab, axe_script):

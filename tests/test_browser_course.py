@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, ROOT, copy_course, run
-from test_browser import CHROMIUM, dismiss_news, open_and_run, shut_down_kernels
+from test_browser import chromium_page, dismiss_news, open_and_run, shut_down_kernels, wait_until_serving
 from test_lab import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -61,14 +60,7 @@ def lab(tmp_path_factory):
         start_new_session=True,
     )
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=1)
-                break
-            except OSError:
-                assert proc.poll() is None, "make lab exited before serving:\n" + (tmp / "lab.log").read_text()
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}", course / "workspace", tmp / "lab.log"
+        yield wait_until_serving(proc, port, tmp / "lab.log"), course / "workspace", tmp / "lab.log"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
@@ -77,24 +69,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(lab):
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        try:
-            yield page
-        except Exception:
-            page.screenshot(path=str(OUT / "failure.png"))
-            raise
-        finally:
-            browser.close()
+    with chromium_page(OUT) as page:
+        yield page
 
 
 def open_notebook(page, url: str, path: str) -> None:
