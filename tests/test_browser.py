@@ -284,6 +284,8 @@ def run_axe(page, script: Path) -> list[dict]:
 
 
 def set_theme(page, name: str) -> None:
+    # a widget's text box keeps its keys from JupyterLab (the role-play puts focus back in its reply box)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.keyboard.press("Escape")
     page.keyboard.press("Control+Shift+C")  # the command palette
     page.locator(".lm-CommandPalette-input").fill(name)
@@ -530,7 +532,10 @@ def use_ticks_and_roleplay(page) -> None:
     for move in ("Validate the feeling", "State the boundary", "Re-center"):
         play.get_by_role("checkbox", name=re.compile(move)).check()
     play.get_by_role("button", name="Respond").click()
-    expect(play).to_contain_text("What you meant and what your words did differ", timeout=60_000)
+    # a backfire no longer ends the conversation: the client pulls back and there is a turn to repair
+    expect(play).to_contain_text("Turn 3", timeout=60_000)
+    expect(play).to_contain_text("What you meant: Validate the feeling, State the boundary, Re-center on the work.")
+    expect(play).to_contain_text("What your words did: Gentle dodge")
     expect(play.get_by_role("alert").first).to_contain_text("So you would have come")
 
 

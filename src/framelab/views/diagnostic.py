@@ -55,7 +55,8 @@ class DiagnosticView:
 
     def _question_html(self, n: int, item: dict[str, Any]) -> str:
         client = f"<p><b>Client:</b> {_esc(item['client'])}</p><p><b>Therapist:</b> " if item.get("client") else "<p>"
-        return f"<h4>Question {n} of {len(self.items)}: {_esc(item['question'])}</h4>{client}{_esc(item['text'])}</p>"
+        head = f"<h3 class='framelab-heading'>Question {n} of {len(self.items)}: {_esc(item['question'])}</h3>"
+        return f"{head}{client}{_esc(item['text'])}</p>"  # one level below the notebook's sections
 
     def save(self, item: dict[str, Any], value: Any) -> None:
         if value is None:
