@@ -79,31 +79,43 @@ def lab(tmp_path_factory):
     workspace = ROOT / "test-output" / "browser-workspace"
     if workspace.exists():
         shutil.rmtree(workspace)
+    with running_lab(workspace, tmp, settings=unwindowed_settings(tmp)) as url:
+        yield url, workspace
+
+
+def unwindowed_settings(tmp: Path) -> Path:
+    """A private JupyterLab settings folder in which every cell stays in the page (no windowing), so that
+    each output can be checked."""
     settings = tmp / "settings"
-    # every cell stays in the page (no windowing), so that each output can be checked
     tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
     tracker.write_text(json.dumps({"windowingMode": "none"}))
+    return settings
+
+
+@contextmanager
+def running_lab(workspace: Path, tmp: Path, settings: Path | None = None) -> Iterator[str]:
+    """`make lab` on ``workspace`` at a free port, with a private layout store (and ``settings``, where given)
+    so that nothing comes from or goes to another session, its output in ``tmp/lab.log``; yields its address
+    once it answers, and stops it after."""
     port = free_port()
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"WORKSPACE={workspace}", f"PORT={port}"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "JUPYTER_TOKEN": TOKEN,
-            # a private layout store and settings, so nothing comes from or goes to another session
-            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "layouts"),
-            "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        yield wait_until_serving(proc, port), workspace
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+    env = {**os.environ, "JUPYTER_TOKEN": TOKEN, "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "layouts")}
+    if settings is not None:
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
+    with (tmp / "lab.log").open("w") as log:
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", "lab", f"WORKSPACE={workspace}", f"PORT={port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield wait_until_serving(proc, port, tmp / "lab.log")
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
 
 
 def wait_until_serving(proc: subprocess.Popen, port: int, log: Path | None = None) -> str:

@@ -17,22 +17,25 @@ Screenshots go to test-output/selfstudy/ (the course home, a deck's tally, the r
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import BIN, ROOT, copy_course, run
-from test_browser import chromium_page, dismiss_news, open_and_run, shut_down_kernels, wait_until_serving
-from test_lab import free_port
+from test_browser import (
+    TOKEN,
+    chromium_page,
+    dismiss_news,
+    open_and_run,
+    running_lab,
+    shut_down_kernels,
+    unwindowed_settings,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 OUT = ROOT / "test-output" / "selfstudy"
-TOKEN = "framelab-browser-test"  # open_and_run's
 
 
 @pytest.fixture(scope="module")
@@ -40,31 +43,8 @@ def lab(tmp_path_factory):
     """`make lab` on a workspace inside a private copy of the course (so self-study checks have the key)."""
     tmp = tmp_path_factory.mktemp("selfstudy-lab")
     course = copy_course(tmp / "course")
-    settings = tmp / "settings"
-    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-    tracker.parent.mkdir(parents=True)
-    tracker.write_text(json.dumps({"windowingMode": "none"}))
-    port = free_port()
-    log = (tmp / "lab.log").open("w")
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"WORKSPACE={course / 'workspace'}", f"PORT={port}"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "JUPYTER_TOKEN": TOKEN,
-            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "layouts"),
-            "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        yield wait_until_serving(proc, port, tmp / "lab.log"), course / "workspace", tmp / "lab.log"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
+    with running_lab(course / "workspace", tmp, settings=unwindowed_settings(tmp)) as url:
+        yield url, course / "workspace", tmp / "lab.log"
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,11 @@ Screenshots go to test-output/roleplay/ (the rupture, the repair, the re-centrin
 
 from __future__ import annotations
 
-import os
-import random
 import re
-import signal
-import socket
-import subprocess
 
 import pytest
 from conftest import ROOT
-from test_browser import TOKEN, chromium_page, open_and_run, shut_down_kernels, wait_until_serving
+from test_browser import chromium_page, open_and_run, running_lab, shut_down_kernels
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,38 +26,11 @@ REPAIR = (
 QUESTION = "What do you think made today feel like the moment to ask me?"
 
 
-def port_from_20000() -> int:
-    """A free port at 20000 plus a random offset (never a fixed one: the machine is shared)."""
-    for _ in range(50):
-        port = 20000 + random.randrange(20000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port found from 20000 up")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("roleplay-lab")
-    port = port_from_20000()
-    log = (tmp / "lab.log").open("w")
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"WORKSPACE={tmp / 'workspace'}", f"PORT={port}"],
-        cwd=ROOT,
-        env={**os.environ, "JUPYTER_TOKEN": TOKEN, "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "layouts")},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        yield wait_until_serving(proc, port, tmp / "lab.log"), tmp / "workspace"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
+    with running_lab(tmp / "workspace", tmp) as url:
+        yield url, tmp / "workspace"
 
 
 @pytest.fixture(scope="module")
