@@ -414,13 +414,8 @@ while True:
     except ChildProcessError:
         break
 """
-MEMORY_HOG = """import subprocess, sys
-try:
-    with open("/tmp/hog", "wb") as fh:
-        for _ in range(1024):
-            fh.write(b"x" * 1024**2)
-except OSError as exc:
-    print("refused:", exc.strerror)
+# the /tmp flood (1 GB), then six children holding 700 MB each: the tree's bound counts them together
+MEMORY_HOG = TMP_FLOOD.replace("/tmp/flood", "/tmp/hog") + """import subprocess, sys
 child = "import time\\nb = bytearray(700 * 1024**2)\\nb[::4096] = b'x' * len(b[::4096])\\ntime.sleep(20)"
 kids = [subprocess.Popen([sys.executable, "-c", child]) for _ in range(6)]
 print([k.wait() for k in kids])
