@@ -415,11 +415,14 @@ while True:
         break
 """
 # the /tmp flood (1 GB), then six children holding 700 MB each: the tree's bound counts them together
-MEMORY_HOG = TMP_FLOOD.replace("/tmp/flood", "/tmp/hog") + """import subprocess, sys
+MEMORY_HOG = (
+    TMP_FLOOD.replace("/tmp/flood", "/tmp/hog")
+    + """import subprocess, sys
 child = "import time\\nb = bytearray(700 * 1024**2)\\nb[::4096] = b'x' * len(b[::4096])\\ntime.sleep(20)"
 kids = [subprocess.Popen([sys.executable, "-c", child]) for _ in range(6)]
 print([k.wait() for k in kids])
 """
+)
 
 CHEATS: list[Cheat] = [
     Cheat(
