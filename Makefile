@@ -76,6 +76,7 @@ test: install system-deps lint validate
 # `make test` runs them all.
 test-fast: install
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/python -m pytest -n auto --dist loadgroup -q -m "not slow and not browser and not hub and not load"
 
 # The real-browser test alone (Debian's chromium; also part of `make test`).

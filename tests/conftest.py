@@ -158,6 +158,32 @@ def cohort_of_six(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def warm_cache(tmp_path_factory) -> Callable[[Path], Path]:
+    """Fill a folder with this bank's trained detectors, as ``FRAMELAB_CACHE`` holds them: tests of the
+    ``framelab detect`` command start warm instead of training again. (Training into an empty cache is
+    tested on its own: test_cache_is_keyed_by_the_bank_and_survives_damage and the repair detector's.)"""
+    from framelab.detector import boundary, repair
+    from framelab.detector.data import load_data
+    from framelab.detector.model import cache_dir
+
+    boundary.load_detector(), repair.load_repair_detector()  # trained into the cache, unless there already
+    digest = load_data(boundary.DATA_FILE).digest
+    models = [
+        cache_dir() / f"detect-{boundary.cache_key(digest)}.npz",
+        cache_dir() / f"repair-{repair.cache_key(digest)}.npz",
+    ]
+    assert all(m.exists() for m in models), f"the trained models are not in {cache_dir()}"
+
+    def fill(folder: Path) -> Path:
+        (folder / "framelab").mkdir(parents=True, exist_ok=True)
+        for m in models:
+            shutil.copy2(m, folder / "framelab" / m.name)
+        return folder
+
+    return fill
+
+
+@pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
 

@@ -31,11 +31,12 @@ GOOD = (
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return load_detector(use_cache=False)
+    return load_detector()  # from the cache, keyed by this bank and this code (trained once per run)
 
 
-def run_detect(lines: list[str], tmp_path) -> subprocess.CompletedProcess:
-    env = {"FRAMELAB_CACHE": str(tmp_path / "cache"), "PATH": str(BIN), "HOME": str(tmp_path)}
+def run_detect(lines: list[str], tmp_path, warm_cache) -> subprocess.CompletedProcess:
+    """``framelab detect`` in a fresh process, its cache holding this bank's trained model."""
+    env = {"FRAMELAB_CACHE": str(warm_cache(tmp_path / "cache")), "PATH": str(BIN), "HOME": str(tmp_path)}
     return subprocess.run(
         [str(BIN / "framelab"), "detect"], input="\n".join(lines) + "\n", capture_output=True, text=True, env=env
     )
@@ -55,14 +56,14 @@ def assert_detection(obj: dict, item_id) -> None:
 # --------------------------------------------------------------------------- the command
 
 
-def test_cli_labels_json_lines_and_exits_zero(tmp_path):
+def test_cli_labels_json_lines_and_exits_zero(tmp_path, warm_cache):
     lines = [
         json.dumps({"id": "a", "text": GOOD, "client": "Could we be friends?"}),
         json.dumps({"id": 2, "text": "Our policy doesn't allow that, I'm afraid."}),
         "",  # blank lines are skipped
         json.dumps({"id": "c", "text": "Sure! Here's my number, text me whenever you like."}),
     ]
-    proc = run_detect(lines, tmp_path)
+    proc = run_detect(lines, tmp_path, warm_cache)
     assert proc.returncode == 0, proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a", 2, "c"]
@@ -72,10 +73,9 @@ def test_cli_labels_json_lines_and_exits_zero(tmp_path):
     assert out[1]["labels"] == ["vague_rule"]
     assert "collapse_frame" in out[2]["labels"]
     assert any("policy" in c for c in out[1]["cues"]["vague_rule"])
-    assert list((tmp_path / "cache" / "framelab").glob("detect-*.npz")), "the trained model was not cached"
 
 
-def test_cli_reports_each_bad_line_and_labels_the_rest(tmp_path):
+def test_cli_reports_each_bad_line_and_labels_the_rest(tmp_path, warm_cache):
     lines = [
         json.dumps({"id": "empty", "text": ""}),
         json.dumps({"id": "blank", "text": "   \n\t "}),
@@ -89,7 +89,7 @@ def test_cli_reports_each_bad_line_and_labels_the_rest(tmp_path):
         json.dumps({"id": "notext"}),
         json.dumps({"id": "fine", "text": GOOD}),
     ]
-    proc = run_detect(lines, tmp_path)
+    proc = run_detect(lines, tmp_path, warm_cache)
     assert proc.returncode == 1
     assert "10 line(s) could not be labelled" in proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -136,11 +136,10 @@ def test_training_is_deterministic_and_uses_the_practice_split_and_the_corpus_on
     # the model the detector runs without scikit-learn is checked against the pipeline in test_detectlite
 
 
-def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path):
-    env = {"FRAMELAB_CACHE": str(tmp_path), "PATH": str(BIN), "HOME": str(tmp_path)}
+def test_a_cached_detector_answers_without_importing_scikit_learn(tmp_path, warm_cache):
+    env = {"FRAMELAB_CACHE": str(warm_cache(tmp_path)), "PATH": str(BIN), "HOME": str(tmp_path)}
     code = "from framelab.detector.boundary import load_detector; load_detector().detect('Anyway, how was the week?')"
     check = "import sys; " + code + "; print('sklearn' in sys.modules)"
-    subprocess.run([str(BIN / "python"), "-c", code], env=env, check=True)  # trains and caches
     out = subprocess.run([str(BIN / "python"), "-c", check], env=env, check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "False"
 
@@ -221,9 +220,9 @@ def test_the_guard_lets_practice_items_and_fresh_replies_through(bank, detector)
     assert detector.guard.match(GOOD) is None
 
 
-def test_the_command_refuses_an_assessment_item_in_plain_words(tmp_path, bank):
+def test_the_command_refuses_an_assessment_item_in_plain_words(tmp_path, bank, warm_cache):
     item = next(r for r in bank.responses if r.split == "assessment")
-    proc = run_detect([json.dumps({"id": 1, "text": item.text})], tmp_path)
+    proc = run_detect([json.dumps({"id": 1, "text": item.text})], tmp_path, warm_cache)
     assert proc.returncode == 1
     (out,) = [json.loads(line) for line in proc.stdout.splitlines()]
     assert "labels" not in out and "answer key" in out["error"]

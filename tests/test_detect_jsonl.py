@@ -116,11 +116,11 @@ def test_parse_request_says_what_is_missing():
     assert parse_request('{"id": 7, "text": "x"}', 5) == ({"id": 7, "text": "x"}, None)
 
 
-def test_the_command_keeps_every_line_when_one_is_hostile(tmp_path):
+def test_the_command_keeps_every_line_when_one_is_hostile(tmp_path, warm_cache):
     """End to end: nested, non-UTF-8 and 1e999 lines among good ones (the real detector)."""
     good = json.dumps({"id": "fine", "text": "I can hear how much this matters to you."}).encode()
     data = b"\n".join([good, b"[" * 10_000, b'{"id": 2, "text": "caf\xe9"}', b'{"id": 1e999, "text": "x"}', good])
-    env = {"FRAMELAB_CACHE": str(tmp_path / "cache"), "PATH": str(BIN), "HOME": str(tmp_path)}
+    env = {"FRAMELAB_CACHE": str(warm_cache(tmp_path / "cache")), "PATH": str(BIN), "HOME": str(tmp_path)}
     proc = subprocess.run([str(BIN / "framelab"), "detect"], input=data + b"\n", capture_output=True, env=env)
     assert proc.returncode == 1 and b"Traceback" not in proc.stderr
     out = [json.loads(line) for line in proc.stdout.decode().splitlines()]

@@ -32,7 +32,7 @@ GOOD = "Thank you for telling me. I got that wrong, and I'm sorry. What was it l
 
 @pytest.fixture(scope="module")
 def repair() -> repairdetect.RepairDetector:
-    return repairdetect.load_repair_detector(use_cache=False, deployment=False)
+    return repairdetect.load_repair_detector(deployment=False)  # from the cache (trained once per run)
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +97,8 @@ def test_the_repair_model_is_deterministic_cached_and_runs_without_scikit_learn(
     assert shown.stdout.strip().endswith("False")
 
 
-def test_the_command_labels_replies_to_ruptures(tmp_path):
-    env = {"FRAMELAB_CACHE": str(tmp_path), "PATH": str(BIN), "HOME": str(tmp_path)}
+def test_the_command_labels_replies_to_ruptures(tmp_path, warm_cache):
+    env = {"FRAMELAB_CACHE": str(warm_cache(tmp_path)), "PATH": str(BIN), "HOME": str(tmp_path)}
     lines = [json.dumps({"id": 1, "text": GOOD}), json.dumps({"id": 2, "text": ""})]
     proc = subprocess.run(
         [str(BIN / "framelab"), "detect", "--rubric", "repair"],

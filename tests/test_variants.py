@@ -271,7 +271,7 @@ def test_every_pool_reply_is_refused_by_the_detectors_guard(real):
     from framelab.detector.boundary import Refused, load_detector
     from framelab.detector.repair import load_repair_detector
 
-    boundary, repair = load_detector(use_cache=False), load_repair_detector(use_cache=False)
+    boundary, repair = load_detector(), load_repair_detector()
     items = real.items()
     pooled = {i for m in real.modules.values() for ex in m.meta.exercises for i in v.pool(ex)}
     replies = [items[i] for i in sorted(pooled) if isinstance(items[i], Response)]
