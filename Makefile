@@ -109,6 +109,7 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_autograde.py
 	$(BIN)/python tests/benchmarks/bench_detect.py
 	$(BIN)/python tests/benchmarks/bench_heldout.py
+	$(BIN)/python tests/benchmarks/bench_guard_levers.py
 	$(BIN)/python tests/benchmarks/bench_grade.py
 	$(BIN)/python tests/benchmarks/bench_isolation.py
 	$(BIN)/python tests/benchmarks/bench_term.py
