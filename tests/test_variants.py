@@ -307,6 +307,19 @@ def test_the_command_names_an_unknown_assignment_in_one_line():
     assert out.stderr.count("\n") == 1 and "no assignment 'm9_nothing'" in out.stderr and "m1_double_bind" in out.stderr
 
 
+def test_the_command_refuses_a_bank_with_problems_in_one_line(tmp_path):
+    """A bank that fails validation gets one line and exit 2 (as ``framelab audit``), never a variant."""
+    import shutil
+
+    broken = tmp_path / "modules"
+    shutil.copytree(ROOT / "modules", broken, ignore=shutil.ignore_patterns("_corpus"))
+    pool = broken / "m1_double_bind" / "module.yaml"
+    pool.write_text(pool.read_text(encoding="utf-8").replace("m1-r201", "m1-r999", 1), encoding="utf-8")
+    out = _variant("m1_double_bind", "ana", "--json", "--modules", str(broken))
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and "has problems; run 'framelab validate' first" in out.stderr
+
+
 def test_the_command_reads_the_course_salt_from_nbgrader_config(tmp_path, real):
     (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.FrameLab.variant_salt = "cohort-2027"\n')
     out = _variant("m1", "ana", "--json", "--course", str(tmp_path))

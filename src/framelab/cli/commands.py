@@ -19,6 +19,15 @@ def _bank(args: argparse.Namespace, *, validate: bool = False):
     return load_bank(args.modules, validate=validate)
 
 
+def _sound_bank(args: argparse.Namespace, command: str) -> Bank | None:
+    """The bank, or None after one line saying it has problems and what to run (the caller exits 2)."""
+    bank = _bank(args)
+    if bank.problems:
+        print(f"framelab {command}: {args.modules}/ has problems; run 'framelab validate' first.", file=sys.stderr)
+        return None
+    return bank
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from framelab.bank.diagnostic import check_diagnostic, load_diagnostic
 
@@ -151,9 +160,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if problem:
         print(f"framelab audit: {problem}", file=sys.stderr)
         return 2
-    bank = _bank(args)
-    if bank.problems:
-        print(f"{args.modules}/ has problems; run `framelab validate` first.", file=sys.stderr)
+    bank = _sound_bank(args, "audit")
+    if bank is None:
         return 2
     try:
         report = audit(Path(args.course), args.assignment, bank, args.db)
@@ -341,10 +349,9 @@ def cmd_variant(args: argparse.Namespace) -> int:
     if not args.student.strip():
         print("framelab variant: the student id is empty; give the trainee's nbgrader id.", file=sys.stderr)
         return 2
-    bank = _bank(args)
-    if bank.problems:
-        print(f"framelab variant: {args.modules}/ has problems; run 'framelab validate' first.", file=sys.stderr)
-        return 1
+    bank = _sound_bank(args, "variant")
+    if bank is None:
+        return 2
     try:
         module = bank.module(args.assignment)
     except KeyError:
