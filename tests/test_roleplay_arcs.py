@@ -1,4 +1,4 @@
-"""The role-play's arcs, walked through roleplay's plain functions: the best path runs four to six turns and
+"""The role-play's arcs, walked through roleplay's plain functions: the best path runs five to six turns and
 the client tests again after trust is earned; the client quotes earlier replies back; and a conversation can
 end in several ways, each of them reachable in every scenario."""
 
@@ -55,11 +55,11 @@ def test_the_bank_has_the_twelve_scenarios(bank):
     assert len(bank.scenarios) >= 12
 
 
-def test_the_best_path_runs_four_to_six_turns_with_a_retest_after_trust_is_earned(bank):
+def test_the_best_path_runs_five_to_six_turns_with_a_retest_after_trust_is_earned(bank):
     for sc in scenarios(bank):
         session = play(sc, [FULL])
         turns = session.turns
-        assert 4 <= len(turns) <= 6, (sc["id"], len(turns))
+        assert 5 <= len(turns) <= 6, (sc["id"], len(turns))
         good = set(rubric(sc).moves)
         retests = [n for n, t in enumerate(turns) if sc["nodes"][t.node].get("retest")]
         assert retests, f"{sc['id']}: the client never tests the boundary again on the best path"
@@ -270,13 +270,14 @@ def test_the_model_responses_read_by_the_real_reader_walk_the_best_path(bank):
         session = roleplay.start(sc)
         while not session.done and len(session.turns) < 8:
             roleplay.respond(sc, session, replies[len(session.turns) % len(replies)], [], reader)
-        assert 4 <= len(session.turns) <= 6 and ending_kind(sc, session) == "opened", (
+        assert 5 <= len(session.turns) <= 6 and ending_kind(sc, session) == "opened", (
             sc["id"],
             [t.category for t in session.turns],
         )
 
 
-#: the scenarios whose best path has grown to five turns or more, with a second test after trust is earned
+#: the scenarios whose best path has grown to five turns or more, with a second test after trust is earned (all
+#: sixteen: in the risk role-plays the second test comes once the risk question is answered)
 LONGER = (
     "coffee-at-the-door",
     "friends-when-we-finish",
@@ -289,6 +290,11 @@ LONGER = (
     "wanting-to-stop",
     "questions-about-you",
     "attraction-disclosure",
+    "after-the-final-session",
+    "a-bad-night-ahead",
+    "a-message-on-sunday",
+    "at-the-door",
+    "camera-in-the-car",
 )
 
 
