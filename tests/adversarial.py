@@ -689,13 +689,14 @@ TREE_BOUNDS = {"tmp_flood", "disk_flood", "many_outputs", "worker_log", "cpu_hog
 STALLS = {"builtin_type", "builtin_isinstance", "builtin_all_len", "endless_loop"}
 
 
-def answer_file(module: Module, bank: Bank, how: str) -> dict[str, Any]:
-    """The saved answers a submission starts from: 'blank', 'wrong' (every item wrong) or 'solution'."""
+def answer_file(module: Module, bank: Bank, how: str, asked: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The saved answers a submission starts from: 'blank', 'wrong' (every item wrong) or 'solution', for
+    the items each exercise asks (``asked``: a trainee's variant; by default every exercise's fixed form)."""
     items = bank.items()
     exercises: dict[str, Any] = {}
     for ex in module.meta.exercises:
         picks: dict[str, Any] = {}
-        for iid in ex.items:
+        for iid in (asked or {}).get(ex.id, ex.items):
             right = gold(items[iid], ex.kind)
             if how == "solution":
                 picks[iid] = right
@@ -710,9 +711,14 @@ def answer_file(module: Module, bank: Bank, how: str) -> dict[str, Any]:
     return {"format": store.FORMAT, "exercises": exercises}
 
 
-def write_corpus(course: Path, assignment: str, bank: Bank, cheats: list[Cheat] | None = None) -> list[str]:
-    """One submission per cheat, plus 'blank', 'wrong' and 'solution', in ``course/submitted``.
-    Returns the trainee ids written."""
+def write_corpus(
+    course: Path, assignment: str, bank: Bank, cheats: list[Cheat] | None = None, salt: str | None = None
+) -> list[str]:
+    """One submission per cheat, plus 'blank', 'wrong' and 'solution', in ``course/submitted``. With
+    ``salt`` (a course with variants on), each starts from answers to its own trainee's variant, drawn with
+    that salt. Returns the trainee ids written."""
+    from framelab.bank.variants import variant
+
     module = bank.module(assignment)
     release = course / "release" / assignment
     written = []
@@ -722,7 +728,8 @@ def write_corpus(course: Path, assignment: str, bank: Bank, cheats: list[Cheat] 
             shutil.rmtree(folder)
         shutil.copytree(release, folder)
         start = cheat.start if cheat else who
-        (folder / store.FILENAME).write_text(json.dumps(answer_file(module, bank, start)), encoding="utf-8")
+        asked = variant(module, bank, who, salt) if salt is not None else None
+        (folder / store.FILENAME).write_text(json.dumps(answer_file(module, bank, start, asked)), encoding="utf-8")
         nb_path = folder / f"{assignment}.ipynb"
         nb = nbformat.read(nb_path, as_version=4)
         if cheat is not None:

@@ -149,30 +149,31 @@ def graded(released_course, bank, tmp_path_factory):
     return get
 
 
-def stuffing_ceiling(bank, assignment: str) -> int:
-    """Items whose right answer is every option ticked: there, 'tick everything' is simply right."""
+def stuffing_ceiling(bank, assignment: str, asked: dict[str, list[str]] | None = None) -> int:
+    """Items whose right answer is every option ticked: there, 'tick everything' is simply right. Counted
+    over the items each exercise asks (``asked``: the cheat's own variant; by default the fixed forms)."""
     items = bank.items()
     ceiling = 0
     for ex in bank.module(assignment).meta.exercises:
         every = sorted(v for v in OPTION_SETS[ex.kind][0] if v != NONE_OF_THE_MOVES)
         if OPTION_SETS[ex.kind][1]:
-            ceiling += sum(sorted(gold(items[i], ex.kind)) == every for i in ex.items)
+            ceiling += sum(sorted(gold(items[i], ex.kind)) == every for i in (asked or {}).get(ex.id, ex.items))
     return ceiling
 
 
-@pytest.mark.parametrize("assignment", MODULES)
-def test_the_whole_corpus_is_graded_in_one_run(graded, assignment):
-    """First of each module's tests, so that the time its grading takes shows here."""
-    g = graded(assignment)
-    everyone = {"blank", "wrong", "solution", *BY_NAME}
+# The verdicts below are plain functions of one module's :class:`Graded`, so that a course graded with
+# variants on (``test_pipeline.py``) asks exactly what this harness asks of the fixed forms.
+
+
+def assert_graded_in_one_run(g: Graded, everyone: set[str]) -> None:
+    assignment = g.assignment
     assert not everyone - set(g.lines), f"{assignment}: no line for {sorted(everyone - set(g.lines))}:\n{g.out}"
     counts = re.search(rf"{assignment}: (\d+) graded, (\d+) failed, 0 already graded", g.out)
     assert counts and int(counts[1]) + int(counts[2]) == len(everyone), g.out
 
 
-@pytest.mark.parametrize("assignment", MODULES)
-def test_honest_submissions_are_graded_exactly(graded, assignment):
-    g = graded(assignment)
+def assert_honest_graded_exactly(g: Graded) -> None:
+    assignment = g.assignment
     # the honest submissions are graded exactly, and the out-of-kernel check leaves them alone
     for honest in ("blank", "wrong", "solution"):
         line = g.lines.get(honest, "")
@@ -181,9 +182,10 @@ def test_honest_submissions_are_graded_exactly(graded, assignment):
     assert g.totals["solution"] == g.solution_max == g.scores["solution"], (g.totals, g.scores)
 
 
-@pytest.mark.parametrize("assignment,cheat", CASES)
-def test_no_cheat_beats_a_blank_submission(graded, bank, assignment, cheat):
-    g = graded(assignment)
+def assert_cheat_held(g: Graded, cheat: str, ceiling: int) -> None:
+    """``cheat`` scored no more than a blank (``label_stuffing``: no more than ``ceiling``), or was refused
+    with a plain reason; what reaches out of the kernel raised no total."""
+    assignment = g.assignment
     what = BY_NAME[cheat].what
     # the cohort was graded to the end: every trainee has a line
     assert cheat in g.lines, f"{assignment}: {cheat} ({what}) has no line in the summary:\n{g.out}"
@@ -192,7 +194,7 @@ def test_no_cheat_beats_a_blank_submission(graded, bank, assignment, cheat):
     # graded at no more than blank, or reported failed with a plain reason. The one exception is
     # honest: ticking every move earns exactly the items whose key *is* every move
     got = g.scores.get(cheat)
-    allowed = stuffing_ceiling(bank, assignment) if cheat == "label_stuffing" else g.scores["blank"]
+    allowed = ceiling if cheat == "label_stuffing" else g.scores["blank"]
     assert (got or 0) <= allowed, f"{assignment}: {cheat} ({what}) scored {got}:\n{g.out}"
     if BY_NAME[cheat].fails or " failed " in line:
         assert " failed " in line, f"{assignment}: {cheat} ({what}) was graded, not refused: {line}"
@@ -212,9 +214,8 @@ def test_no_cheat_beats_a_blank_submission(graded, bank, assignment, cheat):
         assert " failed " in line and "memory bound" in line, f"{assignment}: {cheat}: {line}"
 
 
-@pytest.mark.parametrize("assignment", MODULES)
-def test_grading_the_corpus_leaves_no_trace(graded, assignment):
-    g = graded(assignment)
+def assert_no_trace(g: Graded) -> None:
+    assignment = g.assignment
     assert g.returncode == 1, g.out  # some submissions failed, and the command says so
     assert g.submitted_kept, f"{assignment}: submitted/ was modified"
     # a second later, no process of theirs is left; no graded folder holds what the course did not make
@@ -222,20 +223,47 @@ def test_grading_the_corpus_leaves_no_trace(graded, assignment):
     assert not g.leaks, f"{assignment}: " + "; ".join(g.leaks)
 
 
-@pytest.mark.parametrize("assignment", MODULES)
-def test_a_failed_pipeline_is_recorded_nowhere_and_tried_again(graded, assignment):
-    g = graded(assignment)
+def assert_failed_pipeline_retried(g: Graded) -> None:
     # a cheat whose pipeline failed was recorded nowhere, so the next run (no --force) tries it again
     assert "cheat_and_bomb" not in g.scores, g.scores
     assert "0 graded, 1 failed, 0 already graded" in g.retry_out, g.retry_out
 
 
-@pytest.mark.parametrize("assignment", MODULES)
-def test_grading_again_gives_the_same_scores(graded, assignment):
-    g = graded(assignment)
+def assert_regraded_the_same(g: Graded) -> None:
     assert g.recheck_returncode == 0, g.recheck_out
     assert {w: g.recheck_scores[w] for w in RECHECK} == {w: g.scores[w] for w in RECHECK}
-    assert g.submitted_kept_after_all, f"{assignment}: submitted/ was modified by the second grading"
+    assert g.submitted_kept_after_all, f"{g.assignment}: submitted/ was modified by the second grading"
+
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_the_whole_corpus_is_graded_in_one_run(graded, assignment):
+    """First of each module's tests, so that the time its grading takes shows here."""
+    assert_graded_in_one_run(graded(assignment), {"blank", "wrong", "solution", *BY_NAME})
+
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_honest_submissions_are_graded_exactly(graded, assignment):
+    assert_honest_graded_exactly(graded(assignment))
+
+
+@pytest.mark.parametrize("assignment,cheat", CASES)
+def test_no_cheat_beats_a_blank_submission(graded, bank, assignment, cheat):
+    assert_cheat_held(graded(assignment), cheat, stuffing_ceiling(bank, assignment))
+
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_grading_the_corpus_leaves_no_trace(graded, assignment):
+    assert_no_trace(graded(assignment))
+
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_a_failed_pipeline_is_recorded_nowhere_and_tried_again(graded, assignment):
+    assert_failed_pipeline_retried(graded(assignment))
+
+
+@pytest.mark.parametrize("assignment", MODULES)
+def test_grading_again_gives_the_same_scores(graded, assignment):
+    assert_regraded_the_same(graded(assignment))
 
 
 def solution_max(course: Path, assignment: str) -> float:

@@ -121,3 +121,80 @@ def test_the_criteria_a_cohort_misses_come_least_earned_first():
     ]
     assert ia.criterion_name("m6_reply_voucher__boundary") == "reply voucher: boundary"
     assert ia.criterion_name("m6_supervision_pulls__cost") == "supervision pulls: cost"
+
+
+# Table 3, per-trainee variants: one exercise of three places (A, B, C) drawn from a pool of four
+# items (P, Q, R, S), each trainee asked a different item at each place. The places score as Table 1:
+#
+#    place   t1   t2   t3   t4
+#    A       P 1  Q 1  R 1  S 0
+#    B       Q 1  R 1  S 0  P 0
+#    C       R 1  S 0  P 1  Q 0
+#
+# No trainee was asked every item, so over items no trainee is complete and reliability cannot be
+# computed; over places it is Table 1's KR-20, 12/19. Per item: P (t1 1, t3 1, t4 0) p = 2/3, against
+# the rest (2, 1, 0): deviations (1/3, 1/3, -2/3) and (1, 0, -1), products sum 1, squares 2/3 and 2,
+# r = 1 / sqrt(4/3) = 0.8660; Q (t1 1, t2 1, t4 0) against (2, 1, 0) likewise; R (3 of 3) p = 1 and S
+# (0 of 3) p = 0, both to review.
+ASKED = {"t1": "PQR", "t2": "QRS", "t3": "RSP", "t4": "SPQ"}
+PLACE_SCORES = {"t1": [1, 1, 1], "t2": [1, 1, 0], "t3": [1, 0, 1], "t4": [0, 0, 0]}
+TABLE3 = [
+    Mark(t, "v", f"ex__{item}", float(PLACE_SCORES[t][n]), 1.0, place=f"ex__{n + 1}")
+    for t, items in ASKED.items()
+    for n, item in enumerate(items)
+]
+
+
+def test_with_variants_reliability_is_over_places_and_says_so():
+    (rel,) = ia.reliability(TABLE3)
+    assert rel.method == "KR-20" and (rel.k, rel.n) == (3, 4)
+    assert rel.value == pytest.approx(12 / 19)
+    assert "over places: trainees answered different items at each place" in rel.words
+    assert "(3 places, 4 trainees)" in rel.words
+    # the same marks named by item alone: nobody has every item, so it cannot be computed
+    (by_items,) = ia.reliability([Mark(m.trainee, m.assignment, m.item, m.score, m.max_score) for m in TABLE3])
+    assert math.isnan(by_items.value) and by_items.n == 0 and "places" not in by_items.words
+
+
+def test_with_variants_difficulty_and_discrimination_stay_per_item():
+    rows = {r.item: r for r in ia.item_rows(TABLE3)}
+    assert sorted(rows) == ["ex__P", "ex__Q", "ex__R", "ex__S"]
+    assert all(r.n == 3 for r in rows.values())
+    assert rows["ex__P"].p == pytest.approx(2 / 3) and rows["ex__Q"].p == pytest.approx(2 / 3)
+    assert rows["ex__P"].r_rest == pytest.approx(math.sqrt(3) / 2)
+    assert rows["ex__Q"].r_rest == pytest.approx(math.sqrt(3) / 2)
+    assert rows["ex__R"].review.startswith("Every trainee (3) earned full marks")
+    assert rows["ex__S"].review.startswith("Every trainee (3) scored 0 here")
+
+
+def test_reliability_with_nobody_complete_over_places_says_places():
+    # t1 and t2 only, and t2 not yet marked at place C: one trainee complete, too few to compute
+    few = [m for m in TABLE3 if m.trainee in ("t1", "t2") and not (m.trainee == "t2" and m.place == "ex__3")]
+    (rel,) = ia.reliability(few)
+    assert math.isnan(rel.value) and rel.n == 1
+    assert rel.words.startswith("KR-20 cannot be computed yet (3 places, 1 trainees with every place marked")
+    assert rel.words.endswith("over places: trainees answered different items at each place.")
+
+
+def test_by_item_names_items_and_keeps_places_for_a_real_pooled_module(bank):
+    """A bank module with variants on: marks named by place in the gradebook become per item (each trainee's
+    own), keep their place, and reliability over them is reliability over the places themselves."""
+    from framelab.bank.variants import Setting, place_index
+
+    module = bank.module("m3_three_moves")
+    setting = Setting(on=True)
+    trainees = [f"trainee{n}" for n in range(6)]
+    raw = [
+        Mark(t, module.folder, gid, float((n + k) % 3 != 0), 1.0)
+        for k, t in enumerate(trainees)
+        for n, gid in enumerate(place_index(module, bank, t, setting))
+    ]
+    named = ia.by_item(raw, module, bank, setting)
+    for m, before in zip(named, raw, strict=True):
+        ex, _, iid = place_index(module, bank, m.trainee, setting)[before.item]
+        assert (m.item, m.place) == (f"{ex.id}__{iid}", before.item)
+    assert len({m.item for m in named}) > len({m.item for m in raw})  # different items at the same places
+    (over_places,), (direct,) = ia.reliability(named), ia.reliability(raw)
+    assert (over_places.k, over_places.n) == (direct.k, direct.n) == (len(named) // 6, 6)
+    assert over_places.value == pytest.approx(direct.value)
+    assert ia.OVER_PLACES in over_places.words and ia.OVER_PLACES not in direct.words

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -180,18 +181,28 @@ def test_full_cycle(tmp_path, bank, assignment):
     assert saved["exercises"] == picks
 
 
-def test_variants_m3_each_trainee_graded_on_their_own_items_end_to_end(tmp_path, bank):
-    """With ``c.FrameLab.variants = True``, Module 3 built, released, graded with ``framelab grade``, audited,
-    given feedback and exported: two trainees with different variants both get full marks; answers claiming
-    another variant's items, a forged id in the kernel and a notebook edited to show other items earn only
-    what the trainee's own variant (from the gradebook's id) was answered right."""
-    from adversarial import VARIANT_TRAINEES, write_variant_corpus
+def pooled_modules() -> list[str]:
+    """Every graded module with an exercise that asks variants when they are on, read from the bank (so a
+    module that gains a pool is covered, and no pool's size is written here)."""
+    from framelab.bank.loader import load_bank
+    from framelab.bank.variants import has_variants, source_of
+
+    bank = load_bank(ROOT / "modules")
+    graded = set(assignment_names())
+    return sorted(
+        m.folder
+        for m in bank.modules.values()
+        if m.folder in graded and any(has_variants(source_of(ex, m)) for ex in m.meta.exercises)
+    )
+
+
+def variant_course(tmp_path: Path, assignment: str):
+    """A private course with ``c.FrameLab.variants = True``, built and the assignment generated; checks that
+    the release holds no hidden test and the exercises' pools no key. Returns the course and its setting."""
     from conftest import BIN, run
 
     from framelab.bank import variants as v
-    from framelab.grading.audit import audit
 
-    assignment = "m3_three_moves"
     course = copy_course(tmp_path / "course")
     with (course / "nbgrader_config.py").open("a", encoding="utf-8") as fh:
         fh.write("\nc.FrameLab.variants = True\n")
@@ -201,38 +212,93 @@ def test_variants_m3_each_trainee_graded_on_their_own_items_end_to_end(tmp_path,
     nbgrader("generate_assignment", assignment, "--force", cwd=course)
     released = (course / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
     assert "grade_answer(" not in released and "HIDDEN TESTS" not in released
-    assert (
-        '"labels"'
-        not in (course / "release" / assignment / "content.json").read_text(encoding="utf-8").split('"practice"')[0]
-    )  # the exercises' pool carries no key
+    content = json.loads((course / "release" / assignment / "content.json").read_text(encoding="utf-8"))
+    assert '"labels"' not in json.dumps(content["exercises"])  # the exercises' pools carry no key
+    assert any(spec.get("variant") for spec in content["exercises"].values()), "no exercise draws a variant"
+    return course, setting
 
-    module = bank.module(assignment)
-    claimed = write_variant_corpus(course, assignment, bank, setting.salt)
-    proc = run([str(BIN / "framelab"), "grade", assignment, "--no-progress", "--jobs", "2"], cwd=course, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
+
+def cell_scores(course: Path, assignment: str, who: str) -> dict[str, float | None]:
+    """grade id -> automatic score of one trainee's test cells, from nbgrader's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        sub = gb.find_submission_notebook(assignment, assignment, who)
+        return {g.name: g.auto_score for g in sub.grades if g.cell_type == "code"}
+
+
+def assert_adversarial_corpus_held(g, bank, module, salt: str) -> None:
+    """The adversarial corpus graded beside the variant trainees, asked exactly what ``test_adversarial.py``
+    asks of the fixed forms; tick-everything's ceiling is counted over its own variant."""
+    from adversarial import VARIANT_TRAINEES
+    from test_adversarial import (
+        BY_NAME,
+        assert_cheat_held,
+        assert_failed_pipeline_retried,
+        assert_graded_in_one_run,
+        assert_honest_graded_exactly,
+        assert_no_trace,
+        assert_regraded_the_same,
+        stuffing_ceiling,
+    )
+
+    from framelab.bank.variants import variant
+
+    assert_graded_in_one_run(g, {"blank", "wrong", "solution", *BY_NAME, *VARIANT_TRAINEES})
+    assert_honest_graded_exactly(g)
+    for cheat in BY_NAME:
+        assert_cheat_held(g, cheat, stuffing_ceiling(bank, module.folder, variant(module, bank, cheat, salt)))
+    assert_no_trace(g)
+    assert_failed_pipeline_retried(g)
+    assert_regraded_the_same(g)
+
+
+def assert_graded_on_own_items(course: Path, bank, module, setting, claimed, g) -> None:
+    """Each variant trainee's every test cell scored 1 exactly when the item at that place of *their own*
+    variant (from the gradebook's id) is one their answers named (all of them answered right)."""
+    from adversarial import VARIANT_TRAINEES
+
+    from framelab.bank import variants as v
+
+    assignment = module.folder
+    full = sum(len(ex.items) for ex in module.meta.exercises)
+    for who in VARIANT_TRAINEES:
+        where = v.place_index(module, bank, who, setting)
+        expected = {gid: float(iid in claimed[who].get(ex.id, {})) for gid, (ex, _, iid) in where.items()}
+        assert cell_scores(course, assignment, who) == expected, who
+        assert g.scores[who] == sum(expected.values()), (who, g.scores[who])
+        if who in ("ana", "ben"):
+            assert g.scores[who] == full, (who, g.scores[who], full)
+        elif v.variant(module, bank, who, setting.salt) != {ex: list(c) for ex, c in claimed[who].items()}:
+            assert g.scores[who] < full, (who, g.scores[who])  # claims beyond their variant were set back
+    assert v.variant(module, bank, "ana", setting.salt) != v.variant(module, bank, "ben", setting.salt)
+    assert len({g.solution_max, *(cell_total(course, assignment, w) for w in VARIANT_TRAINEES)}) == 1
     # the kernel ran each honest notebook as its trainee, so its own tests agreed with the score of record;
     # the forged id fooled the kernel, and the score of record set its claims back
-    assert "out-of-kernel check" not in lines["ana"] + lines["ben"], proc.stdout
-    assert "out-of-kernel check" in lines["forged_id"], proc.stdout
+    assert "out-of-kernel check" not in g.lines["ana"] + g.lines["ben"], g.out
+    assert "out-of-kernel check" in g.lines["forged_id"], g.out
 
+
+def cell_total(course: Path, assignment: str, who: str) -> float:
+    """The points a trainee's test cells are worth (every variant is worth the same)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        sub = gb.find_submission_notebook(assignment, assignment, who)
+        return float(sum(g.max_score for g in sub.grades if g.cell_type == "code"))
+
+
+def assert_views_follow_variants(course: Path, bank, module, setting) -> None:
+    """Formgrader's view names each trainee's own items place by place, and the cohort report reads them
+    (item statistics gather each item across variants)."""
+    from framelab.bank import variants as v
+    from framelab.instructor.itemanalysis import OVER_PLACES, reliability
+    from framelab.instructor.report import load_course
+
+    assignment = module.folder
     full = sum(len(ex.items) for ex in module.meta.exercises)
-    got = scores(course, assignment)
-    for who in VARIANT_TRAINEES:
-        own = v.variant(module, bank, who, setting.salt)
-        expected = sum(len(set(claimed[who][ex]) & set(own[ex])) for ex in own)
-        assert got[who]["auto"] == expected, (who, got[who], expected)
-    assert got["ana"]["auto"] == got["ben"]["auto"] == full
-    assert v.variant(module, bank, "ana", setting.salt) != v.variant(module, bank, "ben", setting.salt)
-    assert {got[w]["max"] for w in VARIANT_TRAINEES} == {got["ana"]["max"]}  # every variant worth the same
-    for who in ("claims_other", "forged_id", "edited_notebook"):
-        assert got[who]["auto"] < full / 2, (who, got[who])
-
-    report = audit(course, assignment, bank)
-    assert report.ok, [t.mismatches for t in report.trainees]
-
-    # formgrader's view names each trainee's own items, place by place
-    for who in ("ana", "ben"):
+    data = load_course(course, [assignment])
+    for who in ("ana", "ben", "solution"):
         graded = json.loads((course / "autograded" / who / assignment / f"{assignment}.ipynb").read_text())
         shown = "".join(
             "".join(o.get("data", {}).get("text/plain", "")) for c in graded["cells"] for o in c.get("outputs", [])
@@ -240,42 +306,83 @@ def test_variants_m3_each_trainee_graded_on_their_own_items_end_to_end(tmp_path,
         own = v.variant(module, bank, who, setting.salt)
         for ex, ids in own.items():
             assert all(f"{n}. {iid}: chose" in shown for n, iid in enumerate(ids, 1)), (who, ex)
-
-    # the cohort report reads each trainee's own items, and item statistics gather each item across variants
-    from framelab.instructor.report import load_course
-
-    data = load_course(course, [assignment])
-    for who in ("ana", "ben"):
         rows = data.responses[data.responses["trainee"] == who]
-        own = v.variant(module, bank, who, setting.salt)
-        assert sorted(rows["item"]) == sorted(i for ids in own.values() for i in ids)
-        assert rows["correct"].sum() == full
-    graded_items = {m.item for m in data.marks if m.trainee == "ana" and not m.manual}
-    assert graded_items == {
-        f"{ex}__{i}" for ex, ids in v.variant(module, bank, "ana", setting.salt).items() for i in ids
-    }
+        assert sorted(rows["item"]) == sorted(i for ids in own.values() for i in ids), who
+        assert rows["correct"].sum() == full, who
+        graded_items = {m.item for m in data.marks if m.trainee == who and not m.manual}
+        assert graded_items == {f"{ex}__{i}" for ex, ids in own.items() for i in ids}, who
+    # no trainee has every item, so the report's reliability is over places, and says so
+    (rel,) = reliability(data.marks)
+    assert OVER_PLACES in rel.words and not math.isnan(rel.value), rel
+    assert rel.k >= full and rel.n > len(("ana", "ben", "solution")), rel
+
+
+def assert_feedback_follows_variants(course: Path, bank, module, setting, who: str, others: list[str]) -> None:
+    """One trainee's feedback: every exercise's items numbered 1..M in its own count, each of their own
+    items with its rationale, none of another variant's, and no hidden test."""
+    from framelab.bank import variants as v
+
+    assignment = module.folder
+    items = bank.items()
+    raw = (course / "feedback" / who / assignment / f"{assignment}.html").read_text(encoding="utf-8")
+    page = html.unescape(re.sub(r"<[^>]+>", "", raw))
+    own = v.variant(module, bank, who, setting.salt)
+    for ex, ids in own.items():
+        assert all(f"Item {n} of {len(ids)}" in page for n in range(1, len(ids) + 1)), (who, ex)
+        assert all(items[i].rationale[:60] in page for i in ids), (who, ex)
+    mine = {i for ids in own.values() for i in ids}
+    other = {i for o in others for ids in v.variant(module, bank, o, setting.salt).values() for i in ids} - mine
+    assert not any(items[i].rationale[:60] in page for i in other), who
+    assert "grade_answer(" not in page and "lesson.item(" not in page  # no hidden test, so no pool key
+
+
+@pytest.mark.parametrize("assignment", pooled_modules())
+def test_variants_each_trainee_graded_on_their_own_items_end_to_end(tmp_path, bank, assignment):
+    """With ``c.FrameLab.variants = True``, a module with a pool built, released, graded with ``framelab grade``
+    (once: the variant trainees and the whole adversarial corpus in one course), audited, given feedback and
+    exported: two trainees with different variants both get full marks; answers claiming another variant's
+    items, a forged id in the kernel and a notebook edited to show other items earn only what the trainee's
+    own variant (from the gradebook's id) was answered right; no cheat beats a blank, nothing is lost."""
+    from adversarial import VARIANT_TRAINEES, write_corpus, write_variant_corpus
+    from test_adversarial import grade_corpus
+
+    from framelab.grading.audit import audit
+
+    course, setting = variant_course(tmp_path, assignment)
+    module = bank.module(assignment)
+    claimed = write_variant_corpus(course, assignment, bank, setting.salt)
+    write_corpus(course, assignment, bank, salt=setting.salt)
+    g = grade_corpus(course, assignment)
+
+    assert_adversarial_corpus_held(g, bank, module, setting.salt)
+    assert_graded_on_own_items(course, bank, module, setting, claimed, g)
+    report = audit(course, assignment, bank)
+    honest = {"solution", "blank", "wrong", *VARIANT_TRAINEES}
+    assert not [t.mismatches for t in report.trainees if t.student in honest and t.mismatches]
+    assert_views_follow_variants(course, bank, module, setting)
 
     from nbgrader.api import Gradebook
 
+    readers = ["solution", "blank", *VARIANT_TRAINEES]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for who in VARIANT_TRAINEES:
-            for g in gb.find_submission_notebook(assignment, assignment, who).grades:
-                if g.needs_manual_grade:
-                    g.manual_score, g.needs_manual_grade = 0.0, False
+        for who in readers:
+            for grade in gb.find_submission_notebook(assignment, assignment, who).grades:
+                if grade.needs_manual_grade:
+                    grade.manual_score, grade.needs_manual_grade = 0.0, False
         gb.db.commit()
-    nbgrader("generate_feedback", assignment, cwd=course)
-    items = bank.items()
-    for who in ("ana", "ben"):
-        raw = (course / "feedback" / who / assignment / f"{assignment}.html").read_text(encoding="utf-8")
-        page = html.unescape(re.sub(r"<[^>]+>", "", raw))
-        own = v.variant(module, bank, who, setting.salt)["moves"]
-        other = set(v.variant(module, bank, "ben" if who == "ana" else "ana", setting.salt)["moves"]) - set(own)
-        assert "Item 12 of 12" in page and "The answer is" not in page
-        assert "grade_answer(" not in page and "lesson.item(" not in page  # no hidden test, so no pool key
-        assert all(items[i].rationale[:60] in page for i in own), who
-        assert not any(items[i].rationale[:60] in page for i in other), who
+    for who in readers:
+        nbgrader("generate_feedback", assignment, f"--student={who}", cwd=course)
+    for who in ("ana", "ben", "solution"):
+        assert_feedback_follows_variants(course, bank, module, setting, who, [w for w in ("ana", "ben") if w != who])
+        assert "The answer is" not in (course / "feedback" / who / assignment / f"{assignment}.html").read_text()
+    if g.scores["claims_other"] < g.solution_max:  # set back, so its feedback gives the answers it missed
+        assert "The answer is" in (course / "feedback" / "claims_other" / assignment / f"{assignment}.html").read_text()
 
     nbgrader("export", f"--to={tmp_path / 'grades.csv'}", cwd=course)
     with (tmp_path / "grades.csv").open() as fh:
         exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh) if r["assignment"] == assignment}
-    assert {who: exported[who] for who in VARIANT_TRAINEES} == {who: got[who]["auto"] for who in VARIANT_TRAINEES}
+    # every graded trainee exported with their score of record; none lost, none invented
+    assert {w: exported[w] for w in g.totals if g.totals[w] is not None} == {
+        w: t for w, t in g.totals.items() if t is not None
+    }
+    assert {w: exported[w] for w in VARIANT_TRAINEES} == {w: g.scores[w] for w in VARIANT_TRAINEES}

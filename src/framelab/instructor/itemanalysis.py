@@ -14,7 +14,10 @@ left out (a 0 there would be false). The statistics, per assignment, over the tr
   otherwise, both ``k / (k - 1) * (1 - sum of item variances / variance of totals)``, with
   population variances (for a 0/1 item its variance is ``p * q``, so KR-20 is alpha on 0/1 items).
   Only trainees with a mark on every item of the assignment count, and at least 2 items and 2
-  trainees are needed.
+  trainees are needed. With per-trainee variants on, trainees answered different items, so no trainee
+  has every item: reliability is then computed **over places** (each trainee's n-th item of each
+  exercise, the test cell it was asked in; a fixed-form exercise's places are its items), and its
+  words say so. Difficulty and discrimination stay per item, gathered across variants.
 
 Items to review get one plain sentence each: negative discrimination (check the key or the mark
 scheme), everyone right (it does not tell trainees apart), everyone wrong (flagged at any cohort
@@ -42,6 +45,9 @@ class Mark:
     score: float
     max_score: float
     manual: bool = False  # marked by a person (a written answer or a criterion), not the autograder
+    #: the test cell (place) the item was asked in, when it is not named by the item: with variants on,
+    #: ``<exercise>__<n>`` (set by :func:`by_item`); "" when the cell is named by its item
+    place: str = ""
 
 
 @dataclass
@@ -133,10 +139,24 @@ def item_rows(marks: Iterable[Mark]) -> list[ItemRow]:
     return rows
 
 
+def _by_place(marks: Iterable[Mark]) -> tuple[list[Mark], set[str]]:
+    """The marks named by the test cell they were asked in, and the assignments where that differs from
+    the item (variants on: trainees answered different items at each place)."""
+    out, over_places = [], set()
+    for m in marks:
+        if m.place and m.place != m.item:
+            over_places.add(m.assignment)
+            m = replace(m, item=m.place)
+        out.append(m)
+    return out, over_places
+
+
 def reliability(marks: Iterable[Mark]) -> list[Reliability]:
-    """KR-20 (every item 0/1) or Cronbach's alpha, per assignment, over complete trainees."""
+    """KR-20 (every item 0/1) or Cronbach's alpha, per assignment, over complete trainees; over places
+    where the marks carry them (variants on), since then no trainee has every item."""
     out = []
-    for a, items in _by_assignment(marks).items():
+    placed, over_places = _by_place(marks)
+    for a, items in _by_assignment(placed).items():
         complete = sorted(set.intersection(*(set(per) for per in items.values())))
         k, n = len(items), len(complete)
         binary = all(m.max_score == 1 and m.score in (0, 1) for per in items.values() for m in per.values())
@@ -148,13 +168,20 @@ def reliability(marks: Iterable[Mark]) -> list[Reliability]:
             var_items = sum(pvariance([per[t].score for t in complete]) for per in items.values())
             if var_total > 0:
                 value = k / (k - 1) * (1 - var_items / var_total)
-        out.append(Reliability(a, method, k, n, value, reliability_words(method, value, k, n)))
+        words = reliability_words(method, value, k, n, a in over_places)
+        out.append(Reliability(a, method, k, n, value, words))
     return out
 
 
-def reliability_words(method: str, value: float, k: int, n: int) -> str:
+#: What the words add when reliability is computed over places (variants on).
+OVER_PLACES = "over places: trainees answered different items at each place"
+
+
+def reliability_words(method: str, value: float, k: int, n: int, places: bool = False) -> str:
+    what = "places" if places else "items"
     if math.isnan(value):
-        return f"{method} cannot be computed yet ({k} items, {n} trainees with every item marked, or no spread)."
+        why = f"{k} {what}, {n} trainees with every {what[:-1]} marked, or no spread"
+        return f"{method} cannot be computed yet ({why})" + (f"; {OVER_PLACES}." if places else ".")
     if value >= 0.8:
         judged = "high: the items hang together well"
     elif value >= 0.7:
@@ -163,6 +190,8 @@ def reliability_words(method: str, value: float, k: int, n: int) -> str:
         judged = "modest: read single scores with care"
     else:
         judged = "low: the total mixes things that do not go together, or the cohort is small"
+    if places:
+        return f"{method} {value:.2f} {OVER_PLACES} ({k} places, {n} trainees): {judged}."
     return f"{method} {value:.2f} over {k} items and {n} trainees: {judged}."
 
 
@@ -193,7 +222,7 @@ def by_item(marks: Iterable[Mark], module: Any, bank: Any, setting: Any) -> list
         if setting.on and m.trainee not in index:
             index[m.trainee] = place_index(module, bank, m.trainee, setting)
         place = index.get(m.trainee, {}).get(m.item)
-        out.append(replace(m, item=f"{place[0].id}__{place[2]}") if place else m)
+        out.append(replace(m, item=f"{place[0].id}__{place[2]}", place=m.item) if place else m)
     return out
 
 
