@@ -11,6 +11,7 @@ to print each cheat's score under stock ``nbgrader autograde`` and under ``frame
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -48,8 +49,13 @@ def _test_cells(nb: Nb) -> list[Any]:
     return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
 
 
-def _items(module: Module) -> dict[str, list[str]]:
-    return {ex.id: list(ex.items) for ex in module.meta.exercises}
+def as_asked(module: Module, asked: dict[str, list[str]] | None) -> Module:
+    """The module as one trainee meets it: with variants on (``asked``, that trainee's variant) each exercise's
+    items are the ones their notebook shows, so a cheat that names items names those."""
+    if not asked:
+        return module
+    exercises = [ex.model_copy(update={"items": list(asked.get(ex.id, ex.items))}) for ex in module.meta.exercises]
+    return dataclasses.replace(module, meta=module.meta.model_copy(update={"exercises": exercises}))
 
 
 def in_answer_cells(code: Callable[[str, list[str]], str]) -> Callable[[Nb, Path, Module, Bank], Nb]:
@@ -734,7 +740,7 @@ def write_corpus(
         nb = nbformat.read(nb_path, as_version=4)
         if cheat is not None:
             nb_path.unlink()
-            result = cheat.apply(nb, folder, module, bank)
+            result = cheat.apply(nb, folder, as_asked(module, asked), bank)
             if result is not None:
                 nbformat.write(result, nb_path)
         (folder / "timestamp.txt").write_text("2026-11-29 12:00:00.000000 UTC", encoding="utf-8")
