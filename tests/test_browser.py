@@ -392,6 +392,18 @@ def use_reply_practice_and_self_check(page) -> None:
         check.evaluate("v => v.querySelector('[role=alert]').remove()")  # so that the next answer is seen anew
 
 
+def tab_to(page, target, most: int) -> None:
+    """Press Tab, at most ``most`` times, until ``target`` has focus, as a keyboard user reaches it; then check
+    that it has."""
+    from playwright.sync_api import expect
+
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            break
+    expect(target).to_be_focused()
+
+
 def say_by_keyboard(page, picker, key: str, expected: int, before: str = "") -> str:
     """In the reply picker's radio group: come back to it with Shift+Tab from "Say it", press ``key``, check that
     reply ``expected`` (0 = A) is the one checked and focused, then Tab to "Say it" and press Enter.

@@ -30,6 +30,7 @@ from test_browser import (
     open_and_run,
     running_lab,
     shut_down_kernels,
+    tab_to,
     unwindowed_settings,
 )
 
@@ -158,19 +159,11 @@ def roleplay_by_keyboard(page, url: str, workspace: Path) -> None:
         "I can hear how much you'd like me there. I won't come, to keep this space yours. What made you ask?"
     )
     tick = play.get_by_role("checkbox").first
-    for _ in range(10):
-        page.keyboard.press("Tab")
-        if tick.evaluate("e => e === document.activeElement"):
-            break
-    expect(tick).to_be_focused()
+    tab_to(page, tick, 10)
     page.keyboard.press("Space")
     expect(tick).to_be_checked()
     respond = play.get_by_role("button", name="Respond")
-    for _ in range(12):
-        page.keyboard.press("Tab")
-        if respond.evaluate("e => e === document.activeElement"):
-            break
-    expect(respond).to_be_focused()
+    tab_to(page, respond, 12)
     page.keyboard.press("Enter")
     expect(play).to_contain_text("Turn 2", timeout=60_000)
     sideways = play.evaluate(

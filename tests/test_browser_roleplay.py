@@ -12,7 +12,7 @@ import re
 
 import pytest
 from conftest import ROOT
-from test_browser import chromium_page, open_and_run, running_lab, shut_down_kernels
+from test_browser import chromium_page, open_and_run, running_lab, shut_down_kernels, tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,11 +47,7 @@ def say(page, play, text: str, turn: int) -> None:
     expect(box).to_be_focused(timeout=15_000)
     page.keyboard.type(text)
     respond = play.get_by_role("button", name="Respond")
-    for _ in range(14):
-        page.keyboard.press("Tab")
-        if respond.evaluate("e => e === document.activeElement"):
-            break
-    expect(respond).to_be_focused()
+    tab_to(page, respond, 14)
     page.keyboard.press("Enter")
     expect(play).to_contain_text(f"Turn {turn + 1}.", timeout=90_000)
 
