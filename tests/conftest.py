@@ -164,14 +164,11 @@ def warm_cache(tmp_path_factory) -> Callable[[Path], Path]:
     tested on its own: test_cache_is_keyed_by_the_bank_and_survives_damage and the repair detector's.)"""
     from framelab.detector import boundary, repair
     from framelab.detector.data import load_data
-    from framelab.detector.model import cache_dir
+    from framelab.detector.model import cache_dir, cache_path
 
     boundary.load_detector(), repair.load_repair_detector()  # trained into the cache, unless there already
     digest = load_data(boundary.DATA_FILE).digest
-    models = [
-        cache_dir() / f"detect-{boundary.cache_key(digest)}.npz",
-        cache_dir() / f"repair-{repair.cache_key(digest)}.npz",
-    ]
+    models = [cache_path("detect", boundary.cache_key(digest)), cache_path("repair", repair.cache_key(digest))]
     assert all(m.exists() for m in models), f"the trained models are not in {cache_dir()}"
 
     def fill(folder: Path) -> Path:

@@ -113,6 +113,11 @@ def cache_dir() -> Path:
     return Path(base) / "framelab"
 
 
+def cache_path(name: str, key: str) -> Path:
+    """Where the model ``name`` trained under ``key`` is cached: ``<cache>/<name>-<key>.npz``."""
+    return cache_dir() / f"{name}-{key}.npz"
+
+
 def cache_key(digest: str, version_tag: str = MODEL_VERSION, code: bytes = b"") -> str:
     from importlib.metadata import version
 
@@ -136,7 +141,7 @@ def trained_model(
     """The model for ``examples``: from the cache file ``<name>-<key>.npz`` if it holds one (plain
     numbers: no scikit-learn import), else trained and cached. A cache that cannot be written or read
     is simply not used."""
-    path = cache_dir() / f"{name}-{key}.npz"
+    path = cache_path(name, key)
     if use_cache and path.exists():
         try:
             return LinearModel.from_bytes(path.read_bytes())
