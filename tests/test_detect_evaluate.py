@@ -111,6 +111,8 @@ def test_heldout_bench_on_its_fixture():
     assert "paraphrases of graded items answered with the key: 0 of 2" in out
     assert "the same, sent with the item's client line: 0 of 2" in out
     assert "honest replies refused:" in out and " of 7 " in out
+    # two honest role-play replies are read with their role-play line; the third copies a graded item
+    assert "honest role-play replies refused (with their role-play line): 1 of 3" in out
     assert "checks_safety: 4 replies, 2 ask directly about risk" in out
     assert "exact 0.158 to 1.000" in out  # Clopper-Pearson for 2 of 2
 

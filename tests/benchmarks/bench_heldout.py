@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ NEEDS = {
     "repair.jsonl": ("text", "labels"),
     "guard_paraphrases.jsonl": ("text", "labels", "source_item"),
     "risk.jsonl": ("text", "risk_check"),
+    "roleplay_replies.jsonl": ("text", "client", "rubric"),
 }
 
 
@@ -92,8 +94,14 @@ def _share(name: str, flags: list[bool], limit: str) -> None:
     )
 
 
-def guard_report(paraphrases: list[dict[str, Any]], honest: list[tuple[str, str]], detectors: dict[str, Any]) -> None:
-    """In a course deployment: paraphrases of graded items answered with the key's labels; honest replies refused."""
+def guard_report(
+    paraphrases: list[dict[str, Any]],
+    honest: list[tuple[str, str]],
+    detectors: dict[str, Any],
+    roleplay: Sequence[dict[str, Any]] = (),
+) -> None:
+    """In a course deployment: paraphrases of graded items answered with the key's labels; honest replies refused
+    (sent alone, and typed in a role-play with its line)."""
     from framelab.bank.loader import load_bank
     from framelab.detector.boundary import Refused
 
@@ -106,9 +114,9 @@ def guard_report(paraphrases: list[dict[str, Any]], honest: list[tuple[str, str]
         except Refused:
             return False
 
-    def refused(rubric: str, text: str) -> bool:
+    def refused(rubric: str, text: str, client: str = "") -> bool:
         try:
-            detectors[rubric].check(text)
+            detectors[rubric].check(text, client)
         except Refused:
             return True
         return False
@@ -122,6 +130,13 @@ def guard_report(paraphrases: list[dict[str, Any]], honest: list[tuple[str, str]
             _share("  the same, sent with the item's client line", flags, "target <= 15%")
     if honest:
         _share("honest replies refused", [refused(rubric, text) for rubric, text in honest], "target <= 5%")
+    if roleplay:
+        flags = [refused(_rubric(r), r["text"], r["client"]) for r in roleplay]
+        _share("honest role-play replies refused (with their role-play line)", flags, "target <= 5%")
+
+
+def _rubric(row: dict[str, Any]) -> str:
+    return "repair" if row.get("rubric") == "repair" else "three_moves"
 
 
 def risk_report(rows: list[dict[str, Any]]) -> None:
@@ -156,9 +171,9 @@ def run(folder: Path) -> None:
         for name, rubric in (("boundary.jsonl", "three_moves"), ("repair.jsonl", "repair"))
         for r in sets.get(name, [])
     ]
-    if sets.get("guard_paraphrases.jsonl") or honest:
+    if sets.get("guard_paraphrases.jsonl") or honest or sets.get("roleplay_replies.jsonl"):
         course = {"three_moves": load_detector(deployment=True), "repair": load_repair_detector(deployment=True)}
-        guard_report(sets.get("guard_paraphrases.jsonl", []), honest, course)
+        guard_report(sets.get("guard_paraphrases.jsonl", []), honest, course, sets.get("roleplay_replies.jsonl", []))
     if sets.get("risk.jsonl"):
         risk_report(sets["risk.jsonl"])
 
