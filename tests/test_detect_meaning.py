@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import BIN
+from conftest import BIN, ROOT
 
 from framelab.detector import guard as guardmod
 from framelab.detector import meaning
@@ -99,3 +99,19 @@ def test_without_the_package_a_graded_client_line_is_refused_whatever_the_reply(
     monkeypatch.setattr(meaning, "available", lambda: False)
     course = guardmod.Guard((("x1", "I won't be meeting you outside."),), meaning=True, clients=("Can we be friends?",))
     assert course.graded_client("Can we be friends?", "Remember your umbrella, it's pouring down outside.")
+
+
+def test_the_guard_levers_bench_scores_every_lever_it_names():
+    """``make bench`` prints the levers tried for text alone (README, "Levers tried"); this keeps the bench running
+    on the tuning sets it names and printing a share for each lever, with role-play replies as the honest set."""
+    done = subprocess.run(
+        [str(BIN / "python"), str(ROOT / "tests" / "benchmarks" / "bench_guard_levers.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    names = {line[:14].strip() for line in done.stdout.splitlines() if line.startswith("  ") and "% (" in line}
+    assert names == {"nearest", "gap", "bid gate", "any line", "fit", "foreign", "either"}, done.stdout
+    assert "70 heavy paraphrases (tuning)" in done.stdout
+    assert "Role-play only: 170 honest role-play replies (tuning), 16 role-plays" in done.stdout
