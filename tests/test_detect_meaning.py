@@ -115,3 +115,23 @@ def test_the_guard_levers_bench_scores_every_lever_it_names():
     assert names == {"nearest", "gap", "bid gate", "any line", "fit", "foreign", "either"}, done.stdout
     assert "70 heavy paraphrases (tuning)" in done.stdout
     assert "Role-play only: 170 honest role-play replies (tuning), 16 role-plays" in done.stdout
+
+
+def test_the_sentence_model_bench_says_what_it_needs(tmp_path):
+    """``bench_guard_sentence_model.py`` measures a model that is not a dependency; without the package or the
+    model folder it says which, in one line, and exits 2."""
+    done = subprocess.run(
+        [
+            str(BIN / "python"),
+            str(ROOT / "tests" / "benchmarks" / "bench_guard_sentence_model.py"),
+            "--model",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert ("needs the sentence-transformers package" in done.stderr) or (
+        f"{tmp_path} is not a model folder" in done.stderr
+    )
