@@ -346,6 +346,34 @@ def test_the_deployment_switch_is_the_self_check_switch(tmp_path, monkeypatch):
     assert course_deployment(Path("/")) is True
 
 
+def test_where_self_checking_is_off_the_command_labels_nothing_but_still_trains(tmp_path, warm_cache):
+    """``framelab detect`` is a self-check, like ``framelab check``: a course deployment switches it off (the
+    role-plays still read replies), says so in one line, and exits 2; ``--train`` (``make install``) still works."""
+    env = {"FRAMELAB_CACHE": str(warm_cache(tmp_path / "cache")), "PATH": str(BIN), "HOME": str(tmp_path)}
+    request = json.dumps({"id": 1, "text": "Yes, let's get that coffee on Saturday!"}) + "\n"
+
+    def detect(*args: str, cwd: Path = tmp_path, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "framelab"), "detect", *args], input=request, capture_output=True, text=True,
+            env={**env, **extra}, cwd=cwd,
+        )  # fmt: skip
+
+    for off in (detect(FRAMELAB_SELF_CHECK="0"), detect(cwd=course_folder(tmp_path))):
+        assert off.returncode == 2 and off.stdout == "" and "Traceback" not in off.stderr
+        assert "self-checking is switched off for this course" in off.stderr and "role-plays" in off.stderr
+    on = detect(FRAMELAB_SELF_CHECK="1", cwd=course_folder(tmp_path))
+    assert on.returncode == 0 and json.loads(on.stdout)["labels"] == ["collapse_frame"]
+    trained = detect("--train", FRAMELAB_SELF_CHECK="0")
+    assert trained.returncode == 0 and "Detector ready" in trained.stdout
+
+
+def course_folder(tmp_path: Path) -> Path:
+    """A course whose nbgrader_config.py switches self-checking off, and a module folder in it."""
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.FrameLab.self_check = False\n")
+    (tmp_path / "m1").mkdir(exist_ok=True)
+    return tmp_path / "m1"
+
+
 def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):
     scenario = json.loads((ROOT / "source" / "m1_double_bind" / "content.json").read_text())["scenarios"][0]
     session = roleplay.start(scenario)

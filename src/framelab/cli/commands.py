@@ -205,7 +205,17 @@ def _train_detectors(no_cache: bool) -> int:
     return 0
 
 
+#: ``framelab detect`` where self-checking is switched off: like ``framelab check``, it is a self-check, so a course
+#: deployment keeps the detector for its role-plays (which read replies with their own client lines and the guard).
+DETECT_SWITCHED_OFF = (
+    "framelab detect: self-checking is switched off for this course (c.FrameLab.self_check = False, or "
+    "FRAMELAB_SELF_CHECK=0), so the detector reads replies only in the role-plays: practise your replies there. "
+    "An instructor can run it with FRAMELAB_SELF_CHECK=1."
+)
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
+    from framelab.core import settings
     from framelab.detector import repair as repairdetect
     from framelab.detector.boundary import load_detector
     from framelab.detector.data import DetectError
@@ -213,6 +223,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
     if args.train:
         return _train_detectors(args.no_cache)
+    if settings.course_deployment():
+        print(DETECT_SWITCHED_OFF, file=sys.stderr)
+        return 2
     load = repairdetect.load_repair_detector if args.rubric == "repair" else load_detector
     try:
         detector = load(use_cache=not args.no_cache)
