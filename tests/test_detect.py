@@ -334,12 +334,17 @@ def test_in_a_course_deployment_honest_replies_are_still_read(deployed):
     assert refused <= 0.05 * len(held)
 
 
+def course_folder(tmp_path: Path) -> Path:
+    """A course whose nbgrader_config.py switches self-checking off, and a module folder in it."""
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.FrameLab.self_check = False\n")
+    (tmp_path / "m1").mkdir(exist_ok=True)
+    return tmp_path / "m1"
+
+
 def test_the_deployment_switch_is_the_self_check_switch(tmp_path, monkeypatch):
     monkeypatch.delenv("FRAMELAB_SELF_CHECK", raising=False)
     assert course_deployment(tmp_path) is False
-    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.FrameLab.self_check = False\n")
-    (tmp_path / "m1").mkdir()
-    assert course_deployment(tmp_path / "m1") is True
+    assert course_deployment(course_folder(tmp_path)) is True
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "1")
     assert course_deployment(tmp_path) is False
     monkeypatch.setenv("FRAMELAB_SELF_CHECK", "0")
@@ -365,13 +370,6 @@ def test_where_self_checking_is_off_the_command_labels_nothing_but_still_trains(
     assert on.returncode == 0 and json.loads(on.stdout)["labels"] == ["collapse_frame"]
     trained = detect("--train", FRAMELAB_SELF_CHECK="0")
     assert trained.returncode == 0 and "Detector ready" in trained.stdout
-
-
-def course_folder(tmp_path: Path) -> Path:
-    """A course whose nbgrader_config.py switches self-checking off, and a module folder in it."""
-    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.FrameLab.self_check = False\n")
-    (tmp_path / "m1").mkdir(exist_ok=True)
-    return tmp_path / "m1"
 
 
 def test_a_roleplay_reply_that_paraphrases_a_graded_item_is_not_read(deployed):

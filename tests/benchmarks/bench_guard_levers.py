@@ -59,10 +59,10 @@ def embed(texts: list[str]) -> np.ndarray:
         return np.nan_to_num(meaning.embed(texts))
 
 
-def course_lines(data: dict) -> list[str]:
+def course_lines(data: dict, scenarios: list) -> list[str]:
     """Every client line a trainee meets in the course outside the graded items: practice and role-play."""
     lines = {r["client"] for r in data["practice"] + data["repair"] if r.get("client")}
-    for sc in load_bank(ROOT / "modules").scenarios:
+    for sc in scenarios:
         lines |= {node.client for node in sc.nodes.values() if getattr(node, "client", "")}
     return sorted(lines)
 
@@ -71,6 +71,13 @@ def refused_at(attack: np.ndarray, honest: np.ndarray, honest_share: float) -> t
     """The threshold refusing ``honest_share`` of honest replies, and the share of attacks it refuses."""
     threshold = float(np.quantile(honest, 1 - honest_share))
     return threshold, float(np.mean(attack >= threshold))
+
+
+def print_levers(levers: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+    """One row a lever: the paraphrases it refuses where it refuses 5% and 10% of honest replies."""
+    for name, attack, fair in levers:
+        shown = [f"{share:.0%} (from {t:.2f})" for t, share in (refused_at(attack, fair, q) for q in (0.05, 0.10))]
+        print(f"  {name:12}{shown[0]:>24}{shown[1]:>24}")
 
 
 def main() -> None:
@@ -84,7 +91,8 @@ def main() -> None:
     attacks = [a for a in jsonl(TUNING / "heavy_guard_paraphrases.jsonl") if a["source_item"] in by_id]
     honest = jsonl(TUNING / "boundary_replies.jsonl") + jsonl(TUNING / "repair_replies.jsonl")
     honest += [r for r in data["practice"] + data["repair"] if r.get("client")]
-    lines = course_lines(data)
+    scenarios = load_bank(ROOT / "modules").scenarios
+    lines = course_lines(data, scenarios)
     line_vec = embed(lines)
     a_text, h_text = embed([a["text"] for a in attacks]), embed([h["text"] for h in honest])
     h_line = embed([h["client"] for h in honest])
@@ -122,11 +130,9 @@ def main() -> None:
         ("fit", fit(a_text, a_line), fit(h_text, h_line)),
         ("  any line", best_line(fit, a_text), fit(h_text, h_line)),
     ]
-    for name, attack, fair in levers:
-        shown = [f"{share:.0%} (from {t:.2f})" for t, share in (refused_at(attack, fair, q) for q in (0.05, 0.10))]
-        print(f"  {name:12}{shown[0]:>24}{shown[1]:>24}")
+    print_levers(levers)
     print("  (the target: refuse at least 85% of heavy paraphrases, and at most 5% of honest replies)")
-    roleplay_only(data, attacks, a_text, nearest)
+    roleplay_only(data, scenarios, attacks, a_text, nearest)
 
 
 #: short words every reply uses, left out of the "foreign" lever's count
@@ -147,7 +153,7 @@ def _content_words(text: str) -> list[str]:
     ]
 
 
-def roleplay_only(data: dict, attacks: list[dict], a_text: np.ndarray, nearest: Callable) -> None:
+def roleplay_only(data: dict, scenarios: list, attacks: list[dict], a_text: np.ndarray, nearest: Callable) -> None:
     """The levers open to a course that reads replies only in its role-plays (module docstring)."""
     import math
     from collections import Counter
@@ -165,7 +171,7 @@ def roleplay_only(data: dict, attacks: list[dict], a_text: np.ndarray, nearest: 
         return np.array([vectors[w] for w in words]).reshape(len(words), -1)
 
     scenes = {}
-    for sc in load_bank(ROOT / "modules").scenarios:
+    for sc in scenarios:
         parts = [sc.title, sc.context.background if sc.context else ""] + [n.client for n in sc.nodes.values()]
         words = sorted(set(_content_words(" ".join(parts))))
         scenes[sc.id] = (set(words), vec(words))
@@ -185,9 +191,7 @@ def roleplay_only(data: dict, attacks: list[dict], a_text: np.ndarray, nearest: 
          np.array([foreign(h["text"], h["scenario"]) for h in honest])),
     ]  # fmt: skip
     print(f"Role-play only: {len(honest)} honest role-play replies (tuning), {len(scenes)} role-plays")
-    for name, attack, fair in levers:
-        shown = [f"{share:.0%} (from {t:.2f})" for t, share in (refused_at(attack, fair, q) for q in (0.05, 0.10))]
-        print(f"  {name:12}{shown[0]:>24}{shown[1]:>24}")
+    print_levers(levers)
     (_, a_near, h_near), (_, a_far, h_far) = levers
     shown = []
     for q in (0.05, 0.10):  # either lever, each at half the honest budget
