@@ -115,8 +115,7 @@ def remove_stale_accounts() -> list[str]:
     behind. Only while holding :func:`one_run_at_a_time`'s lock: then no other load run is alive."""
     stale = sorted(p.pw_name for p in pwd.getpwall() if p.pw_gecos == ACCOUNT_MARK)
     for user in stale:
-        kill_user_processes(user)
-        sh("userdel", "--remove", user, check=False)
+        remove_account(user)
     for prefix in sorted({user.rsplit("-", 1)[0] for user in stale}):
         sh("groupdel", f"{prefix}-instructors", check=False)
     return stale
@@ -164,8 +163,7 @@ class Accounts:
 
     def remove(self) -> None:
         for user in self.everyone:
-            kill_user_processes(user)
-            sh("userdel", "--remove", user, check=False)
+            remove_account(user)
         sh("groupdel", self.group, check=False)
 
 
@@ -194,6 +192,21 @@ def kill_user_processes(user: str, sig: int = signal.SIGKILL) -> list[int]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
     return pids
+
+
+def remove_account(user: str, wait: float = 15.0) -> None:
+    """Remove one of this test's own accounts with its home: its processes are killed first and waited for
+    (``userdel`` refuses an account a process still runs as, and a killed process takes a moment to go)."""
+    kill_user_processes(user)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            if not pids_of(user):
+                break
+        except KeyError:
+            return  # no such account
+        time.sleep(0.1)
+    sh("userdel", "--remove", user, check=False)
 
 
 # --------------------------------------------------------------------------- PostgreSQL

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import BIN, ROOT, copy_course
-from hubkit import SYSTEM_PYTHON, problems, sh
+from hubkit import SYSTEM_PYTHON, problems, remove_account, sh
 from pgserver import free_port, postgres
 
 from framelab.bank.loader import gold, load_bank
@@ -54,16 +54,16 @@ def require() -> None:
 
 
 def make_users() -> None:
+    remove_users()  # accounts an earlier run left behind go first, homes and all: every run starts from empty homes
     sh("groupadd", "-f", GROUP)
     for user in (GRADER, INSTRUCTOR, RIGHT, PARTIAL):
-        if sh("id", user, check=False).returncode:
-            sh("useradd", "--create-home", "--shell", "/bin/bash", user)
+        sh("useradd", "--create-home", "--shell", "/bin/bash", user)
     sh("usermod", "-aG", GROUP, GRADER)
 
 
 def remove_users() -> None:
     for user in (GRADER, INSTRUCTOR, RIGHT, PARTIAL):
-        sh("userdel", "--remove", user, check=False)
+        remove_account(user)  # with its processes: a trainee's server outlives the hub that spawned it
     sh("groupdel", GROUP, check=False)
 
 
