@@ -84,7 +84,7 @@ def test_home_writing_reopening_self_check_tally_and_roleplay(lab, page):
     cells_before = page.locator(".jp-Notebook .jp-Cell").count()
     answer = page.locator(".jp-MarkdownCell.framelab-answer-cell").first
     answer.scroll_into_view_if_needed()
-    answer.dblclick()
+    answer.dblclick(delay=120)  # at a person's pace: the first press opens the editor before the second lands
     expect(page.locator(".jp-Notebook.jp-mod-editMode")).to_have_count(1, timeout=5_000)
     typed = "I can hear how much this means to you. I won't come, and I'd like to understand what it means."
     page.keyboard.type(typed)  # the "write your answer here" line is selected: typing replaces it

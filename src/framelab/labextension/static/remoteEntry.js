@@ -138,19 +138,25 @@
     if (!cell || cell.isDisposed || !editable(cell) || !(cell.hasClass(ANSWER) || double)) {
       return;
     }
-    if (notebook.mode === "edit" && notebook.activeCellIndex === index) {
-      return; // already writing here: a click moves the cursor, nothing more
-    }
-    notebook.activeCellIndex = index;
-    notebook.mode = "edit";
-    const editor = cell.editor;
-    if (editor) {
-      editor.focus();
-      const text = cell.model.sharedModel.getSource();
-      if (cell.hasClass(ANSWER) && PLACEHOLDER.test(text.trim())) {
-        // still the "write here" line: selected, so that what is typed replaces it
-        editor.setSelection({ start: { line: 0, column: 0 }, end: editor.getPositionAt(text.length) });
+    if (!(notebook.mode === "edit" && notebook.activeCellIndex === index)) {
+      notebook.activeCellIndex = index;
+      notebook.mode = "edit";
+      if (cell.editor) {
+        cell.editor.focus();
       }
+    }
+    // Already writing here, a click only moves the cursor; but while the cell still holds only its "write here"
+    // line, every click selects that line again. A double-click's second press lands in the editor the first
+    // opened, which selects just the word under the pointer, and typing would then keep the rest of the line.
+    selectPlaceholder(cell);
+  }
+
+  function selectPlaceholder(cell) {
+    const editor = cell.editor;
+    const text = cell.model.sharedModel.getSource();
+    if (editor && cell.hasClass(ANSWER) && PLACEHOLDER.test(text.trim())) {
+      // still the "write here" line: selected, so that what is typed replaces it
+      editor.setSelection({ start: { line: 0, column: 0 }, end: editor.getPositionAt(text.length) });
     }
   }
 
